@@ -1,0 +1,72 @@
+/*
+ * backend.h — what a backend (CPU, CUDA) provides to the executor.
+ *
+ * A backend owns its memory (host heap for the CPU, device memory for CUDA)
+ * and runs one node at a time on pointers the plan gives it. Kernels are
+ * looked up per op in a table generated from graph/ops.def, so adding an op
+ * means adding one kernel per backend; a NULL entry means "not supported"
+ * and is reported when a plan is compiled, never during a run.
+ *
+ * Layout: graph shapes are logical NCHW; `image_layout` says how the backend
+ * stores 4-d activations. The plan converts inputs and outputs at its edges.
+ */
+#ifndef T2I_BACKEND_H
+#define T2I_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "t2i.h"
+#include "graph/graph.h"
+
+typedef enum t2i_layout { T2I_LAYOUT_NCHW = 0, T2I_LAYOUT_NHWC } t2i_layout;
+
+/* Everything a kernel needs for one node: descriptors and data pointers of
+ * its inputs (NULL for absent optional ones) and output, and the plan's
+ * scratch workspace (at least workspace_size() bytes for this node). */
+typedef struct t2i_op_args {
+    const t2i_node *node;
+    const t2i_tensor *in[T2I_MAX_INPUTS];
+    const void *in_data[T2I_MAX_INPUTS];
+    const t2i_tensor *out;
+    void *out_data;
+    void *workspace;
+    size_t workspace_bytes;
+} t2i_op_args;
+
+typedef struct t2i_backend t2i_backend;
+
+typedef t2i_status (*t2i_kernel_fn)(t2i_backend *be, const t2i_op_args *args);
+
+typedef struct t2i_backend_vtable {
+    const char *name;
+    void (*destroy)(t2i_backend *be);
+    /* Memory owned by the backend; alloc returns T2I_ERR_NOMEM on failure. */
+    t2i_status (*alloc)(t2i_backend *be, size_t bytes, void **ptr);
+    void (*free)(t2i_backend *be, void *ptr);
+    t2i_status (*upload)(t2i_backend *be, void *dst, const void *src, size_t bytes);
+    t2i_status (*download)(t2i_backend *be, void *dst, const void *src, size_t bytes);
+    /* Scratch bytes a node needs (e.g. im2col, attention tiles). */
+    size_t (*workspace_size)(t2i_backend *be, const t2i_graph *g, const t2i_node *n);
+    /* Wait for queued work (no-op on the CPU). */
+    t2i_status (*sync)(t2i_backend *be);
+} t2i_backend_vtable;
+
+struct t2i_backend {
+    const t2i_backend_vtable *vt;
+    const t2i_kernel_fn *kernels;   /* [T2I_OP_COUNT] */
+    t2i_backend_kind kind;
+    t2i_layout image_layout;
+    t2i_dtype act_dtype;            /* storage type of activations */
+    t2i_dtype weight_dtype;         /* storage type of weights */
+};
+
+/* The CPU backend (kernels/cpu/): FP32, NCHW, OpenBLAS; threads = 0 means
+ * one per core. */
+t2i_status t2i_cpu_backend_create(int threads, t2i_backend **out);
+
+static inline void t2i_backend_destroy(t2i_backend *be)
+{
+    if (be) be->vt->destroy(be);
+}
+
+#endif
