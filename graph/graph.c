@@ -59,7 +59,7 @@ int t2i_graph_scope_push(t2i_graph *g, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(part, sizeof part, fmt, ap);
     va_end(ap);
-    snprintf(g->scope + saved, sizeof g->scope - (size_t)saved, "%s%s", saved ? "." : "", part);
+    snprintf(g->scope + saved, sizeof g->scope - (size_t)saved, "%s%s", saved && part[0] ? "." : "", part);
     return saved;
 }
 

@@ -39,10 +39,19 @@ typedef enum t2i_op {
     T2I_OP_COUNT
 } t2i_op;
 
+/* A node's attributes: the union member named in ops.def's last column. */
 typedef union t2i_op_attrs {
-#define T2I_OP(id, name, min_in, max_in, type, field) type field;
-#include "graph/ops.def"
-#undef T2I_OP
+    t2i_attr_none none;
+    t2i_attr_act act;
+    t2i_attr_linear linear;
+    t2i_attr_conv2d conv2d;
+    t2i_attr_norm norm;
+    t2i_attr_attention attention;
+    t2i_attr_timestep timestep;
+    t2i_attr_axis axis;
+    t2i_attr_hw hw;
+    t2i_attr_slice slice;
+    t2i_attr_shape shape;
 } t2i_op_attrs;
 
 const char *t2i_op_name(t2i_op op);

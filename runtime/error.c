@@ -16,12 +16,14 @@ t2i_status t2i_fail(t2i_status s, const char *fmt, ...)
 
 t2i_status t2i_fail_context(t2i_status s, const char *fmt, ...)
 {
-    char prefix[512], old[sizeof last_error];
+    char prefix[256], old[sizeof last_error - sizeof prefix - 3];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    memcpy(old, last_error, sizeof old);
+    size_t n = strnlen(last_error, sizeof old - 1);
+    memcpy(old, last_error, n);
+    old[n] = '\0';
     snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
     return s;
 }
