@@ -1,0 +1,30 @@
+/*
+ * build.h — graph builders: a config struct in, a graph out.
+ *
+ * Weight names are the diffusers / transformers state-dict keys, so a built
+ * graph binds directly to the component's safetensors files. Each builder
+ * returns T2I_OK and a graph, or an error naming the offending module.
+ *
+ * Inputs and outputs (FP32 unless noted):
+ *   CLIP text encoder  in  "ids" I32 [B,L]        out "hidden" [B,L,C]
+ *                      (last_hidden_state, after final_layer_norm)
+ *   UNet               in  "sample" [B,Cin,h,w], "timestep" [B],
+ *                          "context" [B,L,Cx]     out "out" [B,Cout,h,w]
+ *   VAE decoder        in  "latents" [B,Cl,h,w]   out "image" [B,3,h·f,w·f]
+ *                      (latents already divided by scaling_factor; image
+ *                      in about [-1,1], unclamped)
+ *   VAE encoder        in  "image" [B,3,H,W]      out "mean" [B,Cl,H/f,W/f]
+ *                      (latent_dist.mean, unscaled)
+ */
+#ifndef T2I_BUILD_H
+#define T2I_BUILD_H
+
+#include "graph/graph.h"
+#include "runtime/model_config.h"
+
+t2i_status t2i_build_clip_text(const t2i_clip_text_config *c, int batch, int seq_len, t2i_graph **out);
+t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int ctx_len, t2i_graph **out);
+t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out);
+t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * build_clip.c — transformers CLIPTextModel as a graph.
+ *
+ *   h = token_embedding[ids] + position_embedding[0..L)
+ *   per layer: h += out_proj(attn(layer_norm1(h)))   (causal, biased q/k/v)
+ *              h += fc2(act(fc1(layer_norm2(h))))
+ *   hidden = final_layer_norm(h)
+ *
+ * Weights live under "text_model." as in the transformers state dict.
+ */
+#include <math.h>
+#include "graph/build.h"
+#include "graph/build_common.h"
+#include "runtime/error.h"
+
+static int clip_attention(t2i_graph *g, int x, int dim, int heads)
+{
+    int s = t2i_graph_scope_push(g, "self_attn");
+    int q = b_linear(g, "q_proj", x, dim, dim, true, T2I_ACT_NONE);
+    int k = b_linear(g, "k_proj", x, dim, dim, true, T2I_ACT_NONE);
+    int v = b_linear(g, "v_proj", x, dim, dim, true, T2I_ACT_NONE);
+    t2i_op_attrs a = {.attention = {.heads = heads, .scale = 1.0f / sqrtf((float)(dim / heads)), .causal = true}};
+    int o = t2i_graph_op(g, T2I_OP_ATTENTION, "sdpa", (int[]){q, k, v}, 3, &a);
+    o = b_linear(g, "out_proj", o, dim, dim, true, T2I_ACT_NONE);
+    t2i_graph_scope_pop(g, s);
+    return o;
+}
+
+t2i_status t2i_build_clip_text(const t2i_clip_text_config *c, int batch, int seq_len, t2i_graph **out)
+{
+    *out = NULL;
+    if (seq_len > c->max_positions)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "text encoder: %d tokens exceed max_position_embeddings %d", seq_len,
+                        c->max_positions);
+    t2i_graph *g = t2i_graph_create();
+    if (!g) return t2i_fail(T2I_ERR_NOMEM, "text encoder: out of memory");
+    int C = c->hidden_size;
+    int ids = t2i_graph_input(g, "ids", T2I_I32, 2, (int64_t[]){batch, seq_len});
+    t2i_graph_scope_push(g, "text_model");
+    int s = t2i_graph_scope_push(g, "embeddings");
+    int tok = t2i_graph_weight2(g, "token_embedding.weight", c->vocab_size, C);
+    int pos = t2i_graph_weight2(g, "position_embedding.weight", c->max_positions, C);
+    int h = t2i_graph_op(g, T2I_OP_EMBEDDING, "token_embedding", (int[]){ids, tok}, 2, NULL);
+    if (seq_len < c->max_positions)
+        pos = t2i_graph_op(g, T2I_OP_SLICE, "position_ids", (int[]){pos}, 1,
+                           &(t2i_op_attrs){.slice = {.axis = 0, .start = 0, .len = seq_len}});
+    h = b_add(g, "add_position", h, pos);
+    t2i_graph_scope_pop(g, s);
+    for (int l = 0; l < c->layers; l++) {
+        s = t2i_graph_scope_push(g, "encoder.layers.%d", l);
+        int x = b_layernorm(g, "layer_norm1", h, C, c->layer_norm_eps);
+        h = b_add(g, "residual1", h, clip_attention(g, x, C, c->heads));
+        x = b_layernorm(g, "layer_norm2", h, C, c->layer_norm_eps);
+        x = b_linear(g, "mlp.fc1", x, C, c->intermediate_size, true, c->act);
+        x = b_linear(g, "mlp.fc2", x, c->intermediate_size, C, true, T2I_ACT_NONE);
+        h = b_add(g, "residual2", h, x);
+        t2i_graph_scope_pop(g, s);
+    }
+    h = b_layernorm(g, "final_layer_norm", h, C, c->layer_norm_eps);
+    t2i_graph_output(g, h, "hidden");
+    if (g->status != T2I_OK) {
+        t2i_status st = g->status;
+        t2i_graph_destroy(g);
+        return t2i_fail_context(st, "text encoder");
+    }
+    *out = g;
+    return T2I_OK;
+}

@@ -1,0 +1,200 @@
+/* json_util.c — typed, range-checked reads from cJSON trees. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runtime/error.h"
+#include "runtime/json_util.h"
+
+#define JSON_MAX_BYTES (64u << 20)
+
+t2i_status t2i_json_load(const char *path, cJSON **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return t2i_fail(T2I_ERR_IO, "%s: cannot open", path);
+    char *buf = NULL;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (n < 0 || (unsigned long)n > JSON_MAX_BYTES || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return t2i_fail(T2I_ERR_FORMAT, "%s: unreadable or larger than %u bytes", path, JSON_MAX_BYTES);
+    }
+    buf = malloc((size_t)n + 1);
+    if (!buf) {
+        fclose(f);
+        return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+    }
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    if (got != (size_t)n) {
+        free(buf);
+        return t2i_fail(T2I_ERR_IO, "%s: short read", path);
+    }
+    buf[n] = '\0';
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(buf, (size_t)n, &end, 0);
+    if (!j) {
+        size_t at = end ? (size_t)(end - buf) : 0;
+        free(buf);
+        return t2i_fail(T2I_ERR_FORMAT, "%s: invalid JSON near byte %zu", path, at);
+    }
+    free(buf);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return t2i_fail(T2I_ERR_FORMAT, "%s: top level is not a JSON object", path);
+    }
+    *out = j;
+    return T2I_OK;
+}
+
+void t2i_jerror(t2i_jctx *c, t2i_status s, const char *key, const char *why)
+{
+    if (c->status != T2I_OK) return;
+    c->status = t2i_fail(s, "%s: key '%s': %s", c->path, key, why);
+}
+
+static const cJSON *get(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return v && !cJSON_IsNull(v) ? v : NULL;
+}
+
+int t2i_jint(t2i_jctx *c, const cJSON *o, const char *key, int def, int lo, int hi)
+{
+    const cJSON *v = get(o, key);
+    if (!v || c->status != T2I_OK) return def;
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
+        t2i_jerror(c, T2I_ERR_FORMAT, key, "expected an integer");
+        return def;
+    }
+    if (v->valuedouble < lo || v->valuedouble > hi) {
+        char why[96];
+        snprintf(why, sizeof why, "value %g outside the supported range [%d, %d]", v->valuedouble, lo, hi);
+        t2i_jerror(c, T2I_ERR_UNSUPPORTED, key, why);
+        return def;
+    }
+    return (int)v->valuedouble;
+}
+
+double t2i_jnum(t2i_jctx *c, const cJSON *o, const char *key, double def)
+{
+    const cJSON *v = get(o, key);
+    if (!v || c->status != T2I_OK) return def;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+        t2i_jerror(c, T2I_ERR_FORMAT, key, "expected a finite number");
+        return def;
+    }
+    return v->valuedouble;
+}
+
+bool t2i_jbool(t2i_jctx *c, const cJSON *o, const char *key, bool def)
+{
+    const cJSON *v = get(o, key);
+    if (!v || c->status != T2I_OK) return def;
+    if (!cJSON_IsBool(v)) {
+        t2i_jerror(c, T2I_ERR_FORMAT, key, "expected true or false");
+        return def;
+    }
+    return cJSON_IsTrue(v);
+}
+
+const char *t2i_jstr(t2i_jctx *c, const cJSON *o, const char *key, const char *def)
+{
+    const cJSON *v = get(o, key);
+    if (!v || c->status != T2I_OK) return def;
+    if (!cJSON_IsString(v)) {
+        t2i_jerror(c, T2I_ERR_FORMAT, key, "expected a string");
+        return def;
+    }
+    return v->valuestring;
+}
+
+int t2i_jenum(t2i_jctx *c, const cJSON *o, const char *key, const char *const *choices, int def)
+{
+    const char *s = t2i_jstr(c, o, key, NULL);
+    if (!s) return def;
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(s, choices[i]) == 0) return i;
+    char why[160];
+    snprintf(why, sizeof why, "unsupported value \"%.100s\"", s);
+    t2i_jerror(c, T2I_ERR_UNSUPPORTED, key, why);
+    return def;
+}
+
+void t2i_jint_per_block(t2i_jctx *c, const cJSON *o, const char *key, int *out, int n, int def)
+{
+    const cJSON *v = get(o, key);
+    for (int i = 0; i < n; i++) out[i] = def;
+    if (!v || c->status != T2I_OK) return;
+    if (cJSON_IsNumber(v)) {
+        int x = t2i_jint(c, o, key, def, 1, 1 << 20);
+        for (int i = 0; i < n; i++) out[i] = x;
+        return;
+    }
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != n) {
+        char why[96];
+        snprintf(why, sizeof why, "expected an integer or a list of %d integers", n);
+        t2i_jerror(c, T2I_ERR_FORMAT, key, why);
+        return;
+    }
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        if (!cJSON_IsNumber(e) || e->valuedouble < 1 || e->valuedouble > (1 << 20) ||
+            e->valuedouble != floor(e->valuedouble)) {
+            t2i_jerror(c, T2I_ERR_FORMAT, key, "list entries must be positive integers");
+            return;
+        }
+        out[i++] = (int)e->valuedouble;
+    }
+}
+
+int t2i_jstr_list(t2i_jctx *c, const cJSON *o, const char *key, const char **out, int max)
+{
+    const cJSON *v = get(o, key);
+    if (c->status != T2I_OK) return -1;
+    if (!v || !cJSON_IsArray(v)) {
+        t2i_jerror(c, T2I_ERR_FORMAT, key, "expected a list of strings");
+        return -1;
+    }
+    int n = cJSON_GetArraySize(v);
+    if (n < 1 || n > max) {
+        char why[64];
+        snprintf(why, sizeof why, "expected 1 to %d entries, got %d", max, n);
+        t2i_jerror(c, T2I_ERR_UNSUPPORTED, key, why);
+        return -1;
+    }
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        if (!cJSON_IsString(e)) {
+            t2i_jerror(c, T2I_ERR_FORMAT, key, "list entries must be strings");
+            return -1;
+        }
+        out[i++] = e->valuestring;
+    }
+    return n;
+}
+
+void t2i_jexpect(t2i_jctx *c, const cJSON *o, const char *key, const char *accepted_json)
+{
+    const cJSON *v = get(o, key);
+    if (!v || c->status != T2I_OK) return;
+    /* accepted_json is a '|'-separated list of JSON literals */
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", accepted_json);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
+        cJSON *a = cJSON_Parse(tok);
+        int eq = a && cJSON_Compare(a, v, 1);
+        if (!eq && a && cJSON_IsNumber(a) && cJSON_IsNumber(v)) eq = a->valuedouble == v->valuedouble;
+        cJSON_Delete(a);
+        if (eq) return;
+    }
+    char *got = cJSON_PrintUnformatted(v);
+    char why[200];
+    snprintf(why, sizeof why, "unsupported value %.80s (supported: %.80s)", got ? got : "?", accepted_json);
+    free(got);
+    t2i_jerror(c, T2I_ERR_UNSUPPORTED, key, why);
+}

@@ -1,0 +1,59 @@
+/*
+ * model_config.h — the architecture of each model part, read from its
+ * diffusers/transformers config.json. Builders (graph/build_*.c) read only
+ * these structs; nothing is hard-coded per checkpoint.
+ *
+ * Parsers reject, naming the key, any value whose behaviour the builders do
+ * not implement (e.g. a class_embed_type, an unknown block type, an
+ * activation other than the supported ones). Keys the engine does not know
+ * at all are ignored: diffusers adds keys with neutral defaults over time.
+ */
+#ifndef T2I_MODEL_CONFIG_H
+#define T2I_MODEL_CONFIG_H
+
+#include <stdbool.h>
+#include "graph/op_attrs.h"
+#include "t2i.h"
+
+#define T2I_MAX_BLOCKS 6
+
+typedef struct t2i_clip_text_config {
+    int vocab_size, hidden_size, intermediate_size, layers, heads, max_positions;
+    t2i_act act;             /* hidden_act: quick_gelu, gelu */
+    float layer_norm_eps;
+} t2i_clip_text_config;
+
+typedef struct t2i_unet_config {
+    int in_channels, out_channels, sample_size;
+    int n_blocks;
+    int block_out_channels[T2I_MAX_BLOCKS];
+    bool down_cross[T2I_MAX_BLOCKS];   /* CrossAttnDownBlock2D vs DownBlock2D */
+    bool up_cross[T2I_MAX_BLOCKS];     /* CrossAttnUpBlock2D vs UpBlock2D, in up order */
+    int layers_per_block;
+    int heads[T2I_MAX_BLOCKS];         /* attention heads per down block */
+    int transformer_layers[T2I_MAX_BLOCKS];
+    int cross_attention_dim;
+    bool use_linear_projection, upcast_attention, flip_sin_to_cos;
+    float freq_shift;
+    int norm_num_groups;
+    float norm_eps;
+} t2i_unet_config;
+
+typedef struct t2i_vae_config {
+    int in_channels, out_channels, latent_channels, sample_size;
+    int n_blocks;
+    int block_out_channels[T2I_MAX_BLOCKS];
+    int layers_per_block;
+    int norm_num_groups;
+    bool mid_block_add_attention;
+    float scaling_factor;
+} t2i_vae_config;
+
+t2i_status t2i_clip_text_config_load(const char *path, t2i_clip_text_config *out);
+t2i_status t2i_unet_config_load(const char *path, t2i_unet_config *out);
+t2i_status t2i_vae_config_load(const char *path, t2i_vae_config *out);
+
+/* The VAE's spatial factor: 2^(n_blocks-1). */
+int t2i_vae_scale(const t2i_vae_config *c);
+
+#endif

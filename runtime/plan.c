@@ -1,0 +1,177 @@
+/* plan.c — compile a graph for a backend, and run it. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "runtime/error.h"
+#include "runtime/plan.h"
+
+#define ARENA_ALIGN 256
+
+static int env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+t2i_status t2i_plan_create(t2i_graph *g, t2i_backend *be, const t2i_weights *w, t2i_plan **out)
+{
+    t2i_status st;
+    *out = NULL;
+    if (g->status != T2I_OK) {
+        st = g->status;
+        t2i_graph_destroy(g);
+        return st;
+    }
+    t2i_plan *p = calloc(1, sizeof *p);
+    if (!p) {
+        t2i_graph_destroy(g);
+        return t2i_fail(T2I_ERR_NOMEM, "plan: out of memory");
+    }
+    p->g = g;
+    p->be = be;
+    for (int n = 0; n < g->n_nodes; n++) {
+        const t2i_node *node = &g->nodes[n];
+        if (node->op != T2I_OP_RESHAPE && !be->kernels[node->op]) {
+            st = t2i_fail(T2I_ERR_UNSUPPORTED, "backend %s has no kernel for op %s (node %s)",
+                          be->vt->name, t2i_op_name(node->op), node->name);
+            goto fail;
+        }
+        size_t ws = be->vt->workspace_size(be, g, node);
+        if (ws > p->workspace_bytes) p->workspace_bytes = ws;
+    }
+    st = t2i_plan_memory(g, t2i_dtype_size(be->act_dtype), ARENA_ALIGN, &p->mem);
+    if (st != T2I_OK) goto fail;
+    p->data = calloc((size_t)g->n_tensors, sizeof *p->data);
+    if (!p->data) {
+        st = t2i_fail(T2I_ERR_NOMEM, "plan: out of memory");
+        goto fail;
+    }
+    st = be->vt->alloc(be, p->mem.peak_bytes ? p->mem.peak_bytes : ARENA_ALIGN, &p->arena);
+    if (st != T2I_OK) {
+        t2i_fail_context(st, "plan: activation arena of %zu bytes", p->mem.peak_bytes);
+        goto fail;
+    }
+    if (p->workspace_bytes) {
+        st = be->vt->alloc(be, p->workspace_bytes, &p->workspace);
+        if (st != T2I_OK) {
+            t2i_fail_context(st, "plan: workspace of %zu bytes", p->workspace_bytes);
+            goto fail;
+        }
+    }
+    for (int t = 0; t < g->n_tensors; t++) {
+        const t2i_tensor *tt = &g->tensors[t];
+        if (tt->kind == T2I_TENSOR_WEIGHT) {
+            p->data[t] = w ? (void *)t2i_weights_find(w, tt) : NULL;
+            if (!p->data[t]) {
+                st = t2i_fail(T2I_ERR_FORMAT, "plan: weight '%s' is not loaded", tt->name);
+                goto fail;
+            }
+        } else {
+            p->data[t] = (char *)p->arena + p->mem.offset[t];
+        }
+    }
+    *out = p;
+    return T2I_OK;
+fail:
+    t2i_plan_destroy(p);
+    return st;
+}
+
+void t2i_plan_destroy(t2i_plan *p)
+{
+    if (!p) return;
+    if (p->arena) p->be->vt->free(p->be, p->arena);
+    if (p->workspace) p->be->vt->free(p->be, p->workspace);
+    free(p->data);
+    t2i_memory_plan_free(&p->mem);
+    t2i_graph_destroy(p->g);
+    free(p);
+}
+
+static int find_named(const t2i_plan *p, const char *name, size_t bytes, const char *what)
+{
+    int t = t2i_graph_find(p->g, name);
+    if (t < 0) {
+        t2i_fail(T2I_ERR_INVALID_ARG, "plan: no %s named '%s'", what, name);
+        return -1;
+    }
+    size_t want = t2i_planned_bytes(&p->g->tensors[t], t2i_dtype_size(p->be->act_dtype));
+    if (bytes != want) {
+        t2i_fail(T2I_ERR_INVALID_ARG, "plan: %s '%s' holds %zu bytes, caller gave %zu", what, name, want, bytes);
+        return -1;
+    }
+    return t;
+}
+
+t2i_status t2i_plan_set_input(t2i_plan *p, const char *name, const void *host, size_t bytes)
+{
+    int t = find_named(p, name, bytes, "input");
+    if (t < 0) return T2I_ERR_INVALID_ARG;
+    return p->be->vt->upload(p->be, p->data[t], host, bytes);
+}
+
+t2i_status t2i_plan_get_output(const t2i_plan *p, const char *name, void *host, size_t bytes)
+{
+    int t = find_named(p, name, bytes, "output");
+    if (t < 0) return T2I_ERR_INVALID_ARG;
+    T2I_TRY(p->be->vt->sync(p->be));
+    return p->be->vt->download(p->be, host, p->data[t], bytes);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+t2i_status t2i_plan_run(t2i_plan *p)
+{
+    const t2i_graph *g = p->g;
+    int debug_sync = env_flag("T2I_DEBUG_SYNC"), profile = env_flag("T2I_PROFILE");
+    for (int n = 0; n < g->n_nodes; n++) {
+        const t2i_node *node = &g->nodes[n];
+        if (node->op == T2I_OP_RESHAPE) continue;
+        t2i_op_args a;
+        memset(&a, 0, sizeof a);
+        a.node = node;
+        for (int i = 0; i < node->n_in; i++) {
+            if (node->in[i] < 0) continue;
+            a.in[i] = &g->tensors[node->in[i]];
+            a.in_data[i] = p->data[node->in[i]];
+        }
+        a.out = &g->tensors[node->out];
+        a.out_data = p->data[node->out];
+        a.workspace = p->workspace;
+        a.workspace_bytes = p->workspace_bytes;
+        double t0 = profile ? now_seconds() : 0;
+        t2i_status st = p->be->kernels[node->op](p->be, &a);
+        if (st == T2I_OK && (debug_sync || profile)) st = p->be->vt->sync(p->be);
+        if (st != T2I_OK) return t2i_fail_context(st, "node %d %s (%s)", n, node->name, t2i_op_name(node->op));
+        if (profile) p->op_seconds[node->op] += now_seconds() - t0;
+    }
+    if (profile) {
+        fprintf(stderr, "t2i profile (%s, %d nodes):", p->be->vt->name, g->n_nodes);
+        for (int o = 0; o < T2I_OP_COUNT; o++)
+            if (p->op_seconds[o] > 0) fprintf(stderr, " %s %.3fs", t2i_op_name(o), p->op_seconds[o]);
+        fprintf(stderr, "\n");
+    }
+    return T2I_OK;
+}
+
+void t2i_plan_dump(const t2i_plan *p, FILE *f)
+{
+    const t2i_graph *g = p->g;
+    char b[64];
+    fprintf(f, "# node  op           output shape          arena offset  name\n");
+    for (int n = 0; n < g->n_nodes; n++) {
+        const t2i_node *node = &g->nodes[n];
+        int o = node->out;
+        fprintf(f, "%5d  %-12s %-20s  %12zu  %s%s\n", n, t2i_op_name(node->op),
+                t2i_shape_str(&g->tensors[o], b, sizeof b), p->mem.offset[o], node->name,
+                g->tensors[o].view_of >= 0 ? " (view)" : "");
+    }
+    fprintf(f, "# arena peak %zu bytes (%.1f MiB), naive %zu bytes (%.1f MiB), workspace %zu bytes\n",
+            p->mem.peak_bytes, p->mem.peak_bytes / 1048576.0, p->mem.naive_bytes,
+            p->mem.naive_bytes / 1048576.0, p->workspace_bytes);
+}

@@ -1,0 +1,34 @@
+/*
+ * weights.h — a model component's weights, uploaded once to a backend.
+ *
+ * The set of weights is the set of WEIGHT tensors of a graph built for the
+ * component (their names are diffusers' safetensors keys); each is looked up
+ * in the component's safetensors files, its shape checked against the shape
+ * the builder derived from config.json, converted to the backend's weight
+ * dtype and copied into one device block. Plans of the same component at
+ * other resolutions or batch sizes look weights up here by name, so weights
+ * are never uploaded twice.
+ */
+#ifndef T2I_WEIGHTS_H
+#define T2I_WEIGHTS_H
+
+#include "graph/graph.h"
+#include "runtime/backend.h"
+#include "runtime/safetensors.h"
+
+typedef struct t2i_weights t2i_weights;
+
+/* `component` names the model part in messages ("unet", "vae", ...).
+ * `optional_prefix` (or NULL): a leading part of the graph's names that a
+ * file may omit — transformers 4 saves CLIPTextModel keys as
+ * "text_model.encoder...", transformers 5 as "encoder...". */
+t2i_status t2i_weights_load(t2i_backend *be, const t2i_st_set *src, const t2i_graph *g,
+                            const char *component, const char *optional_prefix, t2i_weights **out);
+void t2i_weights_destroy(t2i_weights *w);
+
+/* Device pointer of a weight, or NULL if the store does not hold it (or
+ * holds it with another shape). */
+const void *t2i_weights_find(const t2i_weights *w, const t2i_tensor *t);
+size_t t2i_weights_bytes(const t2i_weights *w);
+
+#endif
