@@ -1,0 +1,272 @@
+/*
+ * test_tokenizer.c — the CLIP BPE tokenizer against transformers.
+ *
+ * For each vocabulary folder with a reference file in tests/fixtures/tokenizer/
+ * (written by tools/fixtures_tokenizer.py from transformers' CLIPTokenizer),
+ * every prompt must give EXACTLY the reference ids, both unpadded
+ * (tokenizer(text).input_ids without BOS/EOS) and padded to 77. Then bad
+ * input: missing / malformed vocabulary files and invalid UTF-8 prompts must
+ * give a non-OK status with a message naming the file, line or byte offset.
+ * Finally it times tokenizing a ~77-token prompt.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/error.h"
+#include "tokenizer/clip_bpe.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                     \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);             \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fprintf(stderr, "\n");                                           \
+            failures++;                                                      \
+        }                                                                    \
+    } while (0)
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
+    if (s) s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void print_ids(const char *label, const int32_t *ids, int n)
+{
+    fprintf(stderr, "  %s (%d):", label, n);
+    for (int i = 0; i < n; i++) fprintf(stderr, " %d", ids[i]);
+    fprintf(stderr, "\n");
+}
+
+static int json_ids(const cJSON *arr, int32_t *out, int cap)
+{
+    int n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr) {
+        if (n < cap) out[n] = (int32_t)e->valuedouble;
+        n++;
+    }
+    return n;
+}
+
+/* Returns 1 if the fixture was found and checked. */
+static int check_fixture(const char *fixture)
+{
+    char *text = read_text(fixture);
+    if (!text) { printf("skip %s (not generated)\n", fixture); return 0; }
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    if (!doc) { CHECK(0, "%s: malformed JSON", fixture); return 0; }
+    const char *dir = cJSON_GetObjectItem(doc, "vocab_dir")->valuestring;
+    t2i_clip_tokenizer *tok = NULL;
+    t2i_status st = t2i_clip_tokenizer_load(dir, &tok);
+    CHECK(st == T2I_OK, "%s: load failed: %s", dir, t2i_last_error());
+    if (st != T2I_OK) { cJSON_Delete(doc); return 0; }
+
+    CHECK(t2i_clip_bos(tok) == cJSON_GetObjectItem(doc, "bos_id")->valueint, "%s: bos", dir);
+    CHECK(t2i_clip_eos(tok) == cJSON_GetObjectItem(doc, "eos_id")->valueint, "%s: eos", dir);
+    CHECK(t2i_clip_pad(tok) == cJSON_GetObjectItem(doc, "pad_id")->valueint, "%s: pad %d", dir,
+          t2i_clip_pad(tok));
+    CHECK(t2i_clip_vocab_size(tok) == cJSON_GetObjectItem(doc, "vocab_size")->valueint,
+          "%s: vocab size %d", dir, t2i_clip_vocab_size(tok));
+    CHECK(t2i_clip_max_length(tok) == 77, "%s: max length %d", dir, t2i_clip_max_length(tok));
+
+    int ncases = 0, bad = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+        const char *prompt = cJSON_GetObjectItem(c, "text")->valuestring;
+        static int32_t want[4096], padded_want[77], padded[77];
+        int nwant = json_ids(cJSON_GetObjectItem(c, "unpadded"), want, 4096);
+        int npw = json_ids(cJSON_GetObjectItem(c, "padded"), padded_want, 77);
+        ncases++;
+        int32_t *ids = NULL;
+        int n = 0;
+        st = t2i_clip_tokenize(tok, prompt, &ids, &n);
+        int same = st == T2I_OK && n == nwant - 2 && nwant <= 4096 &&
+                   (n == 0 || memcmp(ids, want + 1, (size_t)n * sizeof *ids) == 0);
+        if (!same && !bad++) {
+            fprintf(stderr, "FAIL %s: first mismatch (unpadded) for text \"%s\" (%s)\n", dir, prompt,
+                    st == T2I_OK ? "ids differ" : t2i_last_error());
+            print_ids("want", want + 1, nwant - 2);
+            print_ids("got ", ids, n);
+        }
+        free(ids);
+        st = t2i_clip_encode_padded(tok, prompt, padded, 77);
+        int psame = st == T2I_OK && npw == 77 && memcmp(padded, padded_want, sizeof padded) == 0;
+        if (!psame && !bad++) {
+            fprintf(stderr, "FAIL %s: first mismatch (padded) for text \"%s\"\n", dir, prompt);
+            print_ids("want", padded_want, 77);
+            print_ids("got ", padded, 77);
+        }
+        if (!same || !psame) failures++;
+    }
+    printf("%s: %d prompts, %d mismatches\n", dir, ncases, bad);
+    CHECK(ncases >= 60, "%s: only %d prompts", fixture, ncases);
+    t2i_clip_tokenizer_destroy(tok);
+    cJSON_Delete(doc);
+    return 1;
+}
+
+/* ---- bad input ------------------------------------------------------------ */
+
+static char tmpdir[] = "/tmp/t2i_tok_XXXXXX";
+
+static void write_file(const char *name, const char *content, size_t len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) { CHECK(0, "cannot write %s", path); return; }
+    fwrite(content, 1, len, f);
+    fclose(f);
+}
+
+static void remove_file(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    unlink(path);
+}
+
+static const char good_vocab[] =
+    "{\"a\": 0, \"b\": 1, \"a</w>\": 2, \"b</w>\": 3, \"ab</w>\": 4, \"<|startoftext|>\": 5,"
+    " \"<|endoftext|>\": 6}";
+static const char good_merges[] = "#version: 0.2\na b</w>\n";
+
+/* Load tmpdir with the given files and expect failure mentioning `needle`. */
+static void expect_load_error(const char *label, const char *vocab, const char *merges, const char *needle)
+{
+    remove_file("vocab.json");
+    remove_file("merges.txt");
+    if (vocab) write_file("vocab.json", vocab, strlen(vocab));
+    if (merges) write_file("merges.txt", merges, strlen(merges));
+    t2i_clip_tokenizer *tok = (t2i_clip_tokenizer *)1;
+    t2i_status st = t2i_clip_tokenizer_load(tmpdir, &tok);
+    CHECK(st != T2I_OK, "%s: loaded", label);
+    CHECK(tok == NULL, "%s: *out not NULL on failure", label);
+    CHECK(strstr(t2i_last_error(), needle) != NULL, "%s: message \"%s\" lacks \"%s\"", label,
+          t2i_last_error(), needle);
+    printf("bad input ok: %-28s -> %s: %s\n", label, t2i_status_name(st), t2i_last_error());
+}
+
+static void check_bad_input(void)
+{
+    if (!mkdtemp(tmpdir)) { CHECK(0, "mkdtemp"); return; }
+    expect_load_error("missing vocab.json", NULL, good_merges, "vocab.json");
+    expect_load_error("missing merges.txt", good_vocab, NULL, "merges.txt");
+    expect_load_error("malformed JSON", "{\"a\": 0, \"b\": ", good_merges, "vocab.json: malformed JSON");
+    expect_load_error("vocab not an object", "[1, 2]", good_merges, "vocab.json");
+    expect_load_error("non-integer id", "{\"a\": 0.5}", good_merges, "vocab.json");
+    expect_load_error("negative id", "{\"a\": -1}", good_merges, "vocab.json");
+    expect_load_error("merges line with one part", good_vocab, "#version: 0.2\na b</w>\nab\n",
+                      "merges.txt:3");
+    expect_load_error("merges line with three parts", good_vocab, "a b c\n", "merges.txt:1");
+    expect_load_error("empty merges line", good_vocab, "a b</w>\n\n", "merges.txt:2");
+    expect_load_error("merge part not in vocab", good_vocab, "a zz\n", "merges.txt:1");
+    expect_load_error("merge result not in vocab", good_vocab, "b a</w>\n", "merges.txt:1");
+    expect_load_error("no <|endoftext|>", "{\"a\": 0, \"<|startoftext|>\": 1}", "", "eos_token");
+
+    write_file("vocab.json", good_vocab, strlen(good_vocab));
+    write_file("merges.txt", good_merges, strlen(good_merges));
+    write_file("tokenizer_config.json", "{\"pad_token\": ", 14);
+    t2i_clip_tokenizer *tok = NULL;
+    t2i_status st = t2i_clip_tokenizer_load(tmpdir, &tok);
+    CHECK(st == T2I_ERR_FORMAT && strstr(t2i_last_error(), "tokenizer_config.json"),
+          "malformed tokenizer_config.json: %s", t2i_last_error());
+    remove_file("tokenizer_config.json");
+
+    st = t2i_clip_tokenizer_load(tmpdir, &tok);
+    CHECK(st == T2I_OK, "tiny vocabulary: %s", t2i_last_error());
+    if (st == T2I_OK) {
+        int32_t *ids = NULL, padded[8];
+        int n = -1;
+        /* "ab" merges to ab</w>; "c" is not in the vocabulary: unk (= eos) */
+        st = t2i_clip_tokenize(tok, "ab ba c", &ids, &n);
+        int32_t want[] = {4, 1, 2, 6};
+        CHECK(st == T2I_OK && n == 4 && !memcmp(ids, want, sizeof want), "tiny vocabulary ids");
+        free(ids);
+        st = t2i_clip_encode_padded(tok, "ab", padded, 4);
+        CHECK(st == T2I_OK && padded[0] == 5 && padded[1] == 4 && padded[2] == 6 && padded[3] == 6,
+              "tiny vocabulary padded");
+        CHECK(t2i_clip_encode_padded(tok, "ab", padded, 1) == T2I_ERR_INVALID_ARG, "max_len 1");
+
+        static const struct { const char *text; const char *offset; } bad[] = {
+            {"abc\x80", "offset 3"},               /* lone continuation byte */
+            {"ab\xC3", "offset 2"},                /* truncated sequence */
+            {"\xC0\xAF", "offset 0"},              /* overlong '/' */
+            {"a\xED\xA0\x80", "offset 1"},         /* UTF-16 surrogate */
+            {"aa\xF4\x90\x80\x80", "offset 2"},    /* above U+10FFFF */
+            {"\xE4\xB8\x80\xFF", "offset 3"},      /* 0xFF after a valid CJK char */
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            ids = (int32_t *)1;
+            st = t2i_clip_tokenize(tok, bad[i].text, &ids, &n);
+            CHECK(st == T2I_ERR_INVALID_ARG && ids == NULL, "invalid UTF-8 #%zu accepted", i);
+            CHECK(strstr(t2i_last_error(), bad[i].offset) != NULL, "invalid UTF-8 #%zu: \"%s\" lacks \"%s\"",
+                  i, t2i_last_error(), bad[i].offset);
+            st = t2i_clip_encode_padded(tok, bad[i].text, padded, 8);
+            CHECK(st == T2I_ERR_INVALID_ARG, "invalid UTF-8 #%zu accepted (padded)", i);
+        }
+        printf("bad input ok: invalid UTF-8 prompt       -> %s\n", t2i_last_error());
+        t2i_clip_tokenizer_destroy(tok);
+    }
+    t2i_clip_tokenizer_destroy(NULL);
+    remove_file("vocab.json");
+    remove_file("merges.txt");
+    rmdir(tmpdir);
+}
+
+/* ---- speed ------------------------------------------------------------------ */
+
+static void time_tokenize(void)
+{
+    t2i_clip_tokenizer *tok = NULL;
+    if (t2i_clip_tokenizer_load("tests/fixtures/clip-vocab", &tok) != T2I_OK) return;
+    const char *prompt =
+        "a breathtaking matte painting of an ancient castle on a cliff above a stormy sea, "
+        "dramatic lighting, volumetric clouds, god rays, highly detailed, intricate, 8k, "
+        "trending on artstation, by greg rutkowski and alphonse mucha, octane render, "
+        "unreal engine 5, cinematic composition, golden hour, sharp focus, masterpiece, "
+        "best quality, ultra realistic";
+    int32_t ids[77];
+    int32_t *raw;
+    int n;
+    t2i_clip_tokenize(tok, prompt, &raw, &n);
+    free(raw);
+    struct timespec a, b;
+    const int reps = 2000;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < reps; i++) t2i_clip_encode_padded(tok, prompt, ids, 77);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double us = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / 1e3 / reps;
+    printf("speed: %d-token prompt (%zu bytes): %.1f us per encode_padded\n", n, strlen(prompt), us);
+    t2i_clip_tokenizer_destroy(tok);
+}
+
+int main(void)
+{
+    int checked = 0;
+    checked += check_fixture("tests/fixtures/tokenizer/clip_ids.json");
+    checked += check_fixture("tests/fixtures/tokenizer/tiny_sd1_ids.json");
+    checked += check_fixture("tests/fixtures/tokenizer/tiny_sd2_ids.json");
+    CHECK(checked >= 1, "no fixture checked (clip_ids.json is required)");
+    check_bad_input();
+    time_tokenize();
+    if (failures) { printf("%d failures\n", failures); return 1; }
+    printf("all tokenizer tests passed\n");
+    return 0;
+}

@@ -1,0 +1,901 @@
+/*
+ * clip_bpe.c — CLIP byte-level BPE: loading vocab.json / merges.txt and the
+ * text → ids pipeline described in clip_bpe.h.
+ *
+ * Data layout:
+ *  - vocab: an open-addressing hash table (string → id) whose keys live in one
+ *    string pool; sized to a power of two at least twice the entry count.
+ *  - merges: an open-addressing hash table keyed by the pair of symbol ids
+ *    (left << 32 | right) → (rank, id of the merged symbol).
+ *  - text is handled as arrays of code points (normalization, splitting);
+ *    each pre-tokenized piece becomes UTF-8 bytes, one BPE symbol per byte.
+ *  - BPE keeps the symbols of a piece in a linked list over an array and a
+ *    binary min-heap of candidate merges ordered by (rank, position), the
+ *    algorithm of HuggingFace tokenizers' Word::merge_all, so a hostile
+ *    megabyte-long word costs O(n log n), not O(n²).
+ */
+#include "tokenizer/clip_bpe.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/error.h"
+#include "tokenizer/unicode_tables.h"
+
+#define MAX_FILE_BYTES   (256u << 20)   /* vocab.json / merges.txt size limit */
+#define MAX_ADDED_TOKENS 4096
+#define MAX_TEXT_BYTES   (64u << 20)    /* prompt size limit */
+
+typedef struct vocab_slot { uint32_t off, len; int32_t id; } vocab_slot;   /* id < 0: empty */
+typedef struct merge_slot { uint64_t key; int32_t rank, new_id; } merge_slot; /* rank < 0: empty */
+
+typedef struct added_token {
+    uint32_t *cps;   /* content (normalized when `normalized`) */
+    int n;
+    int32_t id;
+    int normalized;
+} added_token;
+
+struct t2i_clip_tokenizer {
+    char *pool; size_t pool_len, pool_cap;
+    vocab_slot *vocab; uint32_t vocab_mask; int vocab_count;
+    merge_slot *merges; uint32_t merge_mask; int merge_count;
+    int32_t byte_id[256], byte_end_id[256];   /* "x" and "x</w>" per byte, -1 if absent */
+    added_token *added; int n_added;
+    int32_t bos, eos, unk, pad;
+    int max_length;
+};
+
+/* ---- growable buffers ------------------------------------------------------ */
+
+typedef struct { uint32_t *v; size_t n, cap; } cp_buf;
+typedef struct { int32_t *v; size_t n, cap; } id_buf;
+
+static int cp_push(cp_buf *b, uint32_t c)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        uint32_t *v = realloc(b->v, cap * sizeof *v);
+        if (!v) return 0;
+        b->v = v; b->cap = cap;
+    }
+    b->v[b->n++] = c;
+    return 1;
+}
+
+static int id_push(id_buf *b, int32_t id)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        int32_t *v = realloc(b->v, cap * sizeof *v);
+        if (!v) return 0;
+        b->v = v; b->cap = cap;
+    }
+    b->v[b->n++] = id;
+    return 1;
+}
+
+/* ---- UTF-8 ----------------------------------------------------------------- */
+
+/* Strict decoding (no overlongs, surrogates or values above U+10FFFF).
+ * Returns the sequence length, or 0 if s[0..n) does not start a valid one. */
+static int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    if (s[0] < 0x80) { *cp = s[0]; return 1; }
+    int len; uint32_t c, min;
+    if ((s[0] & 0xE0) == 0xC0) { len = 2; c = s[0] & 0x1F; min = 0x80; }
+    else if ((s[0] & 0xF0) == 0xE0) { len = 3; c = s[0] & 0x0F; min = 0x800; }
+    else if ((s[0] & 0xF8) == 0xF0) { len = 4; c = s[0] & 0x07; min = 0x10000; }
+    else return 0;
+    if ((size_t)len > n) return 0;
+    for (int i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return len;
+}
+
+static int utf8_encode(uint32_t c, char out[4])
+{
+    if (c < 0x80) { out[0] = (char)c; return 1; }
+    if (c < 0x800) { out[0] = (char)(0xC0 | (c >> 6)); out[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x10000) {
+        out[0] = (char)(0xE0 | (c >> 12)); out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (c & 0x3F)); return 3;
+    }
+    out[0] = (char)(0xF0 | (c >> 18)); out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((c >> 6) & 0x3F)); out[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* Decode a whole string; `what` names it in the error. */
+static t2i_status utf8_to_cps(const char *s, size_t n, cp_buf *out, const char *what)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t c;
+        int len = utf8_decode((const unsigned char *)s + i, n - i, &c);
+        if (!len)
+            return t2i_fail(T2I_ERR_INVALID_ARG, "%s: invalid UTF-8 at byte offset %zu (0x%02X)",
+                            what, i, (unsigned)(unsigned char)s[i]);
+        if (!cp_push(out, c)) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", what);
+        i += (size_t)len;
+    }
+    return T2I_OK;
+}
+
+/* ---- vocabulary and merges hash tables ----------------------------------- */
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static int32_t vocab_find(const t2i_clip_tokenizer *t, const char *s, size_t n)
+{
+    for (uint32_t i = hash_bytes(s, n) & t->vocab_mask;; i = (i + 1) & t->vocab_mask) {
+        const vocab_slot *e = &t->vocab[i];
+        if (e->id < 0) return -1;
+        if (e->len == n && memcmp(t->pool + e->off, s, n) == 0) return e->id;
+    }
+}
+
+/* Insert or overwrite (a later duplicate key wins, as in Python's json). */
+static int vocab_put(t2i_clip_tokenizer *t, const char *s, size_t n, int32_t id)
+{
+    uint32_t i = hash_bytes(s, n) & t->vocab_mask;
+    for (;; i = (i + 1) & t->vocab_mask) {
+        vocab_slot *e = &t->vocab[i];
+        if (e->id < 0) break;
+        if (e->len == n && memcmp(t->pool + e->off, s, n) == 0) { e->id = id; return 1; }
+    }
+    if (t->pool_len + n > t->pool_cap) {
+        size_t cap = t->pool_cap ? t->pool_cap : 1 << 16;
+        while (cap < t->pool_len + n) cap *= 2;
+        char *p = realloc(t->pool, cap);
+        if (!p) return 0;
+        t->pool = p; t->pool_cap = cap;
+    }
+    memcpy(t->pool + t->pool_len, s, n);
+    t->vocab[i] = (vocab_slot){(uint32_t)t->pool_len, (uint32_t)n, id};
+    t->pool_len += n;
+    t->vocab_count++;
+    return 1;
+}
+
+static uint64_t pair_key(int32_t a, int32_t b) { return ((uint64_t)(uint32_t)a << 32) | (uint32_t)b; }
+
+static uint32_t hash_u64(uint64_t k)
+{
+    k ^= k >> 33; k *= 0xff51afd7ed558ccdULL; k ^= k >> 33;
+    return (uint32_t)k;
+}
+
+static const merge_slot *merge_find(const t2i_clip_tokenizer *t, int32_t a, int32_t b)
+{
+    uint64_t key = pair_key(a, b);
+    for (uint32_t i = hash_u64(key) & t->merge_mask;; i = (i + 1) & t->merge_mask) {
+        const merge_slot *e = &t->merges[i];
+        if (e->rank < 0) return NULL;
+        if (e->key == key) return e;
+    }
+}
+
+static void merge_put(t2i_clip_tokenizer *t, int32_t a, int32_t b, int32_t rank, int32_t new_id)
+{
+    uint64_t key = pair_key(a, b);
+    uint32_t i = hash_u64(key) & t->merge_mask;
+    while (t->merges[i].rank >= 0 && t->merges[i].key != key) i = (i + 1) & t->merge_mask;
+    if (t->merges[i].rank < 0) t->merge_count++;
+    t->merges[i] = (merge_slot){key, rank, new_id};   /* a later duplicate wins */
+}
+
+static uint32_t table_size_for(size_t n)
+{
+    uint32_t cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    return cap;
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+static t2i_status read_file(const char *path, char **out, size_t *len, int *missing)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (missing) { *missing = 1; return T2I_OK; }
+        return t2i_fail(T2I_ERR_IO, "%s: cannot open", path);
+    }
+    if (missing) *missing = 0;
+    char *buf = NULL; size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            if (cap >= MAX_FILE_BYTES) {
+                free(buf); fclose(f);
+                return t2i_fail(T2I_ERR_FORMAT, "%s: larger than %u bytes", path, MAX_FILE_BYTES);
+            }
+            cap = cap ? cap * 2 : 1 << 16;
+            char *p = realloc(buf, cap + 1);
+            if (!p) { free(buf); fclose(f); return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); }
+            buf = p;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) { free(buf); return t2i_fail(T2I_ERR_IO, "%s: read error", path); }
+    buf[n] = '\0';
+    *out = buf; *len = n;
+    return T2I_OK;
+}
+
+static t2i_status load_vocab(t2i_clip_tokenizer *t, const char *path)
+{
+    char *text; size_t len;
+    T2I_TRY(read_file(path, &text, &len, NULL));
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!root) return t2i_fail(T2I_ERR_FORMAT, "%s: malformed JSON", path);
+    t2i_status st = T2I_OK;
+    if (!cJSON_IsObject(root)) { st = t2i_fail(T2I_ERR_FORMAT, "%s: not a JSON object", path); goto done; }
+    int n = cJSON_GetArraySize(root);
+    if (n <= 0) { st = t2i_fail(T2I_ERR_FORMAT, "%s: empty vocabulary", path); goto done; }
+    t->vocab_mask = table_size_for((size_t)n) - 1;
+    t->vocab = malloc(((size_t)t->vocab_mask + 1) * sizeof *t->vocab);
+    if (!t->vocab) { st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); goto done; }
+    for (size_t i = 0; i <= t->vocab_mask; i++) t->vocab[i].id = -1;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, root) {
+        double v = e->valuedouble;
+        if (!cJSON_IsNumber(e) || v < 0 || v > INT32_MAX || v != (double)(int32_t)v) {
+            st = t2i_fail(T2I_ERR_FORMAT, "%s: token \"%.40s\": id is not an integer in [0, %d]",
+                          path, e->string ? e->string : "", INT32_MAX);
+            goto done;
+        }
+        if (!vocab_put(t, e->string, strlen(e->string), (int32_t)v)) {
+            st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+            goto done;
+        }
+    }
+done:
+    cJSON_Delete(root);
+    return st;
+}
+
+/* merges.txt: "#version..." lines are skipped; every other line (a final
+ * newline ends the last one) must be "left right", both vocabulary tokens
+ * whose concatenation is one too. The rank is the index among merge lines. */
+static t2i_status load_merges(t2i_clip_tokenizer *t, const char *path)
+{
+    char *text; size_t len;
+    T2I_TRY(read_file(path, &text, &len, NULL));
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
+    t2i_status st = T2I_OK;
+    char *joined = NULL; size_t joined_cap = 0;
+    t->merge_mask = table_size_for(lines) - 1;
+    t->merges = malloc(((size_t)t->merge_mask + 1) * sizeof *t->merges);
+    if (!t->merges) { st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); goto done; }
+    for (size_t i = 0; i <= t->merge_mask; i++) t->merges[i].rank = -1;
+    int32_t rank = 0;
+    size_t lineno = 0;
+    for (size_t pos = 0; pos < len;) {
+        char *line = text + pos;
+        char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - line) : len - pos;
+        pos += n + 1;
+        lineno++;
+        if (n && line[n - 1] == '\r') n--;
+        if (n >= 8 && memcmp(line, "#version", 8) == 0) continue;
+        char *sp = memchr(line, ' ', n);
+        if (!sp || memchr(sp + 1, ' ', n - (size_t)(sp + 1 - line))) {
+            st = t2i_fail(T2I_ERR_FORMAT, "%s:%zu: expected two space-separated tokens, got \"%.*s\"",
+                          path, lineno, (int)(n > 60 ? 60 : n), line);
+            goto done;
+        }
+        size_t na = (size_t)(sp - line), nb = n - na - 1;
+        int32_t a = vocab_find(t, line, na), b = vocab_find(t, sp + 1, nb);
+        if (a < 0 || b < 0) {
+            st = t2i_fail(T2I_ERR_FORMAT, "%s:%zu: merge part \"%.*s\" is not in vocab.json", path, lineno,
+                          a < 0 ? (int)(na > 60 ? 60 : na) : (int)(nb > 60 ? 60 : nb), a < 0 ? line : sp + 1);
+            goto done;
+        }
+        if (na + nb > joined_cap) {
+            joined_cap = (na + nb) * 2;
+            char *p = realloc(joined, joined_cap);
+            if (!p) { st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); goto done; }
+            joined = p;
+        }
+        memcpy(joined, line, na);
+        memcpy(joined + na, sp + 1, nb);
+        int32_t merged = vocab_find(t, joined, na + nb);
+        if (merged < 0) {
+            st = t2i_fail(T2I_ERR_FORMAT, "%s:%zu: merge result \"%.*s\" is not in vocab.json", path,
+                          lineno, (int)(na + nb > 60 ? 60 : na + nb), joined);
+            goto done;
+        }
+        if (rank == INT32_MAX) { st = t2i_fail(T2I_ERR_FORMAT, "%s: too many merges", path); goto done; }
+        merge_put(t, a, b, rank++, merged);
+    }
+done:
+    free(joined);
+    free(text);
+    return st;
+}
+
+/* ---- normalization: NFC, white space, lower case ---------------------- */
+
+enum { S_BASE = 0xAC00, L_BASE = 0x1100, V_BASE = 0x1161, T_BASE = 0x11A7,
+       L_COUNT = 19, V_COUNT = 21, T_COUNT = 28, N_COUNT = V_COUNT * T_COUNT,
+       S_COUNT = L_COUNT * N_COUNT };
+
+static uint32_t compose_two(uint32_t a, uint32_t b)
+{
+    if (a >= L_BASE && a < L_BASE + L_COUNT && b >= V_BASE && b < V_BASE + V_COUNT)
+        return S_BASE + ((a - L_BASE) * V_COUNT + (b - V_BASE)) * T_COUNT;
+    if (a >= S_BASE && a < S_BASE + S_COUNT && (a - S_BASE) % T_COUNT == 0 &&
+        b > T_BASE && b < T_BASE + T_COUNT)
+        return a + (b - T_BASE);
+    return t2i_uc_compose(a, b);
+}
+
+/* NFC of in[0..n) appended to out (Unicode's canonical decomposition,
+ * reordering and composition algorithm). */
+static int nfc(const uint32_t *in, size_t n, cp_buf *out)
+{
+    size_t base = out->n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = in[i], d[T2I_UC_MAX_SEQ];
+        if (c >= S_BASE && c < S_BASE + S_COUNT) {
+            uint32_t s = c - S_BASE;
+            if (!cp_push(out, L_BASE + s / N_COUNT) || !cp_push(out, V_BASE + (s % N_COUNT) / T_COUNT))
+                return 0;
+            if (s % T_COUNT && !cp_push(out, T_BASE + s % T_COUNT)) return 0;
+            continue;
+        }
+        int k = t2i_uc_decompose(c, d);
+        if (!k) { if (!cp_push(out, c)) return 0; continue; }
+        for (int j = 0; j < k; j++) if (!cp_push(out, d[j])) return 0;
+    }
+    uint32_t *v = out->v + base;
+    size_t m = out->n - base;
+    /* canonical ordering: stable insertion sort of each run of non-starters */
+    for (size_t i = 1; i < m; i++) {
+        int cc = t2i_uc_ccc(v[i]);
+        if (!cc) continue;
+        uint32_t c = v[i];
+        size_t j = i;
+        while (j > 0 && t2i_uc_ccc(v[j - 1]) > cc) { v[j] = v[j - 1]; j--; }
+        v[j] = c;
+    }
+    if (m == 0) return 1;
+    /* composition (the algorithm of UAX #15's sample code): a character
+     * joins the last starter unless a character of equal or higher class,
+     * or a starter, stands between them */
+    size_t starter = 0, w = 1;
+    int last_cc = t2i_uc_ccc(v[0]) ? 256 : 0;
+    for (size_t i = 1; i < m; i++) {
+        uint32_t c = v[i];
+        int cc = t2i_uc_ccc(c);
+        uint32_t comp = compose_two(v[starter], c);
+        if (comp && (last_cc < cc || last_cc == 0)) {
+            v[starter] = comp;
+            continue;
+        }
+        if (cc == 0) starter = w;
+        last_cc = cc;
+        v[w++] = c;
+    }
+    out->n = base + w;
+    return 1;
+}
+
+/* The normalizer: NFC, every run of White_Space -> " ", lower case. */
+static int normalize(const uint32_t *in, size_t n, cp_buf *out, cp_buf *tmp)
+{
+    tmp->n = 0;
+    if (!nfc(in, n, tmp)) return 0;
+    for (size_t i = 0; i < tmp->n; i++) {
+        uint32_t c = tmp->v[i], lo[T2I_UC_MAX_SEQ];
+        if (t2i_uc_is_space(c)) {
+            while (i + 1 < tmp->n && t2i_uc_is_space(tmp->v[i + 1])) i++;
+            if (!cp_push(out, ' ')) return 0;
+            continue;
+        }
+        int k = t2i_uc_lower(c, lo);
+        for (int j = 0; j < k; j++) if (!cp_push(out, lo[j])) return 0;
+    }
+    return 1;
+}
+
+/* ---- BPE of one pre-tokenized piece -------------------------------------- */
+
+typedef struct bpe_symbol { int32_t id; int prev, next; size_t len; } bpe_symbol;
+typedef struct bpe_cand { int32_t rank, new_id; int pos; } bpe_cand;
+
+typedef struct bpe_work {
+    bpe_symbol *sym; size_t sym_cap;
+    bpe_cand *heap; size_t heap_n, heap_cap;
+} bpe_work;
+
+static int cand_less(const bpe_cand *a, const bpe_cand *b)
+{
+    return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
+}
+
+static int heap_push(bpe_work *w, bpe_cand c)
+{
+    if (w->heap_n == w->heap_cap) {
+        size_t cap = w->heap_cap ? w->heap_cap * 2 : 64;
+        bpe_cand *h = realloc(w->heap, cap * sizeof *h);
+        if (!h) return 0;
+        w->heap = h; w->heap_cap = cap;
+    }
+    size_t i = w->heap_n++;
+    while (i > 0 && cand_less(&c, &w->heap[(i - 1) / 2])) {
+        w->heap[i] = w->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    w->heap[i] = c;
+    return 1;
+}
+
+static bpe_cand heap_pop(bpe_work *w)
+{
+    bpe_cand top = w->heap[0], last = w->heap[--w->heap_n];
+    size_t i = 0, n = w->heap_n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && cand_less(&w->heap[c + 1], &w->heap[c])) c++;
+        if (!cand_less(&w->heap[c], &last)) break;
+        w->heap[i] = w->heap[c];
+        i = c;
+    }
+    if (n) w->heap[i] = last;
+    return top;
+}
+
+static int push_pair(const t2i_clip_tokenizer *t, bpe_work *w, int pos)
+{
+    int next = w->sym[pos].next;
+    if (next < 0) return 1;
+    const merge_slot *m = merge_find(t, w->sym[pos].id, w->sym[next].id);
+    return !m || heap_push(w, (bpe_cand){m->rank, m->new_id, pos});
+}
+
+/* Byte-level BPE of the UTF-8 bytes s[0..n), n > 0; ids appended to out. */
+static int bpe_piece(const t2i_clip_tokenizer *t, bpe_work *w, const unsigned char *s, size_t n,
+                     id_buf *out)
+{
+    if (n > w->sym_cap) {
+        bpe_symbol *p = realloc(w->sym, n * sizeof *p);
+        if (!p) return 0;
+        w->sym = p; w->sym_cap = n;
+    }
+    /* one symbol per byte; an unknown one becomes unk (never fused) */
+    for (size_t i = 0; i < n; i++) {
+        int32_t id = i + 1 == n ? t->byte_end_id[s[i]] : t->byte_id[s[i]];
+        w->sym[i] = (bpe_symbol){id < 0 ? t->unk : id, (int)i - 1, i + 1 == n ? -1 : (int)i + 1, 1};
+    }
+    w->heap_n = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (!push_pair(t, w, (int)i)) return 0;
+    while (w->heap_n) {
+        bpe_cand c = heap_pop(w);
+        bpe_symbol *left = &w->sym[c.pos];
+        if (left->len == 0 || left->next < 0) continue;   /* stale entry */
+        bpe_symbol *right = &w->sym[left->next];
+        const merge_slot *m = merge_find(t, left->id, right->id);
+        if (!m || m->new_id != c.new_id) continue;
+        left->id = c.new_id;
+        left->len += right->len;
+        right->len = 0;
+        left->next = right->next;
+        if (left->next >= 0) w->sym[left->next].prev = c.pos;
+        if (left->prev >= 0 && !push_pair(t, w, left->prev)) return 0;
+        if (!push_pair(t, w, c.pos)) return 0;
+    }
+    for (int i = 0; i >= 0; i = w->sym[i].next)
+        if (!id_push(out, w->sym[i].id)) return 0;
+    return 1;
+}
+
+/* ---- pre-tokenizer -------------------------------------------------------- */
+
+static const char *const special_words[2] = {"startoftext", "endoftext"};
+
+static int match_ascii(const uint32_t *v, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+    if (k > n) return 0;
+    for (size_t i = 0; i < k; i++) if (v[i] != (unsigned char)s[i]) return 0;
+    return 1;
+}
+
+static int bpe_cps(const t2i_clip_tokenizer *t, bpe_work *w, const uint32_t *v, size_t n,
+                   id_buf *out, char **bytes, size_t *bytes_cap)
+{
+    if (4 * n > *bytes_cap) {
+        char *p = realloc(*bytes, 4 * n);
+        if (!p) return 0;
+        *bytes = p; *bytes_cap = 4 * n;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) m += (size_t)utf8_encode(v[i], *bytes + m);
+    return bpe_piece(t, w, (const unsigned char *)*bytes, m, out);
+}
+
+static int is_other(uint32_t c)
+{
+    return !t2i_uc_is_space(c) && !t2i_uc_is_letter(c) && !t2i_uc_is_number(c);
+}
+
+/* Split normalized text v[0..n) with CLIP's regex and BPE every piece. */
+static int pretokenize(const t2i_clip_tokenizer *t, bpe_work *w, const uint32_t *v, size_t n,
+                       id_buf *out, char **bytes, size_t *bytes_cap)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t c = v[i];
+        size_t k = 0;
+        /* <|startoftext|> / <|endoftext|>: GPT-2's regex then splits them in 3 */
+        for (int s = 0; s < 2 && !k; s++) {
+            size_t wl = strlen(special_words[s]);
+            if (c == '<' && i + 1 < n && v[i + 1] == '|' && match_ascii(v + i + 2, n - i - 2, special_words[s])
+                && i + 4 + wl <= n && v[i + 2 + wl] == '|' && v[i + 3 + wl] == '>') {
+                if (!bpe_cps(t, w, v + i, 2, out, bytes, bytes_cap) ||
+                    !bpe_cps(t, w, v + i + 2, wl, out, bytes, bytes_cap) ||
+                    !bpe_cps(t, w, v + i + 2 + wl, 2, out, bytes, bytes_cap))
+                    return 0;
+                k = 4 + wl;
+            }
+        }
+        if (k) { i += k; continue; }
+        if (c == '\'' && i + 1 < n) {
+            uint32_t d = v[i + 1], e = i + 2 < n ? v[i + 2] : 0;
+            if (d == 's' || d == 't' || d == 'm' || d == 'd') k = 2;
+            else if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l')) k = 3;
+        }
+        if (!k) {
+            if (t2i_uc_is_letter(c)) {
+                k = 1;
+                while (i + k < n && t2i_uc_is_letter(v[i + k])) k++;
+            } else if (t2i_uc_is_number(c)) {
+                k = 1;
+            } else if (t2i_uc_is_space(c)) {
+                i++;
+                continue;
+            } else {
+                k = 1;
+                while (i + k < n && is_other(v[i + k])) k++;
+            }
+        }
+        if (!bpe_cps(t, w, v + i, k, out, bytes, bytes_cap)) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* ---- the whole pipeline --------------------------------------------------- */
+
+/* The longest added token (of the given kind) starting at v[0..n), or -1. */
+static int match_added(const t2i_clip_tokenizer *t, const uint32_t *v, size_t n, int normalized)
+{
+    int best = -1;
+    for (int a = 0; a < t->n_added; a++) {
+        const added_token *at = &t->added[a];
+        if (at->normalized != normalized || (size_t)at->n > n) continue;
+        if (best >= 0 && at->n <= t->added[best].n) continue;
+        if (memcmp(at->cps, v, (size_t)at->n * sizeof *v) == 0) best = a;
+    }
+    return best;
+}
+
+typedef struct tok_state {
+    cp_buf norm, tmp;
+    bpe_work work;
+    char *bytes; size_t bytes_cap;
+} tok_state;
+
+static void tok_state_free(tok_state *s)
+{
+    free(s->norm.v); free(s->tmp.v);
+    free(s->work.sym); free(s->work.heap);
+    free(s->bytes);
+}
+
+/* Normalize a raw segment, cut normalized added tokens, pre-tokenize + BPE. */
+static int encode_segment(const t2i_clip_tokenizer *t, tok_state *s, const uint32_t *v, size_t n,
+                          id_buf *out)
+{
+    if (n == 0) return 1;
+    s->norm.n = 0;
+    if (!normalize(v, n, &s->norm, &s->tmp)) return 0;
+    const uint32_t *nv = s->norm.v;
+    size_t nn = s->norm.n, start = 0;
+    for (size_t i = 0; i < nn;) {
+        int a = match_added(t, nv + i, nn - i, 1);
+        if (a < 0) { i++; continue; }
+        if (!pretokenize(t, &s->work, nv + start, i - start, out, &s->bytes, &s->bytes_cap) ||
+            !id_push(out, t->added[a].id))
+            return 0;
+        i += (size_t)t->added[a].n;
+        start = i;
+    }
+    return pretokenize(t, &s->work, nv + start, nn - start, out, &s->bytes, &s->bytes_cap);
+}
+
+static t2i_status encode(const t2i_clip_tokenizer *t, const char *utf8, id_buf *out)
+{
+    if (!t || !utf8) return t2i_fail(T2I_ERR_INVALID_ARG, "clip tokenizer: NULL argument");
+    size_t len = strlen(utf8);
+    if (len > MAX_TEXT_BYTES)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "prompt: %zu bytes, more than the limit of %u",
+                        len, MAX_TEXT_BYTES);
+    cp_buf text = {0};
+    t2i_status st = utf8_to_cps(utf8, len, &text, "prompt");
+    if (st != T2I_OK) { free(text.v); return st; }
+    tok_state s = {0};
+    int ok = 1;
+    size_t start = 0;
+    for (size_t i = 0; ok && i < text.n;) {
+        int a = match_added(t, text.v + i, text.n - i, 0);
+        if (a < 0) { i++; continue; }
+        ok = encode_segment(t, &s, text.v + start, i - start, out) && id_push(out, t->added[a].id);
+        i += (size_t)t->added[a].n;
+        start = i;
+    }
+    if (ok) ok = encode_segment(t, &s, text.v + start, text.n - start, out);
+    tok_state_free(&s);
+    free(text.v);
+    if (!ok) return t2i_fail(T2I_ERR_NOMEM, "clip tokenizer: out of memory");
+    if (out->n > INT_MAX) return t2i_fail(T2I_ERR_INVALID_ARG, "prompt: too many tokens");
+    return T2I_OK;
+}
+
+t2i_status t2i_clip_tokenize(const t2i_clip_tokenizer *t, const char *utf8, int32_t **ids, int *n)
+{
+    if (!ids || !n) return t2i_fail(T2I_ERR_INVALID_ARG, "clip tokenizer: NULL argument");
+    *ids = NULL; *n = 0;
+    id_buf out = {0};
+    t2i_status st = encode(t, utf8, &out);
+    if (st != T2I_OK) { free(out.v); return st; }
+    if (out.n == 0) { free(out.v); return T2I_OK; }
+    *ids = out.v;
+    *n = (int)out.n;
+    return T2I_OK;
+}
+
+t2i_status t2i_clip_encode_padded(const t2i_clip_tokenizer *t, const char *utf8, int32_t *out_ids,
+                                  int max_len)
+{
+    if (!out_ids || max_len < 2)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "clip tokenizer: max_len %d < 2 or NULL output", max_len);
+    id_buf ids = {0};
+    t2i_status st = encode(t, utf8, &ids);
+    if (st != T2I_OK) { free(ids.v); return st; }
+    size_t keep = ids.n < (size_t)max_len - 2 ? ids.n : (size_t)max_len - 2;
+    out_ids[0] = t->bos;
+    if (keep) memcpy(out_ids + 1, ids.v, keep * sizeof *out_ids);
+    out_ids[keep + 1] = t->eos;
+    for (size_t i = keep + 2; i < (size_t)max_len; i++) out_ids[i] = t->pad;
+    free(ids.v);
+    return T2I_OK;
+}
+
+int32_t t2i_clip_bos(const t2i_clip_tokenizer *t) { return t->bos; }
+int32_t t2i_clip_eos(const t2i_clip_tokenizer *t) { return t->eos; }
+int32_t t2i_clip_pad(const t2i_clip_tokenizer *t) { return t->pad; }
+int t2i_clip_max_length(const t2i_clip_tokenizer *t) { return t->max_length; }
+int t2i_clip_vocab_size(const t2i_clip_tokenizer *t) { return t->vocab_count; }
+
+/* ---- loading -------------------------------------------------------------- */
+
+/* GPT-2's bytes_to_unicode: printable Latin-1 bytes map to themselves, the
+ * others, in order, to U+0100 onwards. */
+static void init_byte_symbols(t2i_clip_tokenizer *t)
+{
+    int n = 0;
+    for (int b = 0; b < 256; b++) {
+        int printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        uint32_t cp = printable ? (uint32_t)b : 256u + (uint32_t)n++;
+        char buf[8];
+        int k = utf8_encode(cp, buf);
+        t->byte_id[b] = vocab_find(t, buf, (size_t)k);
+        memcpy(buf + k, "</w>", 4);
+        t->byte_end_id[b] = vocab_find(t, buf, (size_t)k + 4);
+    }
+}
+
+static t2i_status add_token(t2i_clip_tokenizer *t, const char *content, int32_t id_hint, int normalized,
+                            int *index, const char *where)
+{
+    size_t len = strlen(content);
+    if (len == 0) return t2i_fail(T2I_ERR_FORMAT, "%s: empty token", where);
+    cp_buf raw = {0};
+    t2i_status st = utf8_to_cps(content, len, &raw, where);
+    if (st != T2I_OK) { free(raw.v); return st; }
+    for (int a = 0; a < t->n_added; a++) {   /* the same content again: the later flags win */
+        added_token *at = &t->added[a];
+        if ((size_t)at->n == raw.n && !memcmp(at->cps, raw.v, raw.n * sizeof *raw.v)) {
+            at->normalized = normalized;
+            free(raw.v);
+            if (index) *index = a;
+            return T2I_OK;
+        }
+    }
+    if (t->n_added >= MAX_ADDED_TOKENS) {
+        free(raw.v);
+        return t2i_fail(T2I_ERR_FORMAT, "%s: more than %d added tokens", where, MAX_ADDED_TOKENS);
+    }
+    int32_t id = vocab_find(t, content, len);
+    if (id < 0) id = id_hint;
+    if (id < 0) {
+        free(raw.v);
+        return t2i_fail(T2I_ERR_FORMAT, "%s: token \"%.60s\" is not in vocab.json", where, content);
+    }
+    added_token *p = realloc(t->added, (size_t)(t->n_added + 1) * sizeof *p);
+    if (!p) { free(raw.v); return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", where); }
+    t->added = p;
+    t->added[t->n_added] = (added_token){raw.v, (int)raw.n, id, normalized};
+    if (index) *index = t->n_added;
+    t->n_added++;
+    return T2I_OK;
+}
+
+/* An optional JSON file; *root = NULL when it does not exist. */
+static t2i_status load_optional_json(const char *path, cJSON **root)
+{
+    char *text; size_t len; int missing;
+    *root = NULL;
+    T2I_TRY(read_file(path, &text, &len, &missing));
+    if (missing) return T2I_OK;
+    *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!*root || !cJSON_IsObject(*root)) {
+        cJSON_Delete(*root);
+        *root = NULL;
+        return t2i_fail(T2I_ERR_FORMAT, "%s: malformed JSON (expected an object)", path);
+    }
+    return T2I_OK;
+}
+
+/* bos/eos/unk/pad: a string, or an AddedToken object {"content", "normalized"}. */
+static t2i_status special_token(t2i_clip_tokenizer *t, const cJSON *tc, const cJSON *stm, const char *key,
+                                const char *dflt, const char *tc_path, const char *stm_path,
+                                int32_t *id)
+{
+    const cJSON *v = tc ? cJSON_GetObjectItemCaseSensitive(tc, key) : NULL;
+    const char *where = tc_path;
+    if (!v || cJSON_IsNull(v)) {
+        v = stm ? cJSON_GetObjectItemCaseSensitive(stm, key) : NULL;
+        where = stm_path;
+    }
+    const char *content = dflt;
+    int normalized = 0;
+    if (v && !cJSON_IsNull(v)) {
+        const cJSON *c = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "content") : v;
+        if (!cJSON_IsString(c))
+            return t2i_fail(T2I_ERR_FORMAT, "%s: %s is neither a string nor {\"content\": string}", where, key);
+        content = c->valuestring;
+        if (cJSON_IsObject(v)) normalized = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "normalized"));
+    } else {
+        where = "default special tokens";
+    }
+    char what[600];
+    snprintf(what, sizeof what, "%s: %s", where, key);
+    int index;
+    T2I_TRY(add_token(t, content, -1, normalized, &index, what));
+    *id = index;   /* resolved to the id after added_tokens_decoder is read */
+    return T2I_OK;
+}
+
+static t2i_status load_added_tokens_decoder(t2i_clip_tokenizer *t, const cJSON *tc, const char *path)
+{
+    const cJSON *dec = tc ? cJSON_GetObjectItemCaseSensitive(tc, "added_tokens_decoder") : NULL;
+    if (!dec) return T2I_OK;
+    if (!cJSON_IsObject(dec)) return t2i_fail(T2I_ERR_FORMAT, "%s: added_tokens_decoder is not an object", path);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, dec) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "content");
+        char *end;
+        long id = strtol(e->string, &end, 10);
+        if (!cJSON_IsString(c) || *end || end == e->string || id < 0 || id > INT32_MAX)
+            return t2i_fail(T2I_ERR_FORMAT, "%s: added_tokens_decoder[\"%.40s\"] needs an integer key"
+                            " and a string \"content\"", path, e->string);
+        const cJSON *norm = cJSON_GetObjectItemCaseSensitive(e, "normalized");
+        int special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "special"));
+        int normalized = norm ? cJSON_IsTrue(norm) : !special;
+        T2I_TRY(add_token(t, c->valuestring, (int32_t)id, normalized, NULL, path));
+    }
+    return T2I_OK;
+}
+
+/* Added tokens with normalized = true are matched in normalized text: store
+ * their normalized form. */
+static t2i_status normalize_added(t2i_clip_tokenizer *t)
+{
+    for (int a = 0; a < t->n_added; a++) {
+        added_token *at = &t->added[a];
+        if (!at->normalized) continue;
+        cp_buf out = {0}, tmp = {0};
+        int ok = normalize(at->cps, (size_t)at->n, &out, &tmp);
+        free(tmp.v);
+        if (!ok || out.n == 0) { free(out.v); return t2i_fail(T2I_ERR_NOMEM, "clip tokenizer: out of memory"); }
+        free(at->cps);
+        at->cps = out.v;
+        at->n = (int)out.n;
+    }
+    return T2I_OK;
+}
+
+static t2i_status load_config(t2i_clip_tokenizer *t, const char *dir)
+{
+    char tc_path[4096], stm_path[4096];
+    snprintf(tc_path, sizeof tc_path, "%s/tokenizer_config.json", dir);
+    snprintf(stm_path, sizeof stm_path, "%s/special_tokens_map.json", dir);
+    cJSON *tc = NULL, *stm = NULL;
+    t2i_status st = load_optional_json(tc_path, &tc);
+    if (st == T2I_OK) st = load_optional_json(stm_path, &stm);
+    int32_t bos = -1, eos = -1, unk = -1, pad = -1;
+    if (st == T2I_OK) st = special_token(t, tc, stm, "bos_token", "<|startoftext|>", tc_path, stm_path, &bos);
+    if (st == T2I_OK) st = special_token(t, tc, stm, "eos_token", "<|endoftext|>", tc_path, stm_path, &eos);
+    if (st == T2I_OK) st = special_token(t, tc, stm, "unk_token", "<|endoftext|>", tc_path, stm_path, &unk);
+    if (st == T2I_OK) st = special_token(t, tc, stm, "pad_token", "<|endoftext|>", tc_path, stm_path, &pad);
+    if (st == T2I_OK) st = load_added_tokens_decoder(t, tc, tc_path);
+    if (st == T2I_OK) {
+        t->bos = t->added[bos].id; t->eos = t->added[eos].id;
+        t->unk = t->added[unk].id; t->pad = t->added[pad].id;
+        t->max_length = 77;
+        const cJSON *ml = tc ? cJSON_GetObjectItemCaseSensitive(tc, "model_max_length") : NULL;
+        if (cJSON_IsNumber(ml) && ml->valuedouble >= 2 && ml->valuedouble <= 1 << 20)
+            t->max_length = (int)ml->valuedouble;
+        st = normalize_added(t);
+    }
+    cJSON_Delete(tc);
+    cJSON_Delete(stm);
+    return st;
+}
+
+t2i_status t2i_clip_tokenizer_load(const char *dir, t2i_clip_tokenizer **out)
+{
+    if (!dir || !out) return t2i_fail(T2I_ERR_INVALID_ARG, "t2i_clip_tokenizer_load: NULL argument");
+    *out = NULL;
+    t2i_clip_tokenizer *t = calloc(1, sizeof *t);
+    if (!t) return t2i_fail(T2I_ERR_NOMEM, "clip tokenizer: out of memory");
+    char vocab_path[4096], merges_path[4096];
+    snprintf(vocab_path, sizeof vocab_path, "%s/vocab.json", dir);
+    snprintf(merges_path, sizeof merges_path, "%s/merges.txt", dir);
+    t2i_status st;
+    if ((st = load_vocab(t, vocab_path)) != T2I_OK) goto fail;
+    if ((st = load_merges(t, merges_path)) != T2I_OK) goto fail;
+    init_byte_symbols(t);
+    if ((st = load_config(t, dir)) != T2I_OK) goto fail;
+    *out = t;
+    return T2I_OK;
+fail:
+    t2i_clip_tokenizer_destroy(t);
+    return st;
+}
+
+void t2i_clip_tokenizer_destroy(t2i_clip_tokenizer *t)
+{
+    if (!t) return;
+    for (int a = 0; a < t->n_added; a++) free(t->added[a].cps);
+    free(t->added);
+    free(t->pool);
+    free(t->vocab);
+    free(t->merges);
+    free(t);
+}
