@@ -1,0 +1,154 @@
+/*
+ * scheduler.h — the five samplers, step for step identical to diffusers 0.42:
+ *   T2I_SAMPLER_DDIM            DDIMScheduler, eta = 0
+ *   T2I_SAMPLER_EULER           EulerDiscreteScheduler
+ *   T2I_SAMPLER_EULER_A         EulerAncestralDiscreteScheduler
+ *   T2I_SAMPLER_DPMPP_2M        DPMSolverMultistepScheduler (dpmsolver++, 2M)
+ *   T2I_SAMPLER_DPMPP_2M_KARRAS the same with use_karras_sigmas = True
+ * each as diffusers builds it for a pipeline:
+ * XScheduler.from_config(pipe.scheduler.config[, use_karras_sigmas=True]).
+ *
+ * Config semantics (from_config): a key written in scheduler_config.json is
+ * honoured whatever class wrote it (clip_sample from a PNDM config reaches
+ * DDIM); a key absent from the file takes the *target* class's default, not
+ * the source class's (diffusers records defaulted keys in _use_default_values
+ * and drops them). So an SD1.5 file without timestep_spacing gives DDIM
+ * "leading" but Euler/DPM++ "linspace".
+ *
+ * Precision follows diffusers: betas/alphas_cumprod/sigmas tables in float32
+ * (torch), timesteps and sigma interpolation/Karras in float64 (numpy) then
+ * float32; each step in float32 with the same operation order.
+ *
+ * Per run (n = elements of one image's latent, e.g. 4*64*64):
+ *
+ *   t2i_sched *s;
+ *   T2I_TRY(t2i_sched_create(&cfg, sampler, steps, &s));
+ *   T2I_TRY(t2i_sched_reserve(s, n, batch));        // all buffers, once
+ *   latents[b] = randn(rngs[b], n) * t2i_sched_init_noise_sigma(s)  (float32)
+ *   for (int i = 0; i < t2i_sched_num_steps(s); i++) {   // may be != steps
+ *       float t = t2i_sched_timestep(s, i);          // UNet timestep
+ *       t2i_sched_scale_model_input(s, i, latents, unet_in, n * batch);
+ *       eps = UNet(unet_in, t) with CFG combined     // [batch, n]
+ *       T2I_TRY(t2i_sched_step(s, i, eps, latents, n, batch, rngs));
+ *   }
+ *   t2i_sched_destroy(s);
+ *
+ * rngs: one generator per image, used only by EULER_A (may be NULL for the
+ * others); they must be the generators that drew the initial latents, as
+ * diffusers continues their streams.
+ */
+#ifndef T2I_SCHEDULER_H
+#define T2I_SCHEDULER_H
+
+#include <stddef.h>
+#include "t2i.h"
+#include "runtime/rng.h"
+
+struct cJSON;
+
+typedef enum t2i_beta_schedule {
+    T2I_BETA_LINEAR = 0,
+    T2I_BETA_SCALED_LINEAR,
+    T2I_BETA_SQUAREDCOS_CAP_V2,
+} t2i_beta_schedule;
+
+typedef enum t2i_prediction {
+    T2I_PRED_EPSILON = 0,
+    T2I_PRED_V,            /* "v_prediction" */
+} t2i_prediction;
+
+typedef enum t2i_spacing {
+    T2I_SPACING_CLASS_DEFAULT = -1,  /* absent: the sampler class decides */
+    T2I_SPACING_LEADING = 0,
+    T2I_SPACING_TRAILING,
+    T2I_SPACING_LINSPACE,
+} t2i_spacing;
+
+/* A parsed scheduler_config.json. Fields marked "-1 = class default" are
+ * resolved per sampler at t2i_sched_create. */
+typedef struct t2i_sched_config {
+    int num_train_timesteps;        /* 1000; 2..100000 */
+    double beta_start, beta_end;    /* 0.0001, 0.02 */
+    t2i_beta_schedule beta_schedule;/* linear */
+    t2i_prediction prediction_type; /* epsilon */
+    int timestep_spacing;           /* t2i_spacing; -1 = class default */
+    int steps_offset;               /* 0 */
+    int set_alpha_to_one;           /* DDIM; -1 = class default (true) */
+    int clip_sample;                /* DDIM; -1 = class default (true) */
+    double clip_sample_range;       /* 1.0 */
+    int rescale_betas_zero_snr;     /* false */
+    int use_karras_sigmas;          /* Euler, DPM++; false */
+    double sigma_min, sigma_max;    /* Euler Karras bounds; NAN = none */
+    int final_sigmas_min;           /* final_sigmas_type: 0 zero, 1 sigma_min */
+    int solver_order;               /* DPM++: 1 or 2 (default 2) */
+    int solver_heun;                /* DPM++ solver_type: 0 midpoint, 1 heun */
+    int lower_order_final;          /* DPM++: true */
+    int euler_at_final;             /* DPM++: false */
+    double lambda_min_clipped;      /* DPM++: -inf */
+} t2i_sched_config;
+
+/* The defaults above. */
+void t2i_sched_config_init(t2i_sched_config *c);
+
+/* Parse a scheduler config object. Unknown keys are ignored; a known key with
+ * a wrong type is T2I_ERR_FORMAT, a value this engine does not implement
+ * (trained_betas, thresholding, prediction_type "sample", other
+ * algorithm_types, ...) is T2I_ERR_UNSUPPORTED; the message names key and
+ * value. */
+t2i_status t2i_sched_config_parse(const struct cJSON *json, t2i_sched_config *out);
+
+/* Read and parse `path` (at most 1 MiB). T2I_ERR_IO if unreadable, errors of
+ * t2i_sched_config_parse prefixed with the path. */
+t2i_status t2i_sched_config_load(const char *path, t2i_sched_config *out);
+
+typedef struct t2i_sched t2i_sched;
+
+/* Build the sampler for `steps` inference steps (1..num_train_timesteps,
+ * else T2I_ERR_INVALID_ARG naming num_inference_steps). Allocates the
+ * timestep/sigma tables. */
+t2i_status t2i_sched_create(const t2i_sched_config *c, t2i_sampler kind, int steps,
+                            t2i_sched **out);
+
+/* Allocate the per-run buffers (DPM++ model-output history, Euler a noise)
+ * for batches of up to `batch` images of `n_per_image` floats. Call once
+ * before the first step; t2i_sched_step allocates nothing. */
+t2i_status t2i_sched_reserve(t2i_sched *s, size_t n_per_image, int batch);
+
+/* NULL is accepted. */
+void t2i_sched_destroy(t2i_sched *s);
+
+/* Number of denoising steps. Equal to `steps` except where diffusers'
+ * own arithmetic differs: "trailing" spacing uses numpy.arange with a float
+ * step and yields steps+1 timesteps for some counts (61, 103, 121, ...). */
+int t2i_sched_num_steps(const t2i_sched *s);
+
+/* The timestep diffusers passes to the UNet at step i (integer-valued for
+ * DDIM/DPM++, possibly fractional for Euler with linspace or Karras). */
+float t2i_sched_timestep(const t2i_sched *s, int i);
+
+/* sigmas[i], i in 0..num_steps (the last is the final sigma, 0 by default);
+ * NAN for DDIM, which has none. */
+float t2i_sched_sigma(const t2i_sched *s, int i);
+
+/* Multiplier of the initial unit-variance noise (diffusers'
+ * init_noise_sigma): latents = noise * init (float32). */
+float t2i_sched_init_noise_sigma(const t2i_sched *s);
+
+/* scale_model_input divides the sample by this at step i (1 for DDIM and
+ * DPM++; sqrt(sigma^2 + 1) in float32 for the Euler samplers). */
+float t2i_sched_input_divisor(const t2i_sched *s, int i);
+
+/* out[k] = in[k] / t2i_sched_input_divisor(s, i), k < n (in == out is fine). */
+void t2i_sched_scale_model_input(const t2i_sched *s, int i, const float *in, float *out,
+                                 size_t n);
+
+/* One scheduler.step at step i: `sample` ([batch][n_per_image], FP32) is
+ * replaced by the previous sample. model_output is the guided UNet output of
+ * the same shape. EULER_A draws n_per_image normals per image from rngs[b]
+ * (b = 0..batch-1, in order). DPM++ keeps history and needs i = 0, 1, 2, ...
+ * in order. Errors: T2I_ERR_INVALID_ARG for i out of range, out-of-order
+ * DPM++ steps, sizes beyond t2i_sched_reserve, missing rngs. */
+t2i_status t2i_sched_step(t2i_sched *s, int i, const float *model_output, float *sample,
+                          size_t n_per_image, int batch, t2i_rng **rngs);
+
+#endif /* T2I_SCHEDULER_H */
