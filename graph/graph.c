@@ -369,3 +369,16 @@ int t2i_graph_op(t2i_graph *g, t2i_op op, const char *name, const int *inputs, i
     g->n_nodes++;
     return out;
 }
+
+t2i_status t2i_graph_merge_weights(t2i_graph *dst, const t2i_graph *src)
+{
+    char saved[sizeof dst->scope];
+    memcpy(saved, dst->scope, sizeof saved);
+    dst->scope[0] = '\0';
+    for (int t = 0; t < src->n_tensors; t++) {
+        const t2i_tensor *tt = &src->tensors[t];
+        if (tt->kind == T2I_TENSOR_WEIGHT) t2i_graph_weight(dst, tt->name, tt->ndim, tt->ne);
+    }
+    memcpy(dst->scope, saved, sizeof saved);
+    return dst->status;
+}

@@ -121,6 +121,10 @@ int t2i_graph_op(t2i_graph *g, t2i_op op, const char *name, const int *inputs, i
 /* Mark tensor t as a named output (kept live to the end of the run). */
 void t2i_graph_output(t2i_graph *g, int t, const char *name);
 
+/* Declare in dst every weight of src (same names and shapes), so that one
+ * weight store can serve both graphs (e.g. VAE encoder and decoder). */
+t2i_status t2i_graph_merge_weights(t2i_graph *dst, const t2i_graph *src);
+
 /* Lookups; -1 if absent. */
 int t2i_graph_find(const t2i_graph *g, const char *name);
 

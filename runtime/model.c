@@ -1,0 +1,259 @@
+/*
+ * model.c — engine creation and loading a diffusers-layout model folder.
+ *
+ * model_index.json names the pipeline class and its components; each
+ * component folder has a config.json (architecture) and safetensors weights.
+ * Weights are uploaded once per component: the set of tensors is taken from
+ * a graph built at the smallest valid size, which has the same weights as
+ * every other size.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "graph/build.h"
+#include "runtime/error.h"
+#include "runtime/json_util.h"
+#include "runtime/model.h"
+
+void t2i_engine_options_init(t2i_engine_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->backend = T2I_BACKEND_CPU;
+}
+
+t2i_status t2i_engine_create(const t2i_engine_options *opts, t2i_engine **out)
+{
+    t2i_engine_options d;
+    if (!opts) {
+        t2i_engine_options_init(&d);
+        opts = &d;
+    }
+    *out = NULL;
+    if (opts->threads < 0) return t2i_fail(T2I_ERR_INVALID_ARG, "engine: threads must be >= 0");
+    if (opts->backend != T2I_BACKEND_CPU)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "engine: this build has no CUDA backend");
+    t2i_engine *e = calloc(1, sizeof *e);
+    if (!e) return t2i_fail(T2I_ERR_NOMEM, "engine: out of memory");
+    t2i_status st = t2i_cpu_backend_create(opts->threads, &e->be);
+    if (st != T2I_OK) {
+        free(e);
+        return st;
+    }
+    *out = e;
+    return T2I_OK;
+}
+
+void t2i_engine_destroy(t2i_engine *e)
+{
+    if (!e) return;
+    t2i_backend_destroy(e->be);
+    free(e);
+}
+
+static char *join(const char *dir, const char *rel)
+{
+    size_t n = strlen(dir) + strlen(rel) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, rel);
+    return p;
+}
+
+/* model_index.json: the pipeline class and the class of each component. */
+static t2i_status check_index(const char *dir)
+{
+    char *path = join(dir, "model_index.json");
+    if (!path) return t2i_fail(T2I_ERR_NOMEM, "out of memory");
+    cJSON *j;
+    t2i_status st = t2i_json_load(path, &j);
+    if (st != T2I_OK) {
+        free(path);
+        return st;
+    }
+    t2i_jctx c = {path, T2I_OK};
+    static const char *const pipelines[] = {"StableDiffusionPipeline", NULL};
+    t2i_jenum(&c, j, "_class_name", pipelines, 0);
+    static const struct { const char *key, *cls; } parts[] = {
+        {"text_encoder", "CLIPTextModel"}, {"tokenizer", "CLIPTokenizer"},
+        {"unet", "UNet2DConditionModel"},  {"vae", "AutoencoderKL"},
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0] && c.status == T2I_OK; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, parts[i].key);
+        const cJSON *cls = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, 1) : NULL;
+        if (!cJSON_IsString(cls)) {
+            t2i_jerror(&c, T2I_ERR_FORMAT, parts[i].key, "missing or not a [library, class] pair");
+        } else if (strcmp(cls->valuestring, parts[i].cls) &&
+                   !(strcmp(parts[i].key, "tokenizer") == 0 && strcmp(cls->valuestring, "CLIPTokenizerFast") == 0) &&
+                   !(strcmp(parts[i].key, "text_encoder") == 0 &&
+                     strcmp(cls->valuestring, "CLIPTextModelWithProjection") == 0)) {
+            char why[160];
+            snprintf(why, sizeof why, "unsupported class \"%.60s\" (expected %s)", cls->valuestring, parts[i].cls);
+            t2i_jerror(&c, T2I_ERR_UNSUPPORTED, parts[i].key, why);
+        }
+    }
+    cJSON_Delete(j);
+    free(path);
+    return c.status;
+}
+
+/* Upload the weights of one component, listed by graph g (consumed). */
+static t2i_status load_weights(t2i_model *m, const char *part, const char *prefix, t2i_graph *g, t2i_weights **w)
+{
+    char *dir = join(m->dir, part);
+    t2i_st_set *set = NULL;
+    t2i_status st = dir ? t2i_st_set_open_dir(dir, &set) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
+    if (st == T2I_OK) st = t2i_weights_load(m->eng->be, set, g, part, prefix, w);
+    t2i_st_set_destroy(set);
+    t2i_graph_destroy(g);
+    free(dir);
+    return st;
+}
+
+static t2i_status load_config(t2i_model *m, const char *rel, void *cfg,
+                              t2i_status (*fn)(const char *, void *))
+{
+    char *path = join(m->dir, rel);
+    if (!path) return t2i_fail(T2I_ERR_NOMEM, "out of memory");
+    t2i_status st = fn(path, cfg);
+    free(path);
+    return st;
+}
+
+#define LOAD_CONFIG(m, rel, cfg, fn) load_config(m, rel, cfg, (t2i_status(*)(const char *, void *))(fn))
+
+t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out)
+{
+    *out = NULL;
+    if (!e || !dir || !*dir) return t2i_fail(T2I_ERR_INVALID_ARG, "model: engine and folder are required");
+    t2i_model *m = calloc(1, sizeof *m);
+    if (!m) return t2i_fail(T2I_ERR_NOMEM, "model: out of memory");
+    m->eng = e;
+    m->dir = strdup(dir);
+    size_t len = m->dir ? strlen(m->dir) : 0;
+    while (len > 1 && m->dir[len - 1] == '/') m->dir[--len] = '\0';
+    const char *base = m->dir ? strrchr(m->dir, '/') : NULL;
+    m->name = strdup(base ? base + 1 : dir);
+    t2i_status st = m->dir && m->name ? T2I_OK : t2i_fail(T2I_ERR_NOMEM, "model: out of memory");
+    char *tokdir = NULL;
+    t2i_graph *g = NULL;
+
+    if (st == T2I_OK) st = check_index(m->dir);
+    if (st == T2I_OK) st = LOAD_CONFIG(m, "text_encoder/config.json", &m->text_cfg, t2i_clip_text_config_load);
+    if (st == T2I_OK) st = LOAD_CONFIG(m, "unet/config.json", &m->unet_cfg, t2i_unet_config_load);
+    if (st == T2I_OK) st = LOAD_CONFIG(m, "vae/config.json", &m->vae_cfg, t2i_vae_config_load);
+    if (st == T2I_OK) st = LOAD_CONFIG(m, "scheduler/scheduler_config.json", &m->sched_cfg, t2i_sched_config_load);
+    if (st == T2I_OK && m->vae_cfg.latent_channels != m->unet_cfg.in_channels)
+        st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet in_channels %d", m->dir,
+                      m->vae_cfg.latent_channels, m->unet_cfg.in_channels);
+    if (st == T2I_OK) {
+        tokdir = join(m->dir, "tokenizer");
+        st = tokdir ? t2i_clip_tokenizer_load(tokdir, &m->tok) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
+    }
+    if (st == T2I_OK && t2i_clip_max_length(m->tok) > m->text_cfg.max_positions)
+        st = t2i_fail(T2I_ERR_FORMAT, "%s: tokenizer model_max_length %d exceeds the text encoder's %d positions",
+                      m->dir, t2i_clip_max_length(m->tok), m->text_cfg.max_positions);
+
+    if (st == T2I_OK) st = t2i_build_clip_text(&m->text_cfg, 1, 1, &g);
+    if (st == T2I_OK) st = load_weights(m, "text_encoder", "text_model.", g, &m->text_w);
+    int lat = 1 << (m->unet_cfg.n_blocks - 1);
+    if (st == T2I_OK) st = t2i_build_unet(&m->unet_cfg, 1, lat, lat, 1, &g);
+    if (st == T2I_OK) st = load_weights(m, "unet", NULL, g, &m->unet_w);
+    if (st == T2I_OK) {
+        /* One store for both halves of the VAE: the decoder's graph plus the
+         * encoder's weights, merged by building both into one graph. */
+        t2i_graph *dec = NULL, *enc = NULL;
+        int f = t2i_vae_scale(&m->vae_cfg);
+        st = t2i_build_vae_decoder(&m->vae_cfg, 1, 1, 1, &dec);
+        if (st == T2I_OK) st = t2i_build_vae_encoder(&m->vae_cfg, 1, f, f, &enc);
+        if (st == T2I_OK) st = t2i_graph_merge_weights(dec, enc);
+        t2i_graph_destroy(enc);
+        if (st == T2I_OK) st = load_weights(m, "vae", NULL, dec, &m->vae_w);
+        else t2i_graph_destroy(dec);
+    }
+    free(tokdir);
+    if (st != T2I_OK) {
+        t2i_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return T2I_OK;
+}
+
+static void slot_clear(t2i_plan_slot *s)
+{
+    t2i_plan_destroy(s->plan);
+    memset(s, 0, sizeof *s);
+}
+
+void t2i_model_destroy(t2i_model *m)
+{
+    if (!m) return;
+    slot_clear(&m->text);
+    slot_clear(&m->unet);
+    slot_clear(&m->vae_dec);
+    slot_clear(&m->vae_enc);
+    t2i_weights_destroy(m->text_w);
+    t2i_weights_destroy(m->unet_w);
+    t2i_weights_destroy(m->vae_w);
+    t2i_clip_tokenizer_destroy(m->tok);
+    free(m->dir);
+    free(m->name);
+    free(m);
+}
+
+int t2i_model_default_size(const t2i_model *m)
+{
+    return m->unet_cfg.sample_size * t2i_vae_scale(&m->vae_cfg);
+}
+
+/* Return the slot's plan if it matches, else build a new one with `build`. */
+static t2i_status slot_get(t2i_model *m, t2i_plan_slot *s, int batch, int h, int w, const t2i_weights *wts,
+                           t2i_status (*build)(t2i_model *, int, int, int, t2i_graph **), t2i_plan **out)
+{
+    if (s->plan && s->batch == batch && s->h == h && s->w == w) {
+        *out = s->plan;
+        return T2I_OK;
+    }
+    slot_clear(s);
+    t2i_graph *g = NULL;
+    T2I_TRY(build(m, batch, h, w, &g));
+    T2I_TRY(t2i_plan_create(g, m->eng->be, wts, &s->plan));
+    s->batch = batch;
+    s->h = h;
+    s->w = w;
+    *out = s->plan;
+    return T2I_OK;
+}
+
+static t2i_status build_text(t2i_model *m, int b, int h, int w, t2i_graph **g)
+{
+    (void)h;
+    return t2i_build_clip_text(&m->text_cfg, b, w, g);
+}
+static t2i_status build_unet(t2i_model *m, int b, int h, int w, t2i_graph **g)
+{
+    return t2i_build_unet(&m->unet_cfg, b, h, w, t2i_clip_max_length(m->tok), g);
+}
+static t2i_status build_dec(t2i_model *m, int b, int h, int w, t2i_graph **g)
+{
+    return t2i_build_vae_decoder(&m->vae_cfg, b, h, w, g);
+}
+static t2i_status build_enc(t2i_model *m, int b, int h, int w, t2i_graph **g)
+{
+    return t2i_build_vae_encoder(&m->vae_cfg, b, h, w, g);
+}
+
+t2i_status t2i_model_text_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out)
+{
+    return slot_get(m, &m->text, batch, 1, seq_len, m->text_w, build_text, out);
+}
+t2i_status t2i_model_unet_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
+{
+    return slot_get(m, &m->unet, batch, h, w, m->unet_w, build_unet, out);
+}
+t2i_status t2i_model_vae_decoder_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
+{
+    return slot_get(m, &m->vae_dec, batch, h, w, m->vae_w, build_dec, out);
+}
+t2i_status t2i_model_vae_encoder_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
+{
+    return slot_get(m, &m->vae_enc, batch, h, w, m->vae_w, build_enc, out);
+}

@@ -1,0 +1,50 @@
+/*
+ * model.h — the engine and model objects behind the public handles.
+ *
+ * A model holds its configs, tokenizer and weights (each component uploaded
+ * once to the engine's backend) and a small cache of compiled plans: one per
+ * component for the most recent (batch, size). A new size or batch compiles
+ * a new plan (graph build + memory planning, milliseconds) and reuses the
+ * weights; nothing is recompiled between runs of the same shape.
+ */
+#ifndef T2I_MODEL_H
+#define T2I_MODEL_H
+
+#include "runtime/backend.h"
+#include "runtime/model_config.h"
+#include "runtime/plan.h"
+#include "runtime/scheduler.h"
+#include "runtime/weights.h"
+#include "tokenizer/clip_bpe.h"
+
+struct t2i_engine {
+    t2i_backend *be;
+};
+
+typedef struct t2i_plan_slot {
+    t2i_plan *plan;
+    int batch, h, w;
+} t2i_plan_slot;
+
+struct t2i_model {
+    t2i_engine *eng;
+    char *dir;
+    char *name;                   /* folder name, for infotexts */
+    t2i_clip_tokenizer *tok;
+    t2i_clip_text_config text_cfg;
+    t2i_unet_config unet_cfg;
+    t2i_vae_config vae_cfg;
+    t2i_sched_config sched_cfg;
+    t2i_weights *text_w, *unet_w, *vae_w;   /* vae_w holds encoder and decoder */
+    t2i_plan_slot text, unet, vae_dec, vae_enc;
+};
+
+/* The plan for a component at (batch, h, w), compiled on first use. h and w
+ * are latent sizes for the UNet and VAE decoder, pixel sizes for the VAE
+ * encoder, and (1, seq_len) for the text encoder. */
+t2i_status t2i_model_text_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out);
+t2i_status t2i_model_unet_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out);
+t2i_status t2i_model_vae_decoder_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out);
+t2i_status t2i_model_vae_encoder_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out);
+
+#endif

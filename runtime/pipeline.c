@@ -1,0 +1,298 @@
+/*
+ * pipeline.c — txt2img, step for step as diffusers' StableDiffusionPipeline:
+ *
+ *   ids   = tokenizer(negative), tokenizer(prompt)     (padded to 77)
+ *   ctx   = text_encoder(ids)                          [2,77,C] → per image
+ *   x     = randn(seed + i) · init_noise_sigma         per image i
+ *   per step t:  eps = unet(scale(x), t, ctx) on the batch [uncond…, cond…]
+ *                eps = eps_u + g·(eps_c − eps_u);  x = scheduler.step(eps, x)
+ *   image = vae.decode(x / scaling_factor) → (v/2 + 0.5) clamped → 8 bits
+ *
+ * Image i of a batch uses seed + i with its own generator, as the A1111 web
+ * UI does and as diffusers does when given a list of generators, so an image
+ * is reproducible from its own seed whatever the batch size. The UNet plan
+ * is compiled once for the batch; the loop allocates nothing.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "runtime/error.h"
+#include "runtime/infotext.h"
+#include "runtime/model.h"
+#include "runtime/rng.h"
+#include "runtime/safetensors.h"
+
+static const struct { const char *name, *id; } sampler_names[T2I_SAMPLER_COUNT] = {
+    [T2I_SAMPLER_EULER] = {"Euler", "euler"},
+    [T2I_SAMPLER_EULER_A] = {"Euler a", "euler_a"},
+    [T2I_SAMPLER_DDIM] = {"DDIM", "ddim"},
+    [T2I_SAMPLER_DPMPP_2M] = {"DPM++ 2M", "dpmpp_2m"},
+    [T2I_SAMPLER_DPMPP_2M_KARRAS] = {"DPM++ 2M Karras", "dpmpp_2m_karras"},
+};
+
+const char *t2i_sampler_name(t2i_sampler s)
+{
+    return (unsigned)s < T2I_SAMPLER_COUNT ? sampler_names[s].name : "?";
+}
+
+t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out)
+{
+    for (int i = 0; name && i < T2I_SAMPLER_COUNT; i++) {
+        if (strcasecmp(name, sampler_names[i].name) == 0 || strcasecmp(name, sampler_names[i].id) == 0) {
+            *out = (t2i_sampler)i;
+            return T2I_OK;
+        }
+    }
+    return t2i_fail(T2I_ERR_INVALID_ARG,
+                    "unknown sampler '%s' (one of: euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras)",
+                    name ? name : "(null)");
+}
+
+void t2i_txt2img_params_init(t2i_txt2img_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->steps = 20;
+    p->guidance_scale = 7.5f;
+    p->batch_size = 1;
+    p->sampler = T2I_SAMPLER_EULER_A;
+    p->noise = T2I_NOISE_TORCH_CPU;
+}
+
+static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int *W, int *H)
+{
+    if (!p->prompt) return t2i_fail(T2I_ERR_INVALID_ARG, "prompt is required");
+    if (p->steps < 1 || p->steps > 1000) return t2i_fail(T2I_ERR_INVALID_ARG, "steps %d outside 1..1000", p->steps);
+    if (p->batch_size < 1 || p->batch_size > 64)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "batch size %d outside 1..64", p->batch_size);
+    if (!isfinite(p->guidance_scale) || p->guidance_scale < 0 || p->guidance_scale > 100)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "guidance scale %g outside 0..100", p->guidance_scale);
+    if ((unsigned)p->sampler >= T2I_SAMPLER_COUNT) return t2i_fail(T2I_ERR_INVALID_ARG, "unknown sampler %d", p->sampler);
+    if (p->noise != T2I_NOISE_TORCH_CPU && p->noise != T2I_NOISE_PHILOX)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "unknown noise source %d", p->noise);
+    int def = t2i_model_default_size(m);
+    *W = p->width ? p->width : def;
+    *H = p->height ? p->height : def;
+    int mult = t2i_vae_scale(&m->vae_cfg) << (m->unet_cfg.n_blocks - 1);
+    if (*W < mult || *H < mult || *W > 8192 || *H > 8192 || *W % mult || *H % mult)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "size %dx%d: width and height must be multiples of %d in %d..8192",
+                        *W, *H, mult, mult);
+    return T2I_OK;
+}
+
+/* Everything one run allocates, freed in one place. */
+typedef struct run {
+    int32_t *ids;        /* [n_cond][L] */
+    float *ctx1;         /* [n_cond][L][C] text embeddings, negative first */
+    float *ctx;          /* [unet_batch][L][C] */
+    float *x, *x_in, *eps, *t, *init;
+    float *dec;          /* decoder output, one image [3][H][W] */
+    float *images;       /* all decoded images (for stage dumps) */
+    t2i_rng *rngs;
+    t2i_rng **rng_ptrs;
+    t2i_sched *sched;
+    t2i_image *out;
+} run;
+
+static void run_free(run *r, int batch)
+{
+    free(r->ids);
+    free(r->ctx1);
+    free(r->ctx);
+    free(r->x);
+    free(r->x_in);
+    free(r->eps);
+    free(r->t);
+    free(r->init);
+    free(r->dec);
+    free(r->images);
+    free(r->rngs);
+    free(r->rng_ptrs);
+    t2i_sched_destroy(r->sched);
+    t2i_images_free(r->out, batch);
+}
+
+static t2i_status encode_prompts(t2i_model *m, const t2i_txt2img_params *p, int n_cond, run *r)
+{
+    int L = t2i_clip_max_length(m->tok), C = m->text_cfg.hidden_size;
+    t2i_plan *tp;
+    T2I_TRY(t2i_model_text_plan(m, 1, L, &tp));
+    for (int k = 0; k < n_cond; k++) {
+        /* k = 0 is the negative prompt when guidance is on */
+        const char *text = (n_cond == 2 && k == 0) ? (p->negative_prompt ? p->negative_prompt : "") : p->prompt;
+        T2I_TRY(t2i_clip_encode_padded(m->tok, text, r->ids + (size_t)k * L, L));
+        T2I_TRY(t2i_plan_set_input(tp, "ids", r->ids + (size_t)k * L, (size_t)L * sizeof(int32_t)));
+        T2I_TRY(t2i_plan_run(tp));
+        T2I_TRY(t2i_plan_get_output(tp, "hidden", r->ctx1 + (size_t)k * L * C, (size_t)L * C * sizeof(float)));
+    }
+    return T2I_OK;
+}
+
+static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, uint64_t seed, int W, int H)
+{
+    t2i_infotext it;
+    t2i_infotext_init(&it);
+    it.prompt = p->prompt;
+    it.negative = p->negative_prompt;
+    it.steps = p->steps;
+    it.sampler = t2i_sampler_name(p->sampler);
+    it.has_cfg = 1;
+    it.cfg = p->guidance_scale;
+    it.has_seed = 1;
+    it.seed = seed;
+    it.width = W;
+    it.height = H;
+    it.model = m->name;
+    t2i_infotext_kv extra[1] = {{"RNG", "NV"}};
+    if (p->noise == T2I_NOISE_PHILOX) {
+        it.extra = extra;
+        it.n_extra = 1;
+    }
+    char *s = NULL;
+    return t2i_infotext_format(&it, &s) == T2I_OK ? s : NULL;
+}
+
+static t2i_status dump_stages(const char *path, const run *r, int n_cond, int B, int L, int C, int lc, int h,
+                              int w, int H, int W)
+{
+    t2i_st_writer *wr = NULL;
+    T2I_TRY(t2i_st_writer_create(&wr));
+    t2i_status st = t2i_st_writer_add(wr, "ids", T2I_I32, 2, (int64_t[]){n_cond, L}, r->ids);
+    if (st == T2I_OK)
+        st = t2i_st_writer_add(wr, "text_embeddings", T2I_F32, 3, (int64_t[]){n_cond, L, C}, r->ctx1);
+    if (st == T2I_OK) st = t2i_st_writer_add(wr, "init_noise", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->init);
+    if (st == T2I_OK) st = t2i_st_writer_add(wr, "latents", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->x);
+    if (st == T2I_OK) st = t2i_st_writer_add(wr, "image", T2I_F32, 4, (int64_t[]){B, 3, H, W}, r->images);
+    if (st == T2I_OK) st = t2i_st_writer_save(wr, path);
+    t2i_st_writer_destroy(wr);
+    return st;
+}
+
+t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **images, int *count)
+{
+    int W = 0, H = 0;
+    *images = NULL;
+    *count = 0;
+    if (!m || !p) return t2i_fail(T2I_ERR_INVALID_ARG, "txt2img: model and parameters are required");
+    T2I_TRY(validate(m, p, &W, &H));
+
+    const int B = p->batch_size, f = t2i_vae_scale(&m->vae_cfg);
+    const int h = H / f, w = W / f, lc = m->unet_cfg.in_channels;
+    const int L = t2i_clip_max_length(m->tok), C = m->text_cfg.hidden_size;
+    const int cfg = p->guidance_scale > 1.0f, n_cond = cfg ? 2 : 1, UB = B * n_cond;
+    const size_t per = (size_t)lc * h * w, ctx_n = (size_t)L * C, pix = (size_t)3 * H * W;
+
+    run r;
+    memset(&r, 0, sizeof r);
+    t2i_status st = T2I_OK;
+    r.ids = malloc((size_t)n_cond * L * sizeof *r.ids);
+    r.ctx1 = malloc((size_t)n_cond * ctx_n * sizeof *r.ctx1);
+    r.ctx = malloc((size_t)UB * ctx_n * sizeof *r.ctx);
+    r.x = malloc((size_t)B * per * sizeof *r.x);
+    r.init = malloc((size_t)B * per * sizeof *r.init);
+    r.x_in = malloc((size_t)UB * per * sizeof *r.x_in);
+    r.eps = malloc((size_t)UB * per * sizeof *r.eps);
+    r.t = malloc((size_t)UB * sizeof *r.t);
+    r.dec = malloc(pix * sizeof *r.dec);
+    r.images = p->stages_path ? malloc((size_t)B * pix * sizeof *r.images) : NULL;
+    r.rngs = calloc((size_t)B, sizeof *r.rngs);
+    r.rng_ptrs = calloc((size_t)B, sizeof *r.rng_ptrs);
+    r.out = calloc((size_t)B, sizeof *r.out);
+    if (!r.ids || !r.ctx1 || !r.ctx || !r.x || !r.init || !r.x_in || !r.eps || !r.t || !r.dec ||
+        (p->stages_path && !r.images) || !r.rngs || !r.rng_ptrs || !r.out) {
+        st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for batch %d at %dx%d", B, W, H);
+        goto done;
+    }
+
+    /* Text: [uncond × B, cond × B] as diffusers concatenates them. */
+    st = encode_prompts(m, p, n_cond, &r);
+    if (st != T2I_OK) goto done;
+    for (int k = 0; k < n_cond; k++)
+        for (int b = 0; b < B; b++)
+            memcpy(r.ctx + ((size_t)k * B + b) * ctx_n, r.ctx1 + (size_t)k * ctx_n, ctx_n * sizeof(float));
+
+    /* Initial noise per image, then the sampler. */
+    for (int b = 0; b < B; b++) {
+        t2i_rng_seed(&r.rngs[b], p->seed + (uint64_t)b);
+        r.rng_ptrs[b] = &r.rngs[b];
+        if (p->init_noise) memcpy(r.init + b * per, p->init_noise + b * per, per * sizeof(float));
+        else if ((st = t2i_rng_randn_from(&r.rngs[b], p->noise, r.init + b * per, per)) != T2I_OK) goto done;
+    }
+    st = t2i_sched_create(&m->sched_cfg, p->sampler, p->steps, &r.sched);
+    if (st == T2I_OK) st = t2i_sched_reserve(r.sched, per, B);
+    if (st != T2I_OK) goto done;
+    float sigma0 = t2i_sched_init_noise_sigma(r.sched);
+    for (size_t i = 0; i < (size_t)B * per; i++) r.x[i] = r.init[i] * sigma0;
+
+    t2i_plan *up;
+    st = t2i_model_unet_plan(m, UB, h, w, &up);
+    if (st == T2I_OK) st = t2i_plan_set_input(up, "context", r.ctx, (size_t)UB * ctx_n * sizeof(float));
+    if (st != T2I_OK) goto done;
+
+    int steps = t2i_sched_num_steps(r.sched);
+    for (int i = 0; i < steps; i++) {
+        for (int k = 0; k < n_cond; k++)
+            t2i_sched_scale_model_input(r.sched, i, r.x, r.x_in + (size_t)k * B * per, (size_t)B * per);
+        float t = t2i_sched_timestep(r.sched, i);
+        for (int b = 0; b < UB; b++) r.t[b] = t;
+        if ((st = t2i_plan_set_input(up, "sample", r.x_in, (size_t)UB * per * sizeof(float))) != T2I_OK ||
+            (st = t2i_plan_set_input(up, "timestep", r.t, (size_t)UB * sizeof(float))) != T2I_OK ||
+            (st = t2i_plan_run(up)) != T2I_OK ||
+            (st = t2i_plan_get_output(up, "out", r.eps, (size_t)UB * per * sizeof(float))) != T2I_OK)
+            goto done;
+        if (cfg) {
+            const float g = p->guidance_scale;
+            const float *u = r.eps, *c = r.eps + (size_t)B * per;
+            for (size_t j = 0; j < (size_t)B * per; j++) r.eps[j] = u[j] + g * (c[j] - u[j]);
+        }
+        st = t2i_sched_step(r.sched, i, r.eps, r.x, per, B, r.rng_ptrs);
+        if (st != T2I_OK) goto done;
+        if (p->progress && p->progress(p->progress_user, i + 1, steps)) {
+            st = t2i_fail(T2I_ERR_CANCELLED, "txt2img: cancelled after step %d of %d", i + 1, steps);
+            goto done;
+        }
+    }
+
+    /* Decode image by image (the decoder's activations dominate memory). */
+    t2i_plan *dp;
+    st = t2i_model_vae_decoder_plan(m, 1, h, w, &dp);
+    if (st != T2I_OK) goto done;
+    const float inv_sf = 1.0f / m->vae_cfg.scaling_factor;
+    for (int b = 0; b < B; b++) {
+        for (size_t j = 0; j < per; j++) r.x_in[j] = r.x[b * per + j] * inv_sf;
+        if ((st = t2i_plan_set_input(dp, "latents", r.x_in, per * sizeof(float))) != T2I_OK ||
+            (st = t2i_plan_run(dp)) != T2I_OK ||
+            (st = t2i_plan_get_output(dp, "image", r.dec, pix * sizeof(float))) != T2I_OK)
+            goto done;
+        t2i_image *img = &r.out[b];
+        img->width = W;
+        img->height = H;
+        img->channels = 3;
+        img->seed = p->seed + (uint64_t)b;
+        img->pixels = malloc(pix);
+        img->infotext = make_infotext(m, p, img->seed, W, H);
+        if (!img->pixels || !img->infotext) {
+            st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory");
+            goto done;
+        }
+        /* diffusers: (x / 2 + 0.5).clamp(0, 1), then (x * 255).round() */
+        const size_t plane = (size_t)H * W;
+        for (size_t j = 0; j < pix; j++) {
+            float v = r.dec[j] / 2 + 0.5f;
+            v = v < 0 ? 0 : v > 1 ? 1 : v;
+            if (r.images) r.images[b * pix + j] = v;
+            size_t c = j / plane, px = j % plane;
+            img->pixels[px * 3 + c] = (uint8_t)lrintf(v * 255.0f);
+        }
+    }
+    if (p->stages_path) {
+        st = dump_stages(p->stages_path, &r, n_cond, B, L, C, lc, h, w, H, W);
+        if (st != T2I_OK) goto done;
+    }
+    *images = r.out;
+    *count = B;
+    r.out = NULL;
+done:
+    run_free(&r, B);
+    return st;
+}
