@@ -1,0 +1,270 @@
+/*
+ * t2i — the command-line generator.
+ *
+ *   t2i -p "a red circle on a blue background" -o out.png
+ *
+ * Loads a diffusers-layout model folder (default: the embedded model under
+ * models/default), draws batch_size images and writes them as PNG files
+ * with the generation parameters in their "parameters" text chunk. Options
+ * to read the initial noise from a safetensors file and to dump the stage
+ * outputs make any run comparable with any reference implementation.
+ * Bad arguments give a one-line error and exit status 2; failures while
+ * generating exit with status 1.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "runtime/safetensors.h"
+#include "t2i.h"
+
+#ifndef T2I_SOURCE_DIR
+#define T2I_SOURCE_DIR "."
+#endif
+
+static const char *usage_text =
+    "usage: t2i [options] -p PROMPT\n"
+    "\n"
+    "Generate images from a text prompt with a Stable Diffusion model.\n"
+    "\n"
+    "  -p, --prompt TEXT        what to draw (required)\n"
+    "  -n, --negative TEXT      negative prompt (default: none)\n"
+    "  -m, --model DIR          diffusers-layout model folder (default: $T2I_MODEL,\n"
+    "                           else the embedded model in models/default)\n"
+    "  -o, --output FILE        PNG file to write (default: out.png); with a batch,\n"
+    "                           image i goes to FILE with -i before the extension\n"
+    "  -s, --seed N             seed; image i of a batch uses N+i (default: random)\n"
+    "      --steps N            denoising steps, 1..1000 (default: 20)\n"
+    "      --cfg X              classifier-free guidance scale (default: 7.5;\n"
+    "                           <= 1 disables the negative pass)\n"
+    "  -W, --width N            image width in pixels (default: the model's size)\n"
+    "  -H, --height N           image height in pixels (default: the model's size)\n"
+    "  -b, --batch N            images to generate, 1..64 (default: 1)\n"
+    "      --sampler NAME       euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras, or the\n"
+    "                           A1111 names (\"Euler a\", \"DPM++ 2M Karras\"; default: euler_a)\n"
+    "      --rng SOURCE         noise source: cpu (torch.randn with a CPU generator, as\n"
+    "                           diffusers) or philox (A1111's GPU source); default: cpu\n"
+    "      --init-noise FILE    read the initial latents from a safetensors file\n"
+    "                           (tensor \"init_noise\", or its only tensor), shape\n"
+    "                           [batch, 4, height/8, width/8], before sigma scaling\n"
+    "      --dump-stages FILE   write stage outputs to a safetensors file: ids,\n"
+    "                           text_embeddings, init_noise, latents, image\n"
+    "      --threads N          CPU threads (default: all cores)\n"
+    "  -q, --quiet              no progress output\n"
+    "      --list-samplers      print the sampler names and exit\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "Exit status: 0 success, 1 generation failed, 2 bad arguments.\n";
+
+static void die_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "t2i: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see t2i --help)\n");
+    exit(2);
+}
+
+static long parse_long(const char *s, const char *opt, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "t2i: %s expects an integer in %ld..%ld, got '%s'\n", opt, lo, hi, s);
+        exit(2);
+    }
+    return v;
+}
+
+static int progress(void *user, int step, int steps)
+{
+    (void)user;
+    fprintf(stderr, "\rstep %d/%d", step, steps);
+    if (step == steps) fprintf(stderr, "\n");
+    return 0;
+}
+
+static uint64_t random_seed(void)
+{
+    uint64_t s = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(&s, sizeof s, 1, f) != 1) s = (uint64_t)time(NULL);
+    if (f) fclose(f);
+    return s & 0xffffffffu; /* A1111 seeds are 32-bit */
+}
+
+/* out.png, image 2 -> out-2.png */
+static void output_name(char *buf, size_t n, const char *base, int i, int count)
+{
+    if (count == 1) {
+        snprintf(buf, n, "%s", base);
+        return;
+    }
+    const char *dot = strrchr(base, '.');
+    const char *slash = strrchr(base, '/');
+    if (!dot || (slash && dot < slash)) dot = base + strlen(base);
+    snprintf(buf, n, "%.*s-%d%s", (int)(dot - base), base, i, dot);
+}
+
+static float *read_noise(const char *path, size_t want)
+{
+    t2i_st_file *f = NULL;
+    if (t2i_st_open(path, &f) != T2I_OK) {
+        fprintf(stderr, "t2i: --init-noise: %s\n", t2i_last_error());
+        exit(2);
+    }
+    const t2i_st_tensor *t = t2i_st_find(f, "init_noise");
+    if (!t && t2i_st_count(f) == 1) t = t2i_st_get(f, 0);
+    if (!t || (size_t)t2i_st_numel(t) != want) {
+        fprintf(stderr, "t2i: --init-noise %s: need a tensor 'init_noise' of %zu elements ([batch,4,h/8,w/8])\n",
+                path, want);
+        t2i_st_close(f);
+        exit(2);
+    }
+    float *buf = malloc(want * sizeof *buf);
+    if (!buf) {
+        fprintf(stderr, "t2i: out of memory\n");
+        exit(1);
+    }
+    t2i_st_read_f32(t, buf);
+    t2i_st_close(f);
+    return buf;
+}
+
+static const char *default_model(void)
+{
+    const char *env = getenv("T2I_MODEL");
+    if (env && *env) return env;
+    static const char *candidates[] = {"models/default", T2I_SOURCE_DIR "/models/default"};
+    struct stat st;
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+        if (stat(candidates[i], &st) == 0 && S_ISDIR(st.st_mode)) return candidates[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS, OPT_LIST };
+    static const struct option opts[] = {
+        {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
+        {"model", required_argument, 0, 'm'},    {"output", required_argument, 0, 'o'},
+        {"seed", required_argument, 0, 's'},     {"steps", required_argument, 0, OPT_STEPS},
+        {"cfg", required_argument, 0, OPT_CFG},  {"width", required_argument, 0, 'W'},
+        {"height", required_argument, 0, 'H'},   {"batch", required_argument, 0, 'b'},
+        {"sampler", required_argument, 0, OPT_SAMPLER}, {"rng", required_argument, 0, OPT_RNG},
+        {"init-noise", required_argument, 0, OPT_INIT}, {"dump-stages", required_argument, 0, OPT_DUMP},
+        {"threads", required_argument, 0, OPT_THREADS}, {"quiet", no_argument, 0, 'q'},
+        {"list-samplers", no_argument, 0, OPT_LIST},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    t2i_txt2img_params p;
+    t2i_txt2img_params_init(&p);
+    t2i_engine_options eo;
+    t2i_engine_options_init(&eo);
+    const char *model_dir = NULL, *output = "out.png", *init_path = NULL;
+    int quiet = 0, have_seed = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': p.prompt = optarg; break;
+        case 'n': p.negative_prompt = optarg; break;
+        case 'm': model_dir = optarg; break;
+        case 'o': output = optarg; break;
+        case 's': {
+            char *end;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < -1) die_usage("--seed expects an integer >= -1, got '%s'", optarg);
+            have_seed = v >= 0;
+            p.seed = (uint64_t)v;
+            break;
+        }
+        case OPT_STEPS: p.steps = (int)parse_long(optarg, "--steps", 1, 1000); break;
+        case OPT_CFG: {
+            char *end;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(v >= 0 && v <= 100))
+                die_usage("--cfg expects a number in 0..100, got '%s'", optarg);
+            p.guidance_scale = (float)v;
+            break;
+        }
+        case 'W': p.width = (int)parse_long(optarg, "--width", 8, 8192); break;
+        case 'H': p.height = (int)parse_long(optarg, "--height", 8, 8192); break;
+        case 'b': p.batch_size = (int)parse_long(optarg, "--batch", 1, 64); break;
+        case OPT_SAMPLER:
+            if (t2i_sampler_from_name(optarg, &p.sampler) != T2I_OK) die_usage("--sampler: %s", t2i_last_error());
+            break;
+        case OPT_RNG:
+            if (strcmp(optarg, "cpu") == 0) p.noise = T2I_NOISE_TORCH_CPU;
+            else if (strcmp(optarg, "philox") == 0 || strcmp(optarg, "gpu") == 0) p.noise = T2I_NOISE_PHILOX;
+            else die_usage("--rng expects cpu or philox, got '%s'", optarg);
+            break;
+        case OPT_INIT: init_path = optarg; break;
+        case OPT_DUMP: p.stages_path = optarg; break;
+        case OPT_THREADS: eo.threads = (int)parse_long(optarg, "--threads", 0, 1024); break;
+        case 'q': quiet = 1; break;
+        case OPT_LIST:
+            for (int i = 0; i < T2I_SAMPLER_COUNT; i++) printf("%s\n", t2i_sampler_name((t2i_sampler)i));
+            return 0;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case ':': die_usage("option %s needs a value", argv[optind - 1]); break;
+        default: die_usage("unknown option '%s'", argv[optind - 1]); break;
+        }
+    }
+    if (optind < argc) die_usage("unexpected argument '%s'", argv[optind]);
+    if (!p.prompt) die_usage("%s", "a prompt is required (-p TEXT)");
+    if (!model_dir) model_dir = default_model();
+    if (!model_dir) die_usage("%s", "no model given (-m DIR) and models/default was not found");
+    if (!have_seed) p.seed = random_seed();
+    if (!quiet) p.progress = progress;
+
+    t2i_engine *eng = NULL;
+    t2i_model *m = NULL;
+    t2i_image *imgs = NULL;
+    int n = 0, rc = 1;
+    float *noise = NULL;
+    if (t2i_engine_create(&eo, &eng) != T2I_OK || t2i_model_load(eng, model_dir, &m) != T2I_OK) {
+        fprintf(stderr, "t2i: %s\n", t2i_last_error());
+        goto out;
+    }
+    if (init_path) {
+        int size = t2i_model_default_size(m);
+        size_t W = (size_t)(p.width ? p.width : size), H = (size_t)(p.height ? p.height : size);
+        noise = read_noise(init_path, (size_t)p.batch_size * 4 * (H / 8) * (W / 8));
+        p.init_noise = noise;
+    }
+    clock_t t0 = clock();
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    if (t2i_txt2img(m, &p, &imgs, &n) != T2I_OK) {
+        fprintf(stderr, "t2i: %s\n", t2i_last_error());
+        goto out;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    rc = 0;
+    for (int i = 0; i < n; i++) {
+        char name[4096];
+        output_name(name, sizeof name, output, i, n);
+        if (t2i_image_write_png(&imgs[i], name) != T2I_OK) {
+            fprintf(stderr, "t2i: %s\n", t2i_last_error());
+            rc = 1;
+            continue;
+        }
+        if (!quiet) printf("%s  seed %llu\n", name, (unsigned long long)imgs[i].seed);
+    }
+    if (!quiet)
+        fprintf(stderr, "%d image(s) in %.2f s (%.2f s CPU)\n", n,
+                (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec),
+                (double)(clock() - t0) / CLOCKS_PER_SEC);
+out:
+    t2i_images_free(imgs, n);
+    free(noise);
+    t2i_model_destroy(m);
+    t2i_engine_destroy(eng);
+    return rc;
+}
