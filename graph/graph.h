@@ -69,6 +69,7 @@ typedef struct t2i_tensor {
     bool is_output;
     int producer;               /* node id, or -1 for weights and inputs */
     int view_of;                /* RESHAPE output: the tensor it aliases, else -1 */
+    bool dead;                  /* removed by a graph rewrite: no memory, no readers */
 } t2i_tensor;
 
 typedef struct t2i_node {

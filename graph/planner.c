@@ -73,7 +73,7 @@ t2i_status t2i_plan_memory(const t2i_graph *g, size_t act_size, size_t align, t2
     int n_items = 0;
     for (int t = 0; t < nt; t++) {
         const t2i_tensor *tt = &g->tensors[t];
-        if (tt->kind == T2I_TENSOR_WEIGHT || tt->view_of >= 0) continue;
+        if (tt->kind == T2I_TENSOR_WEIGHT || tt->view_of >= 0 || tt->dead) continue;
         items[n_items].t = t;
         items[n_items].bytes = align_up(t2i_planned_bytes(tt, act_size), align);
         p->naive_bytes += items[n_items].bytes;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "graph/build.h"
+#include "graph/fuse.h"
 #include "runtime/error.h"
 #include "runtime/json_util.h"
 #include "runtime/model.h"
@@ -215,6 +216,11 @@ static t2i_status slot_get(t2i_model *m, t2i_plan_slot *s, int batch, int h, int
     slot_clear(s);
     t2i_graph *g = NULL;
     T2I_TRY(build(m, batch, h, w, &g));
+    t2i_status st = t2i_fuse_residual_adds(g, NULL);
+    if (st != T2I_OK) {
+        t2i_graph_destroy(g);
+        return st;
+    }
     T2I_TRY(t2i_plan_create(g, m->eng->be, wts, &s->plan));
     s->batch = batch;
     s->h = h;

@@ -66,7 +66,7 @@ t2i_status t2i_plan_create(t2i_graph *g, t2i_backend *be, const t2i_weights *w, 
                 st = t2i_fail(T2I_ERR_FORMAT, "plan: weight '%s' is not loaded", tt->name);
                 goto fail;
             }
-        } else {
+        } else if (!tt->dead) {
             p->data[t] = (char *)p->arena + p->mem.offset[t];
         }
     }

@@ -18,7 +18,7 @@ static void fresh_copy(void)
 
 static void sh(const char *fmt, const char *arg)
 {
-    char cmd[1200], inner[1000];
+    char cmd[1400], inner[1000];
     snprintf(inner, sizeof inner, fmt, arg);
     snprintf(cmd, sizeof cmd, "cd %s && %s", tmp, inner);
     CHECK(system(cmd) == 0, "%s", cmd);

@@ -31,11 +31,11 @@ static void check_plan(const char *what, const t2i_graph *g)
         }
     for (int a = 0; a < nt; a++) {
         const t2i_tensor *ta = &g->tensors[a];
-        if (ta->kind == T2I_TENSOR_WEIGHT || ta->view_of >= 0) continue;
+        if (ta->kind == T2I_TENSOR_WEIGHT || ta->view_of >= 0 || ta->dead) continue;
         CHECK(p.offset[a] % ALIGN == 0 && p.offset[a] + aligned(ta) <= p.peak_bytes, "tensor %d outside arena", a);
         for (int b = a + 1; b < nt; b++) {
             const t2i_tensor *tb = &g->tensors[b];
-            if (tb->kind == T2I_TENSOR_WEIGHT || tb->view_of >= 0) continue;
+            if (tb->kind == T2I_TENSOR_WEIGHT || tb->view_of >= 0 || tb->dead) continue;
             int live = p.first_use[a] <= p.last_use[b] && p.first_use[b] <= p.last_use[a];
             int mem = p.offset[a] < p.offset[b] + aligned(tb) && p.offset[b] < p.offset[a] + aligned(ta);
             if (live && mem) bad_overlap++;

@@ -11,6 +11,7 @@
  * printed beside each check.
  */
 #include "graph/build.h"
+#include "graph/fuse.h"
 #include "runtime/backend.h"
 #include "runtime/model_config.h"
 #include "runtime/plan.h"
@@ -20,6 +21,7 @@
 #define STAGE_REL_BOUND 2e-4
 
 static t2i_backend *be;
+static int fuse; /* run each stage unfused and with residual adds folded */
 
 /* Build → load weights → plan; NULL (with a FAIL) on error. */
 static t2i_plan *compile(t2i_graph *g, const char *dir, const char *part, t2i_weights **w)
@@ -36,6 +38,12 @@ static t2i_plan *compile(t2i_graph *g, const char *dir, const char *part, t2i_we
     CHECK(st == T2I_OK, "%s weights: %s", part, t2i_last_error());
     t2i_st_set_destroy(set);
     t2i_plan *p = NULL;
+    int n_fused = 0;
+    if (st == T2I_OK && fuse) {
+        CHECK_OK(t2i_fuse_residual_adds(g, &n_fused));
+        printf("  (%s: %d residual adds folded into epilogues)\n", part, n_fused);
+        CHECK(n_fused > 0, "%s: fusion found nothing to fold", part);
+    }
     if (st == T2I_OK) CHECK_OK(t2i_plan_create(g, be, *w, &p));
     else t2i_graph_destroy(g);
     return p;
@@ -148,8 +156,10 @@ int main(void)
     CHECK_OK(t2i_cpu_backend_create(0, &be));
     if (!be) return test_finish();
     const char *models[] = {"tests/fixtures/tiny-sd1", "tests/fixtures/tiny-sd2"};
-    for (int m = 0; m < 2; m++) {
-        printf("%s\n", models[m]);
+    for (int k = 0; k < 4; k++) {
+        int m = k / 2;
+        fuse = k % 2;
+        printf("%s%s\n", models[m], fuse ? " (fused)" : "");
         check_text(models[m]);
         check_unet(models[m]);
         check_vae(models[m], 1);
