@@ -53,12 +53,46 @@ static const t2i_st_tensor *find_in_file(const t2i_st_set *src, const char *name
     return s;
 }
 
+/* A fill callback reading the tensor from the component's safetensors files. */
+typedef struct file_src { const t2i_st_set *set; const char *prefix; } file_src;
+
+static t2i_status fill_from_file(void *user, const t2i_tensor *t, float *dst)
+{
+    const file_src *fs = user;
+    t2i_st_read_f32(find_in_file(fs->set, t->name, fs->prefix), dst);
+    return T2I_OK;
+}
+
 t2i_status t2i_weights_load(t2i_backend *be, const t2i_st_set *src, const t2i_graph *g,
                             const char *component, const char *optional_prefix, t2i_weights **out)
+{
+    *out = NULL;
+    /* Check every name and shape before allocating anything. */
+    for (int t = 0; t < g->n_tensors; t++) {
+        const t2i_tensor *tt = &g->tensors[t];
+        if (tt->kind != T2I_TENSOR_WEIGHT) continue;
+        const t2i_st_tensor *s = find_in_file(src, tt->name, optional_prefix);
+        char b0[64], b1[64];
+        if (!s)
+            return t2i_fail(T2I_ERR_FORMAT, "%s: tensor '%s' (shape %s, implied by config.json) is missing from the weights",
+                            component, tt->name, t2i_shape_str(tt, b0, sizeof b0));
+        if (!same_shape(tt, s)) {
+            st_shape_str(s, b1, sizeof b1);
+            return t2i_fail(T2I_ERR_FORMAT, "%s: tensor '%s' has shape %s in the file but config.json implies %s",
+                            component, tt->name, b1, t2i_shape_str(tt, b0, sizeof b0));
+        }
+    }
+    file_src fs = {src, optional_prefix};
+    return t2i_weights_create_filled(be, g, component, fill_from_file, &fs, out);
+}
+
+t2i_status t2i_weights_create_filled(t2i_backend *be, const t2i_graph *g, const char *component,
+                                     t2i_weights_fill_fn fill, void *user, t2i_weights **out)
 {
     t2i_status st = T2I_OK;
     float *f32 = NULL;
     void *conv = NULL;
+    int *ids = NULL;
     *out = NULL;
     t2i_weights *w = calloc(1, sizeof *w);
     if (!w) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", component);
@@ -73,7 +107,8 @@ t2i_status t2i_weights_load(t2i_backend *be, const t2i_st_set *src, const t2i_gr
     }
     w->e = calloc((size_t)w->n + 1, sizeof *w->e);
     w->names = malloc(name_bytes + 1);
-    if (!w->e || !w->names) {
+    ids = malloc(((size_t)w->n + 1) * sizeof *ids);
+    if (!w->e || !w->names || !ids) {
         st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", component);
         goto fail;
     }
@@ -83,19 +118,7 @@ t2i_status t2i_weights_load(t2i_backend *be, const t2i_st_set *src, const t2i_gr
     for (int t = 0; t < g->n_tensors; t++) {
         const t2i_tensor *tt = &g->tensors[t];
         if (tt->kind != T2I_TENSOR_WEIGHT) continue;
-        const t2i_st_tensor *s = find_in_file(src, tt->name, optional_prefix);
-        char b0[64], b1[64];
-        if (!s) {
-            st = t2i_fail(T2I_ERR_FORMAT, "%s: tensor '%s' (shape %s, implied by config.json) is missing from the weights",
-                          component, tt->name, t2i_shape_str(tt, b0, sizeof b0));
-            goto fail;
-        }
-        if (!same_shape(tt, s)) {
-            st_shape_str(s, b1, sizeof b1);
-            st = t2i_fail(T2I_ERR_FORMAT, "%s: tensor '%s' has shape %s in the file but config.json implies %s",
-                          component, tt->name, b1, t2i_shape_str(tt, b0, sizeof b0));
-            goto fail;
-        }
+        ids[k] = t;
         entry *e = &w->e[k++];
         strcpy(np, tt->name);
         e->name = np;
@@ -107,7 +130,6 @@ t2i_status t2i_weights_load(t2i_backend *be, const t2i_st_set *src, const t2i_gr
         if (numel > max_numel) max_numel = numel;
         w->bytes += (numel * esize + 63) / 64 * 64;
     }
-    qsort(w->e, (size_t)w->n, sizeof *w->e, by_name);
 
     st = be->vt->alloc(be, w->bytes ? w->bytes : 64, &w->block);
     if (st != T2I_OK) {
@@ -120,11 +142,12 @@ t2i_status t2i_weights_load(t2i_backend *be, const t2i_st_set *src, const t2i_gr
         st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", component);
         goto fail;
     }
+    /* Entries are still in graph order here: entry i is tensor ids[i]. */
     for (int i = 0; i < w->n; i++) {
         const entry *e = &w->e[i];
-        const t2i_st_tensor *s = find_in_file(src, e->name, optional_prefix);
-        size_t numel = (size_t)t2i_st_numel(s);
-        t2i_st_read_f32(s, f32);
+        const t2i_tensor *tt = &g->tensors[ids[i]];
+        size_t numel = (size_t)t2i_tensor_numel(tt);
+        if ((st = fill(user, tt, f32)) != T2I_OK) goto fail;
         const void *payload = f32;
         if (be->weight_dtype == T2I_F16 || be->weight_dtype == T2I_BF16) {
             uint16_t *h = conv;
@@ -135,11 +158,14 @@ t2i_status t2i_weights_load(t2i_backend *be, const t2i_st_set *src, const t2i_gr
         st = be->vt->upload(be, (char *)w->block + e->offset, payload, numel * esize);
         if (st != T2I_OK) goto fail;
     }
+    qsort(w->e, (size_t)w->n, sizeof *w->e, by_name);
+    free(ids);
     free(f32);
     free(conv);
     *out = w;
     return T2I_OK;
 fail:
+    free(ids);
     free(f32);
     free(conv);
     t2i_weights_destroy(w);

@@ -31,4 +31,21 @@ void t2i_weights_destroy(t2i_weights *w);
 const void *t2i_weights_find(const t2i_weights *w, const t2i_tensor *t);
 size_t t2i_weights_bytes(const t2i_weights *w);
 
+/* Seeded random weights for every WEIGHT tensor of g (runtime/
+ * weights_random.c), for speed and memory figures of full-size
+ * architectures without checkpoints. A tensor's values depend only on
+ * (seed, its name, its shape), so graphs of any size, and every backend,
+ * get the same weights. Scales keep activations finite through a full
+ * UNet: matrices and convolution kernels uniform with std 1/sqrt(fan_in),
+ * norm scales 1 ± 0.02·u, biases and norm shifts ± 0.02·u, embedding
+ * tables std 0.02. */
+t2i_status t2i_weights_random(t2i_backend *be, const t2i_graph *g, uint64_t seed, t2i_weights **out);
+
+/* Internal (for stores in runtime/): a store holding every WEIGHT tensor of
+ * g, each written in FP32 by fill (t2i_tensor_numel(t) floats into dst),
+ * then converted to the backend's weight dtype and uploaded. */
+typedef t2i_status (*t2i_weights_fill_fn)(void *user, const t2i_tensor *t, float *dst);
+t2i_status t2i_weights_create_filled(t2i_backend *be, const t2i_graph *g, const char *component,
+                                     t2i_weights_fill_fn fill, void *user, t2i_weights **out);
+
 #endif

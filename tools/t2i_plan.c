@@ -1,0 +1,211 @@
+/*
+ * t2i_plan.c — t2i-plan: the memory plan of a model's graphs, without
+ * weights and without running anything.
+ *
+ *   t2i-plan [--preset sd15|sd21|sdxl|tiny|tiny2 | --model DIR]
+ *            [--size N | --width W --height H] [--batch B] [--cfg G]
+ *            [--part all|text|unet|vae] [--dump] [--dtype f32|f16]
+ *
+ * For each part it builds the graph the pipeline compiles (text encoder:
+ * batch 1 × 77 tokens, run once per prompt; UNet: batch B·2 with
+ * classifier-free guidance (G > 1), else B; VAE decoder: batch 1, run once
+ * per image), runs the memory planner (graph/planner.h) and prints the
+ * arena peak against the naive sum of all activation sizes, for FP32
+ * activations (CPU backend) and FP16 (CUDA). Also: node and weight counts,
+ * weight bytes, matrix-product FLOPs (graph/flops.h). Backend workspaces
+ * (im2col, attention tiles) are not included: they depend on the backend;
+ * t2i-bench reports them.
+ *
+ * --dump prints every node: index, op, input shapes → output shape, arena
+ * offset of the output (for --dtype, default f32) and the node's name;
+ * the equivalent of t2i_plan_dump for a graph that has no weights.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "bench_presets.h"
+#include "graph/build.h"
+#include "graph/flops.h"
+#include "graph/planner.h"
+
+#define ARENA_ALIGN 256 /* as runtime/plan.c */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: t2i-plan [--preset NAME | --model DIR] [--configs DIR] [--size N | --width W --height H]\n"
+            "                [--batch B] [--cfg G] [--part all|text|unet|vae] [--dump] [--dtype f32|f16]\n"
+            "  presets: sd15 sd21 sdxl (perf/configs), tiny tiny2 (tests/fixtures); default sd15\n"
+            "  size: image pixels (default: the model's native size); batch: images (default 1)\n"
+            "  cfg: guidance scale (default 7.5; > 1 doubles the UNet batch)\n");
+}
+
+static void dump_graph(const t2i_graph *g, const t2i_memory_plan *mp, FILE *f)
+{
+    char b[64];
+    fprintf(f, "# node  op           inputs -> output                                    arena offset  name\n");
+    for (int n = 0; n < g->n_nodes; n++) {
+        const t2i_node *node = &g->nodes[n];
+        char io[256];
+        size_t len = 0;
+        for (int i = 0; i < node->n_in && len < sizeof io; i++) {
+            int t = node->in[i];
+            len += (size_t)snprintf(io + len, sizeof io - len, "%s%s", i ? " " : "",
+                                    t < 0 ? "-" : t2i_shape_str(&g->tensors[t], b, sizeof b));
+        }
+        if (len < sizeof io)
+            snprintf(io + len, sizeof io - len, " -> %s", t2i_shape_str(&g->tensors[node->out], b, sizeof b));
+        fprintf(f, "%5d  %-12s %-52s %12zu  %s%s\n", n, t2i_op_name(node->op), io, mp->offset[node->out],
+                node->name, g->tensors[node->out].view_of >= 0 ? " (view)" : "");
+    }
+}
+
+static double weight_bytes_f32(const t2i_graph *g, int *count)
+{
+    double sum = 0;
+    *count = 0;
+    for (int t = 0; t < g->n_tensors; t++)
+        if (g->tensors[t].kind == T2I_TENSOR_WEIGHT) {
+            sum += 4.0 * (double)t2i_tensor_numel(&g->tensors[t]);
+            (*count)++;
+        }
+    return sum;
+}
+
+/* Plan one graph (consumed) and print its row; with dump, its nodes. */
+static int report(const char *part, const char *shape, t2i_graph *g, int dump, size_t dump_act)
+{
+    t2i_memory_plan p32, p16;
+    if (t2i_plan_memory(g, 4, ARENA_ALIGN, &p32) != T2I_OK) {
+        fprintf(stderr, "t2i-plan: %s: %s\n", part, t2i_last_error());
+        t2i_graph_destroy(g);
+        return 1;
+    }
+    if (t2i_plan_memory(g, 2, ARENA_ALIGN, &p16) != T2I_OK) {
+        fprintf(stderr, "t2i-plan: %s: %s\n", part, t2i_last_error());
+        t2i_memory_plan_free(&p32);
+        t2i_graph_destroy(g);
+        return 1;
+    }
+    int nw = 0;
+    double wb = weight_bytes_f32(g, &nw);
+    const double mib = 1048576.0;
+    printf("%-13s %-16s %6d %6d %9.1f %9.1f | %10.1f %10.1f %6.1fx | %10.1f %10.1f %6.1fx\n", part, shape,
+           g->n_nodes, nw, wb / mib, t2i_graph_flops(g) / 1e9, p32.peak_bytes / mib, p32.naive_bytes / mib,
+           (double)p32.naive_bytes / (double)(p32.peak_bytes ? p32.peak_bytes : 1), p16.peak_bytes / mib,
+           p16.naive_bytes / mib, (double)p16.naive_bytes / (double)(p16.peak_bytes ? p16.peak_bytes : 1));
+    if (dump) {
+        const t2i_memory_plan *mp = dump_act == 2 ? &p16 : &p32;
+        printf("\n## %s %s, %s activations: arena peak %zu bytes, naive %zu bytes\n", part, shape,
+               dump_act == 2 ? "FP16" : "FP32", mp->peak_bytes, mp->naive_bytes);
+        dump_graph(g, mp, stdout);
+        printf("\n");
+    }
+    t2i_memory_plan_free(&p32);
+    t2i_memory_plan_free(&p16);
+    t2i_graph_destroy(g);
+    return 0;
+}
+
+static int unsupported(const char *part, t2i_status st)
+{
+    printf("%-13s %s: %s\n", part, st == T2I_ERR_UNSUPPORTED ? "unsupported" : "error", t2i_last_error());
+    return st == T2I_ERR_UNSUPPORTED ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *preset = "sd15", *model = NULL, *configs = NULL, *part = "all";
+    int width = 0, height = 0, batch = 1, dump = 0;
+    size_t dump_act = 4;
+    double cfg = 7.5;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--dump")) { dump = 1; continue; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+        if (!v) { usage(stderr); return 2; }
+        i++;
+        if (!strcmp(a, "--preset")) preset = v;
+        else if (!strcmp(a, "--model")) model = v;
+        else if (!strcmp(a, "--configs")) configs = v;
+        else if (!strcmp(a, "--size")) width = height = atoi(v);
+        else if (!strcmp(a, "--width")) width = atoi(v);
+        else if (!strcmp(a, "--height")) height = atoi(v);
+        else if (!strcmp(a, "--batch")) batch = atoi(v);
+        else if (!strcmp(a, "--cfg")) cfg = atof(v);
+        else if (!strcmp(a, "--part")) part = v;
+        else if (!strcmp(a, "--dtype")) {
+            if (strcmp(v, "f32") && strcmp(v, "f16")) { usage(stderr); return 2; }
+            dump_act = strcmp(v, "f16") ? 4 : 2;
+        } else { fprintf(stderr, "t2i-plan: unknown option %s\n", a); usage(stderr); return 2; }
+    }
+    int all = !strcmp(part, "all");
+    if (batch < 1 || batch > 64 || (!all && strcmp(part, "text") && strcmp(part, "unet") && strcmp(part, "vae"))) {
+        usage(stderr);
+        return 2;
+    }
+    bench_configs c;
+    memset(&c, 0, sizeof c);
+    if (bench_resolve(preset, model, configs, c.dir, sizeof c.dir) != T2I_OK) {
+        fprintf(stderr, "t2i-plan: %s\n", t2i_last_error());
+        return 2;
+    }
+    /* The VAE (image ↔ latent factor) and UNet (size multiple) come first:
+     * every part's shape depends on them. */
+    if (bench_load_part(&c, BENCH_VAE) != T2I_OK) {
+        fprintf(stderr, "t2i-plan: %s\n", t2i_last_error());
+        return 1;
+    }
+    /* A part this build cannot load (SDXL's UNet) is reported in its row;
+     * keep each message, later calls overwrite t2i_last_error(). */
+    char unet_err[512] = "", text_err[512] = "";
+    t2i_status unet_st = bench_load_part(&c, BENCH_UNET);
+    if (unet_st != T2I_OK) {
+        snprintf(unet_err, sizeof unet_err, "%s", t2i_last_error());
+        c.unet.n_blocks = 0;
+    }
+    t2i_status text_st = bench_load_part(&c, BENCH_TEXT);
+    if (text_st != T2I_OK) snprintf(text_err, sizeof text_err, "%s", t2i_last_error());
+    int f = t2i_vae_scale(&c.vae);
+    if (!width) width = unet_st == T2I_OK ? c.unet.sample_size * f : c.vae.sample_size;
+    if (!height) height = width;
+    int lw = 0, lh = 0;
+    if (bench_latent_size(&c, width, height, &lw, &lh) != T2I_OK) {
+        fprintf(stderr, "t2i-plan: %s\n", t2i_last_error());
+        return 2;
+    }
+    int ub = cfg > 1.0 ? 2 * batch : batch;
+    int ctx_len = text_st == T2I_OK ? c.ctx_len : 77;
+    printf("t2i-plan: %s (%s), %dx%d, batch %d, CFG %s (UNet batch %d); arena alignment %d bytes\n",
+           model ? model : preset, c.dir, width, height, batch, cfg > 1.0 ? "on" : "off", ub, ARENA_ALIGN);
+    printf("%-13s %-16s %6s %6s %9s %9s | %10s %10s %7s | %10s %10s %7s\n", "part", "graph input", "nodes",
+           "wts", "wts MiB", "GFLOP", "peak f32", "naive f32", "saving", "peak f16", "naive f16", "saving");
+    printf("%-13s %-16s %6s %6s %9s %9s | %10s %10s %7s | %10s %10s %7s\n", "", "", "", "", "(f32)", "",
+           "MiB", "MiB", "", "MiB", "MiB", "");
+    int rc = 0;
+    char shape[64];
+    t2i_graph *g = NULL;
+    if (all || !strcmp(part, "text")) {
+        snprintf(shape, sizeof shape, "ids 1x%d", ctx_len);
+        if (text_st != T2I_OK) {
+            t2i_fail(text_st, "%s", text_err);
+            rc |= unsupported("text_encoder", text_st);
+        } else if (t2i_build_clip_text(&c.text, 1, ctx_len, &g) != T2I_OK) {
+            rc |= unsupported("text_encoder", T2I_ERR_INTERNAL);
+        } else {
+            rc |= report("text_encoder", shape, g, dump, dump_act);
+        }
+    }
+    if (all || !strcmp(part, "unet")) {
+        snprintf(shape, sizeof shape, "%dx%dx%dx%d", ub, c.unet.in_channels, lh, lw);
+        t2i_status st = unet_st;
+        if (st != T2I_OK) t2i_fail(st, "%s", unet_err);
+        else st = t2i_build_unet(&c.unet, ub, lh, lw, ctx_len, &g);
+        rc |= st == T2I_OK ? report("unet", shape, g, dump, dump_act) : unsupported("unet", st);
+    }
+    if (all || !strcmp(part, "vae")) {
+        snprintf(shape, sizeof shape, "1x%dx%dx%d", c.vae.latent_channels, lh, lw);
+        t2i_status st = t2i_build_vae_decoder(&c.vae, 1, lh, lw, &g);
+        rc |= st == T2I_OK ? report("vae_decoder", shape, g, dump, dump_act) : unsupported("vae_decoder", st);
+    }
+    return rc;
+}
