@@ -1,0 +1,902 @@
+/*
+ * safetensors.c — mmap reader with the reference implementation's validation,
+ * a writer, and the per-folder (possibly sharded) weight set.
+ *
+ * Reader: header bytes -> strict UTF-8 check -> cJSON tree -> one
+ * t2i_st_tensor per entry (names copied) -> sort by offsets and check that
+ * they tile the data section -> a second index sorted by name for lookups
+ * (which also exposes duplicate names). The cJSON tree is freed before
+ * returning; all strings live in the t2i_st_file.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "runtime/error.h"
+#include "runtime/safetensors.h"
+
+typedef struct st_meta { char *key, *value; } st_meta;
+
+struct t2i_st_file {
+    char *path;
+    void *map;                 /* NULL when the file is empty of data */
+    size_t map_size;
+    t2i_st_tensor *tensors;    /* sorted by data offset */
+    int count;
+    const t2i_st_tensor **by_name;  /* into tensors, sorted by name */
+    st_meta *meta;
+    int nmeta;
+};
+
+/* Strict UTF-8 (as Rust's str::from_utf8): no overlongs, no surrogates,
+ * nothing above U+10FFFF. */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) { i++; continue; }
+        size_t len; unsigned cp, min;
+        if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; min = 0x80; }
+        else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; min = 0x800; }
+        else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; min = 0x10000; }
+        else return 0;
+        if (n - i < len) return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* ---- reader ----------------------------------------------------------- */
+
+void t2i_st_close(t2i_st_file *f)
+{
+    if (!f) return;
+    if (f->map) munmap(f->map, f->map_size);
+    for (int i = 0; i < f->count; i++) free((char *)f->tensors[i].name);
+    for (int i = 0; i < f->nmeta; i++) { free(f->meta[i].key); free(f->meta[i].value); }
+    free(f->tensors);
+    free(f->by_name);
+    free(f->meta);
+    free(f->path);
+    free(f);
+}
+
+/* A JSON number that is an exact non-negative integer below 2^53. */
+static int json_u64(const cJSON *j, uint64_t *out)
+{
+    if (!cJSON_IsNumber(j)) return 0;
+    double d = j->valuedouble;
+    if (!(d >= 0) || d >= 9007199254740992.0 || d != floor(d)) return 0;
+    *out = (uint64_t)d;
+    return 1;
+}
+
+/* Count children of object `o` named `key` (cJSON keeps duplicates). */
+static int json_key_count(const cJSON *o, const char *key)
+{
+    int n = 0;
+    for (const cJSON *c = o->child; c; c = c->next)
+        if (c->string && strcmp(c->string, key) == 0) n++;
+    return n;
+}
+
+typedef struct st_entry { uint64_t begin, end; int index; } st_entry;
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const st_entry *x = a, *y = b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    return 0;
+}
+
+static int cmp_by_name(const void *a, const void *b)
+{
+    return strcmp((*(const t2i_st_tensor *const *)a)->name,
+                  (*(const t2i_st_tensor *const *)b)->name);
+}
+
+static int cmp_meta(const void *a, const void *b)
+{
+    return strcmp(((const st_meta *)a)->key, ((const st_meta *)b)->key);
+}
+
+/* Parse the metadata object into f->meta (sorted by key). */
+static t2i_status parse_metadata(t2i_st_file *f, const cJSON *m)
+{
+    if (cJSON_IsNull(m)) return T2I_OK;
+    if (!cJSON_IsObject(m))
+        return t2i_fail(T2I_ERR_FORMAT, "%s: __metadata__ is not an object", f->path);
+    int n = cJSON_GetArraySize(m);
+    f->meta = calloc(n ? (size_t)n : 1, sizeof *f->meta);
+    if (!f->meta) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", f->path);
+    for (const cJSON *c = m->child; c; c = c->next) {
+        if (!cJSON_IsString(c))
+            return t2i_fail(T2I_ERR_FORMAT, "%s: __metadata__ value \"%s\" is not a string",
+                            f->path, c->string);
+        st_meta *e = &f->meta[f->nmeta];
+        e->key = strdup(c->string);
+        e->value = strdup(c->valuestring);
+        f->nmeta++;
+        if (!e->key || !e->value) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", f->path);
+    }
+    qsort(f->meta, (size_t)f->nmeta, sizeof *f->meta, cmp_meta);
+    for (int i = 1; i < f->nmeta; i++)
+        if (strcmp(f->meta[i - 1].key, f->meta[i].key) == 0)
+            return t2i_fail(T2I_ERR_FORMAT, "%s: duplicate __metadata__ key \"%s\"",
+                            f->path, f->meta[i].key);
+    return T2I_OK;
+}
+
+/* Fill tensor `t` from header entry `e`; offsets go to *begin and *end. */
+static t2i_status parse_entry(const char *path, const cJSON *e, t2i_st_tensor *t,
+                              uint64_t *begin, uint64_t *end)
+{
+    const char *name = e->string;
+    if (!cJSON_IsObject(e))
+        return t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\": entry is not an object", path, name);
+    static const char *const fields[] = {"dtype", "shape", "data_offsets"};
+    for (int k = 0; k < 3; k++) {
+        int n = json_key_count(e, fields[k]);
+        if (n != 1)
+            return t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\": %s field \"%s\"", path, name,
+                            n ? "duplicate" : "missing", fields[k]);
+    }
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+
+    if (!cJSON_IsString(dt))
+        return t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\": dtype is not a string", path, name);
+    int d = t2i_dtype_from_name(dt->valuestring);
+    if (d < 0) {
+        static const char *const known_elsewhere[] = {"U16", "U32", "U64", "F8_E4M3",
+                                                      "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3",
+                                                      "F6_E3M2", "C64"};
+        for (size_t k = 0; k < sizeof known_elsewhere / sizeof *known_elsewhere; k++)
+            if (strcmp(dt->valuestring, known_elsewhere[k]) == 0)
+                return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: tensor \"%s\": dtype %s is not supported",
+                                path, name, dt->valuestring);
+        return t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\": unknown dtype \"%.32s\"", path,
+                        name, dt->valuestring);
+    }
+    t->dtype = (t2i_dtype)d;
+
+    if (!cJSON_IsArray(sh))
+        return t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\": shape is not an array", path, name);
+    int ndim = cJSON_GetArraySize(sh);
+    if (ndim > T2I_ST_MAX_DIMS)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: tensor \"%s\": %d dimensions (at most %d)",
+                        path, name, ndim, T2I_ST_MAX_DIMS);
+    t->ndim = ndim;
+    uint64_t numel = 1;
+    int overflow = 0;
+    int i = 0;
+    for (const cJSON *c = sh->child; c; c = c->next, i++) {
+        uint64_t v;
+        if (!json_u64(c, &v))
+            return t2i_fail(T2I_ERR_FORMAT,
+                            "%s: tensor \"%s\": shape[%d] is not a non-negative integer", path,
+                            name, i);
+        t->shape[i] = (int64_t)v;
+        if (v != 0 && numel > UINT64_MAX / v) overflow = 1;
+        else numel *= v;
+    }
+    /* The reference folds with checked_mul in order, so [2^40, 2^40, 0]
+     * overflows there too. */
+    if (overflow)
+        return t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\": shape product overflows", path, name);
+    size_t esize = t2i_dtype_size(t->dtype);
+    if (numel > UINT64_MAX / esize || numel * esize > SIZE_MAX)
+        return t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\": byte size overflows", path, name);
+    t->nbytes = (size_t)(numel * esize);
+
+    if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2 || !json_u64(off->child, begin) ||
+        !json_u64(off->child->next, end))
+        return t2i_fail(T2I_ERR_FORMAT,
+                        "%s: tensor \"%s\": data_offsets is not [begin, end] of integers", path,
+                        name);
+    return T2I_OK;
+}
+
+static t2i_status parse_header(t2i_st_file *f, const unsigned char *hdr, uint64_t n,
+                               uint64_t data_size)
+{
+    const char *path = f->path;
+    if (!utf8_valid(hdr, (size_t)n))
+        return t2i_fail(T2I_ERR_FORMAT, "%s: header is not valid UTF-8", path);
+    if (n == 0 || hdr[0] != '{')
+        return t2i_fail(T2I_ERR_FORMAT, "%s: header does not start with '{'", path);
+    if (memchr(hdr, 0, (size_t)n))
+        return t2i_fail(T2I_ERR_FORMAT, "%s: header contains a NUL byte", path);
+
+    char *text = malloc((size_t)n + 1);
+    if (!text) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory for the header", path);
+    memcpy(text, hdr, (size_t)n);
+    text[n] = 0;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    t2i_status s = T2I_OK;
+    st_entry *ent = NULL;
+    if (!root) {
+        size_t at = end ? (size_t)(end - text) : 0;
+        s = t2i_fail(T2I_ERR_FORMAT, "%s: header is not valid JSON (near byte %zu)", path, at);
+        goto done;
+    }
+    if (!cJSON_IsObject(root)) {
+        s = t2i_fail(T2I_ERR_FORMAT, "%s: header is not a JSON object", path);
+        goto done;
+    }
+
+    int nmeta_keys = json_key_count(root, "__metadata__");
+    if (nmeta_keys > 1) {
+        s = t2i_fail(T2I_ERR_FORMAT, "%s: duplicate __metadata__", path);
+        goto done;
+    }
+    if (nmeta_keys && (s = parse_metadata(f, cJSON_GetObjectItemCaseSensitive(root, "__metadata__"))))
+        goto done;
+
+    int total = cJSON_GetArraySize(root) - nmeta_keys;
+    f->tensors = calloc(total ? (size_t)total : 1, sizeof *f->tensors);
+    f->by_name = calloc(total ? (size_t)total : 1, sizeof *f->by_name);
+    ent = calloc(total ? (size_t)total : 1, sizeof *ent);
+    if (!f->tensors || !f->by_name || !ent) {
+        s = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory for %d tensors", path, total);
+        goto done;
+    }
+    t2i_st_tensor *tmp = calloc(total ? (size_t)total : 1, sizeof *tmp);
+    if (!tmp) {
+        s = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory for %d tensors", path, total);
+        goto done;
+    }
+    int k = 0;
+    for (const cJSON *e = root->child; e; e = e->next) {
+        if (strcmp(e->string, "__metadata__") == 0) continue;
+        if ((s = parse_entry(path, e, &tmp[k], &ent[k].begin, &ent[k].end))) break;
+        if (!(tmp[k].name = strdup(e->string))) {
+            s = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+            break;
+        }
+        ent[k].index = k;
+        k++;
+    }
+    if (s) {
+        for (int i = 0; i < k; i++) free((char *)tmp[i].name);
+        free(tmp);
+        goto done;
+    }
+    /* File order = sorted by offsets; ownership of names moves to f. */
+    qsort(ent, (size_t)total, sizeof *ent, cmp_entry);
+    for (int i = 0; i < total; i++) f->tensors[i] = tmp[ent[i].index];
+    f->count = total;
+    free(tmp);
+
+    uint64_t pos = 0;
+    const unsigned char *data = hdr + n;
+    for (int i = 0; i < total; i++) {
+        t2i_st_tensor *t = &f->tensors[i];
+        if (ent[i].begin != pos || ent[i].end < ent[i].begin) {
+            s = t2i_fail(T2I_ERR_FORMAT,
+                         "%s: tensor \"%s\": data_offsets [%llu, %llu] %s (expected begin %llu)",
+                         path, t->name, (unsigned long long)ent[i].begin,
+                         (unsigned long long)ent[i].end,
+                         ent[i].end < ent[i].begin ? "are reversed"
+                         : ent[i].begin < pos      ? "overlap the previous tensor"
+                                                   : "leave a gap after the previous tensor",
+                         (unsigned long long)pos);
+            goto done;
+        }
+        if (ent[i].end - ent[i].begin != t->nbytes) {
+            s = t2i_fail(T2I_ERR_FORMAT,
+                         "%s: tensor \"%s\": byte size %llu does not match shape x dtype "
+                         "(%zu bytes)",
+                         path, t->name, (unsigned long long)(ent[i].end - ent[i].begin),
+                         t->nbytes);
+            goto done;
+        }
+        pos = ent[i].end;
+        t->data = data + ent[i].begin;
+    }
+    if (pos != data_size) {
+        s = t2i_fail(T2I_ERR_FORMAT,
+                     "%s: tensors cover %llu data bytes but the file holds %llu (%s)", path,
+                     (unsigned long long)pos, (unsigned long long)data_size,
+                     pos > data_size ? "truncated file" : "trailing bytes");
+        goto done;
+    }
+
+    for (int i = 0; i < total; i++) f->by_name[i] = &f->tensors[i];
+    qsort(f->by_name, (size_t)total, sizeof *f->by_name, cmp_by_name);
+    for (int i = 1; i < total; i++) {
+        const char *a = f->by_name[i - 1]->name, *b = f->by_name[i]->name;
+        if (strcmp(a, b) == 0) {
+            s = t2i_fail(T2I_ERR_FORMAT, "%s: duplicate tensor name \"%s\"", path, b);
+            goto done;
+        }
+    }
+done:
+    free(ent);
+    cJSON_Delete(root);
+    free(text);
+    return s;
+}
+
+t2i_status t2i_st_open(const char *path, t2i_st_file **out)
+{
+    *out = NULL;
+    t2i_st_file *f = calloc(1, sizeof *f);
+    if (!f || !(f->path = strdup(path))) {
+        free(f);
+        return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+    }
+    t2i_status s = T2I_OK;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        s = t2i_fail(T2I_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        goto fail;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        s = t2i_fail(T2I_ERR_IO, "%s: not a regular file", path);
+        close(fd);
+        goto fail;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    if (size < 8) {
+        close(fd);
+        s = t2i_fail(T2I_ERR_FORMAT, "%s: file of %llu bytes is too small for a header "
+                     "(truncated file)", path, (unsigned long long)size);
+        goto fail;
+    }
+    if (size > SIZE_MAX) {
+        close(fd);
+        s = t2i_fail(T2I_ERR_UNSUPPORTED, "%s: file too large to map", path);
+        goto fail;
+    }
+    f->map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (f->map == MAP_FAILED) {
+        f->map = NULL;
+        s = t2i_fail(T2I_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+        goto fail;
+    }
+    f->map_size = (size_t)size;
+
+    const unsigned char *p = f->map;
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = (n << 8) | p[i];
+    if (n > T2I_ST_MAX_HEADER) {
+        s = t2i_fail(T2I_ERR_FORMAT, "%s: header length %llu exceeds the limit of %u bytes",
+                     path, (unsigned long long)n, T2I_ST_MAX_HEADER);
+        goto fail;
+    }
+    if (8 + n > size) {
+        s = t2i_fail(T2I_ERR_FORMAT,
+                     "%s: header length %llu runs past the end of the %llu-byte file "
+                     "(truncated file)", path, (unsigned long long)n, (unsigned long long)size);
+        goto fail;
+    }
+    if ((s = parse_header(f, p + 8, n, size - 8 - n))) goto fail;
+    *out = f;
+    return T2I_OK;
+fail:
+    t2i_st_close(f);
+    return s;
+}
+
+const char *t2i_st_path(const t2i_st_file *f) { return f->path; }
+int t2i_st_count(const t2i_st_file *f) { return f->count; }
+
+const t2i_st_tensor *t2i_st_get(const t2i_st_file *f, int i)
+{
+    return i >= 0 && i < f->count ? &f->tensors[i] : NULL;
+}
+
+const t2i_st_tensor *t2i_st_find(const t2i_st_file *f, const char *name)
+{
+    int lo = 0, hi = f->count - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        const t2i_st_tensor *t = f->by_name[mid];
+        int c = strcmp(name, t->name);
+        if (c == 0) return t;
+        if (c < 0) hi = mid - 1;
+        else lo = mid + 1;
+    }
+    return NULL;
+}
+
+const char *t2i_st_metadata(const t2i_st_file *f, const char *key)
+{
+    int lo = 0, hi = f->nmeta - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = strcmp(key, f->meta[mid].key);
+        if (c == 0) return f->meta[mid].value;
+        if (c < 0) hi = mid - 1;
+        else lo = mid + 1;
+    }
+    return NULL;
+}
+
+int64_t t2i_st_numel(const t2i_st_tensor *t)
+{
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+    return n;
+}
+
+void t2i_st_read_f32(const t2i_st_tensor *t, float *dst)
+{
+    t2i_convert_to_f32(t->dtype, t->data, dst, (size_t)t2i_st_numel(t));
+}
+
+/* ---- writer ----------------------------------------------------------- */
+
+typedef struct st_wtensor {
+    char *name;
+    t2i_dtype dtype;
+    int ndim;
+    int64_t shape[T2I_ST_MAX_DIMS];
+    void *data;
+    size_t nbytes;
+} st_wtensor;
+
+struct t2i_st_writer {
+    st_wtensor *t;
+    int count, cap;
+    st_meta *meta;
+    int nmeta, meta_cap;
+};
+
+t2i_status t2i_st_writer_create(t2i_st_writer **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? T2I_OK : t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory");
+}
+
+void t2i_st_writer_destroy(t2i_st_writer *w)
+{
+    if (!w) return;
+    for (int i = 0; i < w->count; i++) { free(w->t[i].name); free(w->t[i].data); }
+    for (int i = 0; i < w->nmeta; i++) { free(w->meta[i].key); free(w->meta[i].value); }
+    free(w->t);
+    free(w->meta);
+    free(w);
+}
+
+t2i_status t2i_st_writer_add(t2i_st_writer *w, const char *name, t2i_dtype dtype, int ndim,
+                             const int64_t *shape, const void *data)
+{
+    if (!name || !utf8_valid((const unsigned char *)name, strlen(name)) ||
+        strcmp(name, "__metadata__") == 0)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: invalid tensor name");
+    if ((unsigned)dtype >= T2I_DTYPE_COUNT || ndim < 0 || ndim > T2I_ST_MAX_DIMS)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: tensor \"%s\": bad dtype or ndim",
+                        name);
+    uint64_t numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0 || (shape[i] && numel > (uint64_t)INT64_MAX / (uint64_t)shape[i]))
+            return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: tensor \"%s\": bad shape",
+                            name);
+        numel *= (uint64_t)shape[i];
+    }
+    size_t esize = t2i_dtype_size(dtype);
+    if (numel > SIZE_MAX / esize)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: tensor \"%s\": too large", name);
+    size_t nbytes = (size_t)numel * esize;
+    if (nbytes && !data)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: tensor \"%s\": no data", name);
+    for (int i = 0; i < w->count; i++)
+        if (strcmp(w->t[i].name, name) == 0)
+            return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: duplicate tensor \"%s\"",
+                            name);
+    if (w->count == w->cap) {
+        int cap = w->cap ? 2 * w->cap : 16;
+        st_wtensor *t = realloc(w->t, (size_t)cap * sizeof *t);
+        if (!t) return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory");
+        w->t = t;
+        w->cap = cap;
+    }
+    st_wtensor *t = &w->t[w->count];
+    memset(t, 0, sizeof *t);
+    t->name = strdup(name);
+    t->data = malloc(nbytes ? nbytes : 1);
+    if (!t->name || !t->data) {
+        free(t->name);
+        free(t->data);
+        return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory for \"%s\"", name);
+    }
+    if (nbytes) memcpy(t->data, data, nbytes);
+    t->dtype = dtype;
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    t->nbytes = nbytes;
+    w->count++;
+    return T2I_OK;
+}
+
+t2i_status t2i_st_writer_set_metadata(t2i_st_writer *w, const char *key, const char *value)
+{
+    if (!key || !value || !utf8_valid((const unsigned char *)key, strlen(key)) ||
+        !utf8_valid((const unsigned char *)value, strlen(value)))
+        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: metadata must be UTF-8");
+    char *v = strdup(value);
+    if (!v) return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory");
+    for (int i = 0; i < w->nmeta; i++)
+        if (strcmp(w->meta[i].key, key) == 0) {
+            free(w->meta[i].value);
+            w->meta[i].value = v;
+            return T2I_OK;
+        }
+    if (w->nmeta == w->meta_cap) {
+        int cap = w->meta_cap ? 2 * w->meta_cap : 8;
+        st_meta *m = realloc(w->meta, (size_t)cap * sizeof *m);
+        if (!m) { free(v); return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory"); }
+        w->meta = m;
+        w->meta_cap = cap;
+    }
+    char *k = strdup(key);
+    if (!k) { free(v); return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory"); }
+    w->meta[w->nmeta].key = k;
+    w->meta[w->nmeta].value = v;
+    w->nmeta++;
+    return T2I_OK;
+}
+
+/* A growable string for the JSON header. */
+typedef struct sbuf { char *p; size_t n, cap; int oom; } sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) { b->oom = 1; return; }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+
+static void sb_u64(sbuf *b, uint64_t v)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    sb_put(b, tmp, (size_t)n);
+}
+
+/* A JSON string literal; UTF-8 passes through, control bytes are escaped. */
+static void sb_json_str(sbuf *b, const char *s)
+{
+    sb_put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; sb_put(b, esc, 2); }
+        else if (c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); sb_put(b, esc, 6); }
+        else sb_put(b, (const char *)&c, 1);
+    }
+    sb_put(b, "\"", 1);
+}
+
+static int cmp_wtensor_ptr(const void *a, const void *b)
+{
+    return strcmp((*(const st_wtensor *const *)a)->name, (*(const st_wtensor *const *)b)->name);
+}
+
+t2i_status t2i_st_writer_save(const t2i_st_writer *w, const char *path)
+{
+    t2i_status s = T2I_OK;
+    sbuf h = {0};
+    FILE *fp = NULL;
+    const st_wtensor **order = malloc((w->count ? (size_t)w->count : 1) * sizeof *order);
+    if (!order) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+    for (int i = 0; i < w->count; i++) order[i] = &w->t[i];
+    qsort(order, (size_t)w->count, sizeof *order, cmp_wtensor_ptr);
+
+    sb_str(&h, "{");
+    if (w->nmeta) {
+        sb_str(&h, "\"__metadata__\":{");
+        for (int i = 0; i < w->nmeta; i++) {
+            if (i) sb_str(&h, ",");
+            sb_json_str(&h, w->meta[i].key);
+            sb_str(&h, ":");
+            sb_json_str(&h, w->meta[i].value);
+        }
+        sb_str(&h, "}");
+    }
+    uint64_t off = 0;
+    for (int i = 0; i < w->count; i++) {
+        const st_wtensor *t = order[i];
+        if (i || w->nmeta) sb_str(&h, ",");
+        sb_json_str(&h, t->name);
+        sb_str(&h, ":{\"dtype\":\"");
+        sb_str(&h, t2i_dtype_name(t->dtype));
+        sb_str(&h, "\",\"shape\":[");
+        for (int d = 0; d < t->ndim; d++) {
+            if (d) sb_str(&h, ",");
+            sb_u64(&h, (uint64_t)t->shape[d]);
+        }
+        sb_str(&h, "],\"data_offsets\":[");
+        sb_u64(&h, off);
+        sb_str(&h, ",");
+        off += t->nbytes;
+        sb_u64(&h, off);
+        sb_str(&h, "]}");
+    }
+    sb_str(&h, "}");
+    while (!h.oom && h.n % 8) sb_str(&h, " ");
+    if (h.oom) { s = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory for the header", path); goto done; }
+
+    fp = fopen(path, "wb");
+    if (!fp) { s = t2i_fail(T2I_ERR_IO, "%s: cannot create: %s", path, strerror(errno)); goto done; }
+    unsigned char len[8];
+    for (int i = 0; i < 8; i++) len[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
+    int ok = fwrite(len, 1, 8, fp) == 8 && fwrite(h.p, 1, h.n, fp) == h.n;
+    for (int i = 0; ok && i < w->count; i++)
+        ok = fwrite(order[i]->data, 1, order[i]->nbytes, fp) == order[i]->nbytes;
+    int err = errno;
+    if (fclose(fp) != 0 && ok) { ok = 0; err = errno; }
+    if (!ok) {
+        remove(path);
+        s = t2i_fail(T2I_ERR_IO, "%s: write failed: %s", path, strerror(err));
+    }
+done:
+    free(h.p);
+    free(order);
+    return s;
+}
+
+/* ---- a folder's weight set ------------------------------------------- */
+
+struct t2i_st_set {
+    t2i_st_file **files;
+    int nfiles;
+};
+
+void t2i_st_set_destroy(t2i_st_set *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->nfiles; i++) t2i_st_close(s->files[i]);
+    free(s->files);
+    free(s);
+}
+
+int t2i_st_set_file_count(const t2i_st_set *s) { return s->nfiles; }
+const t2i_st_file *t2i_st_set_file(const t2i_st_set *s, int i)
+{
+    return i >= 0 && i < s->nfiles ? s->files[i] : NULL;
+}
+
+const t2i_st_tensor *t2i_st_set_find(const t2i_st_set *s, const char *name)
+{
+    for (int i = 0; i < s->nfiles; i++) {
+        const t2i_st_tensor *t = t2i_st_find(s->files[i], name);
+        if (t) return t;
+    }
+    return NULL;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Does file name `fn` match "<stem><.variant>" + suffix, the stem holding no
+ * dot? Returns the stem length, or 0. */
+static size_t match_name(const char *fn, const char *variant, const char *suffix)
+{
+    if (!ends_with(fn, suffix)) return 0;
+    size_t n = strlen(fn) - strlen(suffix);
+    size_t vn = variant ? strlen(variant) : 0;
+    if (vn) {
+        if (n < vn + 2 || fn[n - vn - 1] != '.' || strncmp(fn + n - vn, variant, vn) != 0)
+            return 0;
+        n -= vn + 1;
+    }
+    if (fn[0] == '.' || memchr(fn, '.', n)) return 0;
+    return n;
+}
+
+/* Pick the one file in `dir` matching suffix/variant: *pick is the
+ * malloc'ed name, or NULL when there is none. */
+static t2i_status pick_file(const char *dir, const char *variant, const char *suffix, char **pick)
+{
+    *pick = NULL;
+    DIR *d = opendir(dir);
+    if (!d) return t2i_fail(T2I_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+    int count = 0, preferred = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t stem = match_name(e->d_name, variant, suffix);
+        if (!stem) continue;
+        int pref = (stem == 23 && strncmp(e->d_name, "diffusion_pytorch_model", 23) == 0) ||
+                   (stem == 5 && strncmp(e->d_name, "model", 5) == 0);
+        count++;
+        if (pref) preferred++;
+        if (!*pick || (pref && preferred == 1)) {
+            free(*pick);
+            if (!(*pick = strdup(e->d_name))) {
+                closedir(d);
+                return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir);
+            }
+        }
+    }
+    closedir(d);
+    if (count > 1 && preferred != 1) {
+        free(*pick);
+        *pick = NULL;
+        return t2i_fail(T2I_ERR_FORMAT, "%s: %d candidate *%s files and none is preferred", dir,
+                        count, suffix);
+    }
+    return T2I_OK;
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Read a whole small file (limit bytes) as a NUL-terminated string. */
+static t2i_status read_text(const char *path, size_t limit, char **out)
+{
+    *out = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return t2i_fail(T2I_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    t2i_status s = T2I_OK;
+    while (buf) {
+        if (n + 1 == cap) {
+            if (cap > limit) { s = t2i_fail(T2I_ERR_FORMAT, "%s: larger than %zu bytes", path, limit); break; }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) break;
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, fp);
+        n += got;
+        if (got == 0) {
+            if (ferror(fp)) s = t2i_fail(T2I_ERR_IO, "%s: read failed", path);
+            break;
+        }
+    }
+    fclose(fp);
+    if (!buf) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+    if (s) { free(buf); return s; }
+    buf[n] = 0;
+    *out = buf;
+    return T2I_OK;
+}
+
+static t2i_status set_add_file(t2i_st_set *s, const char *dir, const char *name)
+{
+    char *p = join_path(dir, name);
+    if (!p) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir);
+    t2i_st_file **nf = realloc(s->files, (size_t)(s->nfiles + 1) * sizeof *nf);
+    if (!nf) { free(p); return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir); }
+    s->files = nf;
+    t2i_status st = t2i_st_open(p, &s->files[s->nfiles]);
+    free(p);
+    if (st) return st;
+    s->nfiles++;
+    return T2I_OK;
+}
+
+static t2i_status open_index(t2i_st_set *s, const char *dir, const char *index_name)
+{
+    char *path = join_path(dir, index_name), *text = NULL;
+    if (!path) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir);
+    cJSON *root = NULL;
+    t2i_status st = read_text(path, 64u << 20, &text);
+    if (st) goto done;
+    root = cJSON_Parse(text);
+    const cJSON *wm = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
+    if (!cJSON_IsObject(wm)) {
+        st = t2i_fail(T2I_ERR_FORMAT, "%s: not JSON with a \"weight_map\" object", path);
+        goto done;
+    }
+    for (const cJSON *e = wm->child; e; e = e->next) {
+        if (!cJSON_IsString(e)) {
+            st = t2i_fail(T2I_ERR_FORMAT, "%s: weight_map[\"%s\"] is not a string", path, e->string);
+            goto done;
+        }
+        const char *fn = e->valuestring;
+        /* A shard must be a plain file name in this folder. */
+        if (!fn[0] || strchr(fn, '/') || strcmp(fn, ".") == 0 || strcmp(fn, "..") == 0 ||
+            !ends_with(fn, ".safetensors")) {
+            st = t2i_fail(T2I_ERR_FORMAT, "%s: weight_map[\"%s\"]: bad shard name \"%s\"", path,
+                          e->string, fn);
+            goto done;
+        }
+        int seen = 0;
+        for (int i = 0; i < s->nfiles && !seen; i++) {
+            const char *p = t2i_st_path(s->files[i]);
+            seen = strcmp(p + strlen(dir) + 1, fn) == 0;
+        }
+        if (!seen && (st = set_add_file(s, dir, fn))) goto done;
+    }
+    /* Every listed tensor is in its shard; no tensor is in two shards. */
+    for (const cJSON *e = wm->child; e; e = e->next) {
+        const t2i_st_tensor *t = NULL;
+        for (int i = 0; i < s->nfiles && !t; i++)
+            if (strcmp(t2i_st_path(s->files[i]) + strlen(dir) + 1, e->valuestring) == 0)
+                t = t2i_st_find(s->files[i], e->string);
+        if (!t) {
+            st = t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\" is not in shard %s", path, e->string,
+                          e->valuestring);
+            goto done;
+        }
+    }
+    for (int i = 1; i < s->nfiles; i++)
+        for (int k = 0; k < t2i_st_count(s->files[i]); k++) {
+            const char *name = t2i_st_get(s->files[i], k)->name;
+            for (int j = 0; j < i; j++)
+                if (t2i_st_find(s->files[j], name)) {
+                    st = t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\" is in both %s and %s", path,
+                                  name, t2i_st_path(s->files[j]), t2i_st_path(s->files[i]));
+                    goto done;
+                }
+        }
+done:
+    cJSON_Delete(root);
+    free(text);
+    free(path);
+    return st;
+}
+
+t2i_status t2i_st_set_open_variant(const char *dir, const char *variant, t2i_st_set **out)
+{
+    *out = NULL;
+    if (variant && !variant[0]) variant = NULL;
+    t2i_st_set *s = calloc(1, sizeof *s);
+    if (!s) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir);
+    char *name = NULL;
+    t2i_status st = T2I_OK;
+    if ((st = pick_file(dir, variant, ".safetensors.index.json", &name))) goto fail;
+    if (name) {
+        if ((st = open_index(s, dir, name))) goto fail;
+    } else {
+        if ((st = pick_file(dir, variant, ".safetensors", &name))) goto fail;
+        if (!name) {
+            st = t2i_fail(T2I_ERR_IO, "%s: no *%s%s.safetensors weights", dir, variant ? "." : "",
+                          variant ? variant : "");
+            goto fail;
+        }
+        if ((st = set_add_file(s, dir, name))) goto fail;
+    }
+    free(name);
+    *out = s;
+    return T2I_OK;
+fail:
+    free(name);
+    t2i_st_set_destroy(s);
+    return st;
+}
+
+t2i_status t2i_st_set_open_dir(const char *dir, t2i_st_set **out)
+{
+    return t2i_st_set_open_variant(dir, NULL, out);
+}
