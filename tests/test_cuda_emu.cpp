@@ -1,0 +1,551 @@
+/*
+ * test_cuda_emu.cpp — every custom CUDA kernel, compiled for the host
+ * emulation (kernels/cuda/cuda_compat.cuh), against its CPU twin.
+ *
+ * Each case builds a one-node graph as tests/test_cpu_ops.c does, draws FP32
+ * inputs from a seeded LCG and rounds them to the storage type (FP16, or
+ * BF16 for the BF16 cases), so that both backends see the same values. The
+ * CPU backend's kernel runs on the rounded values in FP32; the CUDA op
+ * (cuda_op_<name>, the exported entry point of the .cu file, called with a
+ * host-emulated backend) runs on 16-bit storage. Checks, in order:
+ *   1. the CUDA output has no NaN/Inf (it is pre-filled with NaN, so an
+ *      element the kernel forgot to write fails here);
+ *   2. NMSE = Σ(out-ref)² / Σref² ≤ bound.
+ *
+ * Bound rule: a 16-bit float store rounds with relative error ≤ u
+ * (u = 2^-11 for FP16, 2^-8 for BF16), so one rounding of the output gives
+ * NMSE ≤ u²; each further rounding on the data path (attention's P in the
+ * storage type) adds at most another u² in NMSE. With a factor 4 for the
+ * FP32 arithmetic-order differences and libm-vs-device function error:
+ *     NMSE ≤ 4·u²·depth,  depth = number of 16-bit roundings on the path
+ * (1 for elementwise ops and norms, 2 for attention). Data-movement ops
+ * copy 16-bit values: they must be exact (NMSE = 0).
+ *
+ * Prints the measured NMSE of every case; runs in a few seconds.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <initializer_list>
+#include "kernels/cuda/cuda_kernels.h"   /* and, as C, graph/graph.h, runtime/backend.h, runtime/error.h */
+
+#define MAXT 8
+
+static int n_fail, n_pass;
+static uint64_t lcg_state = 0x9E3779B97F4A7C15ull;
+static t2i_backend *cpu;
+static cuda_backend emu;
+static int emu_err;
+
+static float frand(void)   /* uniform in [-1, 1) */
+{
+    lcg_state = lcg_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((lcg_state >> 40) * (1.0 / 8388608.0)) - 1.0f;
+}
+
+static float round16(float f, t2i_dtype dt)
+{
+    return dt == T2I_BF16 ? __bfloat162float(__float2bfloat16_rn(f)) : __half2float(__float2half_rn(f));
+}
+static uint16_t bits16(float f, t2i_dtype dt)
+{
+    return dt == T2I_BF16 ? __bfloat16_as_ushort(__float2bfloat16_rn(f)) : __half_as_ushort(__float2half_rn(f));
+}
+static float from16(uint16_t b, t2i_dtype dt)
+{
+    if (dt == T2I_BF16) {
+        __nv_bfloat16 h;
+        h.__x = b;
+        return __bfloat162float(h);
+    }
+    return __half2float(__ushort_as_half(b));
+}
+
+/* ---- one case ----------------------------------------------------------------- */
+typedef struct tcase {
+    t2i_graph *g;
+    t2i_dtype dt;                  /* storage type on the emulated CUDA side */
+    float *f32[MAXT];              /* by tensor id: rounded FP32 data (I32 for ids) */
+    uint16_t *h16[MAXT];           /* by tensor id: the same in 16-bit storage */
+    char name[160];
+} tcase;
+
+static void tc_begin(tcase *c, t2i_dtype dt, const char *fmt, ...) T2I_PRINTF(3, 4);
+static void tc_begin(tcase *c, t2i_dtype dt, const char *fmt, ...)
+{
+    memset(c, 0, sizeof *c);
+    c->g = t2i_graph_create();
+    c->dt = dt;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->name, sizeof c->name, fmt, ap);
+    va_end(ap);
+}
+
+static void tc_end(tcase *c)
+{
+    for (int i = 0; i < MAXT; i++) free(c->f32[i]), free(c->h16[i]);
+    t2i_graph_destroy(c->g);
+}
+
+static int tc_input(tcase *c, int ndim, const int64_t *ne, float scale, float offset)
+{
+    char nm[16];
+    snprintf(nm, sizeof nm, "in%d", c->g->n_tensors);
+    int t = t2i_graph_input(c->g, nm, T2I_F32, ndim, ne);
+    if (t < 0 || t >= MAXT) {
+        fprintf(stderr, "%s: graph input failed: %s\n", c->name, t2i_last_error());
+        exit(1);
+    }
+    int64_t n = t2i_tensor_numel(&c->g->tensors[t]);
+    c->f32[t] = (float *)malloc((size_t)n * sizeof(float));
+    c->h16[t] = (uint16_t *)malloc((size_t)n * sizeof(uint16_t));
+    for (int64_t i = 0; i < n; i++) {
+        float v = offset + scale * frand();
+        c->h16[t][i] = bits16(v, c->dt);
+        c->f32[t][i] = round16(v, c->dt);
+    }
+    return t;
+}
+/* A shape written inline: NE(2, 3, 5) */
+struct shp {
+    int nd;
+    int64_t ne[4];
+    shp(std::initializer_list<int64_t> l) : nd((int)l.size()), ne{1, 1, 1, 1}
+    {
+        int i = 0;
+        for (int64_t v : l) ne[i++] = v;
+    }
+};
+#define NE(...) shp{__VA_ARGS__}
+static int tc_input(tcase *c, shp s, float scale, float offset) { return tc_input(c, s.nd, s.ne, scale, offset); }
+#define IN(c, ...) tc_input(c, NE(__VA_ARGS__), 1.0f, 0.0f)
+
+/* An I32 input (token ids); the same buffer serves both backends. */
+static int tc_ids(tcase *c, shp s, const int32_t *ids)
+{
+    int t = t2i_graph_input(c->g, "ids", T2I_I32, s.nd, s.ne);
+    int64_t n = t2i_tensor_numel(&c->g->tensors[t]);
+    c->f32[t] = (float *)malloc((size_t)n * 4);
+    memcpy(c->f32[t], ids, (size_t)n * 4);
+    return t;
+}
+
+static const void *cuda_data(const tcase *c, int t)
+{
+    return c->h16[t] ? (const void *)c->h16[t] : (const void *)c->f32[t];
+}
+
+/* Run op on both backends and compare; depth as in the rule above
+ * (0: must be exact). Returns the NMSE. */
+static double tc_run(tcase *c, t2i_op op, const int *in, int n_in, const t2i_op_attrs *at, int depth,
+                     t2i_status want = T2I_OK)
+{
+    int out = t2i_graph_op(c->g, op, c->name, in, n_in, at);
+    if (out < 0) {
+        fprintf(stderr, "%s: graph op failed: %s\n", c->name, t2i_last_error());
+        exit(1);
+    }
+    const t2i_node *node = &c->g->nodes[c->g->n_nodes - 1];
+    t2i_op_args a, b;
+    memset(&a, 0, sizeof a);
+    a.node = node;
+    for (int i = 0; i < node->n_in; i++)
+        if (node->in[i] >= 0) a.in[i] = &c->g->tensors[node->in[i]];
+    a.out = &c->g->tensors[out];
+    b = a;
+    int64_t n = t2i_tensor_numel(a.out);
+
+    /* CPU twin on the rounded FP32 values */
+    float *ref = (float *)malloc((size_t)n * sizeof(float));
+    for (int i = 0; i < node->n_in; i++)
+        if (node->in[i] >= 0) a.in_data[i] = c->f32[node->in[i]];
+    a.out_data = ref;
+    a.workspace_bytes = cpu->vt->workspace_size(cpu, c->g, node);
+    void *ws = NULL;
+    if (cpu->vt->alloc(cpu, a.workspace_bytes, &ws) != T2I_OK) exit(1);
+    a.workspace = ws;
+    t2i_status s_cpu = cpu->kernels[op](cpu, &a);
+    cpu->vt->free(cpu, ws);
+
+    /* the CUDA kernel under emulation, on 16-bit storage */
+    uint16_t *got16 = (uint16_t *)malloc((size_t)n * sizeof(uint16_t));
+    for (int64_t i = 0; i < n; i++) got16[i] = 0x7e00;   /* NaN in FP16 and BF16 */
+    for (int i = 0; i < node->n_in; i++)
+        if (node->in[i] >= 0) b.in_data[i] = cuda_data(c, node->in[i]);
+    b.out_data = got16;
+    emu.base.act_dtype = emu.base.weight_dtype = c->dt;
+    emu_err = 0;
+    typedef t2i_status (*fn_t)(t2i_backend *, const t2i_op_args *);
+    /* LINEAR and CONV2D are cuBLASLt / cuDNN glue: GPU only (test_cuda_backend.c) */
+#undef CUDA_KERNEL_LINEAR
+#undef CUDA_KERNEL_CONV2D
+#define CUDA_KERNEL_LINEAR NULL
+#define CUDA_KERNEL_CONV2D NULL
+    static const fn_t table[T2I_OP_COUNT] = {
+#define T2I_OP(id, name, min_in, max_in, type, field) CUDA_KERNEL_##id,
+#include "graph/ops.def"
+#undef T2I_OP
+    };
+    t2i_status s_cuda = table[op](&emu.base, &b);
+    if (s_cuda == T2I_OK && emu_err == CUDA_ERR_EMBEDDING_ID) s_cuda = T2I_ERR_INVALID_ARG;
+
+    double nmse = 0;
+    if (want != T2I_OK) {
+        bool ok = s_cuda == want && s_cpu == want;
+        printf("%-58s %s\n", c->name, ok ? "rejected as expected" : "NOT REJECTED");
+        ok ? n_pass++ : n_fail++;
+    } else if (s_cpu != T2I_OK || s_cuda != T2I_OK) {
+        printf("%-58s FAIL: cpu %s, cuda %s: %s\n", c->name, t2i_status_name(s_cpu), t2i_status_name(s_cuda),
+               t2i_last_error());
+        n_fail++;
+    } else {
+        int64_t bad = 0;
+        double num = 0, den = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float g = from16(got16[i], c->dt);
+            if (!isfinite(g)) bad++;
+            double d = (double)g - ref[i];
+            num += d * d;
+            den += (double)ref[i] * ref[i];
+        }
+        nmse = den > 0 ? num / den : num;
+        double u = c->dt == T2I_BF16 ? 1.0 / 256 : 1.0 / 2048;
+        double bound = 4 * u * u * depth;
+        bool ok = bad == 0 && nmse <= bound;
+        printf("%-58s %s NMSE %.3e (bound %.2e)%s\n", c->name, c->dt == T2I_BF16 ? "bf16" : "fp16", nmse, bound,
+               bad ? " NON-FINITE" : "");
+        if (!ok) printf("    FAIL: %lld non-finite, NMSE %.3e > %.3e\n", (long long)bad, nmse, bound);
+        ok ? n_pass++ : n_fail++;
+    }
+    free(ref);
+    free(got16);
+    return nmse;
+}
+
+/* ---- the cases ---------------------------------------------------------------- */
+static void test_act(t2i_dtype dt)
+{
+    static const char *names[] = {"none", "silu", "gelu", "gelu_tanh", "quick_gelu"};
+    for (int act = 0; act <= T2I_ACT_QUICK_GELU; act++) {
+        tcase c;
+        tc_begin(&c, dt, "act %s [2,3,5,7]", names[act]);
+        int x = tc_input(&c, NE(2, 3, 5, 7), 4.0f, 0.0f);
+        t2i_op_attrs at;
+        memset(&at, 0, sizeof at);
+        at.act.act = (t2i_act)act;
+        tc_run(&c, T2I_OP_ACT, &x, 1, &at, 1);
+        tc_end(&c);
+    }
+}
+
+static void test_binary(t2i_dtype dt)
+{
+    struct { int nd; int64_t ne[4]; } bs[] = {
+        {1, {5}}, {3, {4, 1, 1}}, {4, {1, 4, 1, 1}}, {4, {2, 4, 3, 5}}, {3, {4, 1, 5}}, {1, {1}}, {2, {3, 5}},
+    };
+    for (int mul = 0; mul < 2; mul++)
+        for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) {
+            tcase c;
+            char shape[64];
+            int len = snprintf(shape, sizeof shape, "[");
+            for (int d = 0; d < bs[i].nd; d++) len += snprintf(shape + len, sizeof shape - len, "%s%lld", d ? "," : "", (long long)bs[i].ne[d]);
+            snprintf(shape + len, sizeof shape - len, "]");
+            tc_begin(&c, dt, "%s [2,4,3,5] by %s", mul ? "mul" : "add", shape);
+            int in[2];
+            in[0] = IN(&c, 2, 4, 3, 5);
+            in[1] = tc_input(&c, bs[i].nd, bs[i].ne, 1.0f, 0.0f);
+            tc_run(&c, mul ? T2I_OP_MUL : T2I_OP_ADD, in, 2, NULL, 1);
+            tc_end(&c);
+        }
+}
+
+static void test_geglu(t2i_dtype dt)
+{
+    tcase c;
+    tc_begin(&c, dt, "geglu [2,3,48] -> [2,3,24]");
+    int x = tc_input(&c, NE(2, 3, 48), 3.0f, 0.0f);
+    tc_run(&c, T2I_OP_GEGLU, &x, 1, NULL, 1);
+    tc_end(&c);
+}
+
+static void test_timestep(void)
+{
+    int dims[] = {32, 33, 320};
+    for (int flip = 0; flip < 2; flip++)
+        for (int di = 0; di < 3; di++) {
+            tcase c;
+            tc_begin(&c, T2I_F16, "timestep dim %d flip %d shift %d", dims[di], flip, flip ? 0 : 1);
+            int64_t ne = 4;
+            int t = t2i_graph_input(c.g, "t", T2I_F32, 1, &ne);
+            float ts[4] = {999.0f, 1.0f, 500.5f, 0.0f};   /* exact in FP16 */
+            c.f32[t] = (float *)malloc(sizeof ts);
+            c.h16[t] = (uint16_t *)malloc(4 * sizeof(uint16_t));
+            for (int i = 0; i < 4; i++) c.f32[t][i] = ts[i], c.h16[t][i] = bits16(ts[i], T2I_F16);
+            t2i_op_attrs at;
+            memset(&at, 0, sizeof at);
+            at.timestep.dim = dims[di];
+            at.timestep.flip_sin_to_cos = flip;
+            at.timestep.freq_shift = flip ? 0.0f : 1.0f;
+            tc_run(&c, T2I_OP_TIMESTEP, &t, 1, &at, 1);
+            tc_end(&c);
+        }
+}
+
+static void test_layout(void)
+{
+    {
+        tcase c;
+        tc_begin(&c, T2I_F16, "embedding ids[2,5] table[11,16]");
+        int32_t ids[10] = {0, 3, 10, 7, 7, 1, 2, 9, 5, 4};
+        int in[2];
+        in[0] = tc_ids(&c, NE(2, 5), ids);
+        in[1] = IN(&c, 11, 16);
+        tc_run(&c, T2I_OP_EMBEDDING, in, 2, NULL, 0);
+        tc_end(&c);
+        tc_begin(&c, T2I_F16, "embedding id 11 outside table[11,16]");
+        int32_t bad[3] = {0, 11, 2};
+        in[0] = tc_ids(&c, NE(1, 3), bad);
+        in[1] = IN(&c, 11, 16);
+        tc_run(&c, T2I_OP_EMBEDDING, in, 2, NULL, 0, T2I_ERR_INVALID_ARG);
+        tc_end(&c);
+    }
+    {
+        tcase c;
+        tc_begin(&c, T2I_F16, "upsample [2,3,4,5]");
+        int x = IN(&c, 2, 3, 4, 5);
+        tc_run(&c, T2I_OP_UPSAMPLE, &x, 1, NULL, 0);
+        tc_end(&c);
+    }
+    {
+        tcase c;
+        t2i_op_attrs at;
+        memset(&at, 0, sizeof at);
+        tc_begin(&c, T2I_F16, "concat axis 1 [2,3,4,4]+[2,5,4,4]");
+        int in[2] = {IN(&c, 2, 3, 4, 4), IN(&c, 2, 5, 4, 4)};
+        at.axis.axis = 1;
+        tc_run(&c, T2I_OP_CONCAT, in, 2, &at, 0);
+        tc_end(&c);
+        tc_begin(&c, T2I_F16, "concat axis 2 [2,7,3]+[2,7,5]");
+        in[0] = IN(&c, 2, 7, 3);
+        in[1] = IN(&c, 2, 7, 5);
+        at.axis.axis = 2;
+        tc_run(&c, T2I_OP_CONCAT, in, 2, &at, 0);
+        tc_end(&c);
+        tc_begin(&c, T2I_F16, "concat axis 0 [1,77,8]+[2,77,8]");
+        in[0] = IN(&c, 1, 77, 8);
+        in[1] = IN(&c, 2, 77, 8);
+        at.axis.axis = 0;
+        tc_run(&c, T2I_OP_CONCAT, in, 2, &at, 0);
+        tc_end(&c);
+    }
+    {
+        tcase c;
+        t2i_op_attrs at;
+        memset(&at, 0, sizeof at);
+        tc_begin(&c, T2I_F16, "slice axis 2 [2,3,10,4] 3:9");
+        int x = IN(&c, 2, 3, 10, 4);
+        at.slice.axis = 2, at.slice.start = 3, at.slice.len = 6;
+        tc_run(&c, T2I_OP_SLICE, &x, 1, &at, 0);
+        tc_end(&c);
+        tc_begin(&c, T2I_F16, "slice axis 1 [2,154,8] 77:154");
+        x = IN(&c, 2, 154, 8);
+        at.slice.axis = 1, at.slice.start = 77, at.slice.len = 77;
+        tc_run(&c, T2I_OP_SLICE, &x, 1, &at, 0);
+        tc_end(&c);
+    }
+    int64_t shapes[][4] = {{2, 6, 5, 7}, {1, 40, 9, 9}, {2, 33, 8, 8}};
+    for (int i = 0; i < 3; i++) {
+        int64_t N = shapes[i][0], C = shapes[i][1], H = shapes[i][2], W = shapes[i][3];
+        tcase c;
+        tc_begin(&c, T2I_F16, "to_tokens [%lld,%lld,%lld,%lld]", (long long)N, (long long)C, (long long)H, (long long)W);
+        int x = IN(&c, N, C, H, W);
+        tc_run(&c, T2I_OP_TO_TOKENS, &x, 1, NULL, 0);
+        tc_end(&c);
+        tc_begin(&c, T2I_F16, "from_tokens [%lld,%lld,%lld] h %lld w %lld", (long long)N, (long long)(H * W),
+                 (long long)C, (long long)H, (long long)W);
+        x = IN(&c, N, H * W, C);
+        t2i_op_attrs at;
+        memset(&at, 0, sizeof at);
+        at.hw.h = (int)H, at.hw.w = (int)W;
+        tc_run(&c, T2I_OP_FROM_TOKENS, &x, 1, &at, 0);
+        tc_end(&c);
+    }
+}
+
+static void test_norms(t2i_dtype dt)
+{
+    struct { int64_t ne[4]; int groups; t2i_act act; float offset; } gn[] = {
+        {{2, 8, 5, 6}, 4, T2I_ACT_NONE, 0.0f},
+        {{2, 8, 5, 6}, 4, T2I_ACT_SILU, 0.0f},
+        {{1, 64, 16, 16}, 32, T2I_ACT_SILU, 3.0f},   /* large mean: the two-pass statistics */
+    };
+    for (size_t i = 0; i < sizeof gn / sizeof gn[0]; i++) {
+        tcase c;
+        tc_begin(&c, dt, "groupnorm [%lld,%lld,%lld,%lld] g%d %s offset %.0f", (long long)gn[i].ne[0],
+                 (long long)gn[i].ne[1], (long long)gn[i].ne[2], (long long)gn[i].ne[3], gn[i].groups,
+                 gn[i].act ? "silu" : "none", gn[i].offset);
+        int in[3];
+        in[0] = tc_input(&c, 4, gn[i].ne, 1.0f, gn[i].offset);
+        in[1] = IN(&c, gn[i].ne[1]);
+        in[2] = IN(&c, gn[i].ne[1]);
+        t2i_op_attrs at;
+        memset(&at, 0, sizeof at);
+        at.norm.groups = gn[i].groups, at.norm.eps = 1e-5f, at.norm.act = gn[i].act;
+        tc_run(&c, T2I_OP_GROUPNORM, in, 3, &at, 1);
+        tc_end(&c);
+    }
+    int64_t ln[][3] = {{2, 7, 48}, {1, 3, 320}};
+    for (int i = 0; i < 2; i++) {
+        tcase c;
+        tc_begin(&c, dt, "layernorm [%lld,%lld,%lld]", (long long)ln[i][0], (long long)ln[i][1], (long long)ln[i][2]);
+        int in[3];
+        in[0] = tc_input(&c, NE(ln[i][0], ln[i][1], ln[i][2]), 1.0f, 1.0f);
+        in[1] = IN(&c, ln[i][2]);
+        in[2] = IN(&c, ln[i][2]);
+        t2i_op_attrs at;
+        memset(&at, 0, sizeof at);
+        at.norm.eps = 1e-5f;
+        tc_run(&c, T2I_OP_LAYERNORM, in, 3, &at, 1);
+        tc_end(&c);
+    }
+}
+
+static void test_attention(t2i_dtype dt, bool all)
+{
+    struct { int B, H, Nq, Nk, D; bool causal; } cs[] = {
+        {1, 2, 70, 77, 40, false},    /* SD1.x cross-attention, 77 keys, head dim 40 (padded to 48) */
+        {2, 1, 77, 77, 64, true},     /* CLIP text encoder: causal self-attention */
+        {1, 2, 130, 100, 80, false},  /* Nq ≠ Nk, head dim 80, partial tiles on both sides */
+        {1, 1, 96, 154, 128, false},  /* 154 keys (two prompt chunks), head dim 128 */
+        {1, 1, 33, 231, 160, false},  /* 231 keys, head dim 160 (SD1.x mid block) */
+        {1, 2, 256, 256, 64, false},  /* self-attention over 16×16 latent tokens */
+        {1, 1, 100, 100, 40, true},   /* causal with a partial last block */
+    };
+    int n = all ? (int)(sizeof cs / sizeof cs[0]) : 2;
+    for (int i = 0; i < n; i++) {
+        int B = cs[i].B, H = cs[i].H, D = cs[i].D;
+        tcase c;
+        tc_begin(&c, dt, "attention B%d H%d Nq %d Nk %d D %d%s", B, H, cs[i].Nq, cs[i].Nk, D,
+                 cs[i].causal ? " causal" : "");
+        int in[3];
+        in[0] = tc_input(&c, NE(B, cs[i].Nq, (int64_t)H * D), 2.0f, 0.0f);   /* peaky softmax: tests rescaling */
+        in[1] = tc_input(&c, NE(B, cs[i].Nk, (int64_t)H * D), 2.0f, 0.0f);
+        in[2] = IN(&c, B, cs[i].Nk, (int64_t)H * D);
+        t2i_op_attrs at;
+        memset(&at, 0, sizeof at);
+        at.attention.heads = H, at.attention.scale = 1.0f / sqrtf((float)D), at.attention.causal = cs[i].causal;
+        tc_run(&c, T2I_OP_ATTENTION, in, 3, &at, 2);
+        tc_end(&c);
+    }
+}
+
+/* The LINEAR/CONV2D epilogue has no op of its own: reference in double. */
+static void test_epilogue(void)
+{
+    struct { int64_t n, inner, ch; t2i_act act; bool bias, res; const char *what; } cs[] = {
+        {2 * 6 * 9, 9, 6, T2I_ACT_SILU, true, true, "conv [2,6,3,3] bias silu residual"},
+        {5 * 12, 1, 12, T2I_ACT_GELU, true, false, "linear [5,12] bias gelu"},
+        {5 * 12, 1, 12, T2I_ACT_NONE, false, true, "linear [5,12] residual"},
+    };
+    for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
+        int64_t n = cs[k].n;
+        uint16_t *y = (uint16_t *)malloc(n * 2), *b = (uint16_t *)malloc(cs[k].ch * 2), *r = (uint16_t *)malloc(n * 2);
+        double *ref = (double *)malloc(n * sizeof(double));
+        for (int64_t i = 0; i < cs[k].ch; i++) b[i] = bits16(frand(), T2I_F16);
+        for (int64_t i = 0; i < n; i++) {
+            y[i] = bits16(2 * frand(), T2I_F16);
+            r[i] = bits16(frand(), T2I_F16);
+            double v = from16(y[i], T2I_F16) + (cs[k].bias ? from16(b[(i / cs[k].inner) % cs[k].ch], T2I_F16) : 0);
+            switch (cs[k].act) {
+            case T2I_ACT_SILU: v = v / (1 + exp(-v)); break;
+            case T2I_ACT_GELU: v = 0.5 * v * (1 + erf(v / sqrt(2.0))); break;
+            default: break;
+            }
+            ref[i] = v + (cs[k].res ? from16(r[i], T2I_F16) : 0);
+        }
+        emu.base.act_dtype = T2I_F16;
+        t2i_status s = cuda_epilogue(&emu.base, y, cs[k].bias ? b : NULL, cs[k].res ? r : NULL, n, cs[k].inner,
+                                     cs[k].ch, cs[k].act);
+        double num = 0, den = 0;
+        int bad = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double g = from16(y[i], T2I_F16);
+            bad += !isfinite(g);
+            num += (g - ref[i]) * (g - ref[i]);
+            den += ref[i] * ref[i];
+        }
+        double nmse = num / den, bound = 4.0 / (2048.0 * 2048.0);
+        bool ok = s == T2I_OK && !bad && nmse <= bound;
+        printf("%-58s fp16 NMSE %.3e (bound %.2e)%s\n", cs[k].what, nmse, bound, ok ? "" : " FAIL");
+        ok ? n_pass++ : n_fail++;
+        free(y), free(b), free(r), free(ref);
+    }
+}
+
+/* The emulation itself: warp votes and shuffles, with exact answers. */
+static __global__ void votes_kernel(int *out)
+{
+    int lane = (int)threadIdx.x % 32;
+    unsigned ballot = __ballot_sync(0xffffffffu, lane % 3 == 0);
+    int all = __all_sync(0xffffffffu, lane < 32), any = __any_sync(0xffffffffu, lane == 31);
+    int down = __shfl_down_sync(0xffffffffu, lane, 5), bcast = __shfl_sync(0xffffffffu, lane * 2, 7);
+    int x = __shfl_xor_sync(0xffffffffu, lane, 9);
+    int sum = lane;
+    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    __shared__ int counter;
+    if (threadIdx.x == 0) counter = 0;
+    __syncthreads();
+    atomicAdd(&counter, 1);
+    __syncthreads();
+    int *o = out + threadIdx.x * 8;
+    o[0] = (int)ballot, o[1] = all, o[2] = any, o[3] = down, o[4] = bcast, o[5] = x, o[6] = sum, o[7] = counter;
+}
+
+static void test_emulation(void)
+{
+    int out[64 * 8];
+    CUDA_LAUNCH(votes_kernel, 1, 64, (cudaStream_t)0, out);
+    unsigned want_ballot = 0;
+    for (int i = 0; i < 32; i++) want_ballot |= (unsigned)(i % 3 == 0) << i;
+    int bad = 0;
+    for (int t = 0; t < 64; t++) {
+        int lane = t % 32, *o = out + t * 8;
+        bad += (unsigned)o[0] != want_ballot || o[1] != 1 || o[2] != 1 || o[3] != (lane + 5 < 32 ? lane + 5 : lane) ||
+               o[4] != 14 || o[5] != (lane ^ 9) || o[6] != 496 || o[7] != 64;
+    }
+    printf("%-58s %s\n", "emulation: ballot/all/any/shfl/atomics/syncthreads", bad ? "FAIL" : "exact");
+    bad ? n_fail++ : n_pass++;
+}
+
+int main(void)
+{
+    if (t2i_cpu_backend_create(1, &cpu) != T2I_OK) {
+        fprintf(stderr, "cpu backend: %s\n", t2i_last_error());
+        return 1;
+    }
+    memset(&emu, 0, sizeof emu);
+    emu.err_flag = &emu_err;
+    emu.err_host = &emu_err;
+    emu.base.kind = T2I_BACKEND_CUDA;
+
+    test_emulation();
+    test_act(T2I_F16);
+    test_binary(T2I_F16);
+    test_geglu(T2I_F16);
+    test_timestep();
+    test_layout();
+    test_norms(T2I_F16);
+    test_attention(T2I_F16, true);
+    test_epilogue();
+    /* BF16 storage: the same kernels instantiated for __nv_bfloat16 */
+    test_act(T2I_BF16);
+    test_norms(T2I_BF16);
+    test_attention(T2I_BF16, false);
+
+    t2i_backend_destroy(cpu);
+    printf("%d passed, %d failed\n", n_pass, n_fail);
+    return n_fail ? 1 : 0;
+}
