@@ -206,16 +206,16 @@ int t2i_model_default_size(const t2i_model *m)
 }
 
 /* Return the slot's plan if it matches, else build a new one with `build`. */
-static t2i_status slot_get(t2i_model *m, t2i_plan_slot *s, int batch, int h, int w, const t2i_weights *wts,
-                           t2i_status (*build)(t2i_model *, int, int, int, t2i_graph **), t2i_plan **out)
+static t2i_status slot_get(t2i_model *m, t2i_plan_slot *s, int batch, int h, int w, int ctx, const t2i_weights *wts,
+                           t2i_status (*build)(t2i_model *, int, int, int, int, t2i_graph **), t2i_plan **out)
 {
-    if (s->plan && s->batch == batch && s->h == h && s->w == w) {
+    if (s->plan && s->batch == batch && s->h == h && s->w == w && s->ctx == ctx) {
         *out = s->plan;
         return T2I_OK;
     }
     slot_clear(s);
     t2i_graph *g = NULL;
-    T2I_TRY(build(m, batch, h, w, &g));
+    T2I_TRY(build(m, batch, h, w, ctx, &g));
     t2i_status st = t2i_fuse_residual_adds(g, NULL);
     if (st != T2I_OK) {
         t2i_graph_destroy(g);
@@ -225,41 +225,49 @@ static t2i_status slot_get(t2i_model *m, t2i_plan_slot *s, int batch, int h, int
     s->batch = batch;
     s->h = h;
     s->w = w;
+    s->ctx = ctx;
     *out = s->plan;
     return T2I_OK;
 }
 
-static t2i_status build_text(t2i_model *m, int b, int h, int w, t2i_graph **g)
+static t2i_status build_text(t2i_model *m, int b, int h, int w, int ctx, t2i_graph **g)
 {
-    (void)h;
+    (void)h, (void)ctx;
     return t2i_build_clip_text(&m->text_cfg, b, w, g);
 }
-static t2i_status build_unet(t2i_model *m, int b, int h, int w, t2i_graph **g)
+static t2i_status build_unet(t2i_model *m, int b, int h, int w, int ctx, t2i_graph **g)
 {
-    return t2i_build_unet(&m->unet_cfg, b, h, w, t2i_clip_max_length(m->tok), g);
+    return t2i_build_unet(&m->unet_cfg, b, h, w, ctx, g);
 }
-static t2i_status build_dec(t2i_model *m, int b, int h, int w, t2i_graph **g)
+static t2i_status build_dec(t2i_model *m, int b, int h, int w, int ctx, t2i_graph **g)
 {
+    (void)ctx;
     return t2i_build_vae_decoder(&m->vae_cfg, b, h, w, g);
 }
-static t2i_status build_enc(t2i_model *m, int b, int h, int w, t2i_graph **g)
+static t2i_status build_enc(t2i_model *m, int b, int h, int w, int ctx, t2i_graph **g)
 {
+    (void)ctx;
     return t2i_build_vae_encoder(&m->vae_cfg, b, h, w, g);
 }
 
 t2i_status t2i_model_text_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out)
 {
-    return slot_get(m, &m->text, batch, 1, seq_len, m->text_w, build_text, out);
+    return slot_get(m, &m->text, batch, 1, seq_len, 0, m->text_w, build_text, out);
 }
 t2i_status t2i_model_unet_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
 {
-    return slot_get(m, &m->unet, batch, h, w, m->unet_w, build_unet, out);
+    return t2i_model_unet_plan_ctx(m, batch, h, w, t2i_clip_max_length(m->tok), out);
+}
+t2i_status t2i_model_unet_plan_ctx(t2i_model *m, int batch, int h, int w, int ctx_len, t2i_plan **out)
+{
+    if (ctx_len < 1) return t2i_fail(T2I_ERR_INVALID_ARG, "unet plan: context length %d < 1", ctx_len);
+    return slot_get(m, &m->unet, batch, h, w, ctx_len, m->unet_w, build_unet, out);
 }
 t2i_status t2i_model_vae_decoder_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
 {
-    return slot_get(m, &m->vae_dec, batch, h, w, m->vae_w, build_dec, out);
+    return slot_get(m, &m->vae_dec, batch, h, w, 0, m->vae_w, build_dec, out);
 }
 t2i_status t2i_model_vae_encoder_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
 {
-    return slot_get(m, &m->vae_enc, batch, h, w, m->vae_w, build_enc, out);
+    return slot_get(m, &m->vae_enc, batch, h, w, 0, m->vae_w, build_enc, out);
 }

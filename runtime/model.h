@@ -24,6 +24,7 @@ struct t2i_engine {
 typedef struct t2i_plan_slot {
     t2i_plan *plan;
     int batch, h, w;
+    int ctx;          /* UNet: context length (77 per prompt chunk); else 0 */
 } t2i_plan_slot;
 
 struct t2i_model {
@@ -44,6 +45,10 @@ struct t2i_model {
  * encoder, and (1, seq_len) for the text encoder. */
 t2i_status t2i_model_text_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out);
 t2i_status t2i_model_unet_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out);
+/* The UNet plan for a context of ctx_len tokens (77·k for a prompt of k
+ * chunks, runtime/conditioning.h); t2i_model_unet_plan uses the tokenizer's
+ * model_max_length (77). */
+t2i_status t2i_model_unet_plan_ctx(t2i_model *m, int batch, int h, int w, int ctx_len, t2i_plan **out);
 t2i_status t2i_model_vae_decoder_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out);
 t2i_status t2i_model_vae_encoder_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out);
 

@@ -1,8 +1,10 @@
 /*
  * pipeline.c — txt2img, step for step as diffusers' StableDiffusionPipeline:
  *
- *   ids   = tokenizer(negative), tokenizer(prompt)     (padded to 77)
- *   ctx   = text_encoder(ids)                          [2,77,C] → per image
+ *   ctx   = conditioning(negative), conditioning(prompt) [2,77·k,C] → per image
+ *           (runtime/conditioning.h: prompt language, 75-token chunks,
+ *           weights; for a plain prompt of <= 75 tokens exactly
+ *           text_encoder(tokenizer(text, padding to 77)))
  *   x     = randn(seed + i) · init_noise_sigma         per image i
  *   per step t:  eps = unet(scale(x), t, ctx) on the batch [uncond…, cond…]
  *                eps = eps_u + g·(eps_c − eps_u);  x = scheduler.step(eps, x)
@@ -11,12 +13,16 @@
  * Image i of a batch uses seed + i with its own generator, as the A1111 web
  * UI does and as diffusers does when given a list of generators, so an image
  * is reproducible from its own seed whatever the batch size. The UNet plan
- * is compiled once for the batch; the loop allocates nothing.
+ * is compiled once for the batch and context length; every conditioning the
+ * prompt-editing schedule needs is encoded before the loop, which only copies
+ * the one due at a step into the context input when it changes; the loop
+ * allocates nothing.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "runtime/conditioning.h"
 #include "runtime/error.h"
 #include "runtime/infotext.h"
 #include "runtime/model.h"
@@ -82,8 +88,9 @@ static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int 
 
 /* Everything one run allocates, freed in one place. */
 typedef struct run {
-    int32_t *ids;        /* [n_cond][L] */
-    float *ctx1;         /* [n_cond][L][C] text embeddings, negative first */
+    t2i_conditioning cond;
+    int32_t *ids;        /* [n_cond][L] at step 0, for stage dumps */
+    float *ctx1;         /* [n_cond][L][C] text embeddings at step 0, negative first */
     float *ctx;          /* [unet_batch][L][C] */
     float *x, *x_in, *eps, *t, *init;
     float *dec;          /* decoder output, one image [3][H][W] */
@@ -96,6 +103,7 @@ typedef struct run {
 
 static void run_free(run *r, int batch)
 {
+    t2i_conditioning_free(&r->cond);
     free(r->ids);
     free(r->ctx1);
     free(r->ctx);
@@ -112,20 +120,40 @@ static void run_free(run *r, int batch)
     t2i_images_free(r->out, batch);
 }
 
-static t2i_status encode_prompts(t2i_model *m, const t2i_txt2img_params *p, int n_cond, run *r)
+/* All conditionings of the run (runtime/conditioning.h) and the step-0 pair
+ * for stage dumps; k = 0 is the negative prompt when guidance is on. */
+static t2i_status encode_prompts(t2i_model *m, const t2i_txt2img_params *p, int n_cond, int steps, run *r)
 {
-    int L = t2i_clip_max_length(m->tok), C = m->text_cfg.hidden_size;
-    t2i_plan *tp;
-    T2I_TRY(t2i_model_text_plan(m, 1, L, &tp));
+    const char *neg = n_cond == 2 ? (p->negative_prompt ? p->negative_prompt : "") : NULL;
+    T2I_TRY(t2i_conditioning_build(m, p->prompt, neg, steps, &r->cond));
+    const int L = r->cond.ctx_len, C = r->cond.hidden;
+    r->ids = malloc((size_t)n_cond * L * sizeof *r->ids);
+    r->ctx1 = malloc((size_t)n_cond * L * C * sizeof *r->ctx1);
+    if (!r->ids || !r->ctx1) return t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for the text embeddings");
     for (int k = 0; k < n_cond; k++) {
-        /* k = 0 is the negative prompt when guidance is on */
-        const char *text = (n_cond == 2 && k == 0) ? (p->negative_prompt ? p->negative_prompt : "") : p->prompt;
-        T2I_TRY(t2i_clip_encode_padded(m->tok, text, r->ids + (size_t)k * L, L));
-        T2I_TRY(t2i_plan_set_input(tp, "ids", r->ids + (size_t)k * L, (size_t)L * sizeof(int32_t)));
-        T2I_TRY(t2i_plan_run(tp));
-        T2I_TRY(t2i_plan_get_output(tp, "hidden", r->ctx1 + (size_t)k * L * C, (size_t)L * C * sizeof(float)));
+        int d = (n_cond == 2 && k == 0) ? r->cond.neg_at_step[0] : r->cond.pos_at_step[0];
+        memcpy(r->ids + (size_t)k * L, r->cond.ids + (size_t)d * L, (size_t)L * sizeof *r->ids);
+        memcpy(r->ctx1 + (size_t)k * L * C, r->cond.emb + (size_t)d * L * C, (size_t)L * C * sizeof *r->ctx1);
     }
     return T2I_OK;
+}
+
+/* Copy the conditionings due at step i into the UNet's context input when
+ * they differ from the ones loaded (*loaded: [neg, pos], -1 = none). */
+static t2i_status load_context(t2i_plan *up, run *r, int n_cond, int B, int i, int *loaded)
+{
+    const t2i_conditioning *c = &r->cond;
+    const int s = i < c->steps ? i : c->steps - 1;
+    const int want[2] = {n_cond == 2 ? c->neg_at_step[s] : -1, c->pos_at_step[s]};
+    if (want[0] == loaded[0] && want[1] == loaded[1]) return T2I_OK;
+    const size_t ctx_n = (size_t)c->ctx_len * c->hidden;
+    for (int k = 0; k < n_cond; k++) {
+        const float *src = c->emb + (size_t)want[k + 2 - n_cond] * ctx_n;
+        for (int b = 0; b < B; b++) memcpy(r->ctx + ((size_t)k * B + b) * ctx_n, src, ctx_n * sizeof(float));
+    }
+    loaded[0] = want[0];
+    loaded[1] = want[1];
+    return t2i_plan_set_input(up, "context", r->ctx, (size_t)n_cond * B * ctx_n * sizeof(float));
 }
 
 static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, uint64_t seed, int W, int H)
@@ -178,16 +206,13 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
 
     const int B = p->batch_size, f = t2i_vae_scale(&m->vae_cfg);
     const int h = H / f, w = W / f, lc = m->unet_cfg.in_channels;
-    const int L = t2i_clip_max_length(m->tok), C = m->text_cfg.hidden_size;
+    const int C = m->text_cfg.hidden_size;
     const int cfg = p->guidance_scale > 1.0f, n_cond = cfg ? 2 : 1, UB = B * n_cond;
-    const size_t per = (size_t)lc * h * w, ctx_n = (size_t)L * C, pix = (size_t)3 * H * W;
+    const size_t per = (size_t)lc * h * w, pix = (size_t)3 * H * W;
 
     run r;
     memset(&r, 0, sizeof r);
     t2i_status st = T2I_OK;
-    r.ids = malloc((size_t)n_cond * L * sizeof *r.ids);
-    r.ctx1 = malloc((size_t)n_cond * ctx_n * sizeof *r.ctx1);
-    r.ctx = malloc((size_t)UB * ctx_n * sizeof *r.ctx);
     r.x = malloc((size_t)B * per * sizeof *r.x);
     r.init = malloc((size_t)B * per * sizeof *r.init);
     r.x_in = malloc((size_t)UB * per * sizeof *r.x_in);
@@ -198,18 +223,11 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
     r.rngs = calloc((size_t)B, sizeof *r.rngs);
     r.rng_ptrs = calloc((size_t)B, sizeof *r.rng_ptrs);
     r.out = calloc((size_t)B, sizeof *r.out);
-    if (!r.ids || !r.ctx1 || !r.ctx || !r.x || !r.init || !r.x_in || !r.eps || !r.t || !r.dec ||
+    if (!r.x || !r.init || !r.x_in || !r.eps || !r.t || !r.dec ||
         (p->stages_path && !r.images) || !r.rngs || !r.rng_ptrs || !r.out) {
         st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for batch %d at %dx%d", B, W, H);
         goto done;
     }
-
-    /* Text: [uncond × B, cond × B] as diffusers concatenates them. */
-    st = encode_prompts(m, p, n_cond, &r);
-    if (st != T2I_OK) goto done;
-    for (int k = 0; k < n_cond; k++)
-        for (int b = 0; b < B; b++)
-            memcpy(r.ctx + ((size_t)k * B + b) * ctx_n, r.ctx1 + (size_t)k * ctx_n, ctx_n * sizeof(float));
 
     /* Initial noise per image, then the sampler. */
     for (int b = 0; b < B; b++) {
@@ -223,14 +241,24 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
     if (st != T2I_OK) goto done;
     float sigma0 = t2i_sched_init_noise_sigma(r.sched);
     for (size_t i = 0; i < (size_t)B * per; i++) r.x[i] = r.init[i] * sigma0;
+    int steps = t2i_sched_num_steps(r.sched);
 
+    /* Text: [uncond × B, cond × B] as diffusers concatenates them. */
+    st = encode_prompts(m, p, n_cond, steps, &r);
+    if (st != T2I_OK) goto done;
+    const int L = r.cond.ctx_len;
+    r.ctx = malloc((size_t)UB * L * C * sizeof *r.ctx);
+    if (!r.ctx) {
+        st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for a context of %d tokens", L);
+        goto done;
+    }
     t2i_plan *up;
-    st = t2i_model_unet_plan(m, UB, h, w, &up);
-    if (st == T2I_OK) st = t2i_plan_set_input(up, "context", r.ctx, (size_t)UB * ctx_n * sizeof(float));
+    st = t2i_model_unet_plan_ctx(m, UB, h, w, L, &up);
     if (st != T2I_OK) goto done;
 
-    int steps = t2i_sched_num_steps(r.sched);
+    int loaded[2] = {-1, -1};
     for (int i = 0; i < steps; i++) {
+        if ((st = load_context(up, &r, n_cond, B, i, loaded)) != T2I_OK) goto done;
         for (int k = 0; k < n_cond; k++)
             t2i_sched_scale_model_input(r.sched, i, r.x, r.x_in + (size_t)k * B * per, (size_t)B * per);
         float t = t2i_sched_timestep(r.sched, i);

@@ -1,0 +1,265 @@
+/*
+ * conditioning.c — chunking, weighted encoding and the per-step conditioning
+ * table described in conditioning.h.
+ */
+#include "runtime/conditioning.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/error.h"
+
+/* ---- chunks -------------------------------------------------------------- */
+
+typedef struct chunker {
+    const t2i_clip_tokenizer *tok;
+    t2i_prompt_chunks *out;
+    int cap;                           /* chunks allocated */
+    int32_t cur[T2I_CHUNK_TOKENS];
+    float cur_w[T2I_CHUNK_TOKENS];
+    int n_cur, last_comma;
+} chunker;
+
+/* A1111 next_chunk(): pad the current tokens to 75, wrap in BOS/EOS. */
+static t2i_status next_chunk(chunker *c)
+{
+    t2i_prompt_chunks *o = c->out;
+    if (o->n_chunks == T2I_MAX_CHUNKS)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "prompt: longer than %d chunks of %d tokens", T2I_MAX_CHUNKS,
+                        T2I_CHUNK_TOKENS);
+    if (o->n_chunks == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 2;
+        int32_t *ids = realloc(o->ids, (size_t)cap * o->chunk_len * sizeof *ids);
+        if (ids) o->ids = ids;
+        float *w = realloc(o->mult, (size_t)cap * o->chunk_len * sizeof *w);
+        if (w) o->mult = w;
+        if (!ids || !w) return t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory");
+        c->cap = cap;
+    }
+    int32_t *ids = o->ids + (size_t)o->n_chunks * o->chunk_len;
+    float *w = o->mult + (size_t)o->n_chunks * o->chunk_len;
+    const int32_t pad = t2i_clip_pad(c->tok);
+    ids[0] = t2i_clip_bos(c->tok);
+    w[0] = 1.0f;
+    for (int i = 0; i < c->n_cur; i++) {
+        ids[1 + i] = c->cur[i];
+        w[1 + i] = c->cur_w[i];
+    }
+    ids[1 + c->n_cur] = t2i_clip_eos(c->tok);
+    w[1 + c->n_cur] = 1.0f;
+    for (int i = 2 + c->n_cur; i < o->chunk_len; i++) {
+        ids[i] = pad;
+        w[i] = 1.0f;
+    }
+    o->n_chunks++;
+    c->n_cur = 0;
+    c->last_comma = -1;
+    return T2I_OK;
+}
+
+void t2i_prompt_chunks_free(t2i_prompt_chunks *c)
+{
+    if (!c) return;
+    free(c->ids);
+    free(c->mult);
+    memset(c, 0, sizeof *c);
+}
+
+t2i_status t2i_prompt_chunks_build(const t2i_clip_tokenizer *tok, const t2i_prompt_segments *segs,
+                                   t2i_prompt_chunks *out)
+{
+    memset(out, 0, sizeof *out);
+    out->chunk_len = t2i_clip_max_length(tok);
+    if (out->chunk_len != T2I_CHUNK_TOKENS + 2)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "prompt: tokenizer model_max_length %d (chunks need 77)",
+                        out->chunk_len);
+    chunker c = {.tok = tok, .out = out, .last_comma = -1};
+    int32_t comma = -1, *ids = NULL;
+    int n = 0;
+    t2i_status st = t2i_clip_tokenize(tok, ",", &ids, &n);
+    if (st != T2I_OK) return st;
+    if (n == 1) comma = ids[0];
+    free(ids);
+
+    for (int s = 0; s < segs->n && st == T2I_OK; s++) {
+        const t2i_prompt_segment *g = &segs->v[s];
+        if (g->is_break) {
+            st = next_chunk(&c);
+            continue;
+        }
+        ids = NULL;
+        if ((st = t2i_clip_tokenize(tok, g->text, &ids, &n)) != T2I_OK) break;
+        for (int i = 0; i < n && st == T2I_OK; i++) {
+            if (ids[i] == comma) {
+                c.last_comma = c.n_cur;
+            } else if (c.n_cur == T2I_CHUNK_TOKENS && c.last_comma != -1 &&
+                       c.n_cur - c.last_comma <= T2I_COMMA_BACKTRACK) {
+                int from = c.last_comma + 1, moved = c.n_cur - from;
+                int32_t rt[T2I_CHUNK_TOKENS];
+                float rw[T2I_CHUNK_TOKENS];
+                memcpy(rt, c.cur + from, (size_t)moved * sizeof *rt);
+                memcpy(rw, c.cur_w + from, (size_t)moved * sizeof *rw);
+                c.n_cur = from;
+                if ((st = next_chunk(&c)) != T2I_OK) break;
+                memcpy(c.cur, rt, (size_t)moved * sizeof *rt);
+                memcpy(c.cur_w, rw, (size_t)moved * sizeof *rw);
+                c.n_cur = moved;
+            }
+            if (c.n_cur == T2I_CHUNK_TOKENS && (st = next_chunk(&c)) != T2I_OK) break;
+            c.cur[c.n_cur] = ids[i];
+            c.cur_w[c.n_cur] = (float)g->weight;
+            c.n_cur++;
+        }
+        free(ids);
+    }
+    if (st == T2I_OK && (c.n_cur > 0 || out->n_chunks == 0)) st = next_chunk(&c);
+    if (st != T2I_OK) t2i_prompt_chunks_free(out);
+    return st;
+}
+
+/* ---- encoding -------------------------------------------------------------- */
+
+t2i_status t2i_prompt_chunks_encode(t2i_model *m, const t2i_prompt_chunks *c, float *out)
+{
+    const int L = c->chunk_len, C = m->text_cfg.hidden_size;
+    t2i_plan *tp;
+    T2I_TRY(t2i_model_text_plan(m, 1, L, &tp));
+    for (int k = 0; k < c->n_chunks; k++) {
+        float *z = out + (size_t)k * L * C;
+        const float *w = c->mult + (size_t)k * L;
+        T2I_TRY(t2i_plan_set_input(tp, "ids", c->ids + (size_t)k * L, (size_t)L * sizeof(int32_t)));
+        T2I_TRY(t2i_plan_run(tp));
+        T2I_TRY(t2i_plan_get_output(tp, "hidden", z, (size_t)L * C * sizeof(float)));
+        int weighted = 0;
+        for (int i = 0; i < L; i++) weighted |= w[i] != 1.0f;
+        if (!weighted) continue;
+        /* A1111 EmphasisOriginal: z·w, then restore the mean of z */
+        double before = 0, after = 0;
+        for (size_t i = 0; i < (size_t)L * C; i++) before += z[i];
+        for (int i = 0; i < L; i++)
+            for (int j = 0; j < C; j++) {
+                z[(size_t)i * C + j] *= w[i];
+                after += z[(size_t)i * C + j];
+            }
+        if (after == 0) continue;
+        const float scale = (float)((before / ((double)L * C)) / (after / ((double)L * C)));
+        for (size_t i = 0; i < (size_t)L * C; i++) z[i] *= scale;
+    }
+    return T2I_OK;
+}
+
+/* ---- the run's conditioning table ---------------------------------------- */
+
+typedef struct distinct {
+    const t2i_prompt_segments *segs;   /* borrowed from a schedule */
+    t2i_prompt_chunks chunks;
+} distinct;
+
+static t2i_status add_schedule(const t2i_clip_tokenizer *tok, const t2i_prompt_schedule *s, distinct *d,
+                               int *n_d, int *map)
+{
+    for (int e = 0; e < s->n; e++) {
+        int found = -1;
+        for (int i = 0; i < *n_d && found < 0; i++)
+            if (t2i_prompt_segments_equal(d[i].segs, &s->parts[e])) found = i;
+        if (found < 0) {
+            found = (*n_d)++;
+            d[found].segs = &s->parts[e];
+            T2I_TRY(t2i_prompt_chunks_build(tok, &s->parts[e], &d[found].chunks));
+        }
+        map[e] = found;
+    }
+    return T2I_OK;
+}
+
+void t2i_conditioning_free(t2i_conditioning *c)
+{
+    if (!c) return;
+    free(c->emb);
+    free(c->ids);
+    free(c->pos_at_step);
+    free(c->neg_at_step);
+    memset(c, 0, sizeof *c);
+}
+
+t2i_status t2i_conditioning_build(t2i_model *m, const char *prompt, const char *negative, int steps,
+                                  t2i_conditioning *out)
+{
+    memset(out, 0, sizeof *out);
+    t2i_prompt_schedule sp = {0}, sn = {0}, empty = {0};
+    distinct *d = NULL;
+    int n_d = 0, *map_p = NULL, *map_n = NULL;
+    float *tmp = NULL;
+    const int C = m->text_cfg.hidden_size;
+
+    t2i_status st = t2i_prompt_parse(prompt, steps, &sp, NULL);
+    if (st == T2I_OK && negative) {
+        st = t2i_prompt_parse(negative, steps, &sn, NULL);
+        if (st != T2I_OK) t2i_fail_context(st, "negative prompt");
+    }
+    if (st == T2I_OK) st = t2i_prompt_parse("", 1, &empty, NULL);
+    if (st != T2I_OK) goto done;
+    d = calloc((size_t)(sp.n + sn.n + 1), sizeof *d);
+    map_p = malloc((size_t)sp.n * sizeof *map_p);
+    map_n = malloc((size_t)(sn.n + 1) * sizeof *map_n);
+    int map_e;
+    if (!d || !map_p || !map_n) {
+        st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory");
+        goto done;
+    }
+    if ((st = add_schedule(m->tok, &sp, d, &n_d, map_p)) != T2I_OK ||
+        (st = add_schedule(m->tok, &sn, d, &n_d, map_n)) != T2I_OK)
+        goto done;
+    /* the empty prompt pads; it may already be a distinct entry */
+    const int n_real = n_d;
+    if ((st = add_schedule(m->tok, &empty, d, &n_d, &map_e)) != T2I_OK) goto done;
+
+    int K = 1;
+    for (int i = 0; i < n_d; i++)
+        if (d[i].chunks.n_chunks > K) K = d[i].chunks.n_chunks;
+    const int L = d[0].chunks.chunk_len;
+    const size_t per = (size_t)K * L * C;
+    out->n_chunks = K;
+    out->ctx_len = K * L;
+    out->hidden = C;
+    out->n_distinct = n_real;
+    out->steps = steps;
+    out->emb = malloc((size_t)n_real * per * sizeof *out->emb);
+    out->ids = malloc((size_t)n_real * K * L * sizeof *out->ids);
+    out->pos_at_step = malloc((size_t)steps * sizeof *out->pos_at_step);
+    out->neg_at_step = negative ? malloc((size_t)steps * sizeof *out->neg_at_step) : NULL;
+    tmp = malloc((size_t)L * C * sizeof *tmp);
+    if (!out->emb || !out->ids || !out->pos_at_step || (negative && !out->neg_at_step) || !tmp) {
+        st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory for %d conditionings of %d tokens", n_real, K * L);
+        goto done;
+    }
+    /* the empty chunk's embedding, for padding */
+    const distinct *de = &d[map_e];
+    if ((st = t2i_prompt_chunks_encode(m, &de->chunks, tmp)) != T2I_OK) goto done;
+    for (int i = 0; i < n_real; i++) {
+        const t2i_prompt_chunks *c = &d[i].chunks;
+        float *e = out->emb + (size_t)i * per;
+        int32_t *ids = out->ids + (size_t)i * K * L;
+        if ((st = t2i_prompt_chunks_encode(m, c, e)) != T2I_OK) goto done;
+        memcpy(ids, c->ids, (size_t)c->n_chunks * L * sizeof *ids);
+        for (int k = c->n_chunks; k < K; k++) {
+            memcpy(e + (size_t)k * L * C, tmp, (size_t)L * C * sizeof *tmp);
+            memcpy(ids + (size_t)k * L, de->chunks.ids, (size_t)L * sizeof *ids);
+        }
+    }
+    for (int i = 0; i < steps; i++) {
+        out->pos_at_step[i] = map_p[t2i_prompt_schedule_entry(&sp, i)];
+        if (negative) out->neg_at_step[i] = map_n[t2i_prompt_schedule_entry(&sn, i)];
+    }
+done:
+    for (int i = 0; i < n_d; i++) t2i_prompt_chunks_free(&d[i].chunks);
+    free(d);
+    free(map_p);
+    free(map_n);
+    free(tmp);
+    t2i_prompt_schedule_free(&sp);
+    t2i_prompt_schedule_free(&sn);
+    t2i_prompt_schedule_free(&empty);
+    if (st != T2I_OK) t2i_conditioning_free(out);
+    return st;
+}
