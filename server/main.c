@@ -1,0 +1,357 @@
+/*
+ * main.c — t2i-server: command-line flags, the model catalog, signals and
+ * the start-up / graceful-shutdown sequence.
+ *
+ *   start:    records → styles → worker (loads the model; /health says
+ *             "loading" until it is ready) → HTTP daemon
+ *   SIGTERM/SIGINT: stop accepting connections → let queued and running
+ *             jobs finish for up to --drain-timeout seconds (then cancel) →
+ *             close connections → free everything → exit 0
+ *
+ * Secrets: --api-key-file is preferred over --api-key (visible in ps); the
+ * key is never printed or echoed by any route.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "server/http.h"
+#include "server/queue.h"
+#include "server/records.h"
+#include "server/server.h"
+#include "server/styles.h"
+
+#ifndef T2I_WEB_DIR
+#define T2I_WEB_DIR "web"
+#endif
+
+srv_config g_cfg;
+srv_model_entry g_models[SRV_MAX_MODELS];
+int g_n_models;
+
+double srv_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+double srv_wall(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void random_bytes(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    while (n) {
+        ssize_t k = getrandom(p, n, 0);
+        if (k <= 0) continue;
+        p += k, n -= (size_t)k;
+    }
+}
+
+void srv_random_id(char out[SRV_ID_LEN + 1])
+{
+    unsigned char b[SRV_ID_LEN / 2];
+    random_bytes(b, sizeof b);
+    for (size_t i = 0; i < sizeof b; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+uint64_t srv_random_seed(void)
+{
+    uint32_t v;
+    random_bytes(&v, sizeof v);
+    return v % 4294967294u;      /* A1111: random.randrange(4294967294) */
+}
+
+int srv_model_find(const char *name)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s", name);
+    char *br = strstr(key, " [");                     /* "title [hash]" */
+    if (br) *br = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < g_n_models; i++)
+            if (!strcasecmp(key, g_models[i].name)) return i;
+        char *dot = strrchr(key, '.');                  /* "name.safetensors" */
+        if (!dot || pass) break;
+        *dot = 0;
+    }
+    return -1;
+}
+
+static int is_model_dir(const char *path)
+{
+    char p[1200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/model_index.json", path);
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int add_model(const char *path)
+{
+    if (g_n_models >= SRV_MAX_MODELS || strlen(path) >= sizeof g_models[0].path) return -1;
+    srv_model_entry *m = &g_models[g_n_models];
+    snprintf(m->path, sizeof m->path, "%s", path);
+    while (strlen(m->path) > 1 && m->path[strlen(m->path) - 1] == '/') m->path[strlen(m->path) - 1] = 0;
+    const char *slash = strrchr(m->path, '/');
+    snprintf(m->name, sizeof m->name, "%.127s", slash ? slash + 1 : m->path);
+    for (int i = 0; i < g_n_models; i++)          /* --model also under --models-dir */
+        if (!strcmp(g_models[i].name, m->name)) return i;
+    return g_n_models++;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(((const srv_model_entry *)a)->name, ((const srv_model_entry *)b)->name);
+}
+
+static int scan_models_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "t2i-server: cannot open --models-dir %s\n", dir);
+        return -1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char p[1024];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (is_model_dir(p)) add_model(p);
+    }
+    closedir(d);
+    qsort(g_models, (size_t)g_n_models, sizeof g_models[0], cmp_names);
+    return 0;
+}
+
+static char *read_key_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char buf[1024];
+    char *s = fgets(buf, sizeof buf, f) ? buf : NULL;
+    fclose(f);
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+    return n ? strdup(s) : NULL;
+}
+
+static int signal_pipe[2];
+
+static void on_signal(int sig)
+{
+    unsigned char c = (unsigned char)sig;
+    ssize_t r = write(signal_pipe[1], &c, 1);
+    (void)r;
+}
+
+static void usage(void)
+{
+    fputs("usage: t2i-server --model DIR [options]\n"
+          "  --listen ADDR:PORT     bind address (default 127.0.0.1:7860; [::1]:PORT for IPv6)\n"
+          "  --model DIR            model folder (diffusers layout) loaded at start\n"
+          "  --models-dir DIR       folder of model folders, switchable via /sdapi/v1/options\n"
+          "  --api-key KEY          require this key on every route but /health\n"
+          "  --api-key-file FILE    the same, read from the first line of FILE (preferred)\n"
+          "  --db PATH              SQLite records (default :memory:)\n"
+          "  --export-stats         print feedback statistics from --db as JSON and exit\n"
+          "  --access-log PATH      JSON access log (default stderr)\n"
+          "  --web-dir DIR          web page folder (default: the source tree's web/)\n"
+          "  --styles FILE          styles CSV (name,prompt,negative_prompt[,name_zh])\n"
+          "  --queue N              waiting jobs beyond the running one (default 16)\n"
+          "  --batch-max N          merge compatible queued jobs up to N images (default 1)\n"
+          "  --threads N            engine CPU threads (default 0 = all cores)\n"
+          "  --cuda, --device N     CUDA backend on device N\n"
+          "  --conn-timeout S       idle connection timeout (default 30)\n"
+          "  --per-ip-limit N       connections per client address (default 32)\n"
+          "  --conn-limit N         connections in all (default 256)\n"
+          "  --max-body BYTES       request body cap (default 16777216)\n"
+          "  --max-side PX          width/height cap (default 2048)\n"
+          "  --max-steps N          steps cap (default 150)\n"
+          "  --max-images N         images per request cap (default 16)\n"
+          "  --keep-jobs N          finished jobs kept for GET /v1/jobs/{id} (default 64)\n"
+          "  --drain-timeout S      on SIGTERM, time given to queued/running jobs (default 30)\n",
+          stderr);
+}
+
+static int parse_int(const char *flag, const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || end == v || *end || x < lo || x > hi) {
+        fprintf(stderr, "t2i-server: %s needs an integer in %ld..%ld\n", flag, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static char listen_buf[256];
+
+static int parse_listen(const char *v)
+{
+    const char *colon = v ? strrchr(v, ':') : NULL;
+    long port;
+    if (!colon || parse_int("--listen port", colon + 1, 0, 65535, &port)) {
+        fprintf(stderr, "t2i-server: --listen needs ADDR:PORT\n");
+        return -1;
+    }
+    size_t n = (size_t)(colon - v);
+    if (n >= sizeof listen_buf) return -1;
+    memcpy(listen_buf, v, n), listen_buf[n] = 0;
+    if (listen_buf[0] == '[' && n >= 2 && listen_buf[n - 1] == ']') {
+        memmove(listen_buf, listen_buf + 1, n - 2);
+        listen_buf[n - 2] = 0;
+    }
+    g_cfg.listen_addr = listen_buf;
+    g_cfg.port = (int)port;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, int *export_stats)
+{
+    g_cfg = (srv_config){.listen_addr = "127.0.0.1", .port = 7860, .db_path = ":memory:", .web_dir = T2I_WEB_DIR,
+                         .queue_max = 16, .batch_max = 1, .conn_timeout_s = 30, .per_ip_limit = 32,
+                         .conn_limit = 256, .drain_timeout_s = 30, .keep_jobs = 64, .max_body = 16u << 20,
+                         .max_side = 2048, .max_steps = 150, .max_images = 16};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long x;
+#define INT_FLAG(name, lo, hi, field)                                         \
+    if (!strcmp(a, name)) {                                                   \
+        if (parse_int(name, v, lo, hi, &x)) return -1;                        \
+        g_cfg.field = (int)x, i++;                                            \
+        continue;                                                             \
+    }
+#define STR_FLAG(name, field)                                                 \
+    if (!strcmp(a, name)) {                                                   \
+        if (!v) return fprintf(stderr, "t2i-server: %s needs a value\n", name), -1; \
+        g_cfg.field = v, i++;                                                 \
+        continue;                                                             \
+    }
+        INT_FLAG("--queue", 0, 100000, queue_max)
+        INT_FLAG("--batch-max", 1, 64, batch_max)
+        INT_FLAG("--threads", 0, 1024, threads)
+        INT_FLAG("--device", 0, 64, device)
+        INT_FLAG("--conn-timeout", 1, 3600, conn_timeout_s)
+        INT_FLAG("--per-ip-limit", 1, 100000, per_ip_limit)
+        INT_FLAG("--conn-limit", 1, 100000, conn_limit)
+        INT_FLAG("--max-side", 64, 8192, max_side)
+        INT_FLAG("--max-steps", 1, 1000, max_steps)
+        INT_FLAG("--max-images", 1, 64, max_images)
+        INT_FLAG("--keep-jobs", 1, 100000, keep_jobs)
+        INT_FLAG("--drain-timeout", 0, 3600, drain_timeout_s)
+        STR_FLAG("--model", model_dir)
+        STR_FLAG("--models-dir", models_dir)
+        STR_FLAG("--db", db_path)
+        STR_FLAG("--access-log", access_log)
+        STR_FLAG("--web-dir", web_dir)
+        STR_FLAG("--styles", styles_path)
+        if (!strcmp(a, "--max-body")) {
+            if (parse_int(a, v, 1024, 1L << 30, &x)) return -1;
+            g_cfg.max_body = (size_t)x, i++;
+        } else if (!strcmp(a, "--listen")) {
+            if (parse_listen(v)) return -1;
+            i++;
+        } else if (!strcmp(a, "--api-key")) {
+            if (!v || !*v) return fprintf(stderr, "t2i-server: --api-key needs a value\n"), -1;
+            free(g_cfg.api_key);
+            g_cfg.api_key = strdup(v), i++;
+        } else if (!strcmp(a, "--api-key-file")) {
+            free(g_cfg.api_key);
+            if (!v || !(g_cfg.api_key = read_key_file(v)))
+                return fprintf(stderr, "t2i-server: --api-key-file: cannot read a key from %s\n", v ? v : "?"), -1;
+            i++;
+        } else if (!strcmp(a, "--cuda")) {
+            g_cfg.cuda = 1;
+        } else if (!strcmp(a, "--export-stats")) {
+            *export_stats = 1;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage();
+            exit(0);
+        } else {
+            fprintf(stderr, "t2i-server: unknown option %s\n", a);
+            usage();
+            return -1;
+        }
+#undef INT_FLAG
+#undef STR_FLAG
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int export_stats = 0;
+    if (parse_args(argc, argv, &export_stats)) return 2;
+    if (export_stats) {
+        if (!strcmp(g_cfg.db_path, ":memory:")) return fprintf(stderr, "t2i-server: --export-stats needs --db\n"), 2;
+        if (records_open(g_cfg.db_path)) return 1;
+        char *s = records_stats_json();
+        if (s) puts(s);
+        free(s);
+        records_close();
+        return s ? 0 : 1;
+    }
+    int start = -1;
+    if (g_cfg.models_dir && scan_models_dir(g_cfg.models_dir)) return 1;
+    if (g_cfg.model_dir) {
+        if (!is_model_dir(g_cfg.model_dir))
+            return fprintf(stderr, "t2i-server: --model %s: no model_index.json there\n", g_cfg.model_dir), 1;
+        start = add_model(g_cfg.model_dir);
+    } else if (g_n_models > 0) {
+        start = 0;
+    }
+    if (start < 0) {
+        fprintf(stderr, "t2i-server: no model: give --model DIR or --models-dir DIR\n");
+        usage();
+        return 2;
+    }
+
+    /* SIGTERM/SIGINT may land on any thread (libraries start their own, e.g.
+     * OpenBLAS at load time), so the handler only writes to a pipe that this
+     * thread waits on. A second signal during the drain changes nothing. */
+    if (pipe(signal_pipe)) return fprintf(stderr, "t2i-server: pipe failed\n"), 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    if (records_open(g_cfg.db_path) || styles_load(g_cfg.styles_path) || queue_start(start)) goto out;
+    if (http_start()) {
+        queue_stop(0);
+        goto out;
+    }
+    unsigned char sig = 0;
+    while (read(signal_pipe[0], &sig, 1) != 1) {}
+    fprintf(stderr, "t2i-server: %s: draining (up to %d s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+            g_cfg.drain_timeout_s);
+    http_quiesce();
+    queue_stop(g_cfg.drain_timeout_s);
+    http_stop();
+    fprintf(stderr, "t2i-server: stopped\n");
+    rc = 0;
+out:
+    queue_free_all();
+    styles_free();
+    records_close();
+    free(g_cfg.api_key);
+    return rc;
+}

@@ -1,0 +1,25 @@
+/*
+ * metrics.h — counters and histograms exported at GET /metrics in the
+ * Prometheus text format (version 0.0.4):
+ *
+ *   t2i_http_requests_total{route,method,status}   counter
+ *   t2i_http_request_duration_seconds               histogram
+ *   t2i_queue_depth / t2i_jobs_running              gauges
+ *   t2i_queue_wait_seconds                          histogram
+ *   t2i_generation_seconds                          histogram (one engine call group)
+ *   t2i_images_generated_total                      counter
+ *   t2i_process_resident_memory_bytes               gauge (/proc/self/statm)
+ *
+ * Route labels are the route patterns ("/v1/jobs/{id}"), never raw paths, so
+ * the label set stays bounded whatever clients send.
+ */
+#ifndef T2I_SERVER_METRICS_H
+#define T2I_SERVER_METRICS_H
+
+void metrics_request(const char *route, const char *method, int status, double seconds);
+void metrics_queue_wait(double seconds);
+void metrics_generation(double seconds, int images);
+/* The whole exposition as a malloc'ed string (NULL on OOM). */
+char *metrics_render(void);
+
+#endif

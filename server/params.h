@@ -1,0 +1,48 @@
+/*
+ * params.h — JSON request bodies → generation parameters, validated field by
+ * field. Every rejection names the field ("steps: must be an integer in
+ * 1..150") and is a 4xx; nothing in a request can reach the engine
+ * unchecked. Limits come from the server configuration (--max-side,
+ * --max-steps, --max-images).
+ *
+ * A1111 schema (txt2img and native jobs): prompt, negative_prompt, styles,
+ * seed (-1 = random), sampler_name (or legacy sampler_index), scheduler
+ * ("automatic", or "karras" with DPM++ 2M), steps, cfg_scale, width, height,
+ * batch_size, n_iter, send_images, override_settings.sd_model_checkpoint
+ * (must name the loaded model). Unknown fields are ignored as A1111 does;
+ * null means "default". enable_hr: true is refused (no hires pass yet).
+ *
+ * OpenAI schema (/v1/images/generations): prompt, n, size "WxH" | "auto",
+ * response_format "b64_json" (url refused: no server-side storage),
+ * output_format "png"; model, quality, style, user, background are accepted
+ * and ignored.
+ */
+#ifndef T2I_SERVER_PARAMS_H
+#define T2I_SERVER_PARAMS_H
+
+#include <cjson/cJSON.h>
+#include "server/queue.h"
+
+typedef struct api_error {
+    int status;                  /* 400, 413, 429 ... */
+    char field[64];              /* the offending field, "" for the body */
+    char message[320];
+} api_error;
+
+void api_error_set(api_error *e, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Parse a body as a JSON object. NULL with *e filled on failure. */
+cJSON *params_parse_body(const char *body, size_t n, api_error *e);
+
+/* Returns 0, or -1 with *e filled; *out owns its strings on success. */
+int params_from_a1111(const cJSON *o, gen_params *out, int *send_images, api_error *e);
+int params_from_openai(const cJSON *o, gen_params *out, api_error *e);
+
+/* Field helpers shared by the routes: absent or null → *out = def. */
+int params_get_string(const cJSON *o, const char *name, size_t max_len, const char *def, const char **out,
+                      api_error *e);
+int params_get_int(const cJSON *o, const char *name, long long lo, long long hi, long long def, long long *out,
+                   api_error *e);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * queue.h — the bounded job queue and the worker thread that owns the
+ * engine (t2i is not thread-safe per model, so exactly one thread calls it).
+ *
+ * Admission is decided when a request's headers arrive, before its body is
+ * read or any image in it decoded: queue_reserve() takes one of
+ * (queue_max + workers) slots — the jobs waiting plus the one running — or
+ * fails (→ 429). The slot passes to the job on queue_submit() and is freed
+ * when the job ends; a request that fails validation gives it back with
+ * queue_release(). So exactly queue_max + 1 requests of a burst are accepted.
+ *
+ * Jobs are reference counted: the registry holds one reference until the job
+ * is evicted (finished jobs beyond keep_jobs, oldest first), every handler
+ * that looks one up holds another. All job fields are guarded by the one
+ * queue lock (queue_lock/queue_unlock); every change bumps job->version and
+ * broadcasts, so waiters (synchronous routes, SSE streams) use job_wait().
+ *
+ * Batching: with batch_max > 1 the worker merges queued jobs that the public
+ * API can draw in one call — same prompt, negative prompt, steps, sampler,
+ * CFG and size, one iteration each, random or consecutive seeds — into one
+ * t2i_txt2img batch. t2i_txt2img takes one prompt per call, so requests with
+ * different prompts cannot share a batch yet.
+ */
+#ifndef T2I_SERVER_QUEUE_H
+#define T2I_SERVER_QUEUE_H
+
+#include <stdint.h>
+#include "server/server.h"
+#include "t2i.h"
+
+typedef struct gen_params {
+    char *prompt;
+    char *negative_prompt;
+    char **styles;
+    int n_styles;
+    int64_t seed;                /* -1 = random */
+    t2i_sampler sampler;
+    int steps;
+    float cfg;
+    int width, height;           /* 0 = model default */
+    int batch_size, n_iter;
+} gen_params;
+
+void gen_params_free(gen_params *p);
+
+typedef enum job_state {
+    JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED, JOB_CANCELLED
+} job_state;
+
+const char *job_state_name(job_state s);
+
+typedef struct job_image {
+    char id[SRV_ID_LEN + 1];
+    uint64_t seed;
+    int width, height;
+    char *png_b64;
+    char *infotext;
+} job_image;
+
+typedef struct job {
+    char id[SRV_ID_LEN + 1];
+    const char *api;             /* "sdapi", "openai", "jobs" (static strings) */
+    char *request_json;          /* the request body as received (records) */
+    gen_params p;
+    uint64_t base_seed;          /* resolved seed of image 0 */
+    char model[128];             /* model that drew it */
+    job_state state;
+    int step, steps;             /* across all iterations */
+    int iter;                    /* current iteration (0-based) */
+    int cancel;                  /* set by cancel/interrupt/shutdown */
+    int interrupted;             /* cancelled by /sdapi/v1/interrupt */
+    job_image *images;
+    int n_images;
+    char *error;
+    int error_status;            /* HTTP status for synchronous routes */
+    double t_submit, t_start, t_end;
+    unsigned version;
+    int refs;
+    struct job *next;            /* queue link */
+    struct job *reg_next;        /* registry link */
+} job;
+
+typedef enum srv_health { SRV_LOADING, SRV_READY, SRV_FATAL } srv_health;
+
+/* Start the worker (it creates the engine and loads model_index at start).
+ * Returns 0, or -1 with a message on stderr. */
+int queue_start(int model_index);
+/* Stop: refuse new work, let queued and running jobs finish for up to
+ * drain_s seconds, then cancel the rest; joins the worker and frees all. */
+void queue_stop(double drain_s);
+/* Drop the registry's references; after queue_stop and the HTTP daemon. */
+void queue_free_all(void);
+
+int queue_reserve(void);
+void queue_release(void);
+/* Submit; takes ownership of *p (zeroed here) and of a reserved slot.
+ * request_json is copied. Returns the job with one reference for the caller,
+ * or NULL when out of memory (slot released). */
+job *queue_submit(gen_params *p, const char *api, const char *request_json);
+
+void queue_lock(void);
+void queue_unlock(void);
+/* With the lock held: wait until job->version differs from *seen or the
+ * timeout passes; updates *seen. Returns 1 if the job is finished. */
+int job_wait_locked(job *j, unsigned *seen, double timeout_s);
+int job_finished(const job *j);
+
+job *job_find(const char *id);   /* referenced, or NULL */
+void job_ref(job *j);
+void job_unref(job *j);
+/* Cancel: a queued job ends at once, a running one within one step.
+ * Returns 0, or 1 if it had already finished. */
+int job_cancel(job *j);
+/* A1111 interrupt: cancel the running job(s). Returns how many. */
+int queue_interrupt(void);
+
+/* Switch the loaded model (runs on the worker, in queue order). Returns 0,
+ * or -1 with a message in err. */
+int queue_switch_model(int model_index, char *err, size_t n);
+int queue_current_model(void);   /* index into g_models, -1 if none */
+
+srv_health queue_health(void);
+int queue_depth(void);           /* jobs waiting */
+int queue_running(void);         /* jobs running */
+
+/* Progress of the running job for /sdapi/v1/progress (lock taken inside):
+ * returns 0 if idle, else fills the fields. */
+int queue_progress(int *step, int *steps, int *iter, int *n_iter, double *elapsed, int *interrupted);
+
+#endif /* T2I_SERVER_QUEUE_H */

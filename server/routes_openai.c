@@ -1,0 +1,90 @@
+/*
+ * routes_openai.c — the OpenAI Images API subset that the official clients
+ * use for generation:
+ *
+ *   POST /v1/images/generations  {prompt, n, size, response_format,
+ *                                 output_format, ...} →
+ *                                {created, data: [{b64_json, revised_prompt}],
+ *                                 output_format, size}
+ *   POST /v1/images/edits, /v1/images/variations → 501 (no image input yet)
+ *   GET  /v1/models, /v1/models/{id}
+ *
+ * revised_prompt is the prompt actually drawn (the request's prompt until
+ * styles or prompt expansion rewrite it). Errors use OpenAI's error object.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "server/routes.h"
+
+enum MHD_Result route_oa_generations(srv_request *rq)
+{
+    enum MHD_Result ret = MHD_NO;
+    cJSON *req = route_body_json(rq, &ret);
+    if (!req) return ret;
+    gen_params p;
+    api_error e;
+    int rc = params_from_openai(req, &p, &e);
+    cJSON_Delete(req);
+    if (rc) return reply_error(rq, e.status, e.field, "%s", e.message);
+    job *j = route_submit(rq, &p, "openai", &ret);
+    if (!j) return ret;
+    route_wait_job(j);
+    queue_lock();
+    cJSON *o = NULL;
+    int status = j->error_status ? j->error_status : 500;
+    char err[512];
+    snprintf(err, sizeof err, "%s", j->error ? j->error : "generation failed");
+    if (j->state == JOB_DONE) {
+        o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "created", (double)time(NULL));
+        cJSON *data = cJSON_AddArrayToObject(o, "data");
+        for (int i = 0; i < j->n_images; i++) {
+            cJSON *d = cJSON_CreateObject();
+            cJSON_AddStringToObject(d, "b64_json", j->images[i].png_b64);
+            cJSON_AddStringToObject(d, "revised_prompt", j->p.prompt);
+            cJSON_AddItemToArray(data, d);
+        }
+        cJSON_AddStringToObject(o, "output_format", "png");
+        if (j->n_images) {
+            char size[32];
+            snprintf(size, sizeof size, "%dx%d", j->images[0].width, j->images[0].height);
+            cJSON_AddStringToObject(o, "size", size);
+        }
+    }
+    queue_unlock();
+    job_unref(j);
+    if (!o) return reply_error(rq, status == 409 ? 503 : status, "", "%s", err);
+    return reply_json(rq, 200, o);
+}
+
+enum MHD_Result route_oa_edits(srv_request *rq)
+{
+    return reply_error(rq, 501, "", "image edits and variations do not exist yet in this engine");
+}
+
+static cJSON *model_object(const char *name)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "id", name);
+    cJSON_AddStringToObject(m, "object", "model");
+    cJSON_AddNumberToObject(m, "created", 0);
+    cJSON_AddStringToObject(m, "owned_by", "t2i");
+    return m;
+}
+
+enum MHD_Result route_oa_models(srv_request *rq)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "object", "list");
+    cJSON *data = cJSON_AddArrayToObject(o, "data");
+    for (int i = 0; i < g_n_models; i++) cJSON_AddItemToArray(data, model_object(g_models[i].name));
+    return reply_json(rq, 200, o);
+}
+
+enum MHD_Result route_oa_model(srv_request *rq)
+{
+    int m = srv_model_find(rq->param);
+    if (m < 0) return reply_error(rq, 404, "model", "model: no model named '%s'", rq->param);
+    return reply_json(rq, 200, model_object(g_models[m].name));
+}

@@ -1,0 +1,80 @@
+/*
+ * server.h — t2i-server's configuration and the few process-wide facts the
+ * parts share (configuration, model catalog, clock, random ids).
+ *
+ * The server is split by concern, one file each:
+ *   main.c          flags, signals, start-up and graceful shutdown
+ *   http.c          libmicrohttpd glue: body cap, auth, routing, access log
+ *   params.c        JSON request → generation parameters, field-named errors
+ *   queue.c         bounded job queue and the worker thread owning the engine
+ *   records.c       SQLite records of requests, images and feedback
+ *   metrics.c       Prometheus counters and histograms
+ *   styles.c        the prompt-style catalog served to clients
+ *   b64.c           base64 for PNGs in JSON
+ *   routes_sdapi.c  A1111 /sdapi/v1/...
+ *   routes_openai.c OpenAI /v1/images/generations, /v1/models
+ *   routes_jobs.c   native async jobs (+ SSE) and feedback
+ *   routes_ops.c    /health, /metrics, the web page
+ *
+ * Threads: libmicrohttpd runs one thread per connection; handlers may block
+ * (a synchronous txt2img waits for its job). Exactly one worker thread per
+ * device owns the engine and the loaded model; every other thread talks to
+ * it only through the queue.
+ */
+#ifndef T2I_SERVER_H
+#define T2I_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_ID_LEN 32            /* hex characters of a job / image id */
+#define SRV_MAX_MODELS 64
+
+typedef struct srv_config {
+    const char *listen_addr;     /* "127.0.0.1" unless --listen says otherwise */
+    int port;
+    const char *model_dir;       /* --model: the model loaded at start */
+    const char *models_dir;      /* --models-dir: switchable subfolders */
+    char *api_key;               /* NULL: no authentication */
+    const char *db_path;         /* ":memory:" unless --db */
+    const char *access_log;      /* NULL: stderr */
+    const char *web_dir;
+    const char *styles_path;     /* NULL: built-in catalog */
+    int queue_max;               /* waiting jobs beyond the running ones */
+    int batch_max;               /* images merged into one engine call */
+    int threads;                 /* engine CPU threads, 0 = all cores */
+    int cuda;                    /* 1: CUDA backend */
+    int device;
+    int conn_timeout_s;
+    int per_ip_limit;
+    int conn_limit;
+    int drain_timeout_s;
+    int keep_jobs;               /* finished jobs kept for GET /v1/jobs/{id} */
+    size_t max_body;             /* request body cap in bytes */
+    int max_side;                /* width/height cap in pixels */
+    int max_steps;
+    int max_images;              /* batch_size × n_iter cap per request */
+} srv_config;
+
+typedef struct srv_model_entry {
+    char name[128];              /* folder name, the A1111 "title" */
+    char path[1024];
+} srv_model_entry;
+
+extern srv_config g_cfg;
+extern srv_model_entry g_models[SRV_MAX_MODELS];
+extern int g_n_models;
+
+/* Index of a model by title (case-insensitive), -1 if unknown. */
+int srv_model_find(const char *name);
+
+/* Seconds since an arbitrary epoch (CLOCK_MONOTONIC) / Unix time. */
+double srv_now(void);
+double srv_wall(void);
+
+/* A fresh random id: SRV_ID_LEN hex characters + NUL into out. */
+void srv_random_id(char out[SRV_ID_LEN + 1]);
+/* A random 32-bit seed as A1111 draws for seed = -1. */
+uint64_t srv_random_seed(void);
+
+#endif /* T2I_SERVER_H */
