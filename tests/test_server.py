@@ -314,8 +314,15 @@ def test_body_cap(exe):
     # Per-IP connection limit: libmicrohttpd refuses the connection past it.
     check(s.stop() == 0, "body-cap server exits 0")
     s = Server(exe, "--per-ip-limit", "2")
-    held = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(2)]
-    time.sleep(0.2)
+    time.sleep(0.5)   # let the start-up /health connections finish closing
+    held = []
+    for _ in range(2):   # two keep-alive connections, each proven accepted
+        c = s.conn()
+        c.request("GET", "/health")
+        r = c.getresponse()
+        r.read()
+        check(r.status == 200, "held connection accepted")
+        held.append(c)
     try:
         st, _, _ = s.request("GET", "/health", timeout=5)
         refused = False
@@ -324,8 +331,13 @@ def test_body_cap(exe):
     check(refused, "third connection from one address refused (--per-ip-limit 2)")
     for h in held:
         h.close()
-    time.sleep(0.3)
-    st, _, _ = s.request("GET", "/health")
+    st, deadline = 0, time.time() + 5
+    while st != 200 and time.time() < deadline:
+        time.sleep(0.1)
+        try:
+            st, _, _ = s.request("GET", "/health")
+        except OSError:
+            pass
     check(st == 200, "accepted again once connections closed")
     check(s.stop() == 0, "per-ip server exits 0")
 
