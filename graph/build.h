@@ -8,8 +8,14 @@
  * Inputs and outputs (FP32 unless noted):
  *   CLIP text encoder  in  "ids" I32 [B,L]        out "hidden" [B,L,C]
  *                      (last_hidden_state, after final_layer_norm)
+ *                      optional (t2i_clip_outputs): "penultimate" [B,L,C];
+ *                      in "pool_index" I32 [B,1] → "pooled" [B,P]
+ *   BERT text encoder  in  "ids" I32 [B,L]        out "hidden" [B,L,C]
+ *                      (BertModel last_hidden_state, token type 0, no mask)
  *   UNet               in  "sample" [B,Cin,h,w], "timestep" [B],
  *                          "context" [B,L,Cx]     out "out" [B,Cout,h,w]
+ *                      with addition_embed_type "text_time" (SDXL) also
+ *                          "text_embeds" [B,P], "time_ids" [B,6]
  *   VAE decoder        in  "latents" [B,Cl,h,w]   out "image" [B,3,h·f,w·f]
  *                      (latents already divided by scaling_factor; image
  *                      in about [-1,1], unclamped)
@@ -23,6 +29,20 @@
 #include "runtime/model_config.h"
 
 t2i_status t2i_build_clip_text(const t2i_clip_text_config *c, int batch, int seq_len, t2i_graph **out);
+
+/* Extra CLIP outputs, for SDXL's text encoders. */
+typedef struct t2i_clip_outputs {
+    bool penultimate;   /* "penultimate": hidden_states[-2] (before the last layer, no final norm) */
+    bool pooled;        /* "pooled": text_projection of the final-norm row at pool_index[b] = b·L + position */
+} t2i_clip_outputs;
+/* o may be NULL (the plain form). A pooled output needs with_projection. */
+t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int seq_len, const t2i_clip_outputs *o,
+                                  t2i_graph **out);
+/* The position transformers pools at: the first eos_token_id, or with the
+ * legacy eos_token_id == 2 the first maximum of ids (argmax). */
+int t2i_clip_pool_position(const t2i_clip_text_config *c, const int32_t *ids, int seq_len);
+
+t2i_status t2i_build_bert_text(const t2i_bert_config *c, int batch, int seq_len, t2i_graph **out);
 t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int ctx_len, t2i_graph **out);
 t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out);
 t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out);

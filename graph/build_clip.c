@@ -6,7 +6,16 @@
  *              h += fc2(act(fc1(layer_norm2(h))))
  *   hidden = final_layer_norm(h)
  *
- * Weights live under "text_model." as in the transformers state dict.
+ * Optional outputs (SDXL, t2i_build_clip_text_ex):
+ *   penultimate = h before the last layer (transformers' hidden_states[-2],
+ *                 without the final norm)
+ *   pooled      = text_projection(hidden[b, pool_index[b] mod L]) for
+ *                 CLIPTextModelWithProjection: the EOS row of each sequence,
+ *                 gathered with EMBEDDING over hidden viewed as [B·L, C]; the
+ *                 caller picks the position (t2i_clip_pool_position)
+ *
+ * Weights live under "text_model." as in the transformers state dict
+ * (text_projection at the top level).
  */
 #include <math.h>
 #include "graph/build.h"
@@ -28,7 +37,27 @@ static int clip_attention(t2i_graph *g, int x, int dim, int heads)
 
 t2i_status t2i_build_clip_text(const t2i_clip_text_config *c, int batch, int seq_len, t2i_graph **out)
 {
+    return t2i_build_clip_text_ex(c, batch, seq_len, NULL, out);
+}
+
+int t2i_clip_pool_position(const t2i_clip_text_config *c, const int32_t *ids, int seq_len)
+{
+    int best = 0;
+    for (int i = 0; i < seq_len; i++) {
+        if (c->eos_token_id == 2 ? ids[i] > ids[best] : ids[i] == c->eos_token_id) {
+            best = i;
+            if (c->eos_token_id != 2) break;
+        }
+    }
+    return best;
+}
+
+t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int seq_len, const t2i_clip_outputs *o,
+                                  t2i_graph **out)
+{
     *out = NULL;
+    if (o && o->pooled && !c->with_projection)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "text encoder: a pooled output needs CLIPTextModelWithProjection");
     if (seq_len > c->max_positions)
         return t2i_fail(T2I_ERR_INVALID_ARG, "text encoder: %d tokens exceed max_position_embeddings %d", seq_len,
                         c->max_positions);
@@ -47,6 +76,7 @@ t2i_status t2i_build_clip_text(const t2i_clip_text_config *c, int batch, int seq
     h = b_add(g, "add_position", h, pos);
     t2i_graph_scope_pop(g, s);
     for (int l = 0; l < c->layers; l++) {
+        if (o && o->penultimate && l == c->layers - 1) t2i_graph_output(g, h, "penultimate");
         s = t2i_graph_scope_push(g, "encoder.layers.%d", l);
         int x = b_layernorm(g, "layer_norm1", h, C, c->layer_norm_eps);
         h = b_add(g, "residual1", h, clip_attention(g, x, C, c->heads));
@@ -58,6 +88,15 @@ t2i_status t2i_build_clip_text(const t2i_clip_text_config *c, int batch, int seq
     }
     h = b_layernorm(g, "final_layer_norm", h, C, c->layer_norm_eps);
     t2i_graph_output(g, h, "hidden");
+    t2i_graph_scope_pop(g, 0);
+    if (o && o->pooled) {
+        int idx = t2i_graph_input(g, "pool_index", T2I_I32, 2, (int64_t[]){batch, 1});
+        int rows = b_reshape(g, "hidden_rows", h, 2, (int64_t[]){(int64_t)batch * seq_len, C});
+        int p = t2i_graph_op(g, T2I_OP_EMBEDDING, "pool_gather", (int[]){idx, rows}, 2, NULL);
+        p = b_linear(g, "text_projection", p, C, c->projection_dim, false, T2I_ACT_NONE);
+        p = b_reshape(g, "pooled_2d", p, 2, (int64_t[]){batch, c->projection_dim});
+        t2i_graph_output(g, p, "pooled");
+    }
     if (g->status != T2I_OK) {
         t2i_status st = g->status;
         t2i_graph_destroy(g);

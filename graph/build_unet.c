@@ -2,6 +2,8 @@
  * build_unet.c — diffusers UNet2DConditionModel (SD 1.x / 2.x) as a graph.
  *
  *   temb = linear_2(SiLU(linear_1(timestep_embedding(t))))
+ *   SDXL (addition_embed_type "text_time"): temb += add_embedding(concat(
+ *          text_embeds, timestep_embedding(time_ids) per value, flattened))
  *   h = conv_in(sample); skips = [h]
  *   down blocks: resnet (+ transformer) × layers_per_block, each output
  *                pushed to skips; then a stride-2 conv (not in the last block)
@@ -91,6 +93,19 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
     int temb = t2i_graph_op(g, T2I_OP_TIMESTEP, "time_proj", (int[]){t}, 1, &ta);
     temb = b_linear(g, "time_embedding.linear_1", temb, boc[0], u.temb_dim, true, T2I_ACT_SILU);
     u.temb = b_linear(g, "time_embedding.linear_2", temb, u.temb_dim, u.temb_dim, true, T2I_ACT_NONE);
+    if (c->add_text_time) {
+        const int D = c->addition_time_embed_dim, P = c->projection_class_embeddings_input_dim - 6 * D;
+        int te = t2i_graph_input(g, "text_embeds", T2I_F32, 2, (int64_t[]){batch, P});
+        int ti = t2i_graph_input(g, "time_ids", T2I_F32, 2, (int64_t[]){batch, 6});
+        ti = b_reshape(g, "time_ids_flat", ti, 1, (int64_t[]){(int64_t)batch * 6});
+        t2i_op_attrs at = {.timestep = {.dim = D, .flip_sin_to_cos = c->flip_sin_to_cos, .freq_shift = c->freq_shift}};
+        ti = t2i_graph_op(g, T2I_OP_TIMESTEP, "add_time_proj", (int[]){ti}, 1, &at);
+        ti = b_reshape(g, "time_embeds", ti, 2, (int64_t[]){batch, 6 * D});
+        int a = t2i_graph_op(g, T2I_OP_CONCAT, "add_embeds", (int[]){te, ti}, 2, &(t2i_op_attrs){.axis = {.axis = 1}});
+        a = b_linear(g, "add_embedding.linear_1", a, P + 6 * D, u.temb_dim, true, T2I_ACT_SILU);
+        a = b_linear(g, "add_embedding.linear_2", a, u.temb_dim, u.temb_dim, true, T2I_ACT_NONE);
+        u.temb = b_add(g, "add_aug_emb", u.temb, a);
+    }
 
     int x = b_conv(g, "conv_in", sample, c->in_channels, boc[0], 3, 1, 1);
     int skips[T2I_MAX_BLOCKS * 8], skip_ch[T2I_MAX_BLOCKS * 8], n_skips = 0;

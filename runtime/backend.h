@@ -47,8 +47,18 @@ typedef struct t2i_backend_vtable {
     t2i_status (*download)(t2i_backend *be, void *dst, const void *src, size_t bytes);
     /* Scratch bytes a node needs (e.g. im2col, attention tiles). */
     size_t (*workspace_size)(t2i_backend *be, const t2i_graph *g, const t2i_node *n);
-    /* Wait for queued work (no-op on the CPU). */
+    /* Wait for queued work (no-op on the CPU); reports errors of queued work. */
     t2i_status (*sync)(t2i_backend *be);
+    /* Optional (NULL on the CPU): record a plan's launches once, replay them
+     * on later runs (CUDA Graphs). Before its node loop the executor calls
+     * run_begin(be, key, &replayed); if the backend holds a recording for
+     * `key` it launches it and sets *replayed, and the loop is skipped;
+     * otherwise it may start recording. run_end(be, key, st) closes a
+     * recording begun by run_begin — discarded if st != T2I_OK — and launches
+     * it. forget(be, key) drops key's recording (the plan is destroyed). */
+    t2i_status (*run_begin)(t2i_backend *be, const void *key, bool *replayed);
+    t2i_status (*run_end)(t2i_backend *be, const void *key, t2i_status st);
+    void (*forget)(t2i_backend *be, const void *key);
 } t2i_backend_vtable;
 
 struct t2i_backend {
@@ -63,6 +73,13 @@ struct t2i_backend {
 /* The CPU backend (kernels/cpu/): FP32, NCHW, OpenBLAS; threads = 0 means
  * one per core. */
 t2i_status t2i_cpu_backend_create(int threads, t2i_backend **out);
+
+/* The CUDA backend (kernels/cuda/, builds with T2I_HAVE_CUDA only): device
+ * memory on CUDA device `device`, activations and weights stored as
+ * act_dtype (T2I_F16 or T2I_BF16), NCHW, FP32 accumulation. Returns
+ * T2I_ERR_DEVICE when there is no usable device, T2I_ERR_NOMEM when its
+ * memory is exhausted. */
+t2i_status t2i_cuda_backend_create(int device, t2i_dtype act_dtype, t2i_backend **out);
 
 static inline void t2i_backend_destroy(t2i_backend *be)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runtime/error.h"
+#include "runtime/text_encoder.h"
 
 /* ---- chunks -------------------------------------------------------------- */
 
@@ -121,29 +122,40 @@ t2i_status t2i_prompt_chunks_build(const t2i_clip_tokenizer *tok, const t2i_prom
 
 t2i_status t2i_prompt_chunks_encode(t2i_model *m, const t2i_prompt_chunks *c, float *out)
 {
-    const int L = c->chunk_len, C = m->text_cfg.hidden_size;
-    t2i_plan *tp;
-    T2I_TRY(t2i_model_text_plan(m, 1, L, &tp));
+    return t2i_prompt_chunks_encode_pooled(m, c, out, NULL);
+}
+
+t2i_status t2i_prompt_chunks_encode_pooled(t2i_model *m, const t2i_prompt_chunks *c, float *out, float *pooled)
+{
+    const int L = c->chunk_len, C = t2i_text_context_dim(m);
+    int widths[2];
+    const int n_parts = t2i_text_context_parts(m, widths);   /* SDXL: each encoder's channels */
+    if (L != t2i_text_len(m))
+        return t2i_fail(T2I_ERR_INTERNAL, "prompt: chunks of %d tokens for a text encoder of %d", L, t2i_text_len(m));
     for (int k = 0; k < c->n_chunks; k++) {
         float *z = out + (size_t)k * L * C;
         const float *w = c->mult + (size_t)k * L;
-        T2I_TRY(t2i_plan_set_input(tp, "ids", c->ids + (size_t)k * L, (size_t)L * sizeof(int32_t)));
-        T2I_TRY(t2i_plan_run(tp));
-        T2I_TRY(t2i_plan_get_output(tp, "hidden", z, (size_t)L * C * sizeof(float)));
+        T2I_TRY(t2i_text_encode_ids(m, c->ids + (size_t)k * L, z, k == 0 ? pooled : NULL));
         int weighted = 0;
         for (int i = 0; i < L; i++) weighted |= w[i] != 1.0f;
         if (!weighted) continue;
         /* A1111 EmphasisOriginal: z·w, then restore the mean of z */
-        double before = 0, after = 0;
-        for (size_t i = 0; i < (size_t)L * C; i++) before += z[i];
-        for (int i = 0; i < L; i++)
-            for (int j = 0; j < C; j++) {
-                z[(size_t)i * C + j] *= w[i];
-                after += z[(size_t)i * C + j];
-            }
-        if (after == 0) continue;
-        const float scale = (float)((before / ((double)L * C)) / (after / ((double)L * C)));
-        for (size_t i = 0; i < (size_t)L * C; i++) z[i] *= scale;
+        for (int part = 0, c0 = 0; part < n_parts; c0 += widths[part++]) {
+            const int c1 = c0 + widths[part];
+            double before = 0, after = 0;
+            for (int i = 0; i < L; i++)
+                for (int j = c0; j < c1; j++) before += z[(size_t)i * C + j];
+            for (int i = 0; i < L; i++)
+                for (int j = c0; j < c1; j++) {
+                    z[(size_t)i * C + j] *= w[i];
+                    after += z[(size_t)i * C + j];
+                }
+            if (after == 0) continue;
+            const double n = (double)L * (c1 - c0);
+            const float scale = (float)((before / n) / (after / n));
+            for (int i = 0; i < L; i++)
+                for (int j = c0; j < c1; j++) z[(size_t)i * C + j] *= scale;
+        }
     }
     return T2I_OK;
 }
@@ -179,18 +191,71 @@ void t2i_conditioning_free(t2i_conditioning *c)
     free(c->ids);
     free(c->pos_at_step);
     free(c->neg_at_step);
+    free(c->pooled);
     memset(c, 0, sizeof *c);
+}
+
+/* BERT: the texts as diffusers encodes them (text_encoder.h), entry 0 the
+ * prompt and 1 the negative. */
+static t2i_status build_plain(t2i_model *m, const char *prompt, const char *negative, int steps,
+                              t2i_conditioning *out)
+{
+    const int L = t2i_text_len(m), C = t2i_text_context_dim(m), n = negative ? 2 : 1;
+    out->n_chunks = 1;
+    out->ctx_len = L;
+    out->hidden = C;
+    out->n_distinct = n;
+    out->steps = steps;
+    out->emb = malloc((size_t)n * L * C * sizeof *out->emb);
+    out->ids = malloc((size_t)n * L * sizeof *out->ids);
+    out->pos_at_step = calloc((size_t)steps, sizeof *out->pos_at_step);
+    out->neg_at_step = negative ? malloc((size_t)steps * sizeof *out->neg_at_step) : NULL;
+    t2i_status st = T2I_OK;
+    if (!out->emb || !out->ids || !out->pos_at_step || (negative && !out->neg_at_step))
+        st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory for a context of %d tokens", L);
+    for (int k = 0; k < n && st == T2I_OK; k++) {
+        st = t2i_text_encode_padded(m, k ? negative : prompt, out->ids + (size_t)k * L);
+        if (st != T2I_OK && k) t2i_fail_context(st, "negative prompt");
+        if (st == T2I_OK) st = t2i_text_encode_ids(m, out->ids + (size_t)k * L, out->emb + (size_t)k * L * C, NULL);
+    }
+    for (int i = 0; i < steps && negative && st == T2I_OK; i++) out->neg_at_step[i] = 1;
+    if (st != T2I_OK) t2i_conditioning_free(out);
+    return st;
+}
+
+/* SDXL force_zeros_for_empty_prompt: one more entry, all zeros, for the
+ * negative at every step. */
+static t2i_status add_zero_negative(t2i_conditioning *c)
+{
+    const size_t per = (size_t)c->ctx_len * c->hidden, n = (size_t)c->n_distinct + 1;
+    float *emb = realloc(c->emb, n * per * sizeof *emb);
+    if (emb) c->emb = emb;
+    int32_t *ids = realloc(c->ids, n * c->ctx_len * sizeof *ids);
+    if (ids) c->ids = ids;
+    float *pooled = realloc(c->pooled, n * c->pooled_dim * sizeof *pooled);
+    if (pooled) c->pooled = pooled;
+    c->neg_at_step = malloc((size_t)c->steps * sizeof *c->neg_at_step);
+    if (!emb || !ids || !pooled || !c->neg_at_step) return t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory");
+    memset(c->emb + (n - 1) * per, 0, per * sizeof *emb);
+    memset(c->ids + (n - 1) * c->ctx_len, 0, (size_t)c->ctx_len * sizeof *ids);
+    memset(c->pooled + (n - 1) * c->pooled_dim, 0, (size_t)c->pooled_dim * sizeof *pooled);
+    for (int i = 0; i < c->steps; i++) c->neg_at_step[i] = (int)n - 1;
+    c->n_distinct = (int)n;
+    return T2I_OK;
 }
 
 t2i_status t2i_conditioning_build(t2i_model *m, const char *prompt, const char *negative, int steps,
                                   t2i_conditioning *out)
 {
     memset(out, 0, sizeof *out);
+    if (m->text_kind == T2I_TEXT_BERT) return build_plain(m, prompt, negative, steps, out);
+    const int zero_negative = negative && !*negative && m->force_zeros_for_empty_prompt;
+    if (zero_negative) negative = NULL;
     t2i_prompt_schedule sp = {0}, sn = {0}, empty = {0};
     distinct *d = NULL;
     int n_d = 0, *map_p = NULL, *map_n = NULL;
     float *tmp = NULL;
-    const int C = m->text_cfg.hidden_size;
+    const int C = t2i_text_context_dim(m), P = t2i_text_pooled_dim(m);
 
     t2i_status st = t2i_prompt_parse(prompt, steps, &sp, NULL);
     if (st == T2I_OK && negative) {
@@ -228,8 +293,10 @@ t2i_status t2i_conditioning_build(t2i_model *m, const char *prompt, const char *
     out->ids = malloc((size_t)n_real * K * L * sizeof *out->ids);
     out->pos_at_step = malloc((size_t)steps * sizeof *out->pos_at_step);
     out->neg_at_step = negative ? malloc((size_t)steps * sizeof *out->neg_at_step) : NULL;
+    out->pooled_dim = P;
+    out->pooled = P ? malloc((size_t)n_real * P * sizeof *out->pooled) : NULL;
     tmp = malloc((size_t)L * C * sizeof *tmp);
-    if (!out->emb || !out->ids || !out->pos_at_step || (negative && !out->neg_at_step) || !tmp) {
+    if (!out->emb || !out->ids || !out->pos_at_step || (negative && !out->neg_at_step) || !tmp || (P && !out->pooled)) {
         st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory for %d conditionings of %d tokens", n_real, K * L);
         goto done;
     }
@@ -240,7 +307,8 @@ t2i_status t2i_conditioning_build(t2i_model *m, const char *prompt, const char *
         const t2i_prompt_chunks *c = &d[i].chunks;
         float *e = out->emb + (size_t)i * per;
         int32_t *ids = out->ids + (size_t)i * K * L;
-        if ((st = t2i_prompt_chunks_encode(m, c, e)) != T2I_OK) goto done;
+        if ((st = t2i_prompt_chunks_encode_pooled(m, c, e, P ? out->pooled + (size_t)i * P : NULL)) != T2I_OK)
+            goto done;
         memcpy(ids, c->ids, (size_t)c->n_chunks * L * sizeof *ids);
         for (int k = c->n_chunks; k < K; k++) {
             memcpy(e + (size_t)k * L * C, tmp, (size_t)L * C * sizeof *tmp);
@@ -251,6 +319,7 @@ t2i_status t2i_conditioning_build(t2i_model *m, const char *prompt, const char *
         out->pos_at_step[i] = map_p[t2i_prompt_schedule_entry(&sp, i)];
         if (negative) out->neg_at_step[i] = map_n[t2i_prompt_schedule_entry(&sn, i)];
     }
+    if (zero_negative) st = add_zero_negative(out);
 done:
     for (int i = 0; i < n_d; i++) t2i_prompt_chunks_free(&d[i].chunks);
     free(d);

@@ -24,6 +24,18 @@
  *     shorter of cond/uncond the same way; the UNet plan is then compiled
  *     once for a context of 77·K tokens.
  *
+ * Other text encoders (runtime/text_encoder.h):
+ *  - SDXL: the chunks are tokenizer 1's (tokenizer_2 differs only in its pad
+ *    token, replaced per chunk); each chunk's context is the concatenation
+ *    of both encoders' penultimate states, and the emphasis of step 3 is
+ *    applied to each encoder's channels separately (A1111 weights each
+ *    embedder on its own); the pooled output of a conditioning is that of
+ *    its first chunk (as A1111). With force_zeros_for_empty_prompt, an empty
+ *    negative prompt is zeros (context and pooled), as diffusers does.
+ *  - BERT (Taiyi): no prompt language and no chunks, as diffusers'
+ *    StableDiffusionPipeline: the text is tokenized as is, truncated and
+ *    padded to the tokenizer's model_max_length (512) and encoded once.
+ *
  * Departures from A1111, both from its batching: A1111 takes the mean of
  * step 3 over all the texts it encodes in one batch (the entries of one
  * prompt-editing schedule); here each text's chunk has its own mean, which
@@ -62,6 +74,9 @@ void t2i_prompt_chunks_free(t2i_prompt_chunks *c);   /* accepts NULL */
 /* Encode chunks with the model's text encoder and apply the weights (step 3).
  * out has room for n_chunks · chunk_len · hidden_size floats. */
 t2i_status t2i_prompt_chunks_encode(t2i_model *m, const t2i_prompt_chunks *c, float *out);
+/* The same, with the first chunk's pooled output [P] (SDXL) in pooled when
+ * not NULL. */
+t2i_status t2i_prompt_chunks_encode_pooled(t2i_model *m, const t2i_prompt_chunks *c, float *out, float *pooled);
 
 /* Everything the sampler loop needs, computed before it. */
 typedef struct t2i_conditioning {
@@ -74,6 +89,8 @@ typedef struct t2i_conditioning {
     int steps;
     int *pos_at_step;    /* [steps] index into emb for the prompt */
     int *neg_at_step;    /* [steps] the same for the negative; NULL if none */
+    int pooled_dim;      /* P: SDXL's pooled text embedding, else 0 */
+    float *pooled;       /* [n_distinct][P] (SDXL), else NULL */
 } t2i_conditioning;
 
 /* Parse, chunk and encode `prompt` and, unless negative is NULL, the

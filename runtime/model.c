@@ -30,11 +30,20 @@ t2i_status t2i_engine_create(const t2i_engine_options *opts, t2i_engine **out)
     }
     *out = NULL;
     if (opts->threads < 0) return t2i_fail(T2I_ERR_INVALID_ARG, "engine: threads must be >= 0");
-    if (opts->backend != T2I_BACKEND_CPU)
+    if (opts->backend != T2I_BACKEND_CPU && opts->backend != T2I_BACKEND_CUDA)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "engine: unknown backend %d", (int)opts->backend);
+#ifndef T2I_HAVE_CUDA
+    if (opts->backend == T2I_BACKEND_CUDA)
         return t2i_fail(T2I_ERR_UNSUPPORTED, "engine: this build has no CUDA backend");
+#endif
     t2i_engine *e = calloc(1, sizeof *e);
     if (!e) return t2i_fail(T2I_ERR_NOMEM, "engine: out of memory");
-    t2i_status st = t2i_cpu_backend_create(opts->threads, &e->be);
+    t2i_status st;
+#ifdef T2I_HAVE_CUDA
+    if (opts->backend == T2I_BACKEND_CUDA) st = t2i_cuda_backend_create(opts->device, T2I_F16, &e->be);
+    else
+#endif
+        st = t2i_cpu_backend_create(opts->threads, &e->be);
     if (st != T2I_OK) {
         free(e);
         return st;

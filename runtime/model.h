@@ -16,6 +16,7 @@
 #include "runtime/scheduler.h"
 #include "runtime/weights.h"
 #include "tokenizer/clip_bpe.h"
+#include "tokenizer/wordpiece.h"
 
 struct t2i_engine {
     t2i_backend *be;
@@ -27,12 +28,27 @@ typedef struct t2i_plan_slot {
     int ctx;          /* UNet: context length (77 per prompt chunk); else 0 */
 } t2i_plan_slot;
 
+/* The text side of a model folder (runtime/text_encoder.h). */
+typedef enum t2i_text_kind {
+    T2I_TEXT_CLIP = 0,    /* CLIPTokenizer + CLIPTextModel */
+    T2I_TEXT_BERT,        /* BertTokenizer + BertModel (Taiyi) */
+    T2I_TEXT_SDXL,        /* two CLIP encoders, pooled output, time ids */
+} t2i_text_kind;
+
 struct t2i_model {
     t2i_engine *eng;
     char *dir;
     char *name;                   /* folder name, for infotexts */
-    t2i_clip_tokenizer *tok;
+    t2i_text_kind text_kind;
+    t2i_clip_tokenizer *tok;      /* CLIP, SDXL */
     t2i_clip_text_config text_cfg;
+    t2i_wordpiece *wp;            /* BERT */
+    t2i_bert_config bert_cfg;
+    t2i_clip_tokenizer *tok2;     /* SDXL tokenizer_2 / text_encoder_2 */
+    t2i_clip_text_config text2_cfg;
+    t2i_weights *text2_w;
+    t2i_plan_slot text2;
+    bool force_zeros_for_empty_prompt;   /* SDXL: an empty negative prompt is zeros */
     t2i_unet_config unet_cfg;
     t2i_vae_config vae_cfg;
     t2i_sched_config sched_cfg;
@@ -44,6 +60,7 @@ struct t2i_model {
  * are latent sizes for the UNet and VAE decoder, pixel sizes for the VAE
  * encoder, and (1, seq_len) for the text encoder. */
 t2i_status t2i_model_text_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out);
+t2i_status t2i_model_text2_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out);   /* SDXL */
 t2i_status t2i_model_unet_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out);
 /* The UNet plan for a context of ctx_len tokens (77·k for a prompt of k
  * chunks, runtime/conditioning.h); t2i_model_unet_plan uses the tokenizer's

@@ -23,6 +23,7 @@ t2i_status t2i_clip_text_config_load(const char *path, t2i_clip_text_config *o)
     for (int i = 0; i < na; i++)
         if (strcmp(arch[i], "CLIPTextModel") && strcmp(arch[i], "CLIPTextModelWithProjection"))
             t2i_jerror(&c, T2I_ERR_UNSUPPORTED, "architectures", "only CLIPTextModel is supported here");
+        else o->with_projection = strcmp(arch[i], "CLIPTextModelWithProjection") == 0;
     o->vocab_size = t2i_jint(&c, j, "vocab_size", 49408, 1, 1 << 22);
     o->hidden_size = t2i_jint(&c, j, "hidden_size", 512, 1, 1 << 16);
     o->intermediate_size = t2i_jint(&c, j, "intermediate_size", 2048, 1, 1 << 18);
@@ -32,6 +33,38 @@ t2i_status t2i_clip_text_config_load(const char *path, t2i_clip_text_config *o)
     static const char *const acts[] = {"quick_gelu", "gelu", NULL};
     o->act = t2i_jenum(&c, j, "hidden_act", acts, 0) == 0 ? T2I_ACT_QUICK_GELU : T2I_ACT_GELU;
     o->layer_norm_eps = (float)t2i_jnum(&c, j, "layer_norm_eps", 1e-5);
+    o->projection_dim = t2i_jint(&c, j, "projection_dim", 512, 1, 1 << 16);
+    o->eos_token_id = t2i_jint(&c, j, "eos_token_id", 2, 0, 1 << 22);
+    if (c.status == T2I_OK && o->hidden_size % o->heads)
+        t2i_jerror(&c, T2I_ERR_FORMAT, "num_attention_heads", "does not divide hidden_size");
+    return finish(&c, j);
+}
+
+t2i_status t2i_bert_config_load(const char *path, t2i_bert_config *o)
+{
+    cJSON *j;
+    T2I_TRY(t2i_json_load(path, &j));
+    t2i_jctx c = {path, T2I_OK};
+    memset(o, 0, sizeof *o);
+    const char *arch[4];
+    int na = cJSON_GetObjectItem(j, "architectures") ? t2i_jstr_list(&c, j, "architectures", arch, 4) : 0;
+    for (int i = 0; i < na; i++)
+        if (strcmp(arch[i], "BertModel"))
+            t2i_jerror(&c, T2I_ERR_UNSUPPORTED, "architectures", "only BertModel is supported here");
+    t2i_jexpect(&c, j, "model_type", "\"bert\"");
+    o->vocab_size = t2i_jint(&c, j, "vocab_size", 30522, 1, 1 << 22);
+    o->hidden_size = t2i_jint(&c, j, "hidden_size", 768, 1, 1 << 16);
+    o->intermediate_size = t2i_jint(&c, j, "intermediate_size", 3072, 1, 1 << 18);
+    o->layers = t2i_jint(&c, j, "num_hidden_layers", 12, 1, 256);
+    o->heads = t2i_jint(&c, j, "num_attention_heads", 12, 1, 1024);
+    o->max_positions = t2i_jint(&c, j, "max_position_embeddings", 512, 1, 1 << 16);
+    o->type_vocab_size = t2i_jint(&c, j, "type_vocab_size", 2, 1, 1 << 16);
+    static const char *const acts[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", NULL};
+    o->act = t2i_jenum(&c, j, "hidden_act", acts, 0) == 0 ? T2I_ACT_GELU : T2I_ACT_GELU_TANH;
+    o->layer_norm_eps = (float)t2i_jnum(&c, j, "layer_norm_eps", 1e-12);
+    t2i_jexpect(&c, j, "position_embedding_type", "\"absolute\"");
+    t2i_jexpect(&c, j, "is_decoder", "false");
+    t2i_jexpect(&c, j, "add_cross_attention", "false");
     if (c.status == T2I_OK && o->hidden_size % o->heads)
         t2i_jerror(&c, T2I_ERR_FORMAT, "num_attention_heads", "does not divide hidden_size");
     return finish(&c, j);
@@ -96,7 +129,17 @@ t2i_status t2i_unet_config_load(const char *path, t2i_unet_config *o)
     t2i_jexpect(&c, j, "only_cross_attention", "false");
     t2i_jexpect(&c, j, "dual_cross_attention", "false");
     t2i_jexpect(&c, j, "class_embed_type", "null");
-    t2i_jexpect(&c, j, "addition_embed_type", "null");
+    static const char *const add_types[] = {"text_time", NULL};   /* absent or null: none */
+    o->add_text_time = t2i_jenum(&c, j, "addition_embed_type", add_types, -1) == 0;
+    if (o->add_text_time) {
+        o->addition_time_embed_dim = t2i_jint(&c, j, "addition_time_embed_dim", 0, 2, 1 << 16);
+        o->projection_class_embeddings_input_dim =
+            t2i_jint(&c, j, "projection_class_embeddings_input_dim", 0, 1, 1 << 20);
+        if (c.status == T2I_OK && (o->addition_time_embed_dim < 2 || o->addition_time_embed_dim % 2 ||
+                                   o->projection_class_embeddings_input_dim <= 6 * o->addition_time_embed_dim))
+            t2i_jerror(&c, T2I_ERR_FORMAT, "projection_class_embeddings_input_dim",
+                       "must be the pooled text width + 6 · addition_time_embed_dim (even)");
+    }
     t2i_jexpect(&c, j, "num_class_embeds", "null");
     t2i_jexpect(&c, j, "encoder_hid_dim", "null");
     t2i_jexpect(&c, j, "time_cond_proj_dim", "null");

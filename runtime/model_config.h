@@ -21,7 +21,17 @@ typedef struct t2i_clip_text_config {
     int vocab_size, hidden_size, intermediate_size, layers, heads, max_positions;
     t2i_act act;             /* hidden_act: quick_gelu, gelu */
     float layer_norm_eps;
+    bool with_projection;    /* CLIPTextModelWithProjection: text_projection [projection_dim, hidden] */
+    int projection_dim;
+    int eos_token_id;        /* 2 = legacy: the pooled token is at argmax(ids) */
 } t2i_clip_text_config;
+
+/* transformers BertModel (absolute positions, post-norm encoder). */
+typedef struct t2i_bert_config {
+    int vocab_size, hidden_size, intermediate_size, layers, heads, max_positions, type_vocab_size;
+    t2i_act act;             /* hidden_act: gelu, gelu_new / gelu_pytorch_tanh */
+    float layer_norm_eps;
+} t2i_bert_config;
 
 typedef struct t2i_unet_config {
     int in_channels, out_channels, sample_size;
@@ -37,6 +47,11 @@ typedef struct t2i_unet_config {
     float freq_shift;
     int norm_num_groups;
     float norm_eps;
+    /* addition_embed_type "text_time" (SDXL): temb += add_embedding(concat(
+     * text_embeds, add_time_proj(time_ids))), time_ids 6 values per image */
+    bool add_text_time;
+    int addition_time_embed_dim;
+    int projection_class_embeddings_input_dim;   /* pooled dim + 6 · addition_time_embed_dim */
 } t2i_unet_config;
 
 typedef struct t2i_vae_config {
@@ -50,6 +65,7 @@ typedef struct t2i_vae_config {
 } t2i_vae_config;
 
 t2i_status t2i_clip_text_config_load(const char *path, t2i_clip_text_config *out);
+t2i_status t2i_bert_config_load(const char *path, t2i_bert_config *out);
 t2i_status t2i_unet_config_load(const char *path, t2i_unet_config *out);
 t2i_status t2i_vae_config_load(const char *path, t2i_vae_config *out);
 

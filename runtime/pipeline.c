@@ -28,6 +28,7 @@
 #include "runtime/model.h"
 #include "runtime/rng.h"
 #include "runtime/safetensors.h"
+#include "runtime/text_encoder.h"
 
 static const struct { const char *name, *id; } sampler_names[T2I_SAMPLER_COUNT] = {
     [T2I_SAMPLER_EULER] = {"Euler", "euler"},
@@ -93,6 +94,7 @@ typedef struct run {
     float *ctx1;         /* [n_cond][L][C] text embeddings at step 0, negative first */
     float *ctx;          /* [unet_batch][L][C] */
     float *x, *x_in, *eps, *t, *init;
+    float *pooled, *time_ids;   /* SDXL: [unet_batch][P], [unet_batch][6] */
     float *dec;          /* decoder output, one image [3][H][W] */
     float *images;       /* all decoded images (for stage dumps) */
     t2i_rng *rngs;
@@ -111,6 +113,8 @@ static void run_free(run *r, int batch)
     free(r->x_in);
     free(r->eps);
     free(r->t);
+    free(r->pooled);
+    free(r->time_ids);
     free(r->init);
     free(r->dec);
     free(r->images);
@@ -153,7 +157,25 @@ static t2i_status load_context(t2i_plan *up, run *r, int n_cond, int B, int i, i
     }
     loaded[0] = want[0];
     loaded[1] = want[1];
+    if (c->pooled_dim) {   /* SDXL: the pooled embeddings go with their contexts */
+        const size_t P = (size_t)c->pooled_dim;
+        for (int k = 0; k < n_cond; k++)
+            for (int b = 0; b < B; b++)
+                memcpy(r->pooled + ((size_t)k * B + b) * P, c->pooled + (size_t)want[k + 2 - n_cond] * P,
+                       P * sizeof(float));
+        T2I_TRY(t2i_plan_set_input(up, "text_embeds", r->pooled, (size_t)n_cond * B * P * sizeof(float)));
+    }
     return t2i_plan_set_input(up, "context", r->ctx, (size_t)n_cond * B * ctx_n * sizeof(float));
+}
+
+/* SDXL: add_time_ids (H, W, 0, 0, H, W) for every image, both halves. */
+static t2i_status set_time_ids(t2i_plan *up, run *r, int UB, int H, int W)
+{
+    r->time_ids = malloc((size_t)UB * 6 * sizeof *r->time_ids);
+    r->pooled = malloc((size_t)UB * r->cond.pooled_dim * sizeof *r->pooled);
+    if (!r->time_ids || !r->pooled) return t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory");
+    for (int b = 0; b < UB; b++) t2i_text_time_ids(H, W, r->time_ids + (size_t)b * 6);
+    return t2i_plan_set_input(up, "time_ids", r->time_ids, (size_t)UB * 6 * sizeof(float));
 }
 
 static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, uint64_t seed, int W, int H)
@@ -206,7 +228,7 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
 
     const int B = p->batch_size, f = t2i_vae_scale(&m->vae_cfg);
     const int h = H / f, w = W / f, lc = m->unet_cfg.in_channels;
-    const int C = m->text_cfg.hidden_size;
+    const int C = t2i_text_context_dim(m);
     const int cfg = p->guidance_scale > 1.0f, n_cond = cfg ? 2 : 1, UB = B * n_cond;
     const size_t per = (size_t)lc * h * w, pix = (size_t)3 * H * W;
 
@@ -254,6 +276,7 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
     }
     t2i_plan *up;
     st = t2i_model_unet_plan_ctx(m, UB, h, w, L, &up);
+    if (st == T2I_OK && r.cond.pooled_dim) st = set_time_ids(up, &r, UB, H, W);
     if (st != T2I_OK) goto done;
 
     int loaded[2] = {-1, -1};

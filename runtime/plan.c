@@ -80,6 +80,7 @@ fail:
 void t2i_plan_destroy(t2i_plan *p)
 {
     if (!p) return;
+    if (p->be && p->be->vt->forget) p->be->vt->forget(p->be, p);
     if (p->arena) p->be->vt->free(p->be, p->arena);
     if (p->workspace) p->be->vt->free(p->be, p->workspace);
     free(p->data);
@@ -95,7 +96,7 @@ static int find_named(const t2i_plan *p, const char *name, size_t bytes, const c
         t2i_fail(T2I_ERR_INVALID_ARG, "plan: no %s named '%s'", what, name);
         return -1;
     }
-    size_t want = t2i_planned_bytes(&p->g->tensors[t], t2i_dtype_size(p->be->act_dtype));
+    size_t want = t2i_planned_bytes(&p->g->tensors[t], sizeof(float));   /* the caller's side is FP32 */
     if (bytes != want) {
         t2i_fail(T2I_ERR_INVALID_ARG, "plan: %s '%s' holds %zu bytes, caller gave %zu", what, name, want, bytes);
         return -1;
@@ -103,11 +104,26 @@ static int find_named(const t2i_plan *p, const char *name, size_t bytes, const c
     return t;
 }
 
+/* A backend storing activations in 16 bits (CUDA: FP16/BF16) gets F32
+ * tensors converted at the plan's edges, through a host buffer. */
+static bool converts(const t2i_plan *p, int t)
+{
+    return p->g->tensors[t].dtype == T2I_F32 && p->be->act_dtype != T2I_F32;
+}
+
 t2i_status t2i_plan_set_input(t2i_plan *p, const char *name, const void *host, size_t bytes)
 {
     int t = find_named(p, name, bytes, "input");
     if (t < 0) return T2I_ERR_INVALID_ARG;
-    return p->be->vt->upload(p->be, p->data[t], host, bytes);
+    if (!converts(p, t)) return p->be->vt->upload(p->be, p->data[t], host, bytes);
+    size_t n = bytes / sizeof(float);
+    uint16_t *h = malloc(n * sizeof *h + 1);
+    if (!h) return t2i_fail(T2I_ERR_NOMEM, "plan: out of memory converting input '%s'", name);
+    const float *f = host;
+    for (size_t i = 0; i < n; i++) h[i] = p->be->act_dtype == T2I_BF16 ? t2i_f32_to_bf16(f[i]) : t2i_f32_to_f16(f[i]);
+    t2i_status st = p->be->vt->upload(p->be, p->data[t], h, n * sizeof *h);
+    free(h);
+    return st;
 }
 
 t2i_status t2i_plan_get_output(const t2i_plan *p, const char *name, void *host, size_t bytes)
@@ -115,7 +131,16 @@ t2i_status t2i_plan_get_output(const t2i_plan *p, const char *name, void *host, 
     int t = find_named(p, name, bytes, "output");
     if (t < 0) return T2I_ERR_INVALID_ARG;
     T2I_TRY(p->be->vt->sync(p->be));
-    return p->be->vt->download(p->be, host, p->data[t], bytes);
+    if (!converts(p, t)) return p->be->vt->download(p->be, host, p->data[t], bytes);
+    size_t n = bytes / sizeof(float);
+    uint16_t *h = malloc(n * sizeof *h + 1);
+    if (!h) return t2i_fail(T2I_ERR_NOMEM, "plan: out of memory converting output '%s'", name);
+    t2i_status st = p->be->vt->download(p->be, h, p->data[t], n * sizeof *h);
+    float *f = host;
+    for (size_t i = 0; st == T2I_OK && i < n; i++)
+        f[i] = p->be->act_dtype == T2I_BF16 ? t2i_bf16_to_f32(h[i]) : t2i_f16_to_f32(h[i]);
+    free(h);
+    return st;
 }
 
 static double now_seconds(void)
@@ -129,6 +154,12 @@ t2i_status t2i_plan_run(t2i_plan *p)
 {
     const t2i_graph *g = p->g;
     int debug_sync = env_flag("T2I_DEBUG_SYNC"), profile = env_flag("T2I_PROFILE");
+    /* Recording (CUDA Graphs) only when nothing runs between the nodes. */
+    bool record = p->be->vt->run_begin && !debug_sync && !profile, replayed = false;
+    if (record) {
+        T2I_TRY(p->be->vt->run_begin(p->be, p, &replayed));
+        if (replayed) return T2I_OK;
+    }
     for (int n = 0; n < g->n_nodes; n++) {
         const t2i_node *node = &g->nodes[n];
         if (node->op == T2I_OP_RESHAPE) continue;
@@ -147,7 +178,11 @@ t2i_status t2i_plan_run(t2i_plan *p)
         double t0 = profile ? now_seconds() : 0;
         t2i_status st = p->be->kernels[node->op](p->be, &a);
         if (st == T2I_OK && (debug_sync || profile)) st = p->be->vt->sync(p->be);
-        if (st != T2I_OK) return t2i_fail_context(st, "node %d %s (%s)", n, node->name, t2i_op_name(node->op));
+        if (st != T2I_OK) {
+            t2i_fail_context(st, "node %d %s (%s)", n, node->name, t2i_op_name(node->op));
+            if (record) p->be->vt->run_end(p->be, p, st);
+            return st;
+        }
         if (profile) p->op_seconds[node->op] += now_seconds() - t0;
     }
     if (profile) {
@@ -156,7 +191,7 @@ t2i_status t2i_plan_run(t2i_plan *p)
             if (p->op_seconds[o] > 0) fprintf(stderr, " %s %.3fs", t2i_op_name(o), p->op_seconds[o]);
         fprintf(stderr, "\n");
     }
-    return T2I_OK;
+    return record ? p->be->vt->run_end(p->be, p, T2I_OK) : T2I_OK;
 }
 
 void t2i_plan_dump(const t2i_plan *p, FILE *f)

@@ -485,6 +485,29 @@ static void test_epilogue(void)
     }
 }
 
+/* cuda_pad2d (CONV2D's asymmetric padding) against plain loops: exact. */
+static void test_pad2d(void)
+{
+    const int64_t P = 3, H = 5, W = 4;
+    const int pt = 0, pl = 1, pb = 1, pr = 2;
+    const int64_t Hp = H + pt + pb, Wp = W + pl + pr;
+    uint16_t x[P * H * W], y[P * Hp * Wp];
+    for (int64_t i = 0; i < P * H * W; i++) x[i] = bits16(frand(), T2I_F16);
+    for (int64_t i = 0; i < P * Hp * Wp; i++) y[i] = 0x7e00;
+    emu.base.act_dtype = T2I_F16;
+    t2i_status s = cuda_pad2d(&emu.base, x, y, P, H, W, pt, pl, pb, pr);
+    int bad = 0;
+    for (int64_t p = 0; p < P; p++)
+        for (int64_t i = 0; i < Hp; i++)
+            for (int64_t j = 0; j < Wp; j++) {
+                int64_t si = i - pt, sj = j - pl;
+                uint16_t want = si >= 0 && si < H && sj >= 0 && sj < W ? x[(p * H + si) * W + sj] : 0;
+                bad += y[(p * Hp + i) * Wp + j] != want;
+            }
+    printf("%-58s %s\n", "pad2d [3,5,4] by (0,1,1,2)", s == T2I_OK && !bad ? "exact" : "FAIL");
+    s == T2I_OK && !bad ? n_pass++ : n_fail++;
+}
+
 /* The emulation itself: warp votes and shuffles, with exact answers. */
 static __global__ void votes_kernel(int *out)
 {
@@ -540,6 +563,7 @@ int main(void)
     test_norms(T2I_F16);
     test_attention(T2I_F16, true);
     test_epilogue();
+    test_pad2d();
     /* BF16 storage: the same kernels instantiated for __nv_bfloat16 */
     test_act(T2I_BF16);
     test_norms(T2I_BF16);

@@ -493,7 +493,10 @@ def test_load(exe, db):
         rss.append(s.rss_kib())
     growth = rss[-1] - rss[1]
     print(f"  RSS after bursts (KiB): {rss}")
-    check(growth < 4096, f"resident memory grew {growth} KiB over bursts 2..4")
+    if s.sanitized():
+        print("  (AddressSanitizer build: RSS includes its quarantine; leaks are checked by LSan at exit)")
+    else:
+        check(growth < 4096, f"resident memory grew {growth} KiB over bursts 2..4")
     st, h, body = s.request("GET", "/metrics")
     text = body.decode()
     check('route="/sdapi/v1/txt2img",method="POST",status="429"' in text and "t2i_queue_wait_seconds_bucket" in text

@@ -118,7 +118,18 @@ class Server:
             self.proc.kill()
             rc = self.proc.wait()
         self.reader.join(5)
+        reports = [l for l in self.lines if "runtime error:" in l or "Sanitizer" in l]
+        check(not reports, f"sanitizer reports: {reports[:3]}")
         return rc
+
+    def sanitized(self):
+        """True when the server runs under AddressSanitizer (RSS is then
+        dominated by its quarantine, so memory-growth checks do not apply)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/maps") as f:
+                return "libasan" in f.read()
+        except OSError:
+            return False
 
     def access_log(self):
         out = []

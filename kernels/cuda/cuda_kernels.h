@@ -88,6 +88,12 @@ t2i_status cuda_op_slice(t2i_backend *be, const t2i_op_args *a);
  * CONV2D (NCHW): inner = Ho·Wo, channels = O. */
 t2i_status cuda_epilogue(t2i_backend *be, void *y, const void *bias, const void *residual, int64_t n,
                          int64_t inner, int64_t channels, t2i_act act);
+
+/* y[p][i][j] = x[p][i-pt][j-pl] inside, 0 outside: `planes` = N·C images of
+ * H×W grown to (H+pt+pb)×(W+pl+pr). CONV2D uses it for the asymmetric
+ * padding cuDNN does not take (the VAE encoder's downsamplers). */
+t2i_status cuda_pad2d(t2i_backend *be, const void *x, void *y, int64_t planes, int64_t H, int64_t W, int pt, int pl,
+                      int pb, int pr);
 #ifdef __cplusplus
 }
 #endif

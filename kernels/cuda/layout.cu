@@ -14,6 +14,7 @@
  *             transposes through a 32×33 shared-memory tile (the extra
  *             column avoids bank conflicts), so that both the read and the
  *             write are coalesced.
+ * pad2d       zero padding on four sides (for CONV2D, see conv.cu).
  */
 #include "kernels/cuda/layout.cuh"
 
@@ -146,4 +147,23 @@ extern "C" t2i_status cuda_op_from_tokens(t2i_backend *be, const t2i_op_args *a)
 {
     const t2i_tensor *x = a->in[0];
     return transpose_launch(a->in_data[0], a->out_data, x->ne[0], x->ne[1], x->ne[2], cuda_stream_of(be));
+}
+
+/* ---- zero padding (CONV2D with asymmetric padding, which cuDNN lacks) ------------ */
+static __global__ void pad2d_kernel(const uint16_t *x, uint16_t *y, int64_t n_out, int64_t H, int64_t W, int pt,
+                                    int pl, int64_t Hp, int64_t Wp)
+{
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n_out; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t ox = i % Wp, oy = (i / Wp) % Hp, p = i / (Hp * Wp), ix = ox - pl, iy = oy - pt;
+        y[i] = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[(p * H + iy) * W + ix] : (uint16_t)0;
+    }
+}
+
+extern "C" t2i_status cuda_pad2d(t2i_backend *be, const void *x, void *y, int64_t planes, int64_t H, int64_t W,
+                                 int pt, int pl, int pb, int pr)
+{
+    int64_t Hp = H + pt + pb, Wp = W + pl + pr, n = planes * Hp * Wp;
+    CUDA_LAUNCH(pad2d_kernel, cuda_grid_for(n, LY_BLOCK), LY_BLOCK, cuda_stream_of(be), (const uint16_t *)x,
+                (uint16_t *)y, n, H, W, pt, pl, Hp, Wp);
+    return T2I_OK;
 }

@@ -1,0 +1,186 @@
+/*
+ * test_taiyi.c — the Chinese text path end to end on tests/fixtures/tiny-taiyi
+ * (Taiyi-Stable-Diffusion-1B-Chinese's layout: BertTokenizer + BertModel in
+ * front of an SD 1.x UNet and VAE; tools/fixtures_bert.py):
+ *
+ *  1. stage: BertModel last_hidden_state for the [negative "", "一只红色的猫"]
+ *     ids padded to 512, unfused and with residual adds folded, against
+ *     transformers (FP32);
+ *  2. the UNet with a 512-token context at a fixed timestep;
+ *  3. the model loader takes the folder; the WordPiece ids the pipeline
+ *     feeds equal the reference ids; a 10-step Euler run with CFG 7.5 from
+ *     the Chinese prompt matches diffusers' StableDiffusionPipeline.
+ *
+ * Tolerances as test_stages.c (2e-4 of max|ref| per stage: FP32 on both
+ * sides, ~L·sqrt(K) rounding) and test_pipeline.c (1e-3 of max|ref| on the
+ * final latents, 1e-3 absolute on the [0,1] image).
+ */
+#include <unistd.h>
+#include "graph/build.h"
+#include "graph/fuse.h"
+#include "runtime/backend.h"
+#include "runtime/model.h"
+#include "runtime/plan.h"
+#include "runtime/text_encoder.h"
+#include "runtime/weights.h"
+#include "test_util.h"
+
+#define DIR "tests/fixtures/tiny-taiyi"
+#define STAGE_REL_BOUND 2e-4
+#define LATENT_REL_BOUND 1e-3
+#define IMAGE_ABS_BOUND 1e-3
+
+static t2i_plan *compile(t2i_backend *be, t2i_graph *g, const char *part, int fuse, t2i_weights **w)
+{
+    t2i_st_set *set = NULL;
+    char path[256];
+    snprintf(path, sizeof path, DIR "/%s", part);
+    CHECK_OK(t2i_st_set_open_dir(path, &set));
+    t2i_status st = set ? t2i_weights_load(be, set, g, part, NULL, w) : T2I_ERR_IO;
+    CHECK(st == T2I_OK, "%s weights: %s", part, t2i_last_error());
+    t2i_st_set_destroy(set);
+    t2i_plan *p = NULL;
+    if (st == T2I_OK && fuse) {
+        int n = 0;
+        CHECK_OK(t2i_fuse_residual_adds(g, &n));
+        CHECK(n > 0, "%s: nothing fused", part);
+    }
+    if (st == T2I_OK) CHECK_OK(t2i_plan_create(g, be, *w, &p));
+    else t2i_graph_destroy(g);
+    return p;
+}
+
+static void check_stages(t2i_backend *be, int fuse)
+{
+    t2i_bert_config bc;
+    t2i_unet_config uc;
+    CHECK_OK(t2i_bert_config_load(DIR "/text_encoder/config.json", &bc));
+    CHECK_OK(t2i_unet_config_load(DIR "/unet/config.json", &uc));
+    t2i_st_file *ref = NULL, *uref = NULL;
+    CHECK_OK(t2i_st_open(DIR "/ref/text.safetensors", &ref));
+    CHECK_OK(t2i_st_open(DIR "/ref/unet.safetensors", &uref));
+    if (!ref || !uref) return;
+    const t2i_st_tensor *ids = t2i_st_find(ref, "ids");
+    CHECK(ids && ids->dtype == T2I_I32 && ids->nbytes == 2 * 512 * sizeof(int32_t), "ids reference [2,512]");
+    t2i_graph *g = NULL;
+    CHECK_OK(t2i_build_bert_text(&bc, 2, 512, &g));
+    t2i_weights *w = NULL;
+    t2i_plan *p = g && ids ? compile(be, g, "text_encoder", fuse, &w) : NULL;
+    if (p) {
+        size_t n = 0;
+        float *want = ref_f32(ref, "hidden", &n), *got = malloc(n * sizeof *got);
+        CHECK_OK(t2i_plan_set_input(p, "ids", ids->data, ids->nbytes));
+        CHECK_OK(t2i_plan_run(p));
+        CHECK_OK(t2i_plan_get_output(p, "hidden", got, n * sizeof *got));
+        CHECK_CLOSE(fuse ? "BertModel last_hidden_state (fused)" : "BertModel last_hidden_state", got, want, n,
+                    STAGE_REL_BOUND);
+        free(want), free(got);
+    }
+    t2i_plan_destroy(p);
+    t2i_weights_destroy(w);
+    w = NULL;
+    g = NULL;
+    CHECK_OK(t2i_build_unet(&uc, 2, 8, 8, 512, &g));
+    p = g ? compile(be, g, "unet", fuse, &w) : NULL;
+    if (p) {
+        size_t ns, nt, nc, no;
+        float *sample = ref_f32(uref, "sample", &ns), *t = ref_f32(uref, "timestep", &nt);
+        float *ctx = ref_f32(uref, "encoder_hidden_states", &nc), *want = ref_f32(uref, "out", &no);
+        float *got = malloc(no * sizeof *got), ts[2] = {t[0], t[0]};
+        CHECK_OK(t2i_plan_set_input(p, "sample", sample, ns * sizeof(float)));
+        CHECK_OK(t2i_plan_set_input(p, "timestep", ts, sizeof ts));
+        CHECK_OK(t2i_plan_set_input(p, "context", ctx, nc * sizeof(float)));
+        CHECK_OK(t2i_plan_run(p));
+        CHECK_OK(t2i_plan_get_output(p, "out", got, no * sizeof *got));
+        CHECK_CLOSE("unet, 512-token context", got, want, no, STAGE_REL_BOUND);
+        free(sample), free(t), free(ctx), free(want), free(got);
+    }
+    t2i_plan_destroy(p);
+    t2i_weights_destroy(w);
+    t2i_st_close(ref);
+    t2i_st_close(uref);
+}
+
+static void check_pipeline(void)
+{
+    t2i_engine *e = NULL;
+    t2i_model *m = NULL;
+    CHECK_OK(t2i_engine_create(NULL, &e));
+    if (e) CHECK_OK(t2i_model_load(e, DIR, &m));
+    t2i_st_file *ref = NULL, *tref = NULL;
+    CHECK_OK(t2i_st_open(DIR "/ref/sampler_euler.safetensors", &ref));
+    CHECK_OK(t2i_st_open(DIR "/ref/text.safetensors", &tref));
+    if (!m || !ref || !tref) goto out;
+    CHECK(m->text_kind == T2I_TEXT_BERT && t2i_text_len(m) == 512 && t2i_text_context_dim(m) == 32,
+          "kind %d, L %d", m->text_kind, t2i_text_len(m));
+
+    /* the ids the pipeline encodes are the reference's */
+    const t2i_st_tensor *ids = t2i_st_find(tref, "ids");
+    const char *texts[2] = {t2i_st_metadata(tref, "negative_prompt"), t2i_st_metadata(tref, "prompt")};
+    int32_t got_ids[512];
+    for (int k = 0; k < 2 && ids && texts[0] && texts[1]; k++) {
+        CHECK_OK(t2i_text_encode_padded(m, texts[k], got_ids));
+        CHECK(memcmp(got_ids, (const int32_t *)ids->data + k * 512, sizeof got_ids) == 0,
+              "WordPiece ids of \"%s\" differ from BertTokenizer's", texts[k]);
+    }
+
+    char stages[64];
+    snprintf(stages, sizeof stages, "/tmp/t2i_test_taiyi_%d.safetensors", (int)getpid());
+    t2i_txt2img_params p;
+    t2i_txt2img_params_init(&p);
+    p.prompt = t2i_st_metadata(ref, "prompt");
+    p.negative_prompt = t2i_st_metadata(ref, "negative_prompt");
+    p.steps = 10;
+    p.guidance_scale = 7.5f;
+    p.seed = 1234;
+    p.width = p.height = 64;
+    p.sampler = T2I_SAMPLER_EULER;
+    p.stages_path = stages;
+    CHECK(p.prompt && strcmp(p.prompt, "一只红色的猫") == 0, "reference prompt %s", p.prompt ? p.prompt : "(none)");
+    t2i_image *imgs = NULL;
+    int n = 0;
+    CHECK_OK(t2i_txt2img(m, &p, &imgs, &n));
+    t2i_st_file *got = NULL;
+    if (n == 1) CHECK_OK(t2i_st_open(stages, &got));
+    if (got) {
+        size_t nw, ng, ni, nt;
+        float *want = ref_f32(ref, "latents", &nw), *lat = ref_f32(got, "latents", &ng);
+        if (nw == ng) CHECK_CLOSE("tiny-taiyi euler latents", lat, want, nw, LATENT_REL_BOUND);
+        float *want_img = ref_f32(ref, "image", &ni), *img = ref_f32(got, "image", &ng);
+        cmp_result c = compare_f32(img, want_img, ni);
+        printf("  %-40s max|err| %.3g (bound %.1g absolute)\n", "tiny-taiyi decoded image", c.max_abs, IMAGE_ABS_BOUND);
+        CHECK(ng == ni && c.max_abs <= IMAGE_ABS_BOUND, "image differs by %.3g", c.max_abs);
+        float *want_txt = ref_f32(tref, "hidden", &nt), *txt = ref_f32(got, "text_embeddings", &ng);
+        if (nt == ng) CHECK_CLOSE("tiny-taiyi pipeline text embeddings", txt, want_txt, nt, STAGE_REL_BOUND);
+        free(want), free(lat), free(want_img), free(img), free(want_txt), free(txt);
+        t2i_st_close(got);
+    }
+    t2i_images_free(imgs, n);
+    unlink(stages);
+
+    /* prompts longer than 510 WordPiece tokens are truncated, as diffusers does */
+    char *longp = malloc(3 * 600 + 1);
+    for (int i = 0; i < 600; i++) memcpy(longp + 3 * i, "猫", 3);
+    longp[3 * 600] = '\0';
+    CHECK_OK(t2i_text_encode_padded(m, longp, got_ids));
+    CHECK(got_ids[0] == 101 && got_ids[511] == 102 && got_ids[510] == 4344, "long prompt: %d .. %d %d", got_ids[0],
+          got_ids[510], got_ids[511]);
+    free(longp);
+out:
+    t2i_st_close(ref);
+    t2i_st_close(tref);
+    t2i_model_destroy(m);
+    t2i_engine_destroy(e);
+}
+
+int main(void)
+{
+    t2i_backend *be = NULL;
+    CHECK_OK(t2i_cpu_backend_create(0, &be));
+    if (!be) return test_finish();
+    check_stages(be, 0);
+    check_stages(be, 1);
+    t2i_backend_destroy(be);
+    check_pipeline();
+    return test_finish();
+}
