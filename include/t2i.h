@@ -111,9 +111,26 @@ typedef enum t2i_noise_source {
  * (t2i_txt2img then returns T2I_ERR_CANCELLED). */
 typedef int (*t2i_progress_fn)(void *user, int step, int steps);
 
+typedef struct t2i_styles t2i_styles;
+
 typedef struct t2i_txt2img_params {
+    /* Prompts use the A1111 prompt language: (word) ×1.1, (word:1.5),
+     * [word] ÷1.1, \( \) escapes, BREAK, prompt editing [from:to:when],
+     * alternation [a|b]; any length (75-token chunks). A syntax error is
+     * T2I_ERR_INVALID_ARG naming the column. */
     const char *prompt;            /* required, UTF-8 */
     const char *negative_prompt;   /* NULL or "" for none */
+    /* Optional styles from the catalog, each "id", "English name", "中文名"
+     * or any of them with a weight: "cyberpunk:1.2". Applied in id order,
+     * so the order given does not matter (see t2i_styles_apply). */
+    const char *const *styles;
+    int n_styles;
+    const t2i_styles *style_catalog;   /* NULL = the built-in catalog */
+    /* Prompt expansion: a short prompt becomes a richer one (details, scene,
+     * lighting, composition, a style), the same for the same seed, within
+     * expand_max_tokens text tokens (0 = 75). See t2i_prompt_expand. */
+    int expand;
+    int expand_max_tokens;
     uint64_t seed;                 /* image i of the batch uses seed + i */
     int steps;                     /* 1..1000, default 20 */
     float guidance_scale;          /* CFG; <= 1 disables the negative pass */
@@ -145,6 +162,79 @@ typedef struct t2i_image {
 t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p,
                        t2i_image **images, int *count);
 void t2i_images_free(t2i_image *images, int count);
+
+/* The prompt and negative prompt a run with these parameters actually draws
+ * (styles applied, expansion done) — what the server returns as
+ * revised_prompt. m may be NULL (expansion then estimates token counts
+ * instead of using the model's tokenizer). On success *prompt and *negative
+ * are malloc'd strings the caller frees with t2i_free; a syntax error in
+ * the result is not checked here (t2i_txt2img does). */
+t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, char **prompt, char **negative);
+
+/* Free memory the library returned (strings of t2i_prompt_resolve,
+ * t2i_styles_apply, t2i_prompt_expand). Accepts NULL. */
+void t2i_free(void *ptr);
+
+/* ---- style catalog ------------------------------------------------------ */
+
+/* One style: A1111 styles.csv's name/prompt/negative_prompt plus an id, a
+ * Chinese name and a category. `prompt` and `negative_prompt` are templates:
+ * "{prompt}" is replaced by the user's text; a template without it is
+ * appended after ", ". */
+typedef struct t2i_style {
+    const char *id;                /* "oil_painting": [a-z0-9_]+, unique */
+    const char *name_en;           /* "Oil Painting" */
+    const char *name_zh;           /* "油画" ("" in A1111 csv files) */
+    const char *category;          /* a key of t2i_styles_category */
+    const char *prompt;
+    const char *negative_prompt;
+} t2i_style;
+
+/* The catalog compiled into the library (data/styles.tsv, 1,000+ styles);
+ * static, never NULL, never destroyed. */
+const t2i_styles *t2i_styles_builtin(void);
+
+/* Load a catalog file: data/styles.tsv's layout (tab-separated, header
+ * "id name_en name_zh category prompt negative_prompt") or an A1111
+ * styles.csv (header name,prompt,negative_prompt; quoted fields; ids made
+ * from the names, category "user"). Duplicate ids or names are
+ * T2I_ERR_FORMAT naming the line. Destroy with t2i_styles_destroy. */
+t2i_status t2i_styles_load(const char *path, t2i_styles **out);
+void t2i_styles_destroy(t2i_styles *s);   /* accepts NULL and the built-in */
+
+int t2i_styles_count(const t2i_styles *s);
+const t2i_style *t2i_styles_get(const t2i_styles *s, int i);   /* NULL if out of range */
+
+/* Look a style up by id or English name (both case-insensitive) or Chinese
+ * name (exact); NULL if none. */
+const t2i_style *t2i_styles_find(const t2i_styles *s, const char *name);
+
+/* Categories of the built-in catalog: key ("medium") and Chinese name
+ * ("绘画媒介") of category i, 0 <= i < t2i_styles_category_count(). */
+int t2i_styles_category_count(void);
+const char *t2i_styles_category(int i, const char **name_zh);
+
+/* Apply styles (entries as in t2i_txt2img_params.styles) to a prompt and a
+ * negative prompt (either may be NULL = ""). The styles are sorted by id and
+ * applied one after another, A1111's way (template with {prompt} replaced,
+ * otherwise appended with ", "); a weight w != 1 wraps the style's own text
+ * as "(text:w)". Unknown style, bad weight (outside (0, 10]) or a style given
+ * twice: T2I_ERR_INVALID_ARG naming it. Results malloc'd (t2i_free). */
+t2i_status t2i_styles_apply(const t2i_styles *s, const char *const *styles, int n_styles, const char *prompt,
+                            const char *negative, char **out_prompt, char **out_negative);
+
+/* ---- prompt expansion --------------------------------------------------- */
+
+/* Expand a short prompt into a richer one: the user's text first, unchanged,
+ * then phrases for subject details, scene, lighting, composition and a
+ * style from the built-in catalog, drawn by a PRNG seeded with `seed` from
+ * phrase tables (Chinese ones when the prompt contains CJK characters).
+ * The result never exceeds max_tokens CLIP tokens (counted with the model's
+ * tokenizer when m is given, else estimated from words and CJK characters);
+ * a prompt already over the budget comes back unchanged. *style_id (may be
+ * NULL) receives the chosen style's id or NULL. Result: t2i_free. */
+t2i_status t2i_prompt_expand(const t2i_model *m, const char *prompt, uint64_t seed, int max_tokens, char **out,
+                             const char **style_id);
 
 /* Write an RGB PNG with img->infotext in a "parameters" tEXt chunk. */
 t2i_status t2i_image_write_png(const t2i_image *img, const char *path);

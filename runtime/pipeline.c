@@ -24,10 +24,12 @@
 #include <strings.h>
 #include "runtime/conditioning.h"
 #include "runtime/error.h"
+#include "runtime/expand.h"
 #include "runtime/infotext.h"
 #include "runtime/model.h"
 #include "runtime/rng.h"
 #include "runtime/safetensors.h"
+#include "runtime/styles.h"
 #include "runtime/text_encoder.h"
 
 static const struct { const char *name, *id; } sampler_names[T2I_SAMPLER_COUNT] = {
@@ -87,8 +89,41 @@ static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int 
     return T2I_OK;
 }
 
+t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, char **prompt, char **negative)
+{
+    *prompt = *negative = NULL;
+    if (!p || !p->prompt) return t2i_fail(T2I_ERR_INVALID_ARG, "prompt is required");
+    char *expanded = NULL;
+    const char *style_id = NULL;
+    if (p->expand)   /* the expansion picks a style only when the user picked none */
+        T2I_TRY(t2i_prompt_expand_ex(m, p->prompt, p->seed, p->expand_max_tokens, p->n_styles == 0, &expanded,
+                                     &style_id));
+    char *pr = NULL, *ng = NULL;
+    t2i_status st = t2i_styles_apply(p->style_catalog, p->styles, p->n_styles, expanded ? expanded : p->prompt,
+                                     p->negative_prompt, &pr, &ng);
+    free(expanded);
+    if (st == T2I_OK && style_id) {   /* its prompt text is in the expansion; add its negative */
+        const t2i_style *sty = t2i_styles_find(t2i_styles_builtin(), style_id);
+        char *n2 = sty ? t2i_style_merge(sty->negative_prompt, ng, 1.0) : NULL;
+        if (sty && !n2) st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory");
+        if (n2) {
+            free(ng);
+            ng = n2;
+        }
+    }
+    if (st != T2I_OK) {
+        free(pr);
+        free(ng);
+        return st;
+    }
+    *prompt = pr;
+    *negative = ng;
+    return T2I_OK;
+}
+
 /* Everything one run allocates, freed in one place. */
 typedef struct run {
+    char *prompt, *negative;   /* resolved: styles applied, expansion done */
     t2i_conditioning cond;
     int32_t *ids;        /* [n_cond][L] at step 0, for stage dumps */
     float *ctx1;         /* [n_cond][L][C] text embeddings at step 0, negative first */
@@ -106,6 +141,8 @@ typedef struct run {
 static void run_free(run *r, int batch)
 {
     t2i_conditioning_free(&r->cond);
+    free(r->prompt);
+    free(r->negative);
     free(r->ids);
     free(r->ctx1);
     free(r->ctx);
@@ -128,8 +165,8 @@ static void run_free(run *r, int batch)
  * for stage dumps; k = 0 is the negative prompt when guidance is on. */
 static t2i_status encode_prompts(t2i_model *m, const t2i_txt2img_params *p, int n_cond, int steps, run *r)
 {
-    const char *neg = n_cond == 2 ? (p->negative_prompt ? p->negative_prompt : "") : NULL;
-    T2I_TRY(t2i_conditioning_build(m, p->prompt, neg, steps, &r->cond));
+    (void)p;
+    T2I_TRY(t2i_conditioning_build(m, r->prompt, n_cond == 2 ? r->negative : NULL, steps, &r->cond));
     const int L = r->cond.ctx_len, C = r->cond.hidden;
     r->ids = malloc((size_t)n_cond * L * sizeof *r->ids);
     r->ctx1 = malloc((size_t)n_cond * L * C * sizeof *r->ctx1);
@@ -178,12 +215,13 @@ static t2i_status set_time_ids(t2i_plan *up, run *r, int UB, int H, int W)
     return t2i_plan_set_input(up, "time_ids", r->time_ids, (size_t)UB * 6 * sizeof(float));
 }
 
-static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, uint64_t seed, int W, int H)
+static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const run *r, uint64_t seed, int W,
+                           int H)
 {
     t2i_infotext it;
     t2i_infotext_init(&it);
-    it.prompt = p->prompt;
-    it.negative = p->negative_prompt;
+    it.prompt = r->prompt;
+    it.negative = r->negative;
     it.steps = p->steps;
     it.sampler = t2i_sampler_name(p->sampler);
     it.has_cfg = 1;
@@ -234,7 +272,8 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
 
     run r;
     memset(&r, 0, sizeof r);
-    t2i_status st = T2I_OK;
+    t2i_status st = t2i_prompt_resolve(m, p, &r.prompt, &r.negative);
+    if (st != T2I_OK) return st;
     r.x = malloc((size_t)B * per * sizeof *r.x);
     r.init = malloc((size_t)B * per * sizeof *r.init);
     r.x_in = malloc((size_t)UB * per * sizeof *r.x_in);
@@ -321,7 +360,7 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
         img->channels = 3;
         img->seed = p->seed + (uint64_t)b;
         img->pixels = malloc(pix);
-        img->infotext = make_infotext(m, p, img->seed, W, H);
+        img->infotext = make_infotext(m, p, &r, img->seed, W, H);
         if (!img->pixels || !img->infotext) {
             st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory");
             goto done;
