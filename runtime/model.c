@@ -14,6 +14,7 @@
 #include "runtime/error.h"
 #include "runtime/json_util.h"
 #include "runtime/model.h"
+#include "runtime/text_encoder.h"
 
 void t2i_engine_options_init(t2i_engine_options *o)
 {
@@ -67,10 +68,11 @@ static char *join(const char *dir, const char *rel)
     return p;
 }
 
-/* model_index.json: the pipeline class and the class of each component. */
-static t2i_status check_index(const char *dir)
+/* model_index.json: the pipeline class and the class of each component
+ * (the text parts, which decide m->text_kind: runtime/text_encoder.c). */
+static t2i_status check_index(t2i_model *m)
 {
-    char *path = join(dir, "model_index.json");
+    char *path = join(m->dir, "model_index.json");
     if (!path) return t2i_fail(T2I_ERR_NOMEM, "out of memory");
     cJSON *j;
     t2i_status st = t2i_json_load(path, &j);
@@ -79,10 +81,10 @@ static t2i_status check_index(const char *dir)
         return st;
     }
     t2i_jctx c = {path, T2I_OK};
-    static const char *const pipelines[] = {"StableDiffusionPipeline", NULL};
+    static const char *const pipelines[] = {"StableDiffusionPipeline", "StableDiffusionXLPipeline", NULL};
     t2i_jenum(&c, j, "_class_name", pipelines, 0);
+    if (c.status == T2I_OK) t2i_text_detect(&c, j, m);
     static const struct { const char *key, *cls; } parts[] = {
-        {"text_encoder", "CLIPTextModel"}, {"tokenizer", "CLIPTokenizer"},
         {"unet", "UNet2DConditionModel"},  {"vae", "AutoencoderKL"},
     };
     for (size_t i = 0; i < sizeof parts / sizeof parts[0] && c.status == T2I_OK; i++) {
@@ -90,10 +92,7 @@ static t2i_status check_index(const char *dir)
         const cJSON *cls = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, 1) : NULL;
         if (!cJSON_IsString(cls)) {
             t2i_jerror(&c, T2I_ERR_FORMAT, parts[i].key, "missing or not a [library, class] pair");
-        } else if (strcmp(cls->valuestring, parts[i].cls) &&
-                   !(strcmp(parts[i].key, "tokenizer") == 0 && strcmp(cls->valuestring, "CLIPTokenizerFast") == 0) &&
-                   !(strcmp(parts[i].key, "text_encoder") == 0 &&
-                     strcmp(cls->valuestring, "CLIPTextModelWithProjection") == 0)) {
+        } else if (strcmp(cls->valuestring, parts[i].cls)) {
             char why[160];
             snprintf(why, sizeof why, "unsupported class \"%.60s\" (expected %s)", cls->valuestring, parts[i].cls);
             t2i_jerror(&c, T2I_ERR_UNSUPPORTED, parts[i].key, why);
@@ -142,27 +141,16 @@ t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out)
     const char *base = m->dir ? strrchr(m->dir, '/') : NULL;
     m->name = strdup(base ? base + 1 : dir);
     t2i_status st = m->dir && m->name ? T2I_OK : t2i_fail(T2I_ERR_NOMEM, "model: out of memory");
-    char *tokdir = NULL;
     t2i_graph *g = NULL;
 
-    if (st == T2I_OK) st = check_index(m->dir);
-    if (st == T2I_OK) st = LOAD_CONFIG(m, "text_encoder/config.json", &m->text_cfg, t2i_clip_text_config_load);
+    if (st == T2I_OK) st = check_index(m);
     if (st == T2I_OK) st = LOAD_CONFIG(m, "unet/config.json", &m->unet_cfg, t2i_unet_config_load);
     if (st == T2I_OK) st = LOAD_CONFIG(m, "vae/config.json", &m->vae_cfg, t2i_vae_config_load);
     if (st == T2I_OK) st = LOAD_CONFIG(m, "scheduler/scheduler_config.json", &m->sched_cfg, t2i_sched_config_load);
     if (st == T2I_OK && m->vae_cfg.latent_channels != m->unet_cfg.in_channels)
         st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet in_channels %d", m->dir,
                       m->vae_cfg.latent_channels, m->unet_cfg.in_channels);
-    if (st == T2I_OK) {
-        tokdir = join(m->dir, "tokenizer");
-        st = tokdir ? t2i_clip_tokenizer_load(tokdir, &m->tok) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
-    }
-    if (st == T2I_OK && t2i_clip_max_length(m->tok) > m->text_cfg.max_positions)
-        st = t2i_fail(T2I_ERR_FORMAT, "%s: tokenizer model_max_length %d exceeds the text encoder's %d positions",
-                      m->dir, t2i_clip_max_length(m->tok), m->text_cfg.max_positions);
-
-    if (st == T2I_OK) st = t2i_build_clip_text(&m->text_cfg, 1, 1, &g);
-    if (st == T2I_OK) st = load_weights(m, "text_encoder", "text_model.", g, &m->text_w);
+    if (st == T2I_OK) st = t2i_text_load(m);   /* tokenizer(s), text encoder(s), checked against the UNet */
     int lat = 1 << (m->unet_cfg.n_blocks - 1);
     if (st == T2I_OK) st = t2i_build_unet(&m->unet_cfg, 1, lat, lat, 1, &g);
     if (st == T2I_OK) st = load_weights(m, "unet", NULL, g, &m->unet_w);
@@ -178,7 +166,6 @@ t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out)
         if (st == T2I_OK) st = load_weights(m, "vae", NULL, dec, &m->vae_w);
         else t2i_graph_destroy(dec);
     }
-    free(tokdir);
     if (st != T2I_OK) {
         t2i_model_destroy(m);
         return st;
@@ -204,6 +191,7 @@ void t2i_model_destroy(t2i_model *m)
     t2i_weights_destroy(m->unet_w);
     t2i_weights_destroy(m->vae_w);
     t2i_clip_tokenizer_destroy(m->tok);
+    t2i_text_free(m);
     free(m->dir);
     free(m->name);
     free(m);
@@ -242,7 +230,12 @@ static t2i_status slot_get(t2i_model *m, t2i_plan_slot *s, int batch, int h, int
 static t2i_status build_text(t2i_model *m, int b, int h, int w, int ctx, t2i_graph **g)
 {
     (void)h, (void)ctx;
-    return t2i_build_clip_text(&m->text_cfg, b, w, g);
+    return t2i_text_build(m, 0, b, w, g);
+}
+static t2i_status build_text2(t2i_model *m, int b, int h, int w, int ctx, t2i_graph **g)
+{
+    (void)h, (void)ctx;
+    return t2i_text_build(m, 1, b, w, g);
 }
 static t2i_status build_unet(t2i_model *m, int b, int h, int w, int ctx, t2i_graph **g)
 {
@@ -263,9 +256,14 @@ t2i_status t2i_model_text_plan(t2i_model *m, int batch, int seq_len, t2i_plan **
 {
     return slot_get(m, &m->text, batch, 1, seq_len, 0, m->text_w, build_text, out);
 }
+t2i_status t2i_model_text2_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out)
+{
+    if (m->text_kind != T2I_TEXT_SDXL) return t2i_fail(T2I_ERR_INVALID_ARG, "%s has no text_encoder_2", m->dir);
+    return slot_get(m, &m->text2, batch, 1, seq_len, 0, m->text2_w, build_text2, out);
+}
 t2i_status t2i_model_unet_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
 {
-    return t2i_model_unet_plan_ctx(m, batch, h, w, t2i_clip_max_length(m->tok), out);
+    return t2i_model_unet_plan_ctx(m, batch, h, w, t2i_text_len(m), out);
 }
 t2i_status t2i_model_unet_plan_ctx(t2i_model *m, int batch, int h, int w, int ctx_len, t2i_plan **out)
 {
