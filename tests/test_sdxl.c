@@ -1,0 +1,276 @@
+/*
+ * test_sdxl.c — SDXL on tests/fixtures/tiny-sdxl (tools/fixtures_sdxl.py)
+ * and the full-size SDXL architecture of perf/configs/sdxl:
+ *
+ *  1. stages against transformers/diffusers (FP32): text_encoder's last and
+ *     penultimate hidden states; text_encoder_2's, and its pooled projection
+ *     at the EOS (legacy eos_token_id 2: argmax rule); one UNet call with
+ *     added conditions (text_embeds, time_ids) — unfused and fused;
+ *  2. the loaded model: the context the conditioning code gets for tokenizer
+ *     1's ids (tokenizer_2's "!" padding derived from them) equals
+ *     StableDiffusionXLPipeline.encode_prompt's prompt_embeds / pooled;
+ *  3. 10-step Euler runs with CFG 7.5 against the pipeline: without a
+ *     negative prompt (force_zeros_for_empty_prompt: zero negative) and
+ *     with one;
+ *  4. the full-size SDXL UNet (2,567,463,684 parameters), text_encoder
+ *     (123,060,480) and text_encoder_2 (694,659,840) build from their configs
+ *     at 1024×1024, batch 2, with exactly the published parameter counts,
+ *     and plan without live overlaps (no weights needed).
+ *
+ * Tolerances as test_stages.c / test_pipeline.c: 2e-4 of max|ref| per stage
+ * (FP32 on both sides), 1e-3 of max|ref| on final latents, 1e-3 absolute
+ * on the [0,1] image.
+ */
+#include <unistd.h>
+#include "graph/build.h"
+#include "graph/fuse.h"
+#include "graph/planner.h"
+#include "runtime/backend.h"
+#include "runtime/model.h"
+#include "runtime/plan.h"
+#include "runtime/text_encoder.h"
+#include "runtime/weights.h"
+#include "test_util.h"
+
+#define DIR "tests/fixtures/tiny-sdxl"
+#define STAGE_REL_BOUND 2e-4
+#define LATENT_REL_BOUND 1e-3
+#define IMAGE_ABS_BOUND 1e-3
+
+static t2i_backend *be;
+
+static t2i_plan *compile(t2i_graph *g, const char *part, const char *prefix, int fuse, t2i_weights **w)
+{
+    t2i_st_set *set = NULL;
+    char path[256];
+    snprintf(path, sizeof path, DIR "/%s", part);
+    CHECK_OK(t2i_st_set_open_dir(path, &set));
+    t2i_status st = set ? t2i_weights_load(be, set, g, part, prefix, w) : T2I_ERR_IO;
+    CHECK(st == T2I_OK, "%s weights: %s", part, t2i_last_error());
+    t2i_st_set_destroy(set);
+    t2i_plan *p = NULL;
+    if (st == T2I_OK && fuse) {
+        int n = 0;
+        CHECK_OK(t2i_fuse_residual_adds(g, &n));
+        CHECK(n > 0, "%s: nothing fused", part);
+    }
+    if (st == T2I_OK) CHECK_OK(t2i_plan_create(g, be, *w, &p));
+    else t2i_graph_destroy(g);
+    return p;
+}
+
+static void check_output(t2i_plan *p, const t2i_st_file *ref, const char *out, const char *ref_name, const char *what)
+{
+    size_t n = 0;
+    float *want = ref_f32(ref, ref_name, &n), *got = malloc(n * sizeof *got);
+    CHECK_OK(t2i_plan_get_output(p, out, got, n * sizeof *got));
+    CHECK_CLOSE(what, got, want, n, STAGE_REL_BOUND);
+    free(want);
+    free(got);
+}
+
+static void check_text_encoder(const t2i_st_file *ref, int which, int fuse)
+{
+    const char *part = which ? "text_encoder_2" : "text_encoder", *sfx = which ? "_2" : "";
+    char path[256], name[64], what[96];
+    snprintf(path, sizeof path, DIR "/%s/config.json", part);
+    t2i_clip_text_config c;
+    CHECK_OK(t2i_clip_text_config_load(path, &c));
+    CHECK(c.with_projection == (which == 1), "%s: with_projection %d", part, c.with_projection);
+    snprintf(name, sizeof name, "ids%s", sfx);
+    const t2i_st_tensor *ids = t2i_st_find(ref, name);
+    CHECK(ids && ids->nbytes == 2 * 77 * sizeof(int32_t), "%s reference", name);
+    if (!ids) return;
+    t2i_clip_outputs o = {.penultimate = true, .pooled = which == 1};
+    t2i_graph *g = NULL;
+    CHECK_OK(t2i_build_clip_text_ex(&c, 2, 77, &o, &g));
+    t2i_weights *w = NULL;
+    t2i_plan *p = g ? compile(g, part, "text_model.", fuse, &w) : NULL;
+    if (p) {
+        CHECK_OK(t2i_plan_set_input(p, "ids", ids->data, ids->nbytes));
+        if (which) {
+            int32_t idx[2];
+            for (int b = 0; b < 2; b++)
+                idx[b] = b * 77 + t2i_clip_pool_position(&c, (const int32_t *)ids->data + b * 77, 77);
+            CHECK_OK(t2i_plan_set_input(p, "pool_index", idx, sizeof idx));
+        }
+        CHECK_OK(t2i_plan_run(p));
+        snprintf(name, sizeof name, "last_hidden%s", sfx);
+        snprintf(what, sizeof what, "%s last_hidden_state%s", part, fuse ? " (fused)" : "");
+        check_output(p, ref, "hidden", name, what);
+        snprintf(name, sizeof name, "penultimate%s", sfx);
+        snprintf(what, sizeof what, "%s hidden_states[-2]%s", part, fuse ? " (fused)" : "");
+        check_output(p, ref, "penultimate", name, what);
+        if (which) check_output(p, ref, "pooled", "text_embeds_2", fuse ? "text_embeds (pooled) (fused)" : "text_embeds (pooled)");
+    }
+    t2i_plan_destroy(p);
+    t2i_weights_destroy(w);
+}
+
+static void check_unet(int fuse)
+{
+    t2i_unet_config c;
+    CHECK_OK(t2i_unet_config_load(DIR "/unet/config.json", &c));
+    CHECK(c.add_text_time && c.addition_time_embed_dim == 8 && c.projection_class_embeddings_input_dim == 88 &&
+              c.transformer_layers[0] == 1 && c.transformer_layers[1] == 2,
+          "unet config: text_time %d", c.add_text_time);
+    t2i_st_file *ref = NULL;
+    CHECK_OK(t2i_st_open(DIR "/ref/unet.safetensors", &ref));
+    t2i_graph *g = NULL;
+    CHECK_OK(t2i_build_unet(&c, 2, 8, 8, 77, &g));
+    t2i_weights *w = NULL;
+    t2i_plan *p = g && ref ? compile(g, "unet", NULL, fuse, &w) : NULL;
+    if (p) {
+        const char *in[] = {"sample", "encoder_hidden_states", "text_embeds", "time_ids"};
+        const char *as[] = {"sample", "context", "text_embeds", "time_ids"};
+        for (int i = 0; i < 4; i++) {
+            size_t n = 0;
+            float *v = ref_f32(ref, in[i], &n);
+            CHECK_OK(t2i_plan_set_input(p, as[i], v, n * sizeof *v));
+            free(v);
+        }
+        float *t = ref_f32(ref, "timestep", NULL), ts[2] = {t[0], t[0]};
+        free(t);
+        CHECK_OK(t2i_plan_set_input(p, "timestep", ts, sizeof ts));
+        CHECK_OK(t2i_plan_run(p));
+        check_output(p, ref, "out", "out", fuse ? "unet with added conds (fused)" : "unet with added conds");
+    }
+    t2i_plan_destroy(p);
+    t2i_weights_destroy(w);
+    t2i_st_close(ref);
+}
+
+static void run_case(t2i_model *m, const char *name)
+{
+    char path[256], stages[64];
+    snprintf(path, sizeof path, DIR "/ref/%s.safetensors", name);
+    snprintf(stages, sizeof stages, "/tmp/t2i_test_sdxl_%d.safetensors", (int)getpid());
+    t2i_st_file *ref = NULL;
+    CHECK_OK(t2i_st_open(path, &ref));
+    if (!ref) return;
+    t2i_txt2img_params p;
+    t2i_txt2img_params_init(&p);
+    p.prompt = t2i_st_metadata(ref, "prompt");
+    p.negative_prompt = t2i_st_metadata(ref, "negative_prompt");   /* "" where diffusers got None */
+    p.steps = 10;
+    p.guidance_scale = 7.5f;
+    p.seed = 1234;
+    p.width = p.height = 64;
+    p.sampler = T2I_SAMPLER_EULER;
+    p.stages_path = stages;
+    t2i_image *imgs = NULL;
+    int n = 0;
+    CHECK_OK(t2i_txt2img(m, &p, &imgs, &n));
+    t2i_st_file *got = NULL;
+    if (n == 1) CHECK_OK(t2i_st_open(stages, &got));
+    if (got) {
+        char what[96];
+        size_t nw, ng;
+        float *want = ref_f32(ref, "text_embeddings", &nw), *x = ref_f32(got, "text_embeddings", &ng);
+        snprintf(what, sizeof what, "%s text embeddings [neg, pos]", name);
+        CHECK(nw == ng, "%s: %zu text embedding values, want %zu", name, ng, nw);
+        if (nw == ng) CHECK_CLOSE(what, x, want, nw, STAGE_REL_BOUND);
+        free(want), free(x);
+        want = ref_f32(ref, "latents", &nw), x = ref_f32(got, "latents", &ng);
+        snprintf(what, sizeof what, "%s latents", name);
+        if (nw == ng) CHECK_CLOSE(what, x, want, nw, LATENT_REL_BOUND);
+        free(want), free(x);
+        want = ref_f32(ref, "image", &nw), x = ref_f32(got, "image", &ng);
+        cmp_result c = compare_f32(x, want, nw);
+        printf("  %-40s max|err| %.3g (bound %.1g absolute)\n", "  decoded image", c.max_abs, IMAGE_ABS_BOUND);
+        CHECK(nw == ng && c.max_abs <= IMAGE_ABS_BOUND, "%s image differs by %.3g", name, c.max_abs);
+        free(want), free(x);
+        t2i_st_close(got);
+    }
+    t2i_images_free(imgs, n);
+    t2i_st_close(ref);
+    unlink(stages);
+}
+
+static void check_model(void)
+{
+    t2i_engine *e = NULL;
+    t2i_model *m = NULL;
+    CHECK_OK(t2i_engine_create(NULL, &e));
+    if (e) CHECK_OK(t2i_model_load(e, DIR, &m));
+    t2i_st_file *ref = NULL;
+    CHECK_OK(t2i_st_open(DIR "/ref/text.safetensors", &ref));
+    if (m && ref) {
+        CHECK(m->text_kind == T2I_TEXT_SDXL && m->force_zeros_for_empty_prompt && t2i_text_context_dim(m) == 80 &&
+                  t2i_text_pooled_dim(m) == 40,
+              "kind %d, C %d, P %d", m->text_kind, t2i_text_context_dim(m), t2i_text_pooled_dim(m));
+        const t2i_st_tensor *ids = t2i_st_find(ref, "ids");
+        size_t ne = 0, np = 0;
+        float *want_e = ref_f32(ref, "prompt_embeds", &ne), *want_p = ref_f32(ref, "pooled_prompt_embeds", &np);
+        float *ctx = malloc(ne * sizeof *ctx), *pooled = malloc(np * sizeof *pooled);
+        for (int b = 0; b < 2 && ids; b++) {
+            CHECK_OK(t2i_text_encode_ids(m, (const int32_t *)ids->data + b * 77, ctx + (size_t)b * ne / 2,
+                                         pooled + (size_t)b * np / 2));
+        }
+        CHECK_CLOSE("model context (prompt_embeds)", ctx, want_e, ne, STAGE_REL_BOUND);
+        CHECK_CLOSE("model pooled_prompt_embeds", pooled, want_p, np, STAGE_REL_BOUND);
+        free(ctx), free(pooled), free(want_e), free(want_p);
+        run_case(m, "sampler_euler");
+        run_case(m, "sampler_euler_neg");
+    }
+    t2i_st_close(ref);
+    t2i_model_destroy(m);
+    t2i_engine_destroy(e);
+}
+
+static int64_t weight_params(const t2i_graph *g)
+{
+    int64_t n = 0;
+    for (int i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].kind == T2I_TENSOR_WEIGHT) n += t2i_tensor_numel(&g->tensors[i]);
+    return n;
+}
+
+static void check_full_size(void)
+{
+    t2i_unet_config uc;
+    t2i_clip_text_config c1, c2;
+    CHECK_OK(t2i_unet_config_load("perf/configs/sdxl/unet/config.json", &uc));
+    CHECK_OK(t2i_clip_text_config_load("perf/configs/sdxl/text_encoder/config.json", &c1));
+    CHECK_OK(t2i_clip_text_config_load("perf/configs/sdxl/text_encoder_2/config.json", &c2));
+    struct { const char *what; t2i_graph *g; int64_t want; } parts[3] = {
+        {"SDXL unet b2 128x128", NULL, 2567463684LL},
+        {"SDXL text_encoder", NULL, 123060480LL},
+        {"SDXL text_encoder_2", NULL, 694659840LL},
+    };
+    CHECK_OK(t2i_build_unet(&uc, 2, 128, 128, 77, &parts[0].g));
+    t2i_clip_outputs o1 = {.penultimate = true}, o2 = {.penultimate = true, .pooled = true};
+    CHECK_OK(t2i_build_clip_text_ex(&c1, 1, 77, &o1, &parts[1].g));
+    CHECK_OK(t2i_build_clip_text_ex(&c2, 1, 77, &o2, &parts[2].g));
+    for (int i = 0; i < 3; i++) {
+        if (!parts[i].g) continue;
+        int64_t n = weight_params(parts[i].g);
+        t2i_memory_plan mp;
+        CHECK_OK(t2i_plan_memory(parts[i].g, 4, 256, &mp));
+        printf("  %-24s %5d nodes  %13lld parameters (published %lld)  arena %.1f MiB\n", parts[i].what,
+               parts[i].g->n_nodes, (long long)n, (long long)parts[i].want, mp.peak_bytes / 1048576.0);
+        CHECK(n == parts[i].want, "%s: %lld parameters, published %lld", parts[i].what, (long long)n,
+              (long long)parts[i].want);
+        CHECK(mp.peak_bytes > 0 && mp.peak_bytes < mp.naive_bytes, "%s: plan", parts[i].what);
+        t2i_memory_plan_free(&mp);
+        t2i_graph_destroy(parts[i].g);
+    }
+}
+
+int main(void)
+{
+    CHECK_OK(t2i_cpu_backend_create(0, &be));
+    if (!be) return test_finish();
+    t2i_st_file *ref = NULL;
+    CHECK_OK(t2i_st_open(DIR "/ref/text.safetensors", &ref));
+    for (int fuse = 0; fuse < 2 && ref; fuse++) {
+        check_text_encoder(ref, 0, fuse);
+        check_text_encoder(ref, 1, fuse);
+        check_unet(fuse);
+    }
+    t2i_st_close(ref);
+    t2i_backend_destroy(be);
+    check_model();
+    check_full_size();
+    return test_finish();
+}
