@@ -4,6 +4,7 @@
  * which also bounds it well inside 2^53.
  */
 #include "server/params.h"
+#include "server/styles.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,6 +154,11 @@ static int get_styles(const cJSON *o, gen_params *p, api_error *e)
         if (!(p->styles[i++] = strdup(s->valuestring))) return api_error_set(e, 503, f, "out of memory"), -1;
         p->n_styles = i;
     }
+    /* Unknown names, bad weights, duplicates: the engine's own check. */
+    char *tp = NULL, *tn = NULL;
+    t2i_status st = t2i_styles_apply(styles_catalog(), (const char *const *)p->styles, p->n_styles, "", "", &tp, &tn);
+    t2i_free(tp), t2i_free(tn);
+    if (st != T2I_OK) return api_error_set(e, 400, "styles", "%s", t2i_last_error()), -1;
     return 0;
 }
 
@@ -182,6 +188,7 @@ int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error
         params_get_int(o, "n_iter", 1, 100, 1, &ni, e) ||
         get_bool(o, "send_images", 1, send_images, e) ||
         get_bool(o, "enable_hr", 0, &hr, e) ||
+        get_bool(o, "expand", 0, &p->expand, e) ||
         get_sampler(o, &p->sampler, e) || get_styles(o, p, e))
         goto fail;
     if (hr) {
@@ -240,7 +247,8 @@ int params_from_openai(const cJSON *o, gen_params *p, api_error *e)
         params_get_string(o, "size", 32, "auto", &size, e) ||
         params_get_string(o, "response_format", 32, "b64_json", &fmt, e) ||
         params_get_string(o, "output_format", 32, "png", &ofmt, e) ||
-        params_get_string(o, "model", 256, "", &model, e))
+        params_get_string(o, "model", 256, "", &model, e) ||
+        get_bool(o, "expand", 0, &p->expand, e) || get_styles(o, p, e))
         goto fail;
     if (!prompt || !*prompt) {
         api_error_set(e, 400, "prompt", "a non-empty string is required");

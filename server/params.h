@@ -5,7 +5,9 @@
  * unchecked. Limits come from the server configuration (--max-side,
  * --max-steps, --max-images).
  *
- * A1111 schema (txt2img and native jobs): prompt, negative_prompt, styles,
+ * A1111 schema (txt2img and native jobs): prompt, negative_prompt, styles
+ * (names, ids or Chinese names from the catalog, optionally "name:weight";
+ * checked by the engine), expand (prompt expansion, an extension),
  * seed (-1 = random), sampler_name (or legacy sampler_index), scheduler
  * ("automatic", or "karras" with DPM++ 2M), steps, cfg_scale, width, height,
  * batch_size, n_iter, send_images, override_settings.sd_model_checkpoint
@@ -15,7 +17,7 @@
  * OpenAI schema (/v1/images/generations): prompt, n, size "WxH" | "auto",
  * response_format "b64_json" (url refused: no server-side storage),
  * output_format "png"; model, quality, style, user, background are accepted
- * and ignored.
+ * and ignored. Extensions: styles and expand as above.
  */
 #ifndef T2I_SERVER_PARAMS_H
 #define T2I_SERVER_PARAMS_H

@@ -18,6 +18,7 @@
 #include "server/b64.h"
 #include "server/metrics.h"
 #include "server/records.h"
+#include "server/styles.h"
 
 #define MAX_GROUP 64
 
@@ -58,7 +59,9 @@ static void job_free(job *j)
 {
     gen_params_free(&j->p);
     for (int i = 0; i < j->n_images; i++) free(j->images[i].png_b64), free(j->images[i].infotext);
-    free(j->images), free(j->error), free(j->request_json), free(j);
+    free(j->images), free(j->error), free(j->request_json);
+    t2i_free(j->final_prompt), t2i_free(j->final_negative);
+    free(j);
 }
 
 void queue_lock(void) { pthread_mutex_lock(&mu); }
@@ -318,7 +321,10 @@ static int compatible(const job *a, const job *b, uint64_t next_seed)
     if (x->n_iter != 1 || y->n_iter != 1) return 0;
     if (strcmp(x->prompt, y->prompt) || strcmp(x->negative_prompt, y->negative_prompt)) return 0;
     if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg) return 0;
-    if (x->width != y->width || x->height != y->height) return 0;
+    if (x->width != y->width || x->height != y->height || x->expand != y->expand) return 0;
+    if (x->n_styles != y->n_styles) return 0;
+    for (int i = 0; i < x->n_styles; i++)
+        if (strcmp(x->styles[i], y->styles[i])) return 0;
     return y->seed < 0 || b->base_seed == next_seed;
 }
 
@@ -394,9 +400,24 @@ static void run_group(job **g, int n)
         tp.width = p->width, tp.height = p->height;
         tp.batch_size = batch;
         tp.sampler = p->sampler;
+        tp.styles = (const char *const *)p->styles;
+        tp.n_styles = p->n_styles;
+        tp.style_catalog = styles_catalog();
+        tp.expand = p->expand;
         tp.progress = on_progress;
         tp.progress_user = &ctx;
         ctx.iter = it;
+        if (it == 0) {
+            /* What is drawn (iteration 0's seed decides an expansion). */
+            char *fp = NULL, *fn = NULL;
+            if (t2i_prompt_resolve(model, &tp, &fp, &fn) == T2I_OK)
+                for (int i = 0; i < n; i++) {
+                    g[i]->final_prompt = i ? strdup(fp) : fp;
+                    g[i]->final_negative = i ? strdup(fn) : fn;
+                }
+            else
+                t2i_free(fp), t2i_free(fn);
+        }
         t2i_image *imgs = NULL;
         int count = 0;
         s = t2i_txt2img(model, &tp, &imgs, &count);

@@ -16,8 +16,9 @@
  * broadcasts, so waiters (synchronous routes, SSE streams) use job_wait().
  *
  * Batching: with batch_max > 1 the worker merges queued jobs that the public
- * API can draw in one call — same prompt, negative prompt, steps, sampler,
- * CFG and size, one iteration each, random or consecutive seeds — into one
+ * API can draw in one call — same prompt, negative prompt, styles, expansion,
+ * steps, sampler, CFG and size, one iteration each, random or consecutive
+ * seeds — into one
  * t2i_txt2img batch. t2i_txt2img takes one prompt per call, so requests with
  * different prompts cannot share a batch yet.
  */
@@ -39,6 +40,7 @@ typedef struct gen_params {
     float cfg;
     int width, height;           /* 0 = model default */
     int batch_size, n_iter;
+    int expand;                  /* prompt expansion (t2i_txt2img_params.expand) */
 } gen_params;
 
 void gen_params_free(gen_params *p);
@@ -64,6 +66,8 @@ typedef struct job {
     gen_params p;
     uint64_t base_seed;          /* resolved seed of image 0 */
     char model[128];             /* model that drew it */
+    char *final_prompt;          /* styles applied, expansion done: what was drawn */
+    char *final_negative;
     job_state state;
     int step, steps;             /* across all iterations */
     int iter;                    /* current iteration (0-based) */

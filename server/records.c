@@ -83,7 +83,7 @@ void records_job(const job *j)
         bind_text(st, 5, job_state_name(j->state));
         bind_text(st, 6, j->error);
         bind_text(st, 7, j->p.prompt);
-        bind_text(st, 8, j->p.prompt);   /* styles are not applied yet: drawn as given */
+        bind_text(st, 8, j->final_prompt ? j->final_prompt : j->p.prompt);
         bind_text(st, 9, j->p.negative_prompt);
         bind_text(st, 10, styles_s);
         bind_text(st, 11, t2i_sampler_name(j->p.sampler));

@@ -2,7 +2,8 @@
  * records.h — the SQLite record of everything generated and how users
  * reacted to it (--db PATH; ":memory:" by default).
  *
- *   requests(id, api, created, model, state, error, prompt, final_prompt,
+ *   requests(id, api, created, model, state, error, prompt, final_prompt
+ *            (styles applied, expansion done),
  *            negative_prompt, styles JSON, sampler, steps, cfg, width,
  *            height, batch_size, n_iter, seed, request_json,
  *            queue_wait_s, generation_s)

@@ -2,7 +2,9 @@
  * routes_jobs.c — the native asynchronous API and user feedback:
  *
  *   POST /v1/jobs                 A1111 txt2img fields → 202 {id, state}
- *   GET  /v1/jobs/{id}            {id, state, step, steps, progress,
+ *   GET  /v1/jobs/{id}            {id, state, step, steps, progress, seed,
+ *                                  final_prompt (styles applied, expansion
+ *                                  done; once running),
  *                                  images: [{id, seed, infotext, b64_json}]
  *                                  when done, error when failed/cancelled}
  *   POST /v1/jobs/{id}/cancel     stops it within one denoising step
@@ -58,6 +60,8 @@ static cJSON *job_json_locked(const job *j, int with_images)
     cJSON_AddNumberToObject(o, "steps", j->steps);
     cJSON_AddNumberToObject(o, "progress", j->steps ? (double)j->step / j->steps : 0);
     cJSON_AddNumberToObject(o, "seed", (double)j->base_seed);
+    if (j->final_prompt) cJSON_AddStringToObject(o, "final_prompt", j->final_prompt);
+    if (j->final_negative) cJSON_AddStringToObject(o, "final_negative_prompt", j->final_negative);
     if (j->state == JOB_DONE) {
         cJSON *imgs = cJSON_AddArrayToObject(o, "images");
         for (int i = 0; i < j->n_images; i++) {

@@ -9,8 +9,9 @@
  *   POST /v1/images/edits, /v1/images/variations → 501 (no image input yet)
  *   GET  /v1/models, /v1/models/{id}
  *
- * revised_prompt is the prompt actually drawn (the request's prompt until
- * styles or prompt expansion rewrite it). Errors use OpenAI's error object.
+ * revised_prompt is the prompt actually drawn (t2i_prompt_resolve). Two
+ * extensions: "styles" (catalog names) and "expand" (prompt expansion).
+ * Errors use OpenAI's error object.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +43,7 @@ enum MHD_Result route_oa_generations(srv_request *rq)
         for (int i = 0; i < j->n_images; i++) {
             cJSON *d = cJSON_CreateObject();
             cJSON_AddStringToObject(d, "b64_json", j->images[i].png_b64);
-            cJSON_AddStringToObject(d, "revised_prompt", j->p.prompt);
+            cJSON_AddStringToObject(d, "revised_prompt", j->final_prompt ? j->final_prompt : j->p.prompt);
             cJSON_AddItemToArray(data, d);
         }
         cJSON_AddStringToObject(o, "output_format", "png");

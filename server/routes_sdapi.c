@@ -11,7 +11,8 @@
  *                         current_image: null}
  *   POST interrupt     → cancels the running job; its txt2img call returns
  *                         200 with no images and "interrupted": true in info
- *   GET  samplers, schedulers, sd-models, prompt-styles
+ *   GET  samplers, schedulers, sd-models, prompt-styles ({name, prompt,
+ *                         negative_prompt} + name_zh, id, category)
  *   GET|POST options   → sd_model_checkpoint switches the model
  *   POST png-info      → {info, items, parameters} from a base64 PNG's
  *                         "parameters" chunk
@@ -75,9 +76,11 @@ static char *info_string(const job *j)
     cJSON *infotexts = cJSON_AddArrayToObject(o, "infotexts");
     cJSON *ids = cJSON_AddArrayToObject(o, "image_ids");
     int n = p->batch_size * p->n_iter;
+    const char *fp = j->final_prompt ? j->final_prompt : p->prompt;
+    const char *fn = j->final_negative ? j->final_negative : p->negative_prompt;
     for (int i = 0; i < n; i++) {
-        cJSON_AddItemToArray(all_prompts, cJSON_CreateString(p->prompt));
-        cJSON_AddItemToArray(all_neg, cJSON_CreateString(p->negative_prompt));
+        cJSON_AddItemToArray(all_prompts, cJSON_CreateString(fp));
+        cJSON_AddItemToArray(all_neg, cJSON_CreateString(fn));
         cJSON_AddItemToArray(all_seeds, cJSON_CreateNumber((double)(j->base_seed + (uint64_t)i)));
         cJSON_AddItemToArray(all_sub, cJSON_CreateNumber((double)(j->base_seed + (uint64_t)i)));
     }
@@ -253,13 +256,16 @@ enum MHD_Result route_sd_models(srv_request *rq)
 enum MHD_Result route_sd_styles(srv_request *rq)
 {
     cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < styles_count(); i++) {
-        const srv_style *s = styles_get(i);
+    const t2i_styles *cat = styles_catalog();
+    for (int i = 0; i < t2i_styles_count(cat); i++) {
+        const t2i_style *s = t2i_styles_get(cat, i);
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", s->name);
+        cJSON_AddStringToObject(o, "name", s->name_en);
         cJSON_AddStringToObject(o, "prompt", s->prompt);
         cJSON_AddStringToObject(o, "negative_prompt", s->negative_prompt);
         cJSON_AddStringToObject(o, "name_zh", s->name_zh);
+        cJSON_AddStringToObject(o, "id", s->id);
+        cJSON_AddStringToObject(o, "category", s->category);
         cJSON_AddItemToArray(a, o);
     }
     return reply_json(rq, 200, a);

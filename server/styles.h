@@ -1,27 +1,19 @@
 /*
- * styles.h — the prompt-style catalog behind GET /sdapi/v1/prompt-styles and
- * the web page's style picker: A1111 styles.csv entries (name, prompt,
- * negative_prompt, where "{prompt}" in prompt marks where the user's prompt
- * goes) plus a Chinese display name.
- *
- * Source: --styles FILE (CSV with a header naming the columns name, prompt,
- * negative_prompt and optionally name_zh; quoted fields as in RFC 4180), or
- * a small built-in catalog. The engine's own catalog (t2i.h styles) replaces
- * this once it exists; until then requests' styles are validated and
- * recorded but not applied.
+ * styles.h — the style catalog the server uses: the engine's built-in one
+ * (t2i_styles_builtin: 1,000+ styles with English and Chinese names) or a
+ * file given with --styles (the engine's styles.tsv layout or an A1111
+ * styles.csv, loaded by t2i_styles_load). Served by
+ * GET /sdapi/v1/prompt-styles, checked against requests' "styles", and
+ * passed to every generation as t2i_txt2img_params.style_catalog.
  */
 #ifndef T2I_SERVER_STYLES_H
 #define T2I_SERVER_STYLES_H
 
-typedef struct srv_style {
-    char *name, *name_zh, *prompt, *negative_prompt;
-} srv_style;
+#include "t2i.h"
 
-/* Load the catalog (path NULL: built-in). Returns 0, or -1 with a message
- * on stderr. */
+/* Load (path NULL: built-in). Returns 0, or -1 with a message on stderr. */
 int styles_load(const char *path);
 void styles_free(void);
-int styles_count(void);
-const srv_style *styles_get(int i);
+const t2i_styles *styles_catalog(void);
 
 #endif

@@ -56,7 +56,8 @@ def test_routes(s, db):
     check(st == 200 and [m["title"] for m in b] == ["tiny-sd1", "tiny-sd2"], f"sd-models {b}")
     check(all("/" not in m["filename"] for m in b), "sd-models shows no server paths")
     st, b = s.json("GET", "/sdapi/v1/prompt-styles")
-    check(st == 200 and len(b) >= 10 and all(x["name"] and x["name_zh"] for x in b), "prompt-styles en+zh")
+    check(st == 200 and len(b) >= 1000 and all(x["name"] and x["name_zh"] and x["id"] for x in b),
+          f"prompt-styles: {len(b)} with English and Chinese names")
     st, b = s.json("GET", "/sdapi/v1/options")
     check(st == 200 and b["sd_model_checkpoint"] == "tiny-sd1", f"options {b}")
     st, b = s.json("GET", "/sdapi/v1/progress")
@@ -75,7 +76,7 @@ def test_routes(s, db):
     # A1111 txt2img: images, parameters echo, info with seeds and infotexts.
     req = {"prompt": "a red circle", "negative_prompt": "blurry", "seed": 1234, "steps": 6, "cfg_scale": 7,
            "sampler_name": "Euler", "batch_size": 2, "n_iter": 2, "width": 64, "height": 64,
-           "styles": ["Watercolor"], "some_future_field": {"x": 1}, "restore_faces": False}
+           "styles": ["Watercolor Painting"], "some_future_field": {"x": 1}, "restore_faces": False}
     st, b = s.json("POST", "/sdapi/v1/txt2img", req)
     check(st == 200 and len(b.get("images", [])) == 4, f"txt2img 2×2 -> {st} {str(b)[:200]}")
     if st != 200:
@@ -87,8 +88,24 @@ def test_routes(s, db):
           info["infotexts"][0] and "Negative prompt: blurry" in info["infotexts"][0], "infotexts")
     check(b["parameters"]["prompt"] == "a red circle" and b["parameters"]["some_future_field"] == {"x": 1},
           "parameters echo the request")
+    drawn = info["all_prompts"][0]
+    check(info["prompt"] == "a red circle" and "a red circle" in drawn and "watercolor" in drawn.lower()
+          and drawn in info["infotexts"][0], f"style applied: {drawn!r}")
     check(len(set(info["image_ids"])) == 4, "four distinct image ids")
     first_ids = info["image_ids"]
+    # Styles by id and Chinese name, with a weight; expansion is seeded.
+    st, b = s.json("POST", "/v1/images/generations", {"prompt": "a cat", "size": "64x64",
+                                                      "styles": ["impressionism", "水彩画:1.2"]})
+    rp = b["data"][0]["revised_prompt"] if st == 200 else ""
+    check(st == 200 and "impressionism" in rp and ":1.2)" in rp, f"styles by id / 中文名:weight -> {rp!r}")
+    exp = [s.json("POST", "/v1/jobs", {"prompt": "a cat", "steps": 1, "seed": 9, "expand": True})[1]["id"]
+           for _ in range(2)]
+    finals = []
+    for jid in exp:
+        sse_events(s, f"/v1/jobs/{jid}/events")
+        finals.append(s.json("GET", f"/v1/jobs/{jid}")[1].get("final_prompt", ""))
+    check(finals[0] == finals[1] and "a cat" in finals[0] and len(finals[0]) > len("a cat") + 10,
+          f"expansion reproducible for a seed: {finals}")
 
     # Same seed → same image; random seeds → recorded and reproducible.
     st1, b1 = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "a cat", "seed": 77, "steps": 4})
@@ -156,7 +173,7 @@ def test_routes(s, db):
     by_sampler = {r["key"]: r for r in b["by_sampler"]}
     by_style = {r["key"]: r for r in b["by_style"]}
     check(st == 200 and by_sampler["Euler a"]["likes"] == 1 and by_sampler["Euler"]["dislikes"] == 1 and
-          by_style["Watercolor"]["images"] == 4 and by_style["Watercolor"]["comments"] == 1 and
+          by_style["Watercolor Painting"]["images"] == 4 and by_style["Watercolor Painting"]["comments"] == 1 and
           b["totals"]["likes"] == 1, f"stats {json.dumps(b)[:300]}")
     check(abs(by_sampler["Euler a"]["like_rate"] - 1 / by_sampler["Euler a"]["images"]) < 1e-9, "like_rate")
     return image_id, first_ids
@@ -190,8 +207,8 @@ def test_records(db, image_id, first_ids):
     row = con.execute("SELECT r.prompt, r.final_prompt, r.negative_prompt, r.styles, r.sampler, r.steps, r.seed,"
                       " r.state, r.generation_s >= 0, i.seed FROM images i JOIN requests r ON r.id = i.request_id"
                       " WHERE i.id = ?", (first_ids[1],)).fetchone()
-    check(row == ("a red circle", "a red circle", "blurry", '["Watercolor"]', "Euler", 6, 1234, "done", 1, 1235),
-          f"records row {row}")
+    check(row and row[0] == "a red circle" and "watercolor" in row[1].lower() and
+          row[2:] == ("blurry", '["Watercolor Painting"]', "Euler", 6, 1234, "done", 1, 1235), f"records row {row}")
     fb = con.execute("SELECT event FROM feedback WHERE image_id = ? ORDER BY id", (image_id,)).fetchall()
     check([e for (e,) in fb] == ["click", "zoom", "download", "like"], f"feedback rows {fb}")
     check(n_img >= 13, f"images recorded: {n_img}")
@@ -224,6 +241,11 @@ def test_bad_inputs(s):
         (t, {"prompt": "x", "styles": "Watercolor"}, "styles"),
         (t, {"prompt": "x", "styles": [1]}, "styles[0]"),
         (t, {"prompt": "x", "styles": ["ok", ""]}, "styles[1]"),
+        (t, {"prompt": "x", "styles": ["no-such-style"]}, "styles"),
+        (t, {"prompt": "x", "styles": ["impressionism:99"]}, "styles"),
+        (t, {"prompt": "x", "styles": ["impressionism", "Impressionism"]}, "styles"),
+        (t, {"prompt": "x", "expand": 1}, "expand"),
+        ("/v1/images/generations", {"prompt": "x", "styles": ["nope"]}, "styles"),
         (t, {"prompt": "x", "send_images": "yes"}, "send_images"),
         (t, {"prompt": "x", "enable_hr": True}, "enable_hr"),
         (t, {"prompt": "x", "override_settings": []}, "override_settings"),
@@ -567,7 +589,7 @@ def main():
         rc = s.stop()
     check(rc == 0, f"main server exit code {rc}")
     st = os.popen(f"'{EXE}' --export-stats --db '{db}'").read()
-    check('"by_style"' in st and '"Watercolor"' in st, "--export-stats prints the aggregates")
+    check('"by_style"' in st and '"Watercolor Painting"' in st, "--export-stats prints the aggregates")
     test_body_cap(EXE)
     test_auth(EXE)
     test_load(EXE, os.path.join(TMP, "load.db"))

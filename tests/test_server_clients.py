@@ -78,7 +78,7 @@ def test_webuiapi(s, auth):
     kw = {"username": "any", "password": auth} if auth else {}
     api = webuiapi.WebUIApi(host="127.0.0.1", port=s.port, sampler="Euler a", steps=5, **kw)
     r = api.txt2img(prompt="a red circle on a blue background", negative_prompt="blurry", seed=1234,
-                    width=64, height=64, cfg_scale=7.5, batch_size=2, styles=["Watercolor"])
+                    width=64, height=64, cfg_scale=7.5, batch_size=2, styles=["Watercolor Painting"])
     check(len(r.images) == 2 and r.image.size == (64, 64), f"webuiapi txt2img images {r.images}")
     check(r.info["all_seeds"] == [1234, 1235] and "Seed: 1234" in r.info["infotexts"][0],
           f"webuiapi info {str(r.info)[:200]}")

@@ -27,7 +27,8 @@ async function loadStyles() {
   for (const s of styles) {
     const li = document.createElement('li');
     const id = 'style-' + list.children.length;
-    li.dataset.search = (s.name + ' ' + (s.name_zh || '')).toLowerCase();
+    li.dataset.search = [s.name, s.name_zh, s.id, s.category].join(' ').toLowerCase();
+    li.title = s.category || '';
     const box = document.createElement('input');
     box.type = 'checkbox'; box.id = id; box.value = s.name;
     box.addEventListener('change', showChosen);
@@ -69,6 +70,7 @@ async function feedback(imageId, event, button) {
 
 function showImages(job) {
   const results = $('results');
+  const drawn = job.final_prompt || '';
   for (const im of job.images) {
     const card = document.createElement('div');
     card.className = 'card';
@@ -83,19 +85,20 @@ function showImages(job) {
     const actions = document.createElement('div');
     actions.className = 'actions';
     const like = document.createElement('button');
-    like.type = 'button'; like.className = 'like'; like.textContent = '👍 Like';
+    like.type = 'button'; like.className = 'like'; like.textContent = 'Like 赞';
     like.addEventListener('click', () => feedback(im.id, 'like', like));
     const dislike = document.createElement('button');
-    dislike.type = 'button'; dislike.className = 'dislike'; dislike.textContent = '👎';
+    dislike.type = 'button'; dislike.className = 'dislike'; dislike.textContent = 'Dislike 踩';
     dislike.addEventListener('click', () => feedback(im.id, 'dislike', dislike));
     const dl = document.createElement('a');
-    dl.className = 'download'; dl.textContent = '⬇ Download';
+    dl.className = 'download'; dl.textContent = 'Download 下载';
     dl.href = img.src; dl.download = `t2i-${im.seed}.png`;
     dl.addEventListener('click', () => feedback(im.id, 'download'));
     actions.append(like, dislike, dl);
     const meta = document.createElement('div');
     meta.className = 'meta';
-    meta.textContent = `seed ${im.seed}`;
+    meta.textContent = `seed ${im.seed} · ${drawn}`;
+    meta.title = im.infotext;
     card.append(img, actions, meta);
     results.prepend(card);
   }
@@ -139,6 +142,7 @@ async function submit(ev) {
     steps: Number($('steps').value),
     seed: Number($('seed').value),
     batch_size: Number($('count').value),
+    expand: $('expand').checked,
   };
   if (size > 0) { body.width = size; body.height = size; }
   setBusy(true);
