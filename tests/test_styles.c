@@ -223,6 +223,60 @@ static void test_csv(void)
     unlink(path);
 }
 
+/* Random catalog files and style entries from a fixed seed: loads either
+ * succeed with consistent rows or fail with a message, never crash. */
+static void test_fuzz(void)
+{
+    static const char *atoms[] = {",", "\"", "\n", "\t", "a", "b", "猫", "{prompt}", "name,prompt,negative_prompt\n",
+                                  ":", "\r\n", " ", "x\"y", "\nrow,{prompt} x,y", "\n\"q, 1\",\"{prompt}\nz\",",
+                                  "\nk,v"};
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/tmp/t2i_styles_fuzz_%d.csv", (int)getpid());
+    uint64_t x = 12345;
+    int ok = 0, bad = 0, broken = 0;
+    for (int it = 0; it < 400; it++) {
+        size_t len = 0;
+        if (it % 2) len = (size_t)snprintf(buf, sizeof buf, "name,prompt,negative_prompt\n");
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        int n = (int)((x >> 33) % 12);
+        for (int k = 0; k < n; k++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            const char *a = atoms[(x >> 33) % (sizeof atoms / sizeof atoms[0])];
+            if (len + strlen(a) >= sizeof buf) break;
+            memcpy(buf + len, a, strlen(a));
+            len += strlen(a);
+        }
+        FILE *f = fopen(path, "wb");
+        fwrite(buf, 1, len, f);
+        fclose(f);
+        t2i_styles *s = NULL;
+        if (t2i_styles_load(path, &s) == T2I_OK) {
+            ok++;
+            for (int i = 0; i < t2i_styles_count(s); i++) {
+                const t2i_style *st = t2i_styles_get(s, i);
+                if (!st->id[0] || t2i_styles_find(s, st->id) != st) broken++;
+                char *p = NULL, *q = NULL;
+                const char *one[1] = {st->id};
+                if (t2i_styles_apply(s, one, 1, "p", "n", &p, &q) != T2I_OK) broken++;
+                t2i_free(p), t2i_free(q);
+            }
+            t2i_styles_destroy(s);
+        } else {
+            bad++;
+            if (!t2i_last_error()[0]) broken++;
+        }
+        /* the same bytes as one style entry */
+        buf[len] = '\0';
+        const char *e[1] = {buf};
+        char *p = NULL, *q = NULL;
+        if (t2i_styles_apply(NULL, e, 1, "p", "n", &p, &q) == T2I_OK && !p) broken++;
+        t2i_free(p), t2i_free(q);
+    }
+    unlink(path);
+    printf("  fuzz: 400 random catalogs, %d loaded, %d rejected\n", ok, bad);
+    CHECK(broken == 0 && ok > 20 && bad > 20, "fuzz: %d broken (%d ok, %d rejected)", broken, ok, bad);
+}
+
 /* t2i_prompt_resolve: what txt2img draws with styles. */
 static void test_resolve(void)
 {
@@ -246,6 +300,7 @@ int main(void)
     test_lookup();
     test_apply();
     test_csv();
+    test_fuzz();
     test_resolve();
     return test_finish();
 }
