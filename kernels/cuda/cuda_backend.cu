@@ -41,6 +41,7 @@ struct cuda_graphs {
         const void *key;
         int runs;
         bool capturing;
+        bool failed;      /* recording failed once: this plan runs eagerly */
         cudaGraphExec_t exec;
     } e[MAX_GRAPHS];
     bool enabled;
@@ -156,7 +157,7 @@ static t2i_status cuda_run_begin(t2i_backend *be, const void *key, bool *replaye
     if (gr->e[i].exec) {
         CUDA_CHECK(cudaGraphLaunch(gr->e[i].exec, cb->stream));
         *replayed = true;
-    } else if (gr->e[i].runs++ >= 1) {
+    } else if (!gr->e[i].failed && gr->e[i].runs++ == 1) {   /* the second run records */
         CUDA_CHECK(cudaStreamBeginCapture(cb->stream, cudaStreamCaptureModeThreadLocal));
         gr->e[i].capturing = true;
     }
@@ -172,14 +173,16 @@ static t2i_status cuda_run_end(t2i_backend *be, const void *key, t2i_status run_
     gr->e[i].capturing = false;
     cudaGraph_t graph = NULL;
     cudaError_t e = cudaStreamEndCapture(cb->stream, &graph);
-    if (run_st != T2I_OK) {   /* the run failed part-way: drop the partial recording */
+    if (run_st != T2I_OK || e != cudaSuccess) {
+        /* The run failed part-way, or a library call was not capturable:
+         * drop the recording and run this plan eagerly from now on. */
         if (graph) cudaGraphDestroy(graph);
         (void)cudaGetLastError();
-        return run_st;
-    }
-    if (e != cudaSuccess) {
-        (void)cudaGetLastError();
-        return t2i_fail(T2I_ERR_DEVICE, "cudaStreamEndCapture failed: %s", cudaGetErrorString(e));
+        gr->e[i].failed = true;
+        if (run_st != T2I_OK)
+            return t2i_fail_context(run_st, "while recording a CUDA Graph (T2I_CUDA_GRAPHS=0 disables it)");
+        return t2i_fail(T2I_ERR_DEVICE, "cudaStreamEndCapture failed: %s (T2I_CUDA_GRAPHS=0 disables recording)",
+                        cudaGetErrorString(e));
     }
     e = cudaGraphInstantiate(&gr->e[i].exec, graph, 0);
     cudaGraphDestroy(graph);
@@ -285,7 +288,6 @@ extern "C" t2i_status t2i_cuda_backend_create(int device, t2i_dtype act_dtype, t
     for (int i = 0; i < T2I_OP_COUNT; i++) cuda_table[i] = op_impl[i] ? run_node : NULL;
     cb->device = device;
     cb->graphs->enabled = env_flag("T2I_CUDA_GRAPHS", 1);
-    cb->debug_sync = env_flag("T2I_DEBUG_SYNC", 0);
     cb->base.vt = &cuda_vtable;
     cb->base.kernels = cuda_table;
     cb->base.kind = T2I_BACKEND_CUDA;

@@ -52,7 +52,6 @@ typedef struct cuda_backend {
     volatile int *err_host;
     struct cuda_libs *libs;
     struct cuda_graphs *graphs;
-    bool debug_sync;            /* T2I_DEBUG_SYNC: check after every node */
 } cuda_backend;
 
 static inline cudaStream_t cuda_stream_of(t2i_backend *be) { return ((cuda_backend *)be)->stream; }
