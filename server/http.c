@@ -197,6 +197,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (cl && strtoull(cl, NULL, 10) > g_cfg.max_body)
             return reply_error(rq, 413, "body", "larger than the %zu-byte limit", g_cfg.max_body);
         if (rq->route->flags & ROUTE_ADMIT) {
+            if (queue_health() == SRV_FATAL)
+                return reply_error(rq, 503, "", "the engine is unavailable (see /health)");
             if (!queue_reserve()) return reply_error(rq, 429, "", "the queue is full; retry later");
             rq->has_slot = 1;
         }

@@ -5,7 +5,8 @@
  * Order of checks for each request, all decided when the headers arrive and
  * before any body byte is stored: route match (404/405) → API key (401,
  * except routes marked public) → declared Content-Length against the body
- * cap (413) → queue admission for generation routes (429 + Retry-After).
+ * cap (413) → for generation routes, engine health (503 after a fatal
+ * error) and queue admission (429 + Retry-After).
  * The body is then accumulated up to the cap (a chunked body that passes it
  * is discarded as it arrives and answered 413, never parsed), and the
  * route's handler runs once with the whole body.

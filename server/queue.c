@@ -455,7 +455,7 @@ static void run_group(job **g, int n)
                 free(j->images[k].png_b64), free(j->images[k].infotext);
             free(j->images), j->images = NULL;
             j->error = strdup(st == JOB_CANCELLED ? "cancelled" : err);
-            j->error_status = st == JOB_CANCELLED ? 409 : status_to_http(s);
+            j->error_status = st == JOB_CANCELLED ? 409 : !model ? 503 : status_to_http(s);
         }
         if (st == JOB_DONE) j->step = j->steps;
         finish_locked(j, st);

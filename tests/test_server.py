@@ -544,12 +544,13 @@ def test_drain(exe):
         time.sleep(0.01)
     t0 = time.time()
     s.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.05)
-    try:
-        s.request("GET", "/health", timeout=2)
-        refused = False
-    except OSError:
-        refused = True
+    refused, deadline = False, time.time() + 3
+    while not refused and time.time() < deadline:   # the signal is handled asynchronously
+        try:
+            s.request("GET", "/health", timeout=2)
+            time.sleep(0.02)
+        except OSError:
+            refused = True
     check(refused, "no new connections after SIGTERM")
     for t in ths:
         t.join(30)
@@ -566,6 +567,37 @@ def test_drain(exe):
     rc = s.stop()
     dt = time.time() - t0
     check(rc == 0 and dt < 5, f"drain timeout: exit {rc} after {dt:.2f} s")
+
+
+def test_broken_model(exe):
+    """A model whose UNet weights are corrupt: /health 503, generation 503,
+    everything else still served, clean exit."""
+    bad = os.path.join(TMP, "broken-model")
+    for sub_dir in ("text_encoder", "tokenizer", "unet", "vae", "scheduler"):
+        os.makedirs(os.path.join(bad, sub_dir))
+        for f in os.listdir(os.path.join(TINY_SD1, sub_dir)):
+            os.symlink(os.path.join(TINY_SD1, sub_dir, f), os.path.join(bad, sub_dir, f))
+    os.symlink(os.path.join(TINY_SD1, "model_index.json"), os.path.join(bad, "model_index.json"))
+    w = os.path.join(bad, "unet", "diffusion_pytorch_model.safetensors")
+    os.unlink(w)
+    with open(w, "wb") as f:
+        f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ")
+    s = Server(exe, model=bad, wait_ready=False)
+    st, b = 0, None
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        st, b = s.json("GET", "/health")
+        if b and b.get("status") != "loading":
+            break
+        time.sleep(0.05)
+    check(st == 503 and b == {"status": "error"}, f"/health with a broken model -> {st} {b}")
+    st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "x", "steps": 1})
+    check(st == 503 and "error" in b, f"txt2img with a broken model -> {st}")
+    st, b = s.json("GET", "/sdapi/v1/samplers")
+    check(st == 200, "other routes still served")
+    check(not any(ROOT in line or TMP in line for line in s.lines if line.startswith("{")),
+          "access log has no server paths")
+    check(s.stop() == 0, "broken-model server exits 0")
 
 
 def main():
@@ -591,6 +623,7 @@ def main():
     st = os.popen(f"'{EXE}' --export-stats --db '{db}'").read()
     check('"by_style"' in st and '"Watercolor Painting"' in st, "--export-stats prints the aggregates")
     test_body_cap(EXE)
+    test_broken_model(EXE)
     test_auth(EXE)
     test_load(EXE, os.path.join(TMP, "load.db"))
     test_drain(EXE)
