@@ -12,7 +12,11 @@
  *  3. 10-step Euler runs with CFG 7.5 against the pipeline: without a
  *     negative prompt (force_zeros_for_empty_prompt: zero negative) and
  *     with one;
- *  4. the full-size SDXL UNet (2,567,463,684 parameters), text_encoder
+ *  4. a 3-chunk weighted prompt against a 1-chunk weighted negative through
+ *     runtime/conditioning (A1111's SDXL semantics: chunks shared by both
+ *     encoders, emphasis per encoder, pooled of the first chunk; reference
+ *     tools/fixtures_prompts_sdxl.py): context, pooled and a whole Euler run;
+ *  5. the full-size SDXL UNet (2,567,463,684 parameters), text_encoder
  *     (123,060,480) and text_encoder_2 (694,659,840) build from their configs
  *     at 1024×1024, batch 2, with exactly the published parameter counts,
  *     and plan without live overlaps (no weights needed).
@@ -26,6 +30,7 @@
 #include "graph/fuse.h"
 #include "graph/planner.h"
 #include "runtime/backend.h"
+#include "runtime/conditioning.h"
 #include "runtime/model.h"
 #include "runtime/plan.h"
 #include "runtime/text_encoder.h"
@@ -187,6 +192,61 @@ static void run_case(t2i_model *m, const char *name)
     unlink(stages);
 }
 
+static void check_long_prompt(t2i_model *m)
+{
+    t2i_st_file *ref = NULL;
+    CHECK_OK(t2i_st_open("tests/fixtures/prompts/tiny-sdxl.safetensors", &ref));
+    if (!ref) return;
+    const char *prompt = t2i_st_metadata(ref, "long.prompt"), *neg = t2i_st_metadata(ref, "negative_prompt");
+    t2i_conditioning c;
+    CHECK_OK(t2i_conditioning_build(m, prompt, neg, 10, &c));
+    size_t n = 0, np = 0;
+    float *want = ref_f32(ref, "long.emb", &n), *want_neg = ref_f32(ref, "negative.emb", NULL);
+    float *want_p = ref_f32(ref, "long.pooled", &np), *want_np = ref_f32(ref, "negative.pooled", NULL);
+    if (c.emb) {
+        CHECK(c.n_chunks == 3 && (size_t)c.ctx_len * c.hidden == n && c.pooled_dim == (int)np,
+              "conditioning: %d chunks, %d x %d, pooled %d", c.n_chunks, c.ctx_len, c.hidden, c.pooled_dim);
+        const size_t per = (size_t)c.ctx_len * c.hidden;
+        if ((size_t)c.ctx_len * c.hidden == n && c.pooled_dim == (int)np) {
+            CHECK_CLOSE("3-chunk weighted prompt context", c.emb + per * c.pos_at_step[0], want, n, STAGE_REL_BOUND);
+            CHECK_CLOSE("padded weighted negative context", c.emb + per * c.neg_at_step[0], want_neg, n,
+                        STAGE_REL_BOUND);
+            CHECK_CLOSE("prompt pooled (first chunk)", c.pooled + np * c.pos_at_step[0], want_p, np, STAGE_REL_BOUND);
+            CHECK_CLOSE("negative pooled", c.pooled + np * c.neg_at_step[0], want_np, np, STAGE_REL_BOUND);
+        }
+    }
+    t2i_conditioning_free(&c);
+    free(want), free(want_neg), free(want_p), free(want_np);
+
+    char stages[64];
+    snprintf(stages, sizeof stages, "/tmp/t2i_test_sdxl_long_%d.safetensors", (int)getpid());
+    t2i_txt2img_params p;
+    t2i_txt2img_params_init(&p);
+    p.prompt = prompt;
+    p.negative_prompt = neg;
+    p.steps = 10;
+    p.guidance_scale = 7.5f;
+    p.seed = 1234;
+    p.width = p.height = 64;
+    p.sampler = T2I_SAMPLER_EULER;
+    p.stages_path = stages;
+    t2i_image *imgs = NULL;
+    int ni = 0;
+    CHECK_OK(t2i_txt2img(m, &p, &imgs, &ni));
+    t2i_st_file *got = NULL;
+    if (ni == 1) CHECK_OK(t2i_st_open(stages, &got));
+    if (got) {
+        size_t nw, ng;
+        float *w = ref_f32(ref, "long_run.latents", &nw), *x = ref_f32(got, "latents", &ng);
+        if (nw == ng) CHECK_CLOSE("long weighted prompt run latents", x, w, nw, LATENT_REL_BOUND);
+        free(w), free(x);
+        t2i_st_close(got);
+    }
+    t2i_images_free(imgs, ni);
+    unlink(stages);
+    t2i_st_close(ref);
+}
+
 static void check_model(void)
 {
     t2i_engine *e = NULL;
@@ -212,6 +272,7 @@ static void check_model(void)
         free(ctx), free(pooled), free(want_e), free(want_p);
         run_case(m, "sampler_euler");
         run_case(m, "sampler_euler_neg");
+        check_long_prompt(m);
     }
     t2i_st_close(ref);
     t2i_model_destroy(m);
