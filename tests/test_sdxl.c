@@ -19,7 +19,8 @@
  *  5. the full-size SDXL UNet (2,567,463,684 parameters), text_encoder
  *     (123,060,480) and text_encoder_2 (694,659,840) build from their configs
  *     at 1024×1024, batch 2, with exactly the published parameter counts,
- *     and plan without live overlaps (no weights needed).
+ *     and plan without live overlaps (no weights needed);
+ *  6. broken copies of the folder fail with a message naming the culprit.
  *
  * Tolerances as test_stages.c / test_pipeline.c: 2e-4 of max|ref| per stage
  * (FP32 on both sides), 1e-3 of max|ref| on final latents, 1e-3 absolute
@@ -43,6 +44,27 @@
 #define IMAGE_ABS_BOUND 1e-3
 
 static t2i_backend *be;
+
+/* A broken copy of the fixture folder must give a clear error naming the
+ * culprit: `edit` is a shell command run inside the copy. */
+static void expect_bad(const char *src, const char *edit, t2i_status want, const char *frag)
+{
+    char dir[64], cmd[1024];
+    snprintf(dir, sizeof dir, "/tmp/t2i_bad_%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s && cd %s && %s", dir, src, dir, dir, edit);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    t2i_engine *e = NULL;
+    t2i_model *m = NULL;
+    CHECK_OK(t2i_engine_create(NULL, &e));
+    t2i_status st = e ? t2i_model_load(e, dir, &m) : T2I_ERR_INTERNAL;
+    printf("  %-60.60s -> %s: %s\n", edit, t2i_status_name(st), t2i_last_error());
+    CHECK(st == want && !m, "%s: got %s", edit, t2i_status_name(st));
+    CHECK(strstr(t2i_last_error(), frag) != NULL, "%s: message lacks '%s'", edit, frag);
+    t2i_model_destroy(m);
+    t2i_engine_destroy(e);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
 
 static t2i_plan *compile(t2i_graph *g, const char *part, const char *prefix, int fuse, t2i_weights **w)
 {
@@ -333,5 +355,18 @@ int main(void)
     t2i_backend_destroy(be);
     check_model();
     check_full_size();
+    expect_bad(DIR, "sed -i 's/\"addition_embed_type\": \"text_time\"/\"addition_embed_type\": null/' "
+               "unet/config.json", T2I_ERR_UNSUPPORTED, "text_time");
+    expect_bad(DIR, "sed -i 's/\"text_time\"/\"image\"/' unet/config.json", T2I_ERR_UNSUPPORTED,
+               "addition_embed_type");
+    expect_bad(DIR, "sed -i 's/\"projection_class_embeddings_input_dim\": 88/\"projection_class_embeddings_input_dim\": 96/' "
+               "unet/config.json", T2I_ERR_FORMAT, "projection_class_embeddings_input_dim");
+    expect_bad(DIR, "sed -i 's/\"CLIPTextModelWithProjection\"/\"CLIPTextModel\"/' model_index.json",
+               T2I_ERR_UNSUPPORTED, "text_encoder_2");
+    expect_bad(DIR, "rm -r tokenizer_2", T2I_ERR_IO, "tokenizer_2");
+    expect_bad("tests/fixtures/tiny-sd1", "sed -i 's/\"addition_embed_type\": null/"
+               "\"addition_embed_type\": \"text_time\", \"addition_time_embed_dim\": 8, "
+               "\"projection_class_embeddings_input_dim\": 88/' unet/config.json", T2I_ERR_UNSUPPORTED,
+               "StableDiffusionXLPipeline");
     return test_finish();
 }

@@ -9,7 +9,8 @@
  *  2. the UNet with a 512-token context at a fixed timestep;
  *  3. the model loader takes the folder; the WordPiece ids the pipeline
  *     feeds equal the reference ids; a 10-step Euler run with CFG 7.5 from
- *     the Chinese prompt matches diffusers' StableDiffusionPipeline.
+ *     the Chinese prompt matches diffusers' StableDiffusionPipeline;
+ *  4. broken copies of the folder fail with a message naming the culprit.
  *
  * Tolerances as test_stages.c (2e-4 of max|ref| per stage: FP32 on both
  * sides, ~L·sqrt(K) rounding) and test_pipeline.c (1e-3 of max|ref| on the
@@ -29,6 +30,27 @@
 #define STAGE_REL_BOUND 2e-4
 #define LATENT_REL_BOUND 1e-3
 #define IMAGE_ABS_BOUND 1e-3
+
+/* A broken copy of the fixture folder must give a clear error naming the
+ * culprit: `edit` is a shell command run inside the copy. */
+static void expect_bad(const char *src, const char *edit, t2i_status want, const char *frag)
+{
+    char dir[64], cmd[1024];
+    snprintf(dir, sizeof dir, "/tmp/t2i_bad_%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s && cd %s && %s", dir, src, dir, dir, edit);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    t2i_engine *e = NULL;
+    t2i_model *m = NULL;
+    CHECK_OK(t2i_engine_create(NULL, &e));
+    t2i_status st = e ? t2i_model_load(e, dir, &m) : T2I_ERR_INTERNAL;
+    printf("  %-60.60s -> %s: %s\n", edit, t2i_status_name(st), t2i_last_error());
+    CHECK(st == want && !m, "%s: got %s", edit, t2i_status_name(st));
+    CHECK(strstr(t2i_last_error(), frag) != NULL, "%s: message lacks '%s'", edit, frag);
+    t2i_model_destroy(m);
+    t2i_engine_destroy(e);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
 
 static t2i_plan *compile(t2i_backend *be, t2i_graph *g, const char *part, int fuse, t2i_weights **w)
 {
@@ -182,5 +204,16 @@ int main(void)
     check_stages(be, 1);
     t2i_backend_destroy(be);
     check_pipeline();
+    expect_bad(DIR, "sed -i '/model_max_length/d' tokenizer/tokenizer_config.json", T2I_ERR_FORMAT,
+               "model_max_length");
+    expect_bad(DIR, "sed -i 's/\"hidden_act\": \"gelu\"/\"hidden_act\": \"relu\"/' text_encoder/config.json",
+               T2I_ERR_UNSUPPORTED, "hidden_act");
+    expect_bad(DIR, "sed -i 's/\"is_decoder\": false/\"is_decoder\": true/' text_encoder/config.json",
+               T2I_ERR_UNSUPPORTED, "is_decoder");
+    expect_bad(DIR, "sed -i 's/\"BertTokenizer\"/\"CLIPTokenizer\"/' model_index.json", T2I_ERR_UNSUPPORTED,
+               "tokenizer");
+    expect_bad(DIR, "sed -i 's/\"max_position_embeddings\": 512/\"max_position_embeddings\": 256/' "
+               "text_encoder/config.json", T2I_ERR_FORMAT, "exceeds the text encoder's 256 positions");
+    expect_bad(DIR, "rm tokenizer/vocab.txt", T2I_ERR_IO, "vocab.txt");
     return test_finish();
 }
