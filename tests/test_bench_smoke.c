@@ -7,7 +7,7 @@
  *   - t2i_graph_flops: exact counts on a hand-built graph;
  *   - t2i-bench --preset tiny (2 steps, batch 1) appends one JSON line with
  *     the expected fields to a temporary directory, and its UNet FLOPs equal
- *     the graph's; --backend cuda fails cleanly where there is no CUDA
+ *     the graph's; --preset tinyxl runs the SDXL layout (two encoders); --backend cuda fails cleanly where there is no CUDA
  *     backend; t2i-plan prints a row per part.
  * The tool paths come from CMake (T2I_BENCH_EXE, T2I_PLAN_EXE).
  */
@@ -215,6 +215,27 @@ static void check_bench_cli(void)
         CHECK(num(fl, "end_to_end") == 2 * num(fl, "text_encoder") + 2 * num(fl, "unet_step") + num(fl, "vae_decode"),
               "end-to-end FLOPs = 2 prompts + 2 steps + 1 decode");
         t2i_graph_destroy(g);
+        cJSON_Delete(j);
+    }
+
+    /* SDXL layout: two text encoders, and the empty negative prompt is
+     * zeros, so one prompt is encoded: e2e = text + 1 step + 1 decode. */
+    snprintf(cmd, sizeof cmd, "'%s' --preset tinyxl --steps 1 --batch 1 --threads 1 --out-dir '%s/xl' > '%s/xl.txt' 2>&1"
+             " && cat '%s'/xl/*.jsonl > '%s/xl.jsonl'", T2I_BENCH_EXE, dir, dir, dir, dir);
+    CHECK(run(cmd) == 0, "%s", cmd);
+    snprintf(path, sizeof path, "%s/xl.jsonl", dir);
+    f = fopen(path, "r");
+    line[0] = '\0';
+    if (f && !fgets(line, sizeof line, f)) line[0] = '\0';
+    if (f) fclose(f);
+    j = cJSON_Parse(line);
+    CHECK(j != NULL, "tinyxl JSON line: %.200s", line);
+    if (j) {
+        const cJSON *fl = cJSON_GetObjectItem(j, "flops");
+        CHECK(num(j, "nonfinite") == 0 && num(j, "steps") == 1, "tinyxl: finite, 1 step");
+        CHECK(num(fl, "text_encoder") > 0 &&
+                  num(fl, "end_to_end") == num(fl, "text_encoder") + num(fl, "unet_step") + num(fl, "vae_decode"),
+              "tinyxl: end-to-end FLOPs = 1 prompt (zeros for the empty negative) + 1 step + 1 decode");
         cJSON_Delete(j);
     }
 

@@ -1,7 +1,7 @@
 /*
  * t2i_bench.c — t2i-bench: speed and memory of txt2img on one backend.
  *
- *   t2i-bench [--preset sd15|sd21|sdxl|tiny|tiny2 | --model DIR]
+ *   t2i-bench [--preset sd15|sd21|sdxl|tiny|tiny2|tinyxl | --model DIR]
  *             [--backend cpu|cuda] [--device N] [--threads N]
  *             [--size N | --width W --height H] [--steps N] [--batch 1,4,8]
  *             [--cfg G] [--sampler NAME] [--seed N] [--warmup N] [--repeat N]
@@ -16,7 +16,10 @@
  * One measurement per batch size B, the work of t2i_txt2img (pipeline.c)
  * step for step, each stage timed on its own:
  *   text encoder  batch 1 × 77 tokens, once per prompt (2 with CFG);
- *                 fixed token ids (tokenising takes microseconds)
+ *                 fixed token ids (tokenising takes microseconds). SDXL:
+ *                 both encoders (penultimate states side by side, pooled
+ *                 projection), and an empty negative prompt is zeros
+ *                 (force_zeros_for_empty_prompt), as in diffusers
  *   UNet step     batch B·2 with CFG (G > 1), else B: inputs uploaded, one
  *                 plan run, output downloaded (a synchronisation), CFG
  *                 combine and the sampler's step on the host
@@ -30,7 +33,8 @@
  * no VAE, no sampler): perf/cpu_vs_torch.py's figure.
  * --profile-steps N compiles, warms up once, then runs exactly N UNet steps
  * and exits (no JSON): a small fixed workload for Nsight Compute. Each step
- * is an NVTX range "t2i-bench/unet_step" when built with CUDA.
+ * is an NVTX range "unet_step" (text encoder: "text_encoder", VAE:
+ * "vae_decode") when built with CUDA.
  *
  * FLOPs come from the compiled graphs (graph/flops.h: matrix products
  * only). Memory: the backend's bytes (weights + activation arenas +
@@ -55,6 +59,7 @@
 #include "graph/flops.h"
 #include "runtime/model.h"
 #include "runtime/rng.h"
+#include "runtime/text_encoder.h"
 
 #if defined(T2I_HAVE_CUDA) && defined(__has_include)
 #if __has_include(<nvtx3/nvToolsExt.h>)
@@ -86,7 +91,9 @@ typedef struct bench {
     bench_configs c;
     t2i_engine *eng;
     t2i_model *model;                 /* --model: owns the weights below */
-    t2i_weights *text_w, *unet_w, *vae_w;
+    t2i_weights *text_w, *text2_w, *unet_w, *vae_w;
+    int bert;                         /* --model with a BERT text encoder (Taiyi) */
+    t2i_bert_config bert_cfg;
     double weights_s;                 /* generating or loading them */
     char device[160];
     int threads;                      /* resolved CPU thread count */
@@ -185,7 +192,7 @@ static double fp16_peak_tflops(const char *name)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: t2i-bench [--preset sd15|sd21|sdxl|tiny|tiny2 | --model DIR] [--configs DIR]\n"
+            "usage: t2i-bench [--preset sd15|sd21|sdxl|tiny|tiny2|tinyxl | --model DIR] [--configs DIR]\n"
             "                 [--backend cpu|cuda] [--device N] [--threads N]\n"
             "                 [--size N | --width W --height H] [--steps N] [--batch 1,4,8]\n"
             "                 [--cfg G] [--sampler NAME] [--seed N] [--warmup N] [--repeat N]\n"
@@ -327,24 +334,39 @@ static int setup(bench *b)
         if (st == T2I_OK) {
             t2i_model *m = b->model;
             b->c.text = m->text_cfg;
+            b->c.text2 = m->text2_cfg;
+            b->c.has_text2 = m->text_kind == T2I_TEXT_SDXL;
+            b->c.force_zeros = b->c.has_text2 && m->force_zeros_for_empty_prompt;
+            b->bert = m->text_kind == T2I_TEXT_BERT;
+            b->bert_cfg = m->bert_cfg;
             b->c.unet = m->unet_cfg;
             b->c.vae = m->vae_cfg;
             b->c.sched = m->sched_cfg;
-            b->c.ctx_len = t2i_clip_max_length(m->tok);
+            b->c.ctx_len = t2i_text_len(m);
+            b->c.ctx_dim = t2i_text_context_dim(m);
+            b->c.pooled_dim = t2i_text_pooled_dim(m);
             b->text_w = m->text_w;
+            b->text2_w = m->text2_w;
             b->unet_w = m->unet_w;
             b->vae_w = m->vae_w;
         }
     } else {
         for (int p = BENCH_TEXT; p <= BENCH_SCHED && st == T2I_OK; p++) st = bench_load_part(&b->c, (bench_part)p);
-        if (st == T2I_OK && b->c.text.hidden_size != b->c.unet.cross_attention_dim)
-            st = t2i_fail(T2I_ERR_FORMAT, "%s: text encoder hidden_size %d differs from the UNet's cross_attention_dim %d",
-                          b->c.dir, b->c.text.hidden_size, b->c.unet.cross_attention_dim);
+        if (st == T2I_OK && b->c.ctx_dim != b->c.unet.cross_attention_dim)
+            st = t2i_fail(T2I_ERR_FORMAT, "%s: text encoders give %d context channels, the UNet's cross_attention_dim is %d",
+                          b->c.dir, b->c.ctx_dim, b->c.unet.cross_attention_dim);
+        if (st == T2I_OK && b->c.unet.add_text_time != (b->c.has_text2 != 0))
+            st = t2i_fail(T2I_ERR_UNSUPPORTED, "%s: a text_time UNet needs SDXL's two text encoders", b->c.dir);
         t2i_graph *g = NULL;
         int lat = 1 << (b->c.unet.n_blocks - 1);
         if (st == T2I_OK && !b->unet_only) {
             t2i_status built = t2i_build_clip_text(&b->c.text, 1, 1, &g);
             st = random_part(b, "text encoder", built, g, &b->text_w);
+        }
+        if (st == T2I_OK && !b->unet_only && b->c.has_text2) {
+            t2i_clip_outputs co = {.penultimate = true, .pooled = true};
+            t2i_status built = t2i_build_clip_text_ex(&b->c.text2, 1, 1, &co, &g);
+            st = random_part(b, "text encoder 2", built, g, &b->text2_w);
         }
         if (st == T2I_OK) {
             t2i_status built = t2i_build_unet(&b->c.unet, 1, lat, lat, 1, &g);
@@ -370,6 +392,7 @@ static void teardown(bench *b)
         t2i_model_destroy(b->model); /* owns the weights */
     } else {
         t2i_weights_destroy(b->text_w);
+        t2i_weights_destroy(b->text2_w);
         t2i_weights_destroy(b->unet_w);
         t2i_weights_destroy(b->vae_w);
     }
@@ -379,8 +402,11 @@ static void teardown(bench *b)
 /* ---- one measurement --------------------------------------------------------- */
 
 typedef struct buffers {
-    int32_t *ids;
+    int32_t *ids, pool_index;
     float *ctx1, *ctx, *x, *x_in, *eps, *t, *dec;
+    float *tmp1, *tmp2;          /* one encoder's [L, C1] / [L, C2] output */
+    float *pooled1, *pooled;     /* SDXL: per prompt [P], per UNet row [P] */
+    float *time_ids;             /* SDXL: [UNet batch, 6] */
     uint8_t *pixels;
     t2i_rng *rngs;
     t2i_rng **rng_ptrs;
@@ -391,6 +417,11 @@ static void buffers_free(buffers *m)
     free(m->ids);
     free(m->ctx1);
     free(m->ctx);
+    free(m->tmp1);
+    free(m->tmp2);
+    free(m->pooled1);
+    free(m->pooled);
+    free(m->time_ids);
     free(m->x);
     free(m->x_in);
     free(m->eps);
@@ -416,20 +447,87 @@ static int count_nonfinite(const float *v, size_t n)
     return bad;
 }
 
-/* Text encoder for the n_cond prompts; fills m->ctx for the UNet batch. */
-static t2i_status run_text(bench *b, t2i_plan *tp, buffers *m, int n_cond, int batch)
+/* The text encoder plans: one, or SDXL's two (t2 = text_encoder_2). */
+typedef struct text_plans { t2i_plan *t1, *t2; } text_plans;
+
+static t2i_status compile_text(bench *b, text_plans *tp, double *flops)
 {
-    const int L = b->c.ctx_len, C = b->c.text.hidden_size;
+    t2i_backend *be = b->eng->be;
+    const int L = b->c.ctx_len;
+    t2i_graph *g = NULL;
+    double f1 = 0, f2 = 0;
+    t2i_status built;
+    if (b->bert) {
+        built = t2i_build_bert_text(&b->bert_cfg, 1, L, &g);
+    } else {
+        t2i_clip_outputs co = {.penultimate = b->c.has_text2 != 0};
+        built = t2i_build_clip_text_ex(&b->c.text, 1, L, &co, &g);
+    }
+    T2I_TRY(compile(be, built, g, b->text_w, &f1, &tp->t1));
+    if (b->c.has_text2) {
+        t2i_clip_outputs co = {.penultimate = true, .pooled = true};
+        built = t2i_build_clip_text_ex(&b->c.text2, 1, L, &co, &g);
+        T2I_TRY(compile(be, built, g, b->text2_w, &f2, &tp->t2));
+    }
+    *flops = f1 + f2;
+    return T2I_OK;
+}
+
+/* Prompts the text encoders run on: both with CFG, except SDXL's empty
+ * negative prompt, which is zeros (force_zeros_for_empty_prompt). */
+static int prompts_encoded(const bench *b, int n_cond)
+{
+    return n_cond == 2 && b->c.force_zeros ? 1 : n_cond;
+}
+
+/* Text encoder(s) for the n_cond prompts (negative first); fills m->ctx
+ * (and for SDXL m->pooled) for the UNet batch [uncond × batch, cond × batch]. */
+static t2i_status run_text(bench *b, const text_plans *tp, buffers *m, int n_cond, int batch)
+{
+    const int L = b->c.ctx_len, C = b->c.ctx_dim, P = b->c.pooled_dim;
+    const int C1 = b->bert ? b->bert_cfg.hidden_size : b->c.text.hidden_size, C2 = C - C1;
     const size_t ctx_n = (size_t)L * C;
-    for (int k = 0; k < n_cond; k++) {
-        T2I_TRY(t2i_plan_set_input(tp, "ids", m->ids + (size_t)k * L, (size_t)L * sizeof(int32_t)));
-        T2I_TRY(t2i_plan_run(tp));
-        T2I_TRY(t2i_plan_get_output(tp, "hidden", m->ctx1 + k * ctx_n, ctx_n * sizeof(float)));
+    const int first = n_cond - prompts_encoded(b, n_cond);
+    if (first) {
+        memset(m->ctx1, 0, ctx_n * sizeof(float));
+        if (P) memset(m->pooled1, 0, (size_t)P * sizeof(float));
+    }
+    for (int k = first; k < n_cond; k++) {
+        const int32_t *ids = m->ids + (size_t)k * L;
+        T2I_TRY(t2i_plan_set_input(tp->t1, "ids", ids, (size_t)L * sizeof(int32_t)));
+        T2I_TRY(t2i_plan_run(tp->t1));
+        float *ctx = m->ctx1 + k * ctx_n;
+        if (!tp->t2) {
+            T2I_TRY(t2i_plan_get_output(tp->t1, "hidden", ctx, ctx_n * sizeof(float)));
+            continue;
+        }
+        T2I_TRY(t2i_plan_get_output(tp->t1, "penultimate", m->tmp1, (size_t)L * C1 * sizeof(float)));
+        m->pool_index = t2i_clip_pool_position(&b->c.text2, ids, L);
+        T2I_TRY(t2i_plan_set_input(tp->t2, "ids", ids, (size_t)L * sizeof(int32_t)));
+        T2I_TRY(t2i_plan_set_input(tp->t2, "pool_index", &m->pool_index, sizeof(int32_t)));
+        T2I_TRY(t2i_plan_run(tp->t2));
+        T2I_TRY(t2i_plan_get_output(tp->t2, "penultimate", m->tmp2, (size_t)L * C2 * sizeof(float)));
+        T2I_TRY(t2i_plan_get_output(tp->t2, "pooled", m->pooled1 + (size_t)k * P, (size_t)P * sizeof(float)));
+        for (int l = 0; l < L; l++) {
+            memcpy(ctx + (size_t)l * C, m->tmp1 + (size_t)l * C1, (size_t)C1 * sizeof(float));
+            memcpy(ctx + (size_t)l * C + C1, m->tmp2 + (size_t)l * C2, (size_t)C2 * sizeof(float));
+        }
     }
     for (int k = 0; k < n_cond; k++)
-        for (int i = 0; i < batch; i++)
+        for (int i = 0; i < batch; i++) {
             memcpy(m->ctx + ((size_t)k * batch + i) * ctx_n, m->ctx1 + k * ctx_n, ctx_n * sizeof(float));
+            if (P) memcpy(m->pooled + ((size_t)k * batch + i) * P, m->pooled1 + (size_t)k * P, (size_t)P * sizeof(float));
+        }
     return T2I_OK;
+}
+
+/* The UNet's per-run conditioning: context, and for SDXL pooled + time ids. */
+static t2i_status set_conditioning(bench *b, t2i_plan *up, buffers *m, int ub)
+{
+    T2I_TRY(t2i_plan_set_input(up, "context", m->ctx, (size_t)ub * b->c.ctx_len * b->c.ctx_dim * sizeof(float)));
+    if (!b->c.unet.add_text_time) return T2I_OK;
+    T2I_TRY(t2i_plan_set_input(up, "text_embeds", m->pooled, (size_t)ub * b->c.pooled_dim * sizeof(float)));
+    return t2i_plan_set_input(up, "time_ids", m->time_ids, (size_t)ub * 6 * sizeof(float));
 }
 
 static t2i_status unet_step(t2i_plan *up, buffers *m, size_t n, int ub, float t)
@@ -456,18 +554,17 @@ static t2i_status vae_decode(bench *b, t2i_plan *dp, buffers *m, const float *la
 }
 
 /* One end-to-end txt2img of `batch` images; adds its times to r. */
-static t2i_status run_once(bench *b, t2i_plan *tp, t2i_plan *up, t2i_plan *dp, buffers *m, int batch, int n_cond,
+static t2i_status run_once(bench *b, const text_plans *tp, t2i_plan *up, t2i_plan *dp, buffers *m, int batch, int n_cond,
                            int lh, int lw, double *text_s, double *loop_s, double *vae_s, double *step_times,
                            int *n_step_times, t2i_sched **sched_out)
 {
     const int ub = batch * n_cond, lc = b->c.unet.in_channels, f = t2i_vae_scale(&b->c.vae);
     const size_t n = (size_t)lc * lh * lw, pix = (size_t)3 * lh * f * lw * f;
-    const size_t ctx_bytes = (size_t)ub * b->c.ctx_len * b->c.text.hidden_size * sizeof(float);
     double t0 = now_s();
-    RANGE_PUSH("t2i-bench/text_encoder");
+    RANGE_PUSH("text_encoder");
     t2i_status st = run_text(b, tp, m, n_cond, batch);
     RANGE_POP();
-    if (st == T2I_OK) st = t2i_plan_set_input(up, "context", m->ctx, ctx_bytes);
+    if (st == T2I_OK) st = set_conditioning(b, up, m, ub);
     double t1 = now_s();
     *text_s = t1 - t0;
 
@@ -486,7 +583,7 @@ static t2i_status run_once(bench *b, t2i_plan *tp, t2i_plan *up, t2i_plan *dp, b
     const int steps = t2i_sched_num_steps(s);
     for (int i = 0; i < steps; i++) {
         double s0 = now_s();
-        RANGE_PUSH("t2i-bench/unet_step");
+        RANGE_PUSH("unet_step");
         for (int k = 0; k < n_cond; k++) t2i_sched_scale_model_input(s, i, m->x, m->x_in + k * n * batch, n * batch);
         st = unet_step(up, m, n, ub, t2i_sched_timestep(s, i));
         RANGE_POP();
@@ -500,7 +597,7 @@ static t2i_status run_once(bench *b, t2i_plan *tp, t2i_plan *up, t2i_plan *dp, b
     }
     double t2 = now_s();
     *loop_s = t2 - t1;
-    RANGE_PUSH("t2i-bench/vae_decode");
+    RANGE_PUSH("vae_decode");
     for (int i = 0; st == T2I_OK && i < batch; i++) st = vae_decode(b, dp, m, m->x + i * n, n, pix);
     RANGE_POP();
     *vae_s = now_s() - t2;
@@ -512,14 +609,16 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
     const opts *o = &b->o;
     t2i_backend *be = b->eng->be;
     const int n_cond = o->cfg > 1.0 ? 2 : 1, ub = batch * n_cond;
-    const int L = b->c.ctx_len, C = b->c.text.hidden_size, lc = b->c.unet.in_channels, f = t2i_vae_scale(&b->c.vae);
+    const int L = b->c.ctx_len, C = b->c.ctx_dim, P = b->c.pooled_dim, lc = b->c.unet.in_channels;
+    const int f = t2i_vae_scale(&b->c.vae);
     const size_t n = (size_t)lc * lh * lw, pix = (size_t)3 * lh * f * lw * f;
     const int full = !b->unet_only && !o->profile_steps;
     memset(r, 0, sizeof *r);
     r->batch = batch;
     r->unet_batch = ub;
 
-    t2i_plan *tp = NULL, *up = NULL, *dp = NULL;
+    text_plans tp = {NULL, NULL};
+    t2i_plan *up = NULL, *dp = NULL;
     t2i_sched *sched = NULL;
     buffers m;
     memset(&m, 0, sizeof m);
@@ -527,6 +626,11 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
     m.ids = malloc((size_t)n_cond * L * sizeof *m.ids);
     m.ctx1 = malloc((size_t)n_cond * L * C * sizeof *m.ctx1);
     m.ctx = malloc((size_t)ub * L * C * sizeof *m.ctx);
+    m.tmp1 = malloc((size_t)L * C * sizeof *m.tmp1);
+    m.tmp2 = malloc((size_t)L * C * sizeof *m.tmp2);
+    m.pooled1 = malloc(((size_t)n_cond * P + 1) * sizeof *m.pooled1);
+    m.pooled = malloc(((size_t)ub * P + 1) * sizeof *m.pooled);
+    m.time_ids = malloc((size_t)ub * 6 * sizeof *m.time_ids);
     m.x = malloc(n * batch * sizeof *m.x);
     m.x_in = malloc(n * ub * sizeof *m.x_in);
     m.eps = malloc(n * ub * sizeof *m.eps);
@@ -539,26 +643,26 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
     double *e2e = calloc((size_t)o->repeat, sizeof *e2e), *text = calloc((size_t)o->repeat, sizeof *text);
     double *loop = calloc((size_t)o->repeat, sizeof *loop), *vae = calloc((size_t)o->repeat, sizeof *vae);
     t2i_status st = T2I_OK;
-    if (!m.ids || !m.ctx1 || !m.ctx || !m.x || !m.x_in || !m.eps || !m.t || (full && (!m.dec || !m.pixels)) ||
+    if (!m.ids || !m.ctx1 || !m.ctx || !m.tmp1 || !m.tmp2 || !m.pooled1 || !m.pooled || !m.time_ids || !m.x || !m.x_in || !m.eps || !m.t || (full && (!m.dec || !m.pixels)) ||
         !m.rngs || !m.rng_ptrs || !step_times || !e2e || !text || !loop || !vae) {
         st = t2i_fail(T2I_ERR_NOMEM, "bench: out of host memory for batch %d", batch);
         goto done;
     }
-    /* Fixed token ids: BOS, a 20-token prompt, EOS, padding (CLIP's layout). */
+    /* Fixed token ids: BOS, a 20-token prompt (none for the negative),
+     * EOS, padding with EOS (CLIP's layout; CLIP's BOS/EOS are the last two
+     * ids of its vocabulary). */
+    const int vocab = b->bert ? b->bert_cfg.vocab_size : b->c.text.vocab_size;
     for (int k = 0; k < n_cond; k++)
         for (int i = 0; i < L; i++) {
-            int v = b->c.text.vocab_size;
-            int id = i == 0 ? v - 2 : i <= 20 * k ? (i * 131 + 7) % (v - 2) : v - 1;
+            int id = i == 0 ? vocab - 2 : i <= 20 * k ? (i * 131 + 7) % (vocab - 2) : vocab - 1;
             m.ids[(size_t)k * L + i] = id;
         }
+    for (int i = 0; i < ub; i++) t2i_text_time_ids(lh * f, lw * f, m.time_ids + 6 * i);
 
     /* Compile: graph build, memory plan, arena allocation. */
     double t0 = now_s();
     t2i_graph *g = NULL;
-    if (full) {
-        t2i_status built = t2i_build_clip_text(&b->c.text, 1, L, &g);
-        st = compile(be, built, g, b->text_w, &r->text_flops, &tp);
-    }
+    if (full) st = compile_text(b, &tp, &r->text_flops);
     if (st == T2I_OK) {
         t2i_status built = t2i_build_unet(&b->c.unet, ub, lh, lw, L, &g);
         st = compile(be, built, g, b->unet_w, &r->unet_flops, &up);
@@ -569,24 +673,26 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
     }
     r->compile_s = now_s() - t0;
     if (st != T2I_OK) goto done;
-    r->weights_b = t2i_weights_bytes(b->unet_w) + (full ? t2i_weights_bytes(b->text_w) + t2i_weights_bytes(b->vae_w) : 0);
-    t2i_plan *plans[3] = {tp, up, dp};
-    for (int i = 0; i < 3; i++)
+    r->weights_b = t2i_weights_bytes(b->unet_w);
+    if (full) r->weights_b += t2i_weights_bytes(b->text_w) + t2i_weights_bytes(b->text2_w) + t2i_weights_bytes(b->vae_w);
+    t2i_plan *plans[4] = {tp.t1, tp.t2, up, dp};
+    for (int i = 0; i < 4; i++)
         if (plans[i]) {
             r->arena_b += plans[i]->mem.peak_bytes;
             r->workspace_b += plans[i]->workspace_bytes;
         }
 
-    /* Inputs for the UNet-only modes: random context and latents. */
+    /* Inputs for the UNet-only modes: random conditioning and latents. */
     t2i_rng rng;
     t2i_rng_seed(&rng, o->seed);
     t2i_rng_randn(&rng, m.ctx, (size_t)ub * L * C);
+    t2i_rng_randn(&rng, m.pooled, (size_t)ub * P);
     t2i_rng_randn(&rng, m.x_in, n * ub);
-    st = t2i_plan_set_input(up, "context", m.ctx, (size_t)ub * L * C * sizeof(float));
+    st = set_conditioning(b, up, &m, ub);
 
     /* Warm-up: every plan once. */
     for (int w = 0; st == T2I_OK && w < o->warmup; w++) {
-        if (full) st = run_text(b, tp, &m, n_cond, batch);
+        if (full) st = run_text(b, &tp, &m, n_cond, batch);
         if (st == T2I_OK) st = unet_step(up, &m, n, ub, 500.0f);
         if (st == T2I_OK && full) st = vae_decode(b, dp, &m, m.x_in, n, pix);
     }
@@ -597,7 +703,7 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
         int count = o->profile_steps ? o->profile_steps : o->repeat;
         for (int i = 0; st == T2I_OK && i < count; i++) {
             double s0 = now_s();
-            RANGE_PUSH("t2i-bench/unet_step");
+            RANGE_PUSH("unet_step");
             st = unet_step(up, &m, n, ub, 999.0f - (float)i);
             RANGE_POP();
             step_times[n_times++] = now_s() - s0;
@@ -609,7 +715,7 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
             double s0 = now_s();
             t2i_sched_destroy(sched);
             sched = NULL;
-            st = run_once(b, tp, up, dp, &m, batch, n_cond, lh, lw, &text[rep], &loop[rep], &vae[rep], step_times,
+            st = run_once(b, &tp, up, dp, &m, batch, n_cond, lh, lw, &text[rep], &loop[rep], &vae[rep], step_times,
                           &n_times, &sched);
             e2e[rep] = now_s() - s0;
         }
@@ -626,11 +732,12 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
         if (step_times[i] < r->unet_step_min_s) r->unet_step_min_s = step_times[i];
     r->unet_step_s = median(step_times, n_times);
     if (!full) r->loop_s = r->unet_step_s * r->steps;
-    r->e2e_flops = n_cond * r->text_flops + r->steps * r->unet_flops + batch * r->vae_flops;
+    r->e2e_flops = prompts_encoded(b, n_cond) * r->text_flops + r->steps * r->unet_flops + batch * r->vae_flops;
     r->rss_peak_kb = proc_status_kb("VmHWM:");
 done:
     t2i_sched_destroy(sched);
-    t2i_plan_destroy(tp);
+    t2i_plan_destroy(tp.t1);
+    t2i_plan_destroy(tp.t2);
     t2i_plan_destroy(up);
     t2i_plan_destroy(dp);
     buffers_free(&m);

@@ -2,7 +2,7 @@
  * t2i_plan.c — t2i-plan: the memory plan of a model's graphs, without
  * weights and without running anything.
  *
- *   t2i-plan [--preset sd15|sd21|sdxl|tiny|tiny2 | --model DIR]
+ *   t2i-plan [--preset sd15|sd21|sdxl|tiny|tiny2|tinyxl | --model DIR]
  *            [--size N | --width W --height H] [--batch B] [--cfg G]
  *            [--part all|text|unet|vae] [--dump] [--dtype f32|f16]
  *
@@ -22,6 +22,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "bench_presets.h"
 #include "graph/build.h"
 #include "graph/flops.h"
@@ -34,7 +35,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: t2i-plan [--preset NAME | --model DIR] [--configs DIR] [--size N | --width W --height H]\n"
             "                [--batch B] [--cfg G] [--part all|text|unet|vae] [--dump] [--dtype f32|f16]\n"
-            "  presets: sd15 sd21 sdxl (perf/configs), tiny tiny2 (tests/fixtures); default sd15\n"
+            "  presets: sd15 sd21 sdxl (perf/configs), tiny tiny2 tinyxl (tests/fixtures); default sd15\n"
             "  size: image pixels (default: the model's native size); batch: images (default 1)\n"
             "  cfg: guidance scale (default 7.5; > 1 doubles the UNet batch)\n");
 }
@@ -93,6 +94,12 @@ static int report(const char *part, const char *shape, t2i_graph *g, int dump, s
            g->n_nodes, nw, wb / mib, t2i_graph_flops(g) / 1e9, p32.peak_bytes / mib, p32.naive_bytes / mib,
            (double)p32.naive_bytes / (double)(p32.peak_bytes ? p32.peak_bytes : 1), p16.peak_bytes / mib,
            p16.naive_bytes / mib, (double)p16.naive_bytes / (double)(p16.peak_bytes ? p16.peak_bytes : 1));
+    double by_op[T2I_OP_COUNT] = {0};
+    for (int n = 0; n < g->n_nodes; n++) by_op[g->nodes[n].op] += t2i_node_flops(g, &g->nodes[n]);
+    printf("%-13s GFLOP by op:", "");
+    for (int o = 0; o < T2I_OP_COUNT; o++)
+        if (by_op[o] > 0) printf(" %s %.1f", t2i_op_name((t2i_op)o), by_op[o] / 1e9);
+    printf("\n");
     if (dump) {
         const t2i_memory_plan *mp = dump_act == 2 ? &p16 : &p32;
         printf("\n## %s %s, %s activations: arena peak %zu bytes, naive %zu bytes\n", part, shape,
@@ -194,6 +201,15 @@ int main(int argc, char **argv)
         } else {
             rc |= report("text_encoder", shape, g, dump, dump_act);
         }
+    }
+    char te2[1200];
+    snprintf(te2, sizeof te2, "%s/text_encoder_2/config.json", c.dir);
+    if ((all || !strcmp(part, "text")) && access(te2, R_OK) == 0) { /* SDXL's second encoder */
+        t2i_clip_text_config c2;
+        snprintf(shape, sizeof shape, "ids 1x%d", ctx_len);
+        t2i_status st = t2i_clip_text_config_load(te2, &c2);
+        if (st == T2I_OK) st = t2i_build_clip_text(&c2, 1, ctx_len, &g);
+        rc |= st == T2I_OK ? report("text_encoder2", shape, g, dump, dump_act) : unsupported("text_encoder2", st);
     }
     if (all || !strcmp(part, "unet")) {
         snprintf(shape, sizeof shape, "%dx%dx%dx%d", ub, c.unet.in_channels, lh, lw);
