@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """test_server.py — t2i-server end to end over HTTP on loopback, with the
-tiny-sd1 fixture (64×64): every route, the bad-input matrix, body cap,
+tiny-sd1 fixture (64×64): every route, the bad-input matrix, a seeded
+request fuzz, a model with corrupt weights, body cap,
 cancel and interrupt, the records database and feedback statistics, model
 switching, a bounded load burst (queue admission exact, memory flat) and
 SIGTERM drain. Python standard library only.
@@ -569,6 +570,49 @@ def test_drain(exe):
     check(rc == 0 and dt < 5, f"drain timeout: exit {rc} after {dt:.2f} s")
 
 
+def test_fuzz(exe, n=400):
+    """Seeded random requests: known fields with values drawn from a pool of
+    right and wrong types and ranges, random JSON nesting, raw bytes. Every
+    answer must be 2xx or a 4xx JSON error; the server must stay up. Sizes
+    are capped (--max-side 128) so that the requests that are valid stay fast."""
+    import random
+    rnd = random.Random(1234)
+    s = Server(exe, "--max-side", "128", "--queue", "64")
+    pool = [None, True, 0, -1, 1, 2, 7, 64, 65, 128, 1e9, -1e9, 2**64, 1.5, 1e308,
+            "", "x", "64x64", "Euler a", "karras", "水彩画", "b64_json", "url", "like", [], [1], ["impressionism"],
+            {}, {"a": [{"b": None}]}, "\u0000", "A" * 3000]
+    fields = ["prompt", "negative_prompt", "styles", "seed", "sampler_name", "sampler_index", "scheduler", "steps",
+              "cfg_scale", "width", "height", "batch_size", "n_iter", "send_images", "enable_hr", "expand",
+              "override_settings", "n", "size", "response_format", "output_format", "image", "image_id", "event",
+              "text", "sd_model_checkpoint"]
+    paths = ["/sdapi/v1/txt2img", "/v1/jobs", "/v1/images/generations", "/sdapi/v1/png-info", "/v1/feedback",
+             "/sdapi/v1/options"]
+    bad = []
+    for i in range(n):
+        path = rnd.choice(paths)
+        kind = rnd.random()
+        if kind < 0.1:
+            raw = bytes(rnd.randrange(256) for _ in range(rnd.randrange(64)))
+        else:
+            body = {f: rnd.choice(pool) for f in rnd.sample(fields, rnd.randrange(1, 8))}
+            body["steps"] = rnd.choice([1, 0, "1", None, 1.5, 2])
+            if kind < 0.2:
+                body = rnd.choice([[body], "str", 5, None, [[[[]]]]])
+            raw = json.dumps(body).encode()
+        try:
+            st, h, data = s.request("POST", path, raw=raw, headers={"Content-Type": "application/json"}, timeout=60)
+            ok = 200 <= st < 300 or (400 <= st < 500 and b'"error"' in data)
+        except Exception as e:  # noqa: BLE001
+            st, ok = repr(e), False
+        if not ok:
+            bad.append((path, raw[:80], st))
+    check(not bad, f"fuzz: {len(bad)} of {n} answers neither 2xx nor a 4xx JSON error: {bad[:3]}")
+    st, _ = s.json("GET", "/health")
+    check(st == 200 and s.proc.poll() is None, "alive after the fuzz")
+    check(s.stop() == 0, "fuzz server exits 0")
+    print(f"  fuzz: {n} random requests, all 2xx or 4xx JSON")
+
+
 def test_broken_model(exe):
     """A model whose UNet weights are corrupt: /health 503, generation 503,
     everything else still served, clean exit."""
@@ -623,6 +667,7 @@ def main():
     st = os.popen(f"'{EXE}' --export-stats --db '{db}'").read()
     check('"by_style"' in st and '"Watercolor Painting"' in st, "--export-stats prints the aggregates")
     test_body_cap(EXE)
+    test_fuzz(EXE)
     test_broken_model(EXE)
     test_auth(EXE)
     test_load(EXE, os.path.join(TMP, "load.db"))
