@@ -42,5 +42,10 @@ if cmp -s "$tmp/s.safetensors" "$tmp/s2.safetensors"; then
   pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL --init-noise did not reproduce the seeded run"; fi
 check "batch"              0 -m $model -p x -s 1 --steps 2 -b 2 -o "$tmp/c.png" -q
 if [ -f "$tmp/c-0.png" ] && [ -f "$tmp/c-1.png" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL batch files"; fi
+n=$("$t2i" --list-styles | wc -l)
+if [ "$n" -ge 1000 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL --list-styles printed $n lines"; fi
+check "style by Chinese name" 0 -m $model -p "a cat" --style 赛博朋克 --style oil_painting:1.2 -s 3 --steps 2 -o "$tmp/d.png" -q
+if grep -aq "neon" "$tmp/d.png"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL style text not in the infotext"; fi
+check "unknown style"      1 -m $model -p "a cat" --style no_such_style -q -o "$tmp/e.png"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -47,6 +47,14 @@ static const char *usage_text =
     "                           A1111 names (\"Euler a\", \"DPM++ 2M Karras\"; default: euler_a)\n"
     "      --rng SOURCE         noise source: cpu (torch.randn with a CPU generator, as\n"
     "                           diffusers) or philox (A1111's GPU source); default: cpu\n"
+    "      --style NAME[:W]     apply a style from the catalog (id, English or Chinese\n"
+    "                           name), optionally weighted; repeat for several — the\n"
+    "                           order does not matter\n"
+    "      --styles-file FILE   use this catalog instead of the built-in one\n"
+    "                           (data/styles.tsv layout or an A1111 styles.csv)\n"
+    "      --list-styles        print the catalog (id, English, Chinese, category)\n"
+    "      --expand[=N]         expand a short prompt into a richer one, the same for\n"
+    "                           the same seed, within N tokens (default 75)\n"
     "      --init-noise FILE    read the initial latents from a safetensors file\n"
     "                           (tensor \"init_noise\", or its only tensor), shape\n"
     "                           [batch, 4, height/8, width/8], before sigma scaling\n"
@@ -147,7 +155,10 @@ static const char *default_model(void)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS, OPT_LIST };
+    enum {
+        OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS, OPT_LIST,
+        OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND
+    };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
         {"model", required_argument, 0, 'm'},    {"output", required_argument, 0, 'o'},
@@ -158,14 +169,17 @@ int main(int argc, char **argv)
         {"init-noise", required_argument, 0, OPT_INIT}, {"dump-stages", required_argument, 0, OPT_DUMP},
         {"threads", required_argument, 0, OPT_THREADS}, {"quiet", no_argument, 0, 'q'},
         {"list-samplers", no_argument, 0, OPT_LIST},    {"help", no_argument, 0, 'h'},
+        {"style", required_argument, 0, OPT_STYLE},     {"styles-file", required_argument, 0, OPT_STYLES_FILE},
+        {"list-styles", no_argument, 0, OPT_LIST_STYLES}, {"expand", optional_argument, 0, OPT_EXPAND},
         {0, 0, 0, 0},
     };
     t2i_txt2img_params p;
     t2i_txt2img_params_init(&p);
     t2i_engine_options eo;
     t2i_engine_options_init(&eo);
-    const char *model_dir = NULL, *output = "out.png", *init_path = NULL;
-    int quiet = 0, have_seed = 0;
+    const char *model_dir = NULL, *output = "out.png", *init_path = NULL, *styles_file = NULL;
+    const char *styles[64];
+    int quiet = 0, have_seed = 0, list_styles = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:qh", opts, NULL)) != -1) {
@@ -208,6 +222,16 @@ int main(int argc, char **argv)
         case OPT_DUMP: p.stages_path = optarg; break;
         case OPT_THREADS: eo.threads = (int)parse_long(optarg, "--threads", 0, 1024); break;
         case 'q': quiet = 1; break;
+        case OPT_STYLE:
+            if (p.n_styles == (int)(sizeof styles / sizeof styles[0])) die_usage("%s", "too many --style options");
+            styles[p.n_styles++] = optarg;
+            break;
+        case OPT_STYLES_FILE: styles_file = optarg; break;
+        case OPT_LIST_STYLES: list_styles = 1; break;
+        case OPT_EXPAND:
+            p.expand = 1;
+            if (optarg) p.expand_max_tokens = (int)parse_long(optarg, "--expand", 8, 1000);
+            break;
         case OPT_LIST:
             for (int i = 0; i < T2I_SAMPLER_COUNT; i++) printf("%s\n", t2i_sampler_name((t2i_sampler)i));
             return 0;
@@ -217,6 +241,22 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) die_usage("unexpected argument '%s'", argv[optind]);
+    t2i_styles *catalog = NULL;
+    if (styles_file && t2i_styles_load(styles_file, &catalog) != T2I_OK) {
+        fprintf(stderr, "t2i: --styles-file: %s\n", t2i_last_error());
+        return 2;
+    }
+    if (list_styles) {
+        const t2i_styles *cat = catalog ? catalog : t2i_styles_builtin();
+        for (int i = 0; i < t2i_styles_count(cat); i++) {
+            const t2i_style *st = t2i_styles_get(cat, i);
+            printf("%s\t%s\t%s\t%s\n", st->id, st->name_en, st->name_zh, st->category);
+        }
+        t2i_styles_destroy(catalog);
+        return 0;
+    }
+    p.styles = styles;
+    p.style_catalog = catalog;
     if (!p.prompt) die_usage("%s", "a prompt is required (-p TEXT)");
     if (!model_dir) model_dir = default_model();
     if (!model_dir) die_usage("%s", "no model given (-m DIR) and models/default was not found");
@@ -263,6 +303,7 @@ int main(int argc, char **argv)
                 (double)(clock() - t0) / CLOCKS_PER_SEC);
 out:
     t2i_images_free(imgs, n);
+    t2i_styles_destroy(catalog);
     free(noise);
     t2i_model_destroy(m);
     t2i_engine_destroy(eng);
