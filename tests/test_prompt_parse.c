@@ -11,7 +11,13 @@
  * exact weight bits, step → entry lookup, and a fuzz loop over random strings
  * from a fixed seed: every result is either a well-formed schedule or an
  * error pointing inside the input.
+ *
+ * tests/fixtures/prompts/a1111_parse.json: 400 random prompts of the
+ * language parsed by A1111's own prompt_parser.py (schedules, then
+ * parse_prompt_attention per entry; tools/fixtures_prompt_parse.py). Every
+ * entry must match exactly: end steps, texts, weights bit for bit.
  */
+#include <cjson/cJSON.h>
 #include "test_util.h"
 #include "tokenizer/prompt_parse.h"
 
@@ -49,6 +55,8 @@ static const struct { const char *prompt; int steps; const char *want; } good[] 
     {"a [b:.5] c", 10, "5:[a  c] 10:[a b c]"},
     {"[a|(b:1.1)]", 4, "1:[a] 2:[b]*1.1 3:[a] 4:[b]*1.1"},
     {"[fe|]male", 3, "1:[female] 2:[male] 3:[female]"},
+    {"[fe|||]male", 5, "1:[female] 2:[male] 3:[male] 4:[male] 5:[female]"},
+    {"BREAK (:.7) a ", 4, "4:[]/[ a ]"},
     /* weights */
     {"(a:1.5)", 10, "10:[a]*1.5"},
     {"(a: 1.5 )", 10, "10:[a]*1.5"},
@@ -244,9 +252,58 @@ static void test_fuzz(void)
     CHECK(bad_results == 0 && ok > 100 && errs > 100, "fuzz: %d bad results (%d ok, %d errors)", bad_results, ok, errs);
 }
 
+static void test_a1111_fixture(void)
+{
+    FILE *f = fopen("tests/fixtures/prompts/a1111_parse.json", "rb");
+    CHECK(f != NULL, "a1111_parse.json missing");
+    if (!f) return;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    cJSON *root = cJSON_Parse(buf);
+    CHECK(cJSON_IsArray(root), "a1111_parse.json is not a JSON array");
+    int same = 0, total = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, root) {
+        int steps = cJSON_GetArrayItem(row, 0)->valueint;
+        const char *prompt = cJSON_GetArrayItem(row, 1)->valuestring;
+        const cJSON *want = cJSON_GetArrayItem(row, 2);
+        t2i_prompt_schedule s;
+        total++;
+        if (t2i_prompt_parse(prompt, steps, &s, NULL) != T2I_OK) {
+            CHECK(0, "A1111 prompt rejected: '%s': %s", prompt, t2i_last_error());
+            continue;
+        }
+        int ok = s.n == cJSON_GetArraySize(want);
+        for (int i = 0; ok && i < s.n; i++) {
+            const cJSON *e = cJSON_GetArrayItem(want, i), *segs = cJSON_GetArrayItem(e, 1);
+            ok = s.end_at_step[i] == cJSON_GetArrayItem(e, 0)->valueint && s.parts[i].n == cJSON_GetArraySize(segs);
+            for (int j = 0; ok && j < s.parts[i].n; j++) {
+                const cJSON *g = cJSON_GetArrayItem(segs, j);
+                const char *t = cJSON_GetArrayItem(g, 0)->valuestring;
+                double w = cJSON_GetArrayItem(g, 1)->valuedouble;
+                const t2i_prompt_segment *got = &s.parts[i].v[j];
+                ok = got->is_break ? (w == -1 && !strcmp(t, "BREAK")) : (w == got->weight && !strcmp(t, got->text));
+            }
+        }
+        if (ok) same++;
+        else {
+            char ser[4096];
+            serialize(&s, ser, sizeof ser);
+            CHECK(0, "differs from A1111 for '%s' (%d steps): got %s", prompt, steps, ser);
+        }
+        t2i_prompt_schedule_free(&s);
+    }
+    printf("  A1111 prompt_parser: %d of %d prompts identical\n", same, total);
+    CHECK(total == 400, "%d fixture prompts", total);
+    cJSON_Delete(root);
+}
+
 int main(void)
 {
     test_table();
+    test_a1111_fixture();
     test_weight_bits();
     test_entry_lookup();
     test_fuzz();

@@ -362,6 +362,9 @@ typedef struct flat {
     int cap;
     double mults[T2I_PROMPT_MAX_DEPTH + 2];
     int n_mults;
+    char *run;              /* the current run of plain text */
+    size_t run_n, run_cap, run_at;
+    double run_w;
 } flat;
 
 static void push_segment(parser *p, flat *f, const char *text, size_t len, double w, int is_break, size_t at)
@@ -410,11 +413,36 @@ static int is_word_byte(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
 }
 
-/* A1111: re.split(r"\s*\bBREAK\b\s*", text), a BREAK marker between parts. */
-static void push_text(parser *p, flat *f, const node *nd, double w)
+/* A1111 splits each run of plain text of the resolved prompt (text between
+ * bracket characters) with re.split(r"\s*\bBREAK\b\s*"), a BREAK marker
+ * between the parts. A run here is the text of consecutive TEXT nodes not
+ * separated by a bracket: edits and alternations resolve to their text, as
+ * in A1111's resolved string. */
+static void run_add(parser *p, flat *f, const char *text, double w, size_t at)
 {
-    const char *s = nd->text ? nd->text : "";
-    size_t n = strlen(s), start = 0;
+    if (p->st != T2I_OK) return;
+    size_t n = strlen(text);
+    if (f->run_n + n + 1 > f->run_cap) {
+        size_t cap = f->run_cap ? f->run_cap * 2 : 64;
+        while (cap < f->run_n + n + 1) cap *= 2;
+        char *r = realloc(f->run, cap);
+        if (!r) {
+            p->st = T2I_ERR_NOMEM;
+            return;
+        }
+        f->run = r;
+        f->run_cap = cap;
+    }
+    if (!f->run_n) f->run_w = w, f->run_at = at;
+    memcpy(f->run + f->run_n, text, n + 1);
+    f->run_n += n;
+}
+
+static void run_flush(parser *p, flat *f)
+{
+    const char *s = f->run;
+    size_t n = f->run_n, start = 0;
+    if (!n) return;
     for (size_t i = 0; i + 5 <= n; i++) {
         if (memcmp(s + i, "BREAK", 5) || (i > 0 && is_word_byte((unsigned char)s[i - 1])) ||
             (i + 5 < n && is_word_byte((unsigned char)s[i + 5])))
@@ -422,12 +450,13 @@ static void push_text(parser *p, flat *f, const node *nd, double w)
         size_t a = i, b = i + 5;
         while (a > start && is_space(s[a - 1])) a--;
         while (b < n && is_space(s[b])) b++;
-        push_segment(p, f, s + start, a - start, w, 0, nd->at);
-        push_segment(p, f, "", 0, 1.0, 1, nd->at);
+        push_segment(p, f, s + start, a - start, f->run_w, 0, f->run_at);
+        push_segment(p, f, "", 0, 1.0, 1, f->run_at);
         start = b;
         i = b - 1;
     }
-    push_segment(p, f, s + start, n - start, w, 0, nd->at);
+    push_segment(p, f, s + start, n - start, f->run_w, 0, f->run_at);
+    f->run_n = 0;
 }
 
 static void flatten(parser *p, flat *f, int id, int step)
@@ -441,12 +470,15 @@ static void flatten(parser *p, flat *f, int id, int step)
     case N_TEXT: {
         double w = 1.0;   /* innermost multiplier first, as A1111 */
         for (int i = f->n_mults - 1; i >= 0; i--) w *= f->mults[i];
-        push_text(p, f, nd, w);
+        if (f->run_n && w != f->run_w) run_flush(p, f);
+        run_add(p, f, nd->text ? nd->text : "", w, nd->at);
         break;
     }
-    case N_EMPH:
+    case N_EMPH:   /* its brackets end the run of text on both sides */
+        run_flush(p, f);
         f->mults[f->n_mults++] = nd->mult;
         flatten(p, f, nd->child, step);
+        run_flush(p, f);
         f->n_mults--;
         break;
     case N_EDIT: {
@@ -536,6 +568,8 @@ t2i_status t2i_prompt_parse(const char *utf8, int steps, t2i_prompt_schedule *ou
     for (int i = 0; p.st == T2I_OK && i < n_pts; i++) {
         flat f = {.out = {NULL, 0}};
         flatten(&p, &f, root, pts[i]);
+        run_flush(&p, &f);
+        free(f.run);
         if (p.st == T2I_OK && f.out.n == 0) push_segment(&p, &f, "", 0, 1.0, 0, 0);
         out->end_at_step[i] = pts[i];
         out->parts[i] = f.out;

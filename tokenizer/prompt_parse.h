@@ -12,7 +12,8 @@
  *   \( \) \[ \] \\    literal characters; a backslash escapes any character
  *                     (also \: and \|), a trailing lone backslash is literal
  *   BREAK             (upper case, a whole word) ends the current 75-token
- *                     chunk; white space around it is dropped
+ *                     chunk; white space around it is dropped (within the
+ *                     run of text between brackets, as A1111 splits it)
  *   [from:to:when]    prompt editing: `from` up to step `when`, then `to`
  *   [to:when]         nothing, then `to`;  [from::when]  `from`, then nothing
  *   [a|b|c]           alternation: a, b, c, a, … one option per step
@@ -30,6 +31,10 @@
  * Segments: adjacent pieces of equal weight are merged (A1111 tokenises each
  * merged piece on its own, so "(a)(b)" is the one piece "ab"); an empty
  * prompt is one segment ("", 1.0); a BREAK is a segment with is_break set.
+ *
+ * Checked against A1111's own prompt_parser.py on 400 random prompts of the
+ * language (tests/fixtures/prompts/a1111_parse.json): identical schedules,
+ * texts and weights (bit for bit).
  *
  * Where this parser departs from A1111, deliberately (A1111 is lenient: its
  * grammar falls back to literal text, its attention regex closes whatever is
