@@ -21,6 +21,10 @@
  * (1 for elementwise ops and norms, 2 for attention). Data-movement ops
  * copy 16-bit values: they must be exact (NMSE = 0).
  *
+ * Then whole stages of tiny-sd1 (text encoder, one UNet step, VAE decode)
+ * run through plans on an emulated CUDA backend (see test_stages below)
+ * against diffusers' FP32 references: NMSE ≤ 4·u²·(nodes in the plan).
+ *
  * Prints the measured NMSE of every case; runs in a few seconds.
  */
 #include <math.h>
@@ -30,6 +34,14 @@
 #include <string.h>
 #include <initializer_list>
 #include "kernels/cuda/cuda_kernels.h"   /* and, as C, graph/graph.h, runtime/backend.h, runtime/error.h */
+extern "C" {
+#include "graph/build.h"
+#include "runtime/dtype.h"
+#include "runtime/model_config.h"
+#include "runtime/plan.h"
+#include "runtime/safetensors.h"
+#include "runtime/weights.h"
+}
 
 #define MAXT 8
 
@@ -543,6 +555,220 @@ static void test_emulation(void)
     bad ? n_fail++ : n_pass++;
 }
 
+/* ---- whole stages on an emulated CUDA backend ----------------------------------
+ * A backend whose kernel table is the CUDA one — the emulated custom kernels
+ * — with host memory, and with LINEAR and CONV2D (cuBLASLt / cuDNN on a GPU)
+ * stood in for by the CPU kernels on FP16-rounded operands: the library's
+ * FP32-accumulated product, rounded to FP16, then cuda_epilogue, as gemm.cu
+ * and conv.cu do. The tiny-sd1 stages then run end to end through plans —
+ * FP32↔FP16 conversion at the plan's edges, FP16 weights, every custom kernel
+ * on real graphs — against diffusers' FP32 references, under the stage rule
+ * of test_cuda_backend.c: NMSE ≤ 4·u²·(nodes in the plan). */
+static const t2i_graph *stage_graph;
+
+static t2i_status emu_alloc(t2i_backend *be, size_t bytes, void **ptr)
+{
+    (void)be;
+    *ptr = aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
+    return *ptr ? T2I_OK : t2i_fail(T2I_ERR_NOMEM, "emulated backend: out of memory");
+}
+static void emu_free(t2i_backend *be, void *ptr) { (void)be, free(ptr); }
+static t2i_status emu_copy(t2i_backend *be, void *dst, const void *src, size_t bytes)
+{
+    (void)be;
+    if (bytes) memcpy(dst, src, bytes);
+    return T2I_OK;
+}
+static size_t emu_workspace(t2i_backend *be, const t2i_graph *g, const t2i_node *n)
+{
+    (void)be;
+    return n->op == T2I_OP_CONV2D || n->op == T2I_OP_LINEAR ? cpu->vt->workspace_size(cpu, g, n) : 0;
+}
+static t2i_status emu_sync(t2i_backend *be)
+{
+    (void)be;
+    if (emu_err) {
+        emu_err = 0;
+        return t2i_fail(T2I_ERR_INVALID_ARG, "embedding: a token id is outside the embedding table");
+    }
+    return T2I_OK;
+}
+
+static float *to_f32(const t2i_tensor *t, const void *h16)
+{
+    int64_t n = t2i_tensor_numel(t);
+    float *f = (float *)malloc((size_t)n * sizeof(float) + 4);
+    for (int64_t i = 0; i < n; i++) f[i] = t2i_f16_to_f32(((const uint16_t *)h16)[i]);
+    return f;
+}
+
+/* LINEAR / CONV2D: the library stand-in (see above). */
+static t2i_status emu_lib_op(t2i_backend *be, const t2i_op_args *a)
+{
+    t2i_node nd = *a->node;
+    t2i_act act;
+    if (nd.op == T2I_OP_LINEAR) act = nd.attr.linear.act, nd.attr.linear.act = T2I_ACT_NONE;
+    else act = nd.attr.conv2d.act, nd.attr.conv2d.act = T2I_ACT_NONE;
+    t2i_op_args c = *a;
+    c.node = &nd;
+    c.in[2] = c.in[3] = NULL;
+    c.in_data[2] = c.in_data[3] = NULL;
+    float *x = to_f32(a->in[0], a->in_data[0]), *w = to_f32(a->in[1], a->in_data[1]);
+    int64_t n = t2i_tensor_numel(a->out);
+    float *y = (float *)malloc((size_t)n * sizeof(float) + 4);
+    c.in_data[0] = x, c.in_data[1] = w, c.out_data = y;
+    t2i_status st = cpu->kernels[nd.op](cpu, &c);
+    for (int64_t i = 0; i < n; i++) ((uint16_t *)a->out_data)[i] = t2i_f32_to_f16(y[i]);
+    free(x), free(w), free(y);
+    if (st != T2I_OK) return st;
+    int64_t inner = 1, ch = a->out->ne[a->out->ndim - 1];
+    if (nd.op == T2I_OP_CONV2D) inner = a->out->ne[2] * a->out->ne[3], ch = a->out->ne[1];
+    return cuda_epilogue(be, a->out_data, a->in_data[2], a->in_data[3], n, inner, ch, act);
+}
+
+static const t2i_backend_vtable emu_vtable = {
+    "cuda-emulated", NULL, emu_alloc, emu_free, emu_copy, emu_copy, emu_workspace, emu_sync, NULL, NULL, NULL,
+};
+static t2i_kernel_fn emu_table[T2I_OP_COUNT];
+
+static t2i_plan *stage_plan(t2i_graph *g, const char *dir, const char *part, t2i_weights **w)
+{
+    char path[512];
+    t2i_st_set *set = NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, part);
+    t2i_plan *p = NULL;
+    t2i_status st = t2i_st_set_open_dir(path, &set);
+    if (st == T2I_OK)
+        st = t2i_weights_load(&emu.base, set, g, part, strcmp(part, "text_encoder") ? NULL : "text_model.", w);
+    t2i_st_set_destroy(set);
+    if (st == T2I_OK) st = t2i_plan_create(g, &emu.base, *w, &p);
+    else t2i_graph_destroy(g);
+    if (st != T2I_OK) {
+        printf("%-58s FAIL: %s\n", part, t2i_last_error());
+        n_fail++;
+        return NULL;
+    }
+    stage_graph = p->g;
+    return p;
+}
+
+static void stage_check(const char *what, const t2i_plan *p, const float *got, const float *want, size_t n)
+{
+    double num = 0, den = 0;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bad += !isfinite(got[i]);
+        double d = (double)got[i] - want[i];
+        num += d * d;
+        den += (double)want[i] * want[i];
+    }
+    double e = num / den, bound = 4.0 / (2048.0 * 2048.0) * p->g->n_nodes;
+    bool ok = !bad && e <= bound;
+    printf("%-58s fp16 NMSE %.3e (bound %.2e, %d nodes)%s\n", what, e, bound, p->g->n_nodes, ok ? "" : " FAIL");
+    ok ? n_pass++ : n_fail++;
+}
+
+static float *ref_tensor(t2i_st_file *f, const char *name, size_t *n)
+{
+    const t2i_st_tensor *t = t2i_st_find(f, name);
+    if (!t) return NULL;
+    *n = (size_t)t2i_st_numel(t);
+    float *buf = (float *)malloc(*n * sizeof(float) + 4);
+    t2i_st_read_f32(t, buf);
+    return buf;
+}
+
+static void test_stages(const char *dir)
+{
+    for (int i = 0; i < T2I_OP_COUNT; i++) emu_table[i] = NULL;
+#define T2I_OP(id, name, min_in, max_in, type, field) emu_table[T2I_OP_##id] = CUDA_KERNEL_##id;
+#include "graph/ops.def"
+#undef T2I_OP
+    emu_table[T2I_OP_LINEAR] = emu_lib_op;
+    emu_table[T2I_OP_CONV2D] = emu_lib_op;
+    cuda_backend saved = emu;
+    emu.base.vt = &emu_vtable;
+    emu.base.kernels = emu_table;
+    emu.base.act_dtype = emu.base.weight_dtype = T2I_F16;
+    char path[512], rp[512];
+    t2i_st_file *ref = NULL;
+
+    t2i_clip_text_config tc;
+    snprintf(path, sizeof path, "%s/text_encoder/config.json", dir);
+    snprintf(rp, sizeof rp, "%s/ref/text.safetensors", dir);
+    t2i_graph *g = NULL;
+    t2i_weights *w = NULL;
+    if (t2i_clip_text_config_load(path, &tc) == T2I_OK && t2i_st_open(rp, &ref) == T2I_OK &&
+        t2i_build_clip_text(&tc, 2, 77, &g) == T2I_OK) {
+        t2i_plan *p = stage_plan(g, dir, "text_encoder", &w);
+        const t2i_st_tensor *ids = t2i_st_find(ref, "ids");
+        size_t n = 0;
+        float *want = ref_tensor(ref, "hidden", &n), *got = (float *)malloc(n * sizeof(float) + 4);
+        if (p && ids && want && t2i_plan_set_input(p, "ids", ids->data, ids->nbytes) == T2I_OK &&
+            t2i_plan_run(p) == T2I_OK && t2i_plan_get_output(p, "hidden", got, n * sizeof(float)) == T2I_OK)
+            stage_check("stage: tiny-sd1 text encoder", p, got, want, n);
+        else if (p)
+            printf("text encoder stage FAIL: %s\n", t2i_last_error()), n_fail++;
+        free(want), free(got);
+        t2i_plan_destroy(p);
+    } else {
+        printf("text encoder stage setup FAIL: %s\n", t2i_last_error()), n_fail++;
+    }
+    t2i_weights_destroy(w), w = NULL;
+    t2i_st_close(ref), ref = NULL;
+
+    t2i_unet_config uc;
+    snprintf(path, sizeof path, "%s/unet/config.json", dir);
+    snprintf(rp, sizeof rp, "%s/ref/unet.safetensors", dir);
+    g = NULL;
+    if (t2i_unet_config_load(path, &uc) == T2I_OK && t2i_st_open(rp, &ref) == T2I_OK &&
+        t2i_build_unet(&uc, 2, 8, 8, 77, &g) == T2I_OK) {
+        t2i_plan *p = stage_plan(g, dir, "unet", &w);
+        size_t ns = 0, nt = 0, nc = 0, no = 0;
+        float *sample = ref_tensor(ref, "sample", &ns), *t = ref_tensor(ref, "timestep", &nt);
+        float *ctx = ref_tensor(ref, "encoder_hidden_states", &nc), *want = ref_tensor(ref, "out", &no);
+        float *got = (float *)malloc(no * sizeof(float) + 4);
+        float ts[2] = {t ? t[0] : 0, t ? t[0] : 0};
+        if (p && sample && t && ctx && want && t2i_plan_set_input(p, "sample", sample, ns * sizeof(float)) == T2I_OK &&
+            t2i_plan_set_input(p, "timestep", ts, sizeof ts) == T2I_OK &&
+            t2i_plan_set_input(p, "context", ctx, nc * sizeof(float)) == T2I_OK && t2i_plan_run(p) == T2I_OK &&
+            t2i_plan_get_output(p, "out", got, no * sizeof(float)) == T2I_OK)
+            stage_check("stage: tiny-sd1 unet step", p, got, want, no);
+        else if (p)
+            printf("unet stage FAIL: %s\n", t2i_last_error()), n_fail++;
+        free(sample), free(t), free(ctx), free(want), free(got);
+        t2i_plan_destroy(p);
+    } else {
+        printf("unet stage setup FAIL: %s\n", t2i_last_error()), n_fail++;
+    }
+    t2i_weights_destroy(w), w = NULL;
+    t2i_st_close(ref), ref = NULL;
+
+    t2i_vae_config vc;
+    snprintf(path, sizeof path, "%s/vae/config.json", dir);
+    snprintf(rp, sizeof rp, "%s/ref/vae_decode.safetensors", dir);
+    g = NULL;
+    if (t2i_vae_config_load(path, &vc) == T2I_OK && t2i_st_open(rp, &ref) == T2I_OK &&
+        t2i_build_vae_decoder(&vc, 1, 64 / t2i_vae_scale(&vc), 64 / t2i_vae_scale(&vc), &g) == T2I_OK) {
+        t2i_plan *p = stage_plan(g, dir, "vae", &w);
+        size_t ni = 0, no = 0;
+        float *in = ref_tensor(ref, "latents", &ni), *want = ref_tensor(ref, "image", &no);
+        float *got = (float *)malloc(no * sizeof(float) + 4);
+        if (p && in && want && t2i_plan_set_input(p, "latents", in, ni * sizeof(float)) == T2I_OK &&
+            t2i_plan_run(p) == T2I_OK && t2i_plan_get_output(p, "image", got, no * sizeof(float)) == T2I_OK)
+            stage_check("stage: tiny-sd1 vae decode", p, got, want, no);
+        else if (p)
+            printf("vae stage FAIL: %s\n", t2i_last_error()), n_fail++;
+        free(in), free(want), free(got);
+        t2i_plan_destroy(p);
+    } else {
+        printf("vae stage setup FAIL: %s\n", t2i_last_error()), n_fail++;
+    }
+    t2i_weights_destroy(w);
+    t2i_st_close(ref);
+    emu = saved;
+}
+
 int main(void)
 {
     if (t2i_cpu_backend_create(1, &cpu) != T2I_OK) {
@@ -568,6 +794,7 @@ int main(void)
     test_act(T2I_BF16);
     test_norms(T2I_BF16);
     test_attention(T2I_BF16, false);
+    test_stages("tests/fixtures/tiny-sd1");
 
     t2i_backend_destroy(cpu);
     printf("%d passed, %d failed\n", n_pass, n_fail);
