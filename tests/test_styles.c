@@ -4,7 +4,7 @@
  * The built-in catalog: at least 1,000 styles, equal row for row to
  * data/styles.tsv, no duplicate id / English / Chinese name, every category
  * used and every style in a known category, Chinese names really Chinese,
- * every template a valid prompt once applied. Lookup by id, English name
+ * every template with {prompt} and a valid prompt once applied. Lookup by id, English name
  * (any case) and Chinese name. Applying: A1111's {prompt} / ", " semantics
  * exactly, order independence, weights as "(text:w)" that the prompt parser
  * reads back with that weight, errors for unknown / duplicate / badly
@@ -44,8 +44,7 @@ static void test_catalog(void)
             }
         }
         if (!has_cjk(s->name_zh) || !strcmp(s->name_zh, s->name_en)) not_zh++;
-        int pl = strstr(s->prompt, "{prompt}") != NULL;
-        if (!pl && strcmp(s->category, "mood") && strcmp(s->category, "palette")) bad_tmpl++;
+        if (!strstr(s->prompt, "{prompt}")) bad_tmpl++;
         /* applied to a prompt, every template is valid prompt syntax */
         char *p = NULL, *ng = NULL;
         const char *one[1] = {s->id};
@@ -115,7 +114,7 @@ static char *apply(const char *const *v, int n, const char *prompt, char **neg)
 
 static void test_apply(void)
 {
-    /* template with {prompt}, template without (mood: appended) */
+    /* templates with {prompt} (the built-in ones all have it) */
     const char *oil[] = {"oil_painting"}, *serene[] = {"serene"};
     char *neg = NULL, *p = apply(oil, 1, "a cat", &neg);
     CHECK(p && !strcmp(p, "oil painting of a cat, thick brushstrokes, rich layered color, canvas texture"), "%s", p);
@@ -124,9 +123,6 @@ static void test_apply(void)
     t2i_free(p), t2i_free(neg);
     p = apply(serene, 1, "a cat", NULL);
     CHECK(p && !strcmp(p, "a cat, serene mood, calm, peaceful, tranquil"), "%s", p);
-    t2i_free(p);
-    p = apply(serene, 1, "  ", NULL);
-    CHECK(p && !strcmp(p, "serene mood, calm, peaceful, tranquil"), "empty prompt: %s", p);
     t2i_free(p);
 
     /* order independence */
@@ -205,6 +201,15 @@ static void test_csv(void)
     char *p = NULL, *n = NULL;
     CHECK_OK(t2i_styles_apply(s, two, 2, "a cat", "", &p, &n));
     CHECK(p && !strcmp(p, "cinematic still of a cat, \"moody\", film grain, masterpiece"), "%s", p);
+    t2i_free(p), t2i_free(n);
+    /* a template without {prompt} is appended after ", ", or alone */
+    const char *plain[] = {"plain"};
+    CHECK_OK(t2i_styles_apply(s, plain, 1, "  ", NULL, &p, &n));
+    CHECK(p && !strcmp(p, "masterpiece") && n && !strcmp(n, ""), "empty prompt: '%s'", p);
+    t2i_free(p), t2i_free(n);
+    const char *plain_w[] = {"Plain:1.3"};
+    CHECK_OK(t2i_styles_apply(s, plain_w, 1, "a cat", NULL, &p, &n));
+    CHECK(p && !strcmp(p, "a cat, (masterpiece:1.3)"), "weighted append: '%s'", p);
     t2i_free(p), t2i_free(n);
     t2i_styles_destroy(s);
 

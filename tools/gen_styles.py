@@ -3,9 +3,10 @@
 
 Every style is written here by hand, per category, as
     English name | Chinese name | keywords
-and turned into a prompt template by its category's pattern (most contain
-{prompt}, as in the A1111 web UI's styles.csv; mood and palette styles have
-none and are appended with ", "), plus the category's negative prompt.
+and turned into a prompt template by its category's pattern (every one
+contains {prompt}, as in the A1111 web UI's styles.csv: "oil painting of
+{prompt}, …", "{prompt}, serene mood, …"), plus the category's negative
+prompt.
 The "blend" category crosses a hand-picked list of moods with a hand-picked
 list of painting media (English and Chinese names composed from the two
 hand-written translations, e.g. "Dreamy Watercolor" / "梦幻水彩").
@@ -37,10 +38,10 @@ CATEGORIES = {
     "photography": ("摄影风格", "{name_l} of {prompt}, {kw}", NEG_PHOTO),
     "lens": ("镜头与相机", "photo of {prompt}, {name_l}, {kw}", NEG_PHOTO),
     "lighting": ("光线", "{prompt}, {name_l}, {kw}", NEG_GENERIC),
-    "palette": ("色彩", "{name_l} color palette, {kw}", NEG_GENERIC),
+    "palette": ("色彩", "{prompt}, {name_l} color palette, {kw}", NEG_GENERIC),
     "era": ("年代", "{prompt}, {name_l} aesthetic, {kw}", NEG_GENERIC),
     "genre": ("类型题材", "{prompt}, {name_l}, {kw}", NEG_GENERIC),
-    "mood": ("情绪氛围", "{name_l} mood, {kw}", NEG_GENERIC),
+    "mood": ("情绪氛围", "{prompt}, {name_l} mood, {kw}", NEG_GENERIC),
     "culture": ("地域与传统", "{prompt}, {name_l}, {kw}", NEG_GENERIC),
     "design": ("设计与建筑", "{prompt}, {name_l}, {kw}", NEG_GENERIC),
     "digital": ("数字艺术", "{prompt}, {name_l}, {kw}", NEG_RENDER),
@@ -888,6 +889,7 @@ def main():
     for r in rs:
         assert all("\t" not in x and "\n" not in x for x in r), r
         assert re.search(r"[\u4e00-\u9fff]", r[2]), f"no Chinese in {r[2]}"
+        assert "{prompt}" in r[4], r
     os.makedirs(os.path.join(ROOT, "data"), exist_ok=True)
     with open(os.path.join(ROOT, "data/styles.tsv"), "w", encoding="utf-8") as f:
         f.write("id\tname_en\tname_zh\tcategory\tprompt\tnegative_prompt\n")
