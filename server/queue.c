@@ -58,7 +58,8 @@ void gen_params_free(gen_params *p)
 static void job_free(job *j)
 {
     gen_params_free(&j->p);
-    for (int i = 0; i < j->n_images; i++) free(j->images[i].png_b64), free(j->images[i].infotext);
+    for (int i = 0; i < j->n_images; i++)
+        free(j->images[i].png_b64), free(j->images[i].infotext), free(j->images[i].prompt);
     free(j->images), free(j->error), free(j->request_json);
     t2i_free(j->final_prompt), t2i_free(j->final_negative);
     free(j);
@@ -321,7 +322,8 @@ static int compatible(const job *a, const job *b, uint64_t next_seed)
     if (x->n_iter != 1 || y->n_iter != 1) return 0;
     if (strcmp(x->prompt, y->prompt) || strcmp(x->negative_prompt, y->negative_prompt)) return 0;
     if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg) return 0;
-    if (x->width != y->width || x->height != y->height || x->expand != y->expand) return 0;
+    /* An expansion depends on the call's seed: expanded jobs draw alone. */
+    if (x->width != y->width || x->height != y->height || x->expand || y->expand) return 0;
     if (x->n_styles != y->n_styles) return 0;
     for (int i = 0; i < x->n_styles; i++)
         if (strcmp(x->styles[i], y->styles[i])) return 0;
@@ -358,7 +360,7 @@ static int status_to_http(t2i_status s)
 }
 
 /* Encode one generated image into a job's result slot. */
-static int store_image(job *j, int slot, t2i_image *img)
+static int store_image(job *j, int slot, t2i_image *img, const char *drawn)
 {
     void *png = NULL;
     size_t n = 0;
@@ -369,8 +371,9 @@ static int store_image(job *j, int slot, t2i_image *img)
     ji->width = img->width, ji->height = img->height;
     ji->png_b64 = b64_encode(png, n);
     ji->infotext = img->infotext ? strdup(img->infotext) : strdup("");
+    ji->prompt = strdup(drawn);
     free(png);
-    return ji->png_b64 && ji->infotext ? 0 : -1;
+    return ji->png_b64 && ji->infotext && ji->prompt ? 0 : -1;
 }
 
 static void run_group(job **g, int n)
@@ -407,16 +410,16 @@ static void run_group(job **g, int n)
         tp.progress = on_progress;
         tp.progress_user = &ctx;
         ctx.iter = it;
-        if (it == 0) {
-            /* What is drawn (iteration 0's seed decides an expansion). */
-            char *fp = NULL, *fn = NULL;
-            if (t2i_prompt_resolve(model, &tp, &fp, &fn) == T2I_OK)
-                for (int i = 0; i < n; i++) {
-                    g[i]->final_prompt = i ? strdup(fp) : fp;
-                    g[i]->final_negative = i ? strdup(fn) : fn;
-                }
-            else
-                t2i_free(fp), t2i_free(fn);
+        /* What this call draws (an expansion depends on its seed). */
+        char *fp = NULL, *fn = NULL;
+        if (t2i_prompt_resolve(model, &tp, &fp, &fn) != T2I_OK) t2i_free(fp), t2i_free(fn), fp = fn = NULL;
+        if (it == 0 && fp) {
+            pthread_mutex_lock(&mu);
+            for (int i = 0; i < n; i++) {
+                g[i]->final_prompt = strdup(fp);
+                g[i]->final_negative = strdup(fn);
+            }
+            pthread_mutex_unlock(&mu);
         }
         t2i_image *imgs = NULL;
         int count = 0;
@@ -428,8 +431,9 @@ static void run_group(job **g, int n)
         int k = 0;
         for (int i = 0; i < n && s == T2I_OK; i++)
             for (int b = 0; b < g[i]->p.batch_size && k < count; b++, k++)
-                if (store_image(g[i], it * g[i]->p.batch_size + b, &imgs[k]) != 0)
+                if (store_image(g[i], it * g[i]->p.batch_size + b, &imgs[k], fp ? fp : p->prompt) != 0)
                     s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory encoding PNG");
+        t2i_free(fp), t2i_free(fn);
         produced += count;
         t2i_images_free(imgs, count);
     }
@@ -452,7 +456,7 @@ static void run_group(job **g, int n)
         if (st == JOB_DONE) j->n_images = j->p.batch_size * j->p.n_iter;
         else {
             for (int k = 0; k < j->p.batch_size * j->p.n_iter && j->images; k++)
-                free(j->images[k].png_b64), free(j->images[k].infotext);
+                free(j->images[k].png_b64), free(j->images[k].infotext), free(j->images[k].prompt);
             free(j->images), j->images = NULL;
             j->error = strdup(st == JOB_CANCELLED ? "cancelled" : err);
             j->error_status = st == JOB_CANCELLED ? 409 : !model ? 503 : status_to_http(s);

@@ -57,6 +57,7 @@ typedef struct job_image {
     int width, height;
     char *png_b64;
     char *infotext;
+    char *prompt;                /* the prompt drawn (styles applied, expanded) */
 } job_image;
 
 typedef struct job {
@@ -66,7 +67,7 @@ typedef struct job {
     gen_params p;
     uint64_t base_seed;          /* resolved seed of image 0 */
     char model[128];             /* model that drew it */
-    char *final_prompt;          /* styles applied, expansion done: what was drawn */
+    char *final_prompt;          /* what iteration 0 draws (styles, expansion) */
     char *final_negative;
     job_state state;
     int step, steps;             /* across all iterations */

@@ -69,6 +69,7 @@ static cJSON *job_json_locked(const job *j, int with_images)
             cJSON_AddStringToObject(im, "id", j->images[i].id);
             cJSON_AddNumberToObject(im, "seed", (double)j->images[i].seed);
             cJSON_AddStringToObject(im, "infotext", j->images[i].infotext);
+            cJSON_AddStringToObject(im, "prompt", j->images[i].prompt);
             if (with_images) cJSON_AddStringToObject(im, "b64_json", j->images[i].png_b64);
             cJSON_AddItemToArray(imgs, im);
         }

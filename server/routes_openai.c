@@ -43,7 +43,7 @@ enum MHD_Result route_oa_generations(srv_request *rq)
         for (int i = 0; i < j->n_images; i++) {
             cJSON *d = cJSON_CreateObject();
             cJSON_AddStringToObject(d, "b64_json", j->images[i].png_b64);
-            cJSON_AddStringToObject(d, "revised_prompt", j->final_prompt ? j->final_prompt : j->p.prompt);
+            cJSON_AddStringToObject(d, "revised_prompt", j->images[i].prompt);
             cJSON_AddItemToArray(data, d);
         }
         cJSON_AddStringToObject(o, "output_format", "png");

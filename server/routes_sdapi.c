@@ -79,7 +79,7 @@ static char *info_string(const job *j)
     const char *fp = j->final_prompt ? j->final_prompt : p->prompt;
     const char *fn = j->final_negative ? j->final_negative : p->negative_prompt;
     for (int i = 0; i < n; i++) {
-        cJSON_AddItemToArray(all_prompts, cJSON_CreateString(fp));
+        cJSON_AddItemToArray(all_prompts, cJSON_CreateString(i < j->n_images ? j->images[i].prompt : fp));
         cJSON_AddItemToArray(all_neg, cJSON_CreateString(fn));
         cJSON_AddItemToArray(all_seeds, cJSON_CreateNumber((double)(j->base_seed + (uint64_t)i)));
         cJSON_AddItemToArray(all_sub, cJSON_CreateNumber((double)(j->base_seed + (uint64_t)i)));

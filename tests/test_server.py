@@ -107,6 +107,12 @@ def test_routes(s, db):
         finals.append(s.json("GET", f"/v1/jobs/{jid}")[1].get("final_prompt", ""))
     check(finals[0] == finals[1] and "a cat" in finals[0] and len(finals[0]) > len("a cat") + 10,
           f"expansion reproducible for a seed: {finals}")
+    st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "a cat", "steps": 1, "seed": 9, "expand": True,
+                                                 "n_iter": 2})
+    info2 = json.loads(b["info"]) if st == 200 else {"all_prompts": [], "infotexts": []}
+    check(info2["all_prompts"][:1] == finals[:1] and len(info2["all_prompts"]) == 2 and
+          all(p in it for p, it in zip(info2["all_prompts"], info2["infotexts"])),
+          f"per-iteration drawn prompts: {info2['all_prompts']}")
 
     # Same seed → same image; random seeds → recorded and reproducible.
     st1, b1 = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "a cat", "seed": 77, "steps": 4})
