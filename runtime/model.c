@@ -151,7 +151,7 @@ t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out)
         st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet in_channels %d", m->dir,
                       m->vae_cfg.latent_channels, m->unet_cfg.in_channels);
     if (st == T2I_OK) st = t2i_text_load(m);   /* tokenizer(s), text encoder(s), checked against the UNet */
-    int lat = 1 << (m->unet_cfg.n_blocks - 1);
+    int lat = st == T2I_OK ? 1 << (m->unet_cfg.n_blocks - 1) : 1;   /* n_blocks is 0 after a failed config */
     if (st == T2I_OK) st = t2i_build_unet(&m->unet_cfg, 1, lat, lat, 1, &g);
     if (st == T2I_OK) st = load_weights(m, "unet", NULL, g, &m->unet_w);
     if (st == T2I_OK) {

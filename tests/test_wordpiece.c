@@ -5,7 +5,9 @@
  * control characters, special tokens in the text, over-long words) under
  * every tokenizer variant there (cased / uncased, accents kept or stripped,
  * Chinese characters not split, added tokens, a hand-made vocab.txt with
- * CRLF lines, trailing white space and duplicates); then bad input.
+ * CRLF lines, trailing white space and duplicates); then bad input, and
+ * random text (valid and invalid UTF-8) that must give valid ids or a clean
+ * error, never a crash (run under T2I_SANITIZE=ON for memory errors).
  */
 #include <cjson/cJSON.h>
 #include <sys/stat.h>
@@ -172,6 +174,77 @@ static void check_bad_input(const char *dir, const char *bert_vocab, size_t bert
     t2i_wordpiece_destroy(NULL);
 }
 
+static uint32_t rnd(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(*s >> 33);
+}
+
+static int put_utf8(char *o, uint32_t c)
+{
+    if (c < 0x80) { o[0] = (char)c; return 1; }
+    if (c < 0x800) { o[0] = (char)(0xC0 | (c >> 6)); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | (c >> 12)); o[1] = (char)(0x80 | ((c >> 6) & 0x3F)); o[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (c >> 18)); o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+static void check_random(const char *dir, const char *bert_vocab, size_t bert_len)
+{
+    static const uint32_t pool[][2] = {   /* code point ranges to draw from */
+        {0x20, 0x7E}, {0x00, 0x1F}, {0x4E00, 0x9FFF}, {0x3000, 0x303F}, {0xFF00, 0xFFEF}, {0x300, 0x36F},
+        {0xAC00, 0xD7A3}, {0x1F300, 0x1F64F}, {0x2000, 0x206F}, {0xC0, 0x24F}, {0x20000, 0x2A6DF}, {0xF900, 0xFAFF},
+    };
+    make_dir(dir, bert_vocab, bert_len, "{\"do_lower_case\": true}");
+    t2i_wordpiece *t = NULL;
+    CHECK_OK(t2i_wordpiece_load(dir, &t));
+    if (!t) return;
+    uint64_t seed = 12345;
+    char *buf = malloc(4 * 400 + 16);
+    int bad_ids = 0, errors = 0, invalid_ok = 0;
+    int32_t padded[64];
+    for (int it = 0; it < 3000; it++) {
+        size_t n = 0, len = rnd(&seed) % 400;
+        int raw = it % 3 == 2;   /* every third string: random bytes */
+        for (size_t i = 0; i < len; i++) {
+            if (raw) {
+                buf[n++] = (char)(rnd(&seed) % 255 + 1);
+            } else if (rnd(&seed) % 16 == 0) {
+                const char *frag[] = {"[MASK]", "[CLS]", "##", "[UNK", " ", "\u3000"};
+                const char *f = frag[rnd(&seed) % 6];
+                memcpy(buf + n, f, strlen(f));
+                n += strlen(f);
+            } else {
+                const uint32_t *r = pool[rnd(&seed) % (sizeof pool / sizeof pool[0])];
+                uint32_t c = r[0] + rnd(&seed) % (r[1] - r[0] + 1);
+                if (c == 0) c = 1;
+                n += (size_t)put_utf8(buf + n, c);
+            }
+        }
+        buf[n] = '\0';
+        int32_t *ids = NULL;
+        int k = 0;
+        t2i_status st = t2i_wordpiece_tokenize(t, buf, &ids, &k);
+        if (st == T2I_OK) {
+            for (int i = 0; i < k; i++) bad_ids += ids[i] < 0 || ids[i] >= t2i_wordpiece_vocab_size(t);
+            if (raw) invalid_ok++;
+            st = t2i_wordpiece_encode_padded(t, buf, padded, 64);
+            bad_ids += st != T2I_OK || padded[0] != t2i_wordpiece_cls(t);
+        } else if (st != T2I_ERR_INVALID_ARG || !raw) {
+            errors++;
+        }
+        free(ids);
+    }
+    printf("  random text: 3000 strings (1000 of random bytes, %d of them valid UTF-8)\n", invalid_ok);
+    CHECK(bad_ids == 0 && errors == 0, "random text: %d bad ids, %d unexpected errors", bad_ids, errors);
+    free(buf);
+    t2i_wordpiece_destroy(t);
+}
+
 int main(void)
 {
     size_t len = 0, bert_len = 0;
@@ -187,6 +260,7 @@ int main(void)
         const cJSON *v;
         cJSON_ArrayForEach(v, cJSON_GetObjectItem(doc, "variants")) check_variant(v, bert_vocab, bert_len, padded_len, dir);
         check_bad_input(dir, bert_vocab, bert_len);
+        check_random(dir, bert_vocab, bert_len);
     }
     remove_dir(dir);
     cJSON_Delete(doc);

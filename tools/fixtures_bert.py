@@ -128,7 +128,29 @@ def corpus():
     return CHINESE + fixtures_tokenizer.CORPUS
 
 
-def variant_ids(name, vocab, config):
+def random_texts(n=300, seed=2024):
+    """Seeded random strings over all of Unicode (surrogates excluded), mixed
+    with CJK, combining marks, Hangul, white space and punctuation, so every
+    table of tokenizer/bert_unicode.c is exercised against the library."""
+    import random
+    rng = random.Random(seed)
+    pools = [(0x20, 0x7E), (0x4E00, 0x9FFF), (0x300, 0x36F), (0xAC00, 0xD7A3), (0x3000, 0x303F),
+             (0xFF00, 0xFFEF), (0x2000, 0x206F), (0xC0, 0x24F), (0x0, 0x10FFFF), (0x0, 0x10FFFF),
+             (0x0, 0xFFFF), (0x1F300, 0x1F64F), (0x20000, 0x2FA1F)]
+    out = []
+    for _ in range(n):
+        chars = []
+        for _ in range(rng.randrange(1, 40)):
+            lo, hi = rng.choice(pools)
+            c = rng.randint(lo, hi)
+            if 0xD800 <= c <= 0xDFFF or c == 0:
+                c = 0x20
+            chars.append(chr(c))
+        out.append("".join(chars))
+    return out
+
+
+def variant_ids(name, vocab, config, texts):
     with tempfile.TemporaryDirectory() as tmp:
         if vocab == "bert":
             shutil.copyfile(os.path.join(BERT_DIR, "vocab.txt"), os.path.join(tmp, "vocab.txt"))
@@ -139,7 +161,7 @@ def variant_ids(name, vocab, config):
         tok = BertTokenizer.from_pretrained(tmp)
         assert type(tok).__name__ == "BertTokenizer"
         cases = []
-        for text in corpus():
+        for text in texts:
             unpadded = tok(text).input_ids
             padded = tok(text, padding="max_length", max_length=PADDED_LEN, truncation=True).input_ids
             assert len(padded) == PADDED_LEN
@@ -155,13 +177,17 @@ def variant_ids(name, vocab, config):
 
 
 def write_ids():
-    doc = {"padded_len": PADDED_LEN, "variants": [variant_ids(*v) for v in VARIANTS]}
+    variants = [variant_ids(*v, corpus()) for v in VARIANTS]
+    for name, cfg in (("random_uncased", {"do_lower_case": True}), ("random_cased", {"do_lower_case": False})):
+        variants.append(variant_ids(name, "bert", cfg, random_texts()))
+    doc = {"padded_len": PADDED_LEN, "variants": variants}
     out = os.path.join(BERT_DIR, "ids.json")
     with open(out, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=True, indent=0)
         f.write("\n")
     n_unk = sum(c["unpadded"].count(v["unk_id"]) for v in doc["variants"] for c in v["cases"])
-    print(f"{out}: {len(VARIANTS)} variants x {len(corpus())} prompts ({n_unk} [UNK] ids in all)")
+    print(f"{out}: {len(VARIANTS)} variants x {len(corpus())} prompts + 2 x {len(random_texts())} random strings"
+          f" ({n_unk} [UNK] ids in all)")
 
 
 # --------------------------------------------------------------------------
