@@ -140,6 +140,42 @@ static void check_rules(const t2i_model *m)
     t2i_free(pr), t2i_free(ng);
 }
 
+/* A whole (tiny, 2-step) txt2img run with styles and expansion: the
+ * infotext carries the resolved prompt; a syntax error names its column. */
+static void check_txt2img(t2i_model *m)
+{
+    t2i_txt2img_params p;
+    t2i_txt2img_params_init(&p);
+    const char *st[] = {"赛博朋克:1.1", "golden hour light"};
+    p.prompt = "a (red:1.2) cat";
+    p.negative_prompt = "blurry";
+    p.styles = st;
+    p.n_styles = 2;
+    p.expand = 1;
+    p.expand_max_tokens = 60;
+    p.seed = 7;
+    p.steps = 2;
+    p.width = p.height = 64;
+    char *pr = NULL, *ng = NULL;
+    CHECK_OK(t2i_prompt_resolve(m, &p, &pr, &ng));
+    t2i_image *imgs = NULL;
+    int n = 0;
+    CHECK_OK(t2i_txt2img(m, &p, &imgs, &n));
+    if (n == 1 && pr && ng) {
+        size_t lp = strlen(pr);
+        CHECK(strncmp(imgs[0].infotext, pr, lp) == 0 && imgs[0].infotext[lp] == '\n' &&
+                  strstr(imgs[0].infotext, ng),
+              "infotext does not carry the resolved prompt:\n%s\nwant %s / %s", imgs[0].infotext, pr, ng);
+        printf("  drawn: %s\n  negative: %s\n", pr, ng);
+    }
+    t2i_images_free(imgs, n);
+    t2i_free(pr), t2i_free(ng);
+    p.prompt = "a (red cat";
+    p.expand = 0;
+    CHECK(t2i_txt2img(m, &p, &imgs, &n) == T2I_ERR_INVALID_ARG && strstr(t2i_last_error(), "column 3"),
+          "syntax error through txt2img: %s", t2i_last_error());
+}
+
 int main(void)
 {
     t2i_engine *e = NULL;
@@ -150,6 +186,7 @@ int main(void)
     if (m) check_model(m, "tiny-sd1 tokenizer");
     check_examples(NULL);
     check_rules(m);
+    if (m) check_txt2img(m);
     t2i_model_destroy(m);
     t2i_engine_destroy(e);
     return test_finish();

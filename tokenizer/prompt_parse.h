@@ -59,6 +59,7 @@
  *   - "\x" for any x is x (A1111 drops a backslash before other characters);
  *   - word boundaries for BREAK count ASCII letters, digits, '_' and every
  *     non-ASCII byte as word characters (Python's \b is Unicode-aware);
+ *   - "AND" (A1111's composable diffusion) is not supported: it is a word;
  *   - numbers: [+-] (digits [. digits] | . digits) [e|E [+-] digits] (lark's
  *     SIGNED_NUMBER), converted with strtod in the "C" locale's format;
  *     weights whose nested product exceeds 1e4 in magnitude are an error.
