@@ -280,13 +280,12 @@ t2i_subject t2i_expand_subject(const char *prompt)
 
 int t2i_expand_count_tokens(const t2i_model *m, const char *text)
 {
-    if (m && m->tok) {
+    if (m && (m->tok || m->wp)) {   /* CLIP BPE (SD 1.x/2.x, SDXL) or WordPiece (Taiyi) */
         int32_t *ids = NULL;
         int n = 0;
-        if (t2i_clip_tokenize(m->tok, text, &ids, &n) == T2I_OK) {
-            free(ids);
-            return n;
-        }
+        t2i_status st = m->tok ? t2i_clip_tokenize(m->tok, text, &ids, &n) : t2i_wordpiece_tokenize(m->wp, text, &ids, &n);
+        free(ids);
+        if (st == T2I_OK) return n;
     }
     int n = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p;) {

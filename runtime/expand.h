@@ -17,8 +17,9 @@
  *  4. Assembly within the budget: the user's text, kept verbatim, then the
  *     style (English: its template applied, e.g. "oil painting of {prompt},
  *     …"; Chinese: "<中文名>风格"), then each phrase in the order above,
- *     each added only if the whole still fits max_tokens (CLIP tokens as
- *     the model's tokenizer counts them; without a model an upper estimate:
+ *     each added only if the whole still fits max_tokens (tokens as the
+ *     model's tokenizer counts them: CLIP BPE, or WordPiece for Chinese
+ *     BERT models; without a model an upper estimate:
  *     one per ASCII word or punctuation mark, three per other character).
  *     A phrase that does not fit is skipped and the next tried; the style
  *     is dropped if even it alone does not fit; a prompt over the budget by

@@ -187,6 +187,18 @@ int main(void)
     check_examples(NULL);
     check_rules(m);
     if (m) check_txt2img(m);
+    /* a Chinese BERT model counts WordPiece tokens (one per character) */
+    t2i_model *tai = NULL;
+    if (e) CHECK_OK(t2i_model_load(e, "tests/fixtures/tiny-taiyi", &tai));
+    if (tai) {
+        check_model(tai, "tiny-taiyi WordPiece");
+        char *o = NULL;
+        CHECK_OK(t2i_prompt_expand(tai, "一只猫", 1, 40, &o, NULL));
+        printf("  [taiyi, 40 tokens] 一只猫 -> %s (%d tokens)\n", o ? o : "", o ? t2i_expand_count_tokens(tai, o) : 0);
+        CHECK(o && t2i_expand_count_tokens(tai, o) <= 40 && t2i_expand_count_tokens(tai, o) > 20, "taiyi budget");
+        t2i_free(o);
+    }
+    t2i_model_destroy(tai);
     t2i_model_destroy(m);
     t2i_engine_destroy(e);
     return test_finish();
