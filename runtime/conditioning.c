@@ -120,6 +120,33 @@ t2i_status t2i_prompt_chunks_build(const t2i_clip_tokenizer *tok, const t2i_prom
 
 /* ---- encoding -------------------------------------------------------------- */
 
+/* A1111 EmphasisOriginal on one chunk z [L, C]: z·w per token, then the
+ * mean of z restored — for each encoder's channel range on its own. */
+static void emphasis(const t2i_model *m, float *z, const float *w, int L)
+{
+    const int C = t2i_text_context_dim(m);
+    int widths[2];
+    const int n_parts = t2i_text_context_parts(m, widths);   /* SDXL: each encoder's channels */
+    int weighted = 0;
+    for (int i = 0; i < L; i++) weighted |= w[i] != 1.0f;
+    for (int part = 0, c0 = 0; weighted && part < n_parts; c0 += widths[part++]) {
+        const int c1 = c0 + widths[part];
+        double before = 0, after = 0;
+        for (int i = 0; i < L; i++)
+            for (int j = c0; j < c1; j++) before += z[(size_t)i * C + j];
+        for (int i = 0; i < L; i++)
+            for (int j = c0; j < c1; j++) {
+                z[(size_t)i * C + j] *= w[i];
+                after += z[(size_t)i * C + j];
+            }
+        if (after == 0) continue;
+        const double n = (double)L * (c1 - c0);
+        const float scale = (float)((before / n) / (after / n));
+        for (int i = 0; i < L; i++)
+            for (int j = c0; j < c1; j++) z[(size_t)i * C + j] *= scale;
+    }
+}
+
 t2i_status t2i_prompt_chunks_encode(t2i_model *m, const t2i_prompt_chunks *c, float *out)
 {
     return t2i_prompt_chunks_encode_pooled(m, c, out, NULL);
@@ -128,34 +155,13 @@ t2i_status t2i_prompt_chunks_encode(t2i_model *m, const t2i_prompt_chunks *c, fl
 t2i_status t2i_prompt_chunks_encode_pooled(t2i_model *m, const t2i_prompt_chunks *c, float *out, float *pooled)
 {
     const int L = c->chunk_len, C = t2i_text_context_dim(m);
-    int widths[2];
-    const int n_parts = t2i_text_context_parts(m, widths);   /* SDXL: each encoder's channels */
     if (L != t2i_text_len(m))
         return t2i_fail(T2I_ERR_INTERNAL, "prompt: chunks of %d tokens for a text encoder of %d", L, t2i_text_len(m));
     for (int k = 0; k < c->n_chunks; k++) {
         float *z = out + (size_t)k * L * C;
         const float *w = c->mult + (size_t)k * L;
         T2I_TRY(t2i_text_encode_ids(m, c->ids + (size_t)k * L, z, k == 0 ? pooled : NULL));
-        int weighted = 0;
-        for (int i = 0; i < L; i++) weighted |= w[i] != 1.0f;
-        if (!weighted) continue;
-        /* A1111 EmphasisOriginal: z·w, then restore the mean of z */
-        for (int part = 0, c0 = 0; part < n_parts; c0 += widths[part++]) {
-            const int c1 = c0 + widths[part];
-            double before = 0, after = 0;
-            for (int i = 0; i < L; i++)
-                for (int j = c0; j < c1; j++) before += z[(size_t)i * C + j];
-            for (int i = 0; i < L; i++)
-                for (int j = c0; j < c1; j++) {
-                    z[(size_t)i * C + j] *= w[i];
-                    after += z[(size_t)i * C + j];
-                }
-            if (after == 0) continue;
-            const double n = (double)L * (c1 - c0);
-            const float scale = (float)((before / n) / (after / n));
-            for (int i = 0; i < L; i++)
-                for (int j = c0; j < c1; j++) z[(size_t)i * C + j] *= scale;
-        }
+        emphasis(m, z, w, L);
     }
     return T2I_OK;
 }
@@ -195,30 +201,103 @@ void t2i_conditioning_free(t2i_conditioning *c)
     memset(c, 0, sizeof *c);
 }
 
-/* BERT: the texts as diffusers encodes them (text_encoder.h), entry 0 the
- * prompt and 1 the negative. */
-static t2i_status build_plain(t2i_model *m, const char *prompt, const char *negative, int steps,
-                              t2i_conditioning *out)
+/* BERT: one chunk of the tokenizer's length, [CLS] tokens [SEP] [PAD]…, each
+ * segment tokenized on its own with its weight, tokens past L − 2 dropped
+ * (diffusers truncates), BREAK ignored; emphasis as for CLIP. */
+static t2i_status bert_entry(t2i_model *m, const t2i_prompt_segments *segs, int32_t *ids, float *w, float *z)
 {
-    const int L = t2i_text_len(m), C = t2i_text_context_dim(m), n = negative ? 2 : 1;
+    const int L = t2i_text_len(m);
+    int n = 1;
+    ids[0] = t2i_wordpiece_cls(m->wp);
+    w[0] = 1.0f;
+    for (int s = 0; s < segs->n; s++) {
+        if (segs->v[s].is_break) continue;
+        int32_t *t = NULL;
+        int k = 0;
+        T2I_TRY(t2i_wordpiece_tokenize(m->wp, segs->v[s].text, &t, &k));
+        for (int i = 0; i < k && n < L - 1; i++, n++) {
+            ids[n] = t[i];
+            w[n] = (float)segs->v[s].weight;
+        }
+        free(t);
+    }
+    ids[n] = t2i_wordpiece_sep(m->wp);
+    w[n++] = 1.0f;
+    for (; n < L; n++) {
+        ids[n] = t2i_wordpiece_pad(m->wp);
+        w[n] = 1.0f;
+    }
+    T2I_TRY(t2i_text_encode_ids(m, ids, z, NULL));
+    emphasis(m, z, w, L);
+    return T2I_OK;
+}
+
+/* The distinct entries of schedule s appended to d (deduplicated); map[e]
+ * is entry e's index. */
+static int bert_distinct(const t2i_prompt_schedule *s, const t2i_prompt_segments **d, int *n_d, int *map)
+{
+    for (int e = 0; e < s->n; e++) {
+        int found = -1;
+        for (int i = 0; i < *n_d && found < 0; i++)
+            if (t2i_prompt_segments_equal(d[i], &s->parts[e])) found = i;
+        if (found < 0) d[found = (*n_d)++] = &s->parts[e];
+        map[e] = found;
+    }
+    return *n_d;
+}
+
+/* BERT (Taiyi): the prompt language in one chunk of model_max_length (512)
+ * tokens; a plain prompt gives exactly diffusers' ids and embedding. */
+static t2i_status build_bert(t2i_model *m, const char *prompt, const char *negative, int steps,
+                             t2i_conditioning *out)
+{
+    const int L = t2i_text_len(m), C = t2i_text_context_dim(m);
+    t2i_prompt_schedule sp = {0}, sn = {0};
+    const t2i_prompt_segments **d = NULL;
+    int n_d = 0, *map_p = NULL, *map_n = NULL;
+    float *w = NULL;
+    t2i_status st = t2i_prompt_parse(prompt, steps, &sp, NULL);
+    if (st == T2I_OK && negative) {
+        st = t2i_prompt_parse(negative, steps, &sn, NULL);
+        if (st != T2I_OK) t2i_fail_context(st, "negative prompt");
+    }
+    if (st != T2I_OK) goto done;
+    d = malloc((size_t)(sp.n + sn.n) * sizeof *d);
+    map_p = malloc((size_t)sp.n * sizeof *map_p);
+    map_n = malloc((size_t)(sn.n + 1) * sizeof *map_n);
+    w = malloc((size_t)L * sizeof *w);
+    if (!d || !map_p || !map_n || !w) {
+        st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory");
+        goto done;
+    }
+    bert_distinct(&sp, d, &n_d, map_p);
+    bert_distinct(&sn, d, &n_d, map_n);
     out->n_chunks = 1;
     out->ctx_len = L;
     out->hidden = C;
-    out->n_distinct = n;
+    out->n_distinct = n_d;
     out->steps = steps;
-    out->emb = malloc((size_t)n * L * C * sizeof *out->emb);
-    out->ids = malloc((size_t)n * L * sizeof *out->ids);
-    out->pos_at_step = calloc((size_t)steps, sizeof *out->pos_at_step);
+    out->emb = malloc((size_t)n_d * L * C * sizeof *out->emb);
+    out->ids = malloc((size_t)n_d * L * sizeof *out->ids);
+    out->pos_at_step = malloc((size_t)steps * sizeof *out->pos_at_step);
     out->neg_at_step = negative ? malloc((size_t)steps * sizeof *out->neg_at_step) : NULL;
-    t2i_status st = T2I_OK;
-    if (!out->emb || !out->ids || !out->pos_at_step || (negative && !out->neg_at_step))
-        st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory for a context of %d tokens", L);
-    for (int k = 0; k < n && st == T2I_OK; k++) {
-        st = t2i_text_encode_padded(m, k ? negative : prompt, out->ids + (size_t)k * L);
-        if (st != T2I_OK && k) t2i_fail_context(st, "negative prompt");
-        if (st == T2I_OK) st = t2i_text_encode_ids(m, out->ids + (size_t)k * L, out->emb + (size_t)k * L * C, NULL);
+    if (!out->emb || !out->ids || !out->pos_at_step || (negative && !out->neg_at_step)) {
+        st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory for %d conditionings of %d tokens", n_d, L);
+        goto done;
     }
-    for (int i = 0; i < steps && negative && st == T2I_OK; i++) out->neg_at_step[i] = 1;
+    for (int i = 0; i < n_d && st == T2I_OK; i++)
+        st = bert_entry(m, d[i], out->ids + (size_t)i * L, w, out->emb + (size_t)i * L * C);
+    for (int i = 0; i < steps && st == T2I_OK; i++) {
+        out->pos_at_step[i] = map_p[t2i_prompt_schedule_entry(&sp, i)];
+        if (negative) out->neg_at_step[i] = map_n[t2i_prompt_schedule_entry(&sn, i)];
+    }
+done:
+    free(d);
+    free(map_p);
+    free(map_n);
+    free(w);
+    t2i_prompt_schedule_free(&sp);
+    t2i_prompt_schedule_free(&sn);
     if (st != T2I_OK) t2i_conditioning_free(out);
     return st;
 }
@@ -248,7 +327,7 @@ t2i_status t2i_conditioning_build(t2i_model *m, const char *prompt, const char *
                                   t2i_conditioning *out)
 {
     memset(out, 0, sizeof *out);
-    if (m->text_kind == T2I_TEXT_BERT) return build_plain(m, prompt, negative, steps, out);
+    if (m->text_kind == T2I_TEXT_BERT) return build_bert(m, prompt, negative, steps, out);
     const int zero_negative = negative && !*negative && m->force_zeros_for_empty_prompt;
     if (zero_negative) negative = NULL;
     t2i_prompt_schedule sp = {0}, sn = {0}, empty = {0};

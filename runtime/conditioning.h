@@ -32,9 +32,11 @@
  *    embedder on its own); the pooled output of a conditioning is that of
  *    its first chunk (as A1111). With force_zeros_for_empty_prompt, an empty
  *    negative prompt is zeros (context and pooled), as diffusers does.
- *  - BERT (Taiyi): no prompt language and no chunks, as diffusers'
- *    StableDiffusionPipeline: the text is tokenized as is, truncated and
- *    padded to the tokenizer's model_max_length (512) and encoded once.
+ *  - BERT (Taiyi): one chunk of the tokenizer's model_max_length (512):
+ *    [CLS] tokens [SEP] [PAD]…, each segment tokenized on its own with its
+ *    weight, tokens past 510 dropped (diffusers' StableDiffusionPipeline
+ *    truncates there), BREAK ignored, emphasis as above. A plain prompt is
+ *    exactly diffusers' tokenizer(text, padding to 512) and embedding.
  *
  * Departures from A1111, both from its batching: A1111 takes the mean of
  * step 3 over all the texts it encodes in one batch (the entries of one

@@ -10,7 +10,12 @@
  *  3. the model loader takes the folder; the WordPiece ids the pipeline
  *     feeds equal the reference ids; a 10-step Euler run with CFG 7.5 from
  *     the Chinese prompt matches diffusers' StableDiffusionPipeline;
- *  4. broken copies of the folder fail with a message naming the culprit.
+ *  4. the prompt language on the BERT path (runtime/conditioning.c): a
+ *     weighted Chinese prompt with BREAK and a weighted negative give the
+ *     ids and embeddings of tools/fixtures_bert.py's reference (A1111 parser,
+ *     emphasis Original, one 512-token chunk) and the same Euler run as
+ *     diffusers given those embeddings; prompt editing switches entries;
+ *  5. broken copies of the folder fail with a message naming the culprit.
  *
  * Tolerances as test_stages.c (2e-4 of max|ref| per stage: FP32 on both
  * sides, ~L·sqrt(K) rounding) and test_pipeline.c (1e-3 of max|ref| on the
@@ -20,6 +25,7 @@
 #include "graph/build.h"
 #include "graph/fuse.h"
 #include "runtime/backend.h"
+#include "runtime/conditioning.h"
 #include "runtime/model.h"
 #include "runtime/plan.h"
 #include "runtime/text_encoder.h"
@@ -123,6 +129,66 @@ static void check_stages(t2i_backend *be, int fuse)
     t2i_st_close(uref);
 }
 
+static void check_weighted(t2i_model *m)
+{
+    t2i_st_file *ref = NULL;
+    CHECK_OK(t2i_st_open("tests/fixtures/prompts/tiny-taiyi.safetensors", &ref));
+    if (!ref) return;
+    const char *prompt = t2i_st_metadata(ref, "weighted.prompt"), *neg = t2i_st_metadata(ref, "negative_prompt");
+    t2i_conditioning c;
+    CHECK_OK(t2i_conditioning_build(m, prompt, neg, 10, &c));
+    if (c.emb) {
+        const char *names[2][2] = {{"weighted.ids", "weighted.emb"}, {"negative.ids", "negative.emb"}};
+        const int idx[2] = {c.pos_at_step[0], c.neg_at_step[0]};
+        for (int k = 0; k < 2; k++) {
+            const t2i_st_tensor *ids = t2i_st_find(ref, names[k][0]);
+            CHECK(ids && c.ctx_len == 512 && ids->nbytes == 512 * sizeof(int32_t) &&
+                      memcmp(ids->data, c.ids + (size_t)idx[k] * 512, ids->nbytes) == 0,
+                  "%s differ", names[k][0]);
+            size_t n = 0;
+            float *want = ref_f32(ref, names[k][1], &n);
+            if (n == (size_t)c.ctx_len * c.hidden)
+                CHECK_CLOSE(k ? "weighted negative (BERT)" : "weighted prompt with BREAK (BERT)",
+                            c.emb + (size_t)idx[k] * n, want, n, STAGE_REL_BOUND);
+            free(want);
+        }
+    }
+    t2i_conditioning_free(&c);
+    CHECK_OK(t2i_conditioning_build(m, "一只[猫:狗:0.5]", "", 10, &c));
+    CHECK(c.n_distinct == 3 && c.pos_at_step && c.pos_at_step[5] != c.pos_at_step[6] &&
+              c.pos_at_step[0] == c.pos_at_step[5],
+          "prompt editing on BERT: %d distinct", c.n_distinct);
+    t2i_conditioning_free(&c);
+
+    char stages[64];
+    snprintf(stages, sizeof stages, "/tmp/t2i_test_taiyi_w_%d.safetensors", (int)getpid());
+    t2i_txt2img_params p;
+    t2i_txt2img_params_init(&p);
+    p.prompt = prompt;
+    p.negative_prompt = neg;
+    p.steps = 10;
+    p.guidance_scale = 7.5f;
+    p.seed = 1234;
+    p.width = p.height = 64;
+    p.sampler = T2I_SAMPLER_EULER;
+    p.stages_path = stages;
+    t2i_image *imgs = NULL;
+    int n = 0;
+    CHECK_OK(t2i_txt2img(m, &p, &imgs, &n));
+    t2i_st_file *got = NULL;
+    if (n == 1) CHECK_OK(t2i_st_open(stages, &got));
+    if (got) {
+        size_t nw, ng;
+        float *want = ref_f32(ref, "weighted_run.latents", &nw), *lat = ref_f32(got, "latents", &ng);
+        if (nw == ng) CHECK_CLOSE("weighted Chinese prompt run latents", lat, want, nw, LATENT_REL_BOUND);
+        free(want), free(lat);
+        t2i_st_close(got);
+    }
+    t2i_images_free(imgs, n);
+    unlink(stages);
+    t2i_st_close(ref);
+}
+
 static void check_pipeline(void)
 {
     t2i_engine *e = NULL;
@@ -188,6 +254,7 @@ static void check_pipeline(void)
     CHECK(got_ids[0] == 101 && got_ids[511] == 102 && got_ids[510] == 4344, "long prompt: %d .. %d %d", got_ids[0],
           got_ids[510], got_ids[511]);
     free(longp);
+    check_weighted(m);
 out:
     t2i_st_close(ref);
     t2i_st_close(tref);

@@ -300,6 +300,68 @@ def make_taiyi():
     return info
 
 
+# --------------------------------------------------------------------------
+# weighted Chinese prompts on tiny-taiyi (tests/test_taiyi.c): the A1111
+# prompt language (tools/fixtures_prompts.py's parser) in one BERT chunk of
+# 512 tokens: [CLS] + each piece tokenized on its own with its weight
+# (truncated to 510) + [SEP] + [PAD]…, BREAK ignored, last_hidden_state,
+# emphasis "Original" (z·w, mean restored).
+
+WEIGHTED_ZH = "一只(红色:1.3)的猫，[模糊]，((杰作)) BREAK 油画风格, (cat:0.8)"
+NEGATIVE_ZH = "低质量, (模糊:1.2)"
+
+
+def taiyi_weighted(pipe, text):
+    import torch
+    import fixtures_prompts as fp
+    tok, L = pipe.tokenizer, pipe.tokenizer.model_max_length
+    ids, ws = [tok.cls_token_id], [1.0]
+    for piece, weight in fp.parse_attention(text):
+        if weight is None:
+            continue
+        for t in tok(piece, add_special_tokens=False).input_ids:
+            if len(ids) < L - 1:
+                ids.append(t)
+                ws.append(weight)
+    ids.append(tok.sep_token_id)
+    ws.append(1.0)
+    ids += [tok.pad_token_id] * (L - len(ids))
+    ws += [1.0] * (L - len(ws))
+    with torch.no_grad():
+        z = pipe.text_encoder(torch.tensor([ids])).last_hidden_state[0]
+    w = torch.tensor(ws)
+    before = z.mean()
+    z = z * w[:, None]
+    z = z * (before / z.mean())
+    return torch.tensor(ids, dtype=torch.int32), z.contiguous()
+
+
+def write_weighted_refs():
+    import torch
+    import make_fixtures as mf
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+    pipe = StableDiffusionPipeline.from_pretrained(os.path.join(ROOT, "tests", "fixtures", "tiny-taiyi"),
+                                                   dtype=torch.float32)
+    pipe.scheduler = EulerDiscreteScheduler.from_config(pipe.scheduler.config)
+    pipe.set_progress_bar_config(disable=True)
+    ids, pos = taiyi_weighted(pipe, WEIGHTED_ZH)
+    nids, neg = taiyi_weighted(pipe, NEGATIVE_ZH)
+    # a plain prompt is exactly the pipeline's own encoding
+    pids, plain = taiyi_weighted(pipe, TAIYI_PROMPT)
+    pe, _ = pipe.encode_prompt(TAIYI_PROMPT, "cpu", 1, False)
+    assert torch.equal(plain, pe[0])
+    lat = pipe(prompt_embeds=pos[None], negative_prompt_embeds=neg[None], num_inference_steps=mf.STEPS,
+               guidance_scale=mf.CFG, height=64, width=64, generator=torch.Generator("cpu").manual_seed(mf.SEED),
+               output_type="latent").images
+    out = os.path.join(ROOT, "tests", "fixtures", "prompts", "tiny-taiyi.safetensors")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    mf.save_file({"weighted.ids": ids, "weighted.emb": pos, "negative.ids": nids, "negative.emb": neg,
+                  "weighted_run.latents": lat.contiguous()}, out,
+                 metadata={"weighted.prompt": WEIGHTED_ZH, "negative_prompt": NEGATIVE_ZH, "seed": str(mf.SEED),
+                           "steps": str(mf.STEPS), "guidance_scale": str(mf.CFG), "sampler": "euler"})
+    print(f"{out}: weighted prompt of {int((ids != 0).sum())} tokens")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fetch", action="store_true", help="download the vocabulary again")
@@ -312,6 +374,7 @@ def main():
         info = make_taiyi()
         for k, v in info.items():
             print(f"  {k}: {v}")
+        write_weighted_refs()
 
 
 if __name__ == "__main__":
