@@ -21,7 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "cjson/cJSON.h"
+#include <cjson/cJSON.h>
 #include "runtime/json_util.h"
 #include "runtime/model.h"
 

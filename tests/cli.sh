@@ -47,5 +47,9 @@ if [ "$n" -ge 1000 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL -
 check "style by Chinese name" 0 -m $model -p "a cat" --style 赛博朋克 --style oil_painting:1.2 -s 3 --steps 2 -o "$tmp/d.png" -q
 if grep -aq "neon" "$tmp/d.png"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL style text not in the infotext"; fi
 check "unknown style"      1 -m $model -p "a cat" --style no_such_style -q -o "$tmp/e.png"
+# The Chinese (BERT, Taiyi layout) and SDXL model folders through the CLI.
+check "chinese model"      0 -m tests/fixtures/tiny-taiyi -p "一只红色的猫" -s 3 --steps 2 -o "$tmp/f.png" -q
+if grep -aq "一只红色的猫" "$tmp/f.png"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL Chinese prompt not in the infotext"; fi
+check "sdxl model"         0 -m tests/fixtures/tiny-sdxl -p "a (red:1.2) circle" -n "blurry" -s 3 --steps 2 -o "$tmp/g.png" -q
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
