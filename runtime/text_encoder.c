@@ -234,7 +234,7 @@ t2i_status t2i_text_encode_padded(const t2i_model *m, const char *text, int32_t 
 
 /* ---- encoding ------------------------------------------------------------------ */
 
-/* Run a [1, L] text plan on ids; copy `name` out to dst (n floats). */
+/* Run a [1, L] text plan on ids (outputs are read by the caller). */
 static t2i_status run_text(t2i_plan *p, const int32_t *ids, int L)
 {
     T2I_TRY(t2i_plan_set_input(p, "ids", ids, (size_t)L * sizeof *ids));
