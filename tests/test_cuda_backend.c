@@ -3,7 +3,8 @@
  *   1. every op, fused epilogues included, on the CUDA backend against the
  *      CPU backend with the same inputs, through one-node plans (so the
  *      FP32↔FP16 conversion at the plan's edges is exercised too), at
- *      SD-like sizes (attention over 4096 tokens, 77/154/231 keys);
+ *      SD-like sizes (attention over 4096 tokens, 77/154/231 keys); then
+ *      with BF16 storage (all LINEAR/CONV2D cases, a sample of the rest);
  *   2. the tiny-model stages (tests/fixtures/tiny-sd1, tiny-sd2: text
  *      encoder, one UNet step, VAE decode and encode) against diffusers'
  *      FP32 references;
@@ -13,7 +14,7 @@
  * Exits 77 (ctest: skipped) when built without CUDA or when no device is
  * present.
  *
- * Tolerance rules (u = 2^-11, the FP16 unit roundoff):
+ * Tolerance rules (u = 2^-11, the FP16 unit roundoff; 2^-8 for BF16):
  *   ops:    inputs are rounded to FP16 once on the host and both backends get
  *           the rounded values, so the CUDA side differs only by its own
  *           roundings: NMSE ≤ 4·u²·depth, depth = 16-bit roundings on the
@@ -52,6 +53,8 @@ int main(void)
 #define MAXIN 4
 
 static t2i_backend *cpu, *gpu;
+static t2i_backend *dev;          /* the CUDA backend under test: FP16 (gpu) or BF16 */
+static double u = U16;            /* its unit roundoff */
 static uint64_t lcg = 0x2545F4914F6CDD1Dull;
 
 static float frand(void)
@@ -134,18 +137,20 @@ static void op_check(const opcase *c)
             data[i] = ids;
         } else {
             float *f = malloc((size_t)n * 4), s = c->scale > 0 ? c->scale : 1.0f;
-            for (int64_t j = 0; j < n; j++) f[j] = t2i_f16_to_f32(t2i_f32_to_f16(s * frand()));
+            for (int64_t j = 0; j < n; j++)
+                f[j] = dev->act_dtype == T2I_BF16 ? t2i_bf16_to_f32(t2i_f32_to_bf16(s * frand()))
+                                                  : t2i_f16_to_f32(t2i_f32_to_f16(s * frand()));
             data[i] = f;
         }
     }
     float *ref = NULL, *got = NULL;
     size_t n = 0, n2 = 0, bad = 0;
     t2i_status s1 = op_run(cpu, c, data, &ref, &n);
-    t2i_status s2 = op_run(gpu, c, data, &got, &n2);
+    t2i_status s2 = op_run(dev, c, data, &got, &n2);
     CHECK(s1 == T2I_OK && s2 == T2I_OK, "%s: cpu %s, cuda %s: %s", c->name, t2i_status_name(s1), t2i_status_name(s2),
           t2i_last_error());
     if (s1 == T2I_OK && s2 == T2I_OK) {
-        double e = nmse(got, ref, n, &bad), bound = 4 * U16 * U16 * c->depth;
+        double e = nmse(got, ref, n, &bad), bound = 4 * u * u * c->depth;
         printf("  %-52s NMSE %.3e (bound %.2e)\n", c->name, e, bound);
         CHECK(bad == 0, "%s: %zu non-finite outputs", c->name, bad);
         CHECK(e <= bound, "%s: NMSE %.3e > %.3e", c->name, e, bound);
@@ -156,9 +161,9 @@ static void op_check(const opcase *c)
 
 #define SHAPE(...) {__VA_ARGS__}
 
-static void test_ops(void)
+static void test_ops(bool all)
 {
-    printf("ops, CUDA vs CPU:\n");
+    printf("ops, CUDA (%s) vs CPU:\n", dev->act_dtype == T2I_BF16 ? "BF16" : "FP16");
     opcase cs[64];
     int n = 0;
     memset(cs, 0, sizeof cs);
@@ -229,7 +234,8 @@ static void test_ops(void)
     ADD_CASE("slice axis1 [2,154,768] 77:154", T2I_OP_SLICE, 1, {3}, {{2, 154, 768}}, .at.slice = {1, 77, 77},
              .depth = 0);
 #undef ADD_CASE
-    for (int i = 0; i < n; i++) op_check(&cs[i]);
+    for (int i = 0; i < n; i++)
+        if (all || cs[i].op == T2I_OP_LINEAR || cs[i].op == T2I_OP_CONV2D || i % 4 == 0) op_check(&cs[i]);
     /* timestep: exact-in-FP16 timesteps */
     opcase t = {"timestep dim 320 flip", T2I_OP_TIMESTEP, 1, {1}, {{4}}, .depth = 1, .scale = 999};
     t.at.timestep = (t2i_attr_timestep){320, true, 0.0f};
@@ -396,7 +402,18 @@ int main(void)
     CHECK_OK(t2i_cpu_backend_create(0, &cpu));
     if (!gpu || !cpu) return test_finish();
     test_oom();
-    test_ops();
+    dev = gpu, u = U16;
+    test_ops(true);
+    /* BF16 storage: the library glue's other data types, every GEMM/conv case
+     * and a quarter of the rest (u = 2^-8) */
+    t2i_backend *bf = NULL;
+    CHECK_OK(t2i_cuda_backend_create(0, T2I_BF16, &bf));
+    if (bf) {
+        dev = bf, u = 1.0 / 256.0;
+        test_ops(false);
+        t2i_backend_destroy(bf);
+    }
+    dev = gpu, u = U16;
     const char *models[] = {"tests/fixtures/tiny-sd1", "tests/fixtures/tiny-sd2"};
     for (int m = 0; m < 2; m++) {
         printf("%s on CUDA (FP16):\n", models[m]);

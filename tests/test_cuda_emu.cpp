@@ -21,7 +21,7 @@
  * (1 for elementwise ops and norms, 2 for attention). Data-movement ops
  * copy 16-bit values: they must be exact (NMSE = 0).
  *
- * Then whole stages of tiny-sd1 (text encoder, one UNet step, VAE decode)
+ * Then whole stages of tiny-sd1 and tiny-sd2 (text encoder, one UNet step, VAE decode)
  * run through plans on an emulated CUDA backend (see test_stages below)
  * against diffusers' FP32 references: NMSE ≤ 4·u²·(nodes in the plan).
  *
@@ -678,6 +678,15 @@ static float *ref_tensor(t2i_st_file *f, const char *name, size_t *n)
     return buf;
 }
 
+/* "stage: tiny-sd1 unet step" from the fixture folder and the stage */
+static const char *label(const char *dir, const char *what)
+{
+    static char buf[128];
+    const char *base = strrchr(dir, '/');
+    snprintf(buf, sizeof buf, "stage: %s %s", base ? base + 1 : dir, what);
+    return buf;
+}
+
 static void test_stages(const char *dir)
 {
     for (int i = 0; i < T2I_OP_COUNT; i++) emu_table[i] = NULL;
@@ -706,7 +715,7 @@ static void test_stages(const char *dir)
         float *want = ref_tensor(ref, "hidden", &n), *got = (float *)malloc(n * sizeof(float) + 4);
         if (p && ids && want && t2i_plan_set_input(p, "ids", ids->data, ids->nbytes) == T2I_OK &&
             t2i_plan_run(p) == T2I_OK && t2i_plan_get_output(p, "hidden", got, n * sizeof(float)) == T2I_OK)
-            stage_check("stage: tiny-sd1 text encoder", p, got, want, n);
+            stage_check(label(dir, "text encoder"), p, got, want, n);
         else if (p)
             printf("text encoder stage FAIL: %s\n", t2i_last_error()), n_fail++;
         free(want), free(got);
@@ -733,7 +742,7 @@ static void test_stages(const char *dir)
             t2i_plan_set_input(p, "timestep", ts, sizeof ts) == T2I_OK &&
             t2i_plan_set_input(p, "context", ctx, nc * sizeof(float)) == T2I_OK && t2i_plan_run(p) == T2I_OK &&
             t2i_plan_get_output(p, "out", got, no * sizeof(float)) == T2I_OK)
-            stage_check("stage: tiny-sd1 unet step", p, got, want, no);
+            stage_check(label(dir, "unet step"), p, got, want, no);
         else if (p)
             printf("unet stage FAIL: %s\n", t2i_last_error()), n_fail++;
         free(sample), free(t), free(ctx), free(want), free(got);
@@ -756,7 +765,7 @@ static void test_stages(const char *dir)
         float *got = (float *)malloc(no * sizeof(float) + 4);
         if (p && in && want && t2i_plan_set_input(p, "latents", in, ni * sizeof(float)) == T2I_OK &&
             t2i_plan_run(p) == T2I_OK && t2i_plan_get_output(p, "image", got, no * sizeof(float)) == T2I_OK)
-            stage_check("stage: tiny-sd1 vae decode", p, got, want, no);
+            stage_check(label(dir, "vae decode"), p, got, want, no);
         else if (p)
             printf("vae stage FAIL: %s\n", t2i_last_error()), n_fail++;
         free(in), free(want), free(got);
@@ -795,6 +804,7 @@ int main(void)
     test_norms(T2I_BF16);
     test_attention(T2I_BF16, false);
     test_stages("tests/fixtures/tiny-sd1");
+    test_stages("tests/fixtures/tiny-sd2");
 
     t2i_backend_destroy(cpu);
     printf("%d passed, %d failed\n", n_pass, n_fail);
