@@ -37,10 +37,10 @@ endforeach()
 add_library(t2i_cuda_emu STATIC ${emu_sources})
 target_include_directories(t2i_cuda_emu PUBLIC include ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_options(t2i_cuda_emu PRIVATE -Wno-unused-parameter)
-target_link_libraries(t2i_cuda_emu PUBLIC t2i_lib)
+target_link_libraries(t2i_cuda_emu PUBLIC ${T2I_LIB})
 
 add_executable(test_cuda_emu tests/test_cuda_emu.cpp)
-target_link_libraries(test_cuda_emu PRIVATE t2i_cuda_emu t2i_lib)
+target_link_libraries(test_cuda_emu PRIVATE t2i_cuda_emu ${T2I_LIB})
 add_test(NAME test_cuda_emu COMMAND test_cuda_emu
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(test_cuda_emu PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
@@ -56,13 +56,21 @@ if(T2I_HAVE_CUDA)
     set(CMAKE_CUDA_ARCHITECTURES 80 90a)
   endif()
   enable_language(CUDA)
-  find_package(CUDAToolkit REQUIRED)
   set(CMAKE_CUDA_STANDARD 17)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+  find_package(CUDAToolkit)
+  find_library(T2I_CUDNN_LIB cudnn HINTS ${CUDAToolkit_LIBRARY_DIR})
+  find_path(T2I_CUDNN_INCLUDE cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+  if(NOT CUDAToolkit_FOUND OR NOT TARGET CUDA::cublasLt OR NOT T2I_CUDNN_LIB OR NOT T2I_CUDNN_INCLUDE)
+    if(T2I_CUDA STREQUAL "ON")
+      message(FATAL_ERROR "T2I_CUDA=ON: the CUDA toolkit with cuBLASLt and cuDNN 9 is required")
+    endif()
+    message(WARNING "nvcc found but not cuBLASLt/cuDNN: building without the CUDA backend (the emulated kernel tests still run)")
+    set(T2I_HAVE_CUDA OFF)
+  endif()
+endif()
 
-  find_library(T2I_CUDNN_LIB cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} REQUIRED)
-  find_path(T2I_CUDNN_INCLUDE cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} REQUIRED)
-
+if(T2I_HAVE_CUDA)
   file(GLOB T2I_CUDA_SOURCES CONFIGURE_DEPENDS
        ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda/*.cu)
   target_sources(${T2I_LIB} PRIVATE ${T2I_CUDA_SOURCES})
@@ -70,7 +78,10 @@ if(T2I_HAVE_CUDA)
     "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wno-unused-parameter;--expt-relaxed-constexpr;-Werror=all-warnings>")
   target_include_directories(${T2I_LIB} PRIVATE ${T2I_CUDNN_INCLUDE})
   # NVTX 3 is header-only in CUDA 13 (CUDA::nvtx3 is an interface target).
-  target_link_libraries(${T2I_LIB} PUBLIC CUDA::cudart CUDA::cublasLt ${T2I_CUDNN_LIB} CUDA::nvtx3)
+  target_link_libraries(${T2I_LIB} PUBLIC CUDA::cudart CUDA::cublasLt ${T2I_CUDNN_LIB})
+  if(TARGET CUDA::nvtx3)
+    target_link_libraries(${T2I_LIB} PUBLIC CUDA::nvtx3)
+  endif()
   target_compile_definitions(${T2I_LIB} PUBLIC T2I_HAVE_CUDA=1)
   # Targets made before enable_language(CUDA) did not pick the architectures
   # up from the variable; every target linking the library needs them.
@@ -83,10 +94,10 @@ if(T2I_HAVE_CUDA)
   endforeach()
   set_target_properties(${T2I_LIB} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF
                         CUDA_RESOLVE_DEVICE_SYMBOLS ON)
+endif()
 
-  # GPU tests: tests/test_cuda_backend.c is built by the top-level glob; it
-  # exits 77 (skipped) where no device is present.
-  if(TEST test_cuda_backend)
-    set_tests_properties(test_cuda_backend PROPERTIES LABELS gpu)
-  endif()
+# GPU tests: tests/test_cuda_backend.c is built by the top-level glob; it
+# exits 77 (skipped) without CUDA in the build or without a device.
+if(TEST test_cuda_backend)
+  set_tests_properties(test_cuda_backend PROPERTIES LABELS gpu)
 endif()

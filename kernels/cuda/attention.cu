@@ -42,8 +42,8 @@ static __global__ void __launch_bounds__(ATTN_THREADS) flash_attn_kernel(attn_pa
     constexpr int PC = ATTN_BC / 16;   /* k-chunks of the key dim for O += P·V */
     constexpr int OT = DP / 8;         /* n-tiles of O */
     constexpr int LD = DP + 8;         /* shared row pitch in elements (keeps 4-byte alignment, skews banks) */
-    __shared__ uint16_t ks[ATTN_BC * LD];
-    __shared__ uint16_t vs[ATTN_BC * LD];
+    __shared__ __align__(16) uint16_t ks[ATTN_BC * LD];   /* read as 32-bit words below */
+    __shared__ __align__(16) uint16_t vs[ATTN_BC * LD];
 
     const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane / 4, t = lane % 4;
     const int b = (int)blockIdx.z, h = (int)blockIdx.y;
