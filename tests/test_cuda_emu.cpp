@@ -23,7 +23,10 @@
  *
  * Then whole stages of tiny-sd1 and tiny-sd2 (text encoder, one UNet step, VAE decode)
  * run through plans on an emulated CUDA backend (see test_stages below)
- * against diffusers' FP32 references: NMSE ≤ 4·u²·(nodes in the plan).
+ * against diffusers' FP32 references: NMSE ≤ 4·u²·(nodes in the plan);
+ * the UNet plans also go through the executor's record/replay protocol
+ * (CUDA Graphs on a GPU) with a host recorder: a replay after new inputs
+ * must equal the eager run bit for bit.
  *
  * Prints the measured NMSE of every case; runs in a few seconds.
  */
@@ -33,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <initializer_list>
+#include <vector>
 #include "kernels/cuda/cuda_kernels.h"   /* and, as C, graph/graph.h, runtime/backend.h, runtime/error.h */
 extern "C" {
 #include "graph/build.h"
@@ -626,10 +630,64 @@ static t2i_status emu_lib_op(t2i_backend *be, const t2i_op_args *a)
     return cuda_epilogue(be, a->out_data, a->in_data[2], a->in_data[3], n, inner, ch, act);
 }
 
-static const t2i_backend_vtable emu_vtable = {
-    "cuda-emulated", NULL, emu_alloc, emu_free, emu_copy, emu_copy, emu_workspace, emu_sync, NULL, NULL, NULL,
+/* The executor's record/replay protocol (CUDA Graphs on a GPU), emulated
+ * on the host: the second run of a plan records its node calls (kernel,
+ * args), later runs replay them. It checks runtime/plan.c's side of the
+ * protocol — a replayed run skips the node loop and reads the inputs set
+ * since, a destroyed plan's recording is forgotten — with the same policy as
+ * cuda_backend.cu (first run eager, second recorded). */
+struct rec_call {
+    t2i_kernel_fn fn;
+    t2i_op_args a;
 };
-static t2i_kernel_fn emu_table[T2I_OP_COUNT];
+static struct {
+    std::vector<rec_call> calls;
+    const void *key;
+    const void *run_key;  /* the plan `runs` counts the runs of */
+    int state;          /* 0 none, 1 recording, 2 recorded */
+    int runs, replays, forgets;
+} rec;
+static t2i_kernel_fn emu_table[T2I_OP_COUNT], emu_impl[T2I_OP_COUNT];
+
+static t2i_status emu_node(t2i_backend *be, const t2i_op_args *a)
+{
+    t2i_kernel_fn fn = emu_impl[a->node->op];
+    if (rec.state == 1) rec.calls.push_back({fn, *a});
+    return fn(be, a);
+}
+static t2i_status emu_run_begin(t2i_backend *be, const void *key, bool *replayed)
+{
+    *replayed = false;
+    if (rec.state == 2 && rec.key == key) {
+        for (const rec_call &c : rec.calls) T2I_TRY(c.fn(be, &c.a));
+        rec.replays++;
+        *replayed = true;
+        return T2I_OK;
+    }
+    if (key != rec.run_key) rec.run_key = key, rec.runs = 0;
+    if (rec.state == 0 && rec.runs++ == 1) {
+        rec.state = 1, rec.key = key;
+        rec.calls.clear();
+    }
+    return T2I_OK;
+}
+static t2i_status emu_run_end(t2i_backend *be, const void *key, t2i_status st)
+{
+    (void)be;
+    if (rec.state == 1 && rec.key == key) rec.state = st == T2I_OK ? 2 : 0;
+    return st;
+}
+static void emu_forget(t2i_backend *be, const void *key)
+{
+    (void)be;
+    if (rec.run_key == key) rec.run_key = NULL;   /* a new plan may get the same address */
+    if (rec.key == key && rec.state) rec.state = 0, rec.key = NULL, rec.forgets++;
+}
+
+static const t2i_backend_vtable emu_vtable = {
+    "cuda-emulated", NULL, emu_alloc, emu_free, emu_copy, emu_copy, emu_workspace, emu_sync,
+    emu_run_begin, emu_run_end, emu_forget,
+};
 
 static t2i_plan *stage_plan(t2i_graph *g, const char *dir, const char *part, t2i_weights **w)
 {
@@ -689,12 +747,14 @@ static const char *label(const char *dir, const char *what)
 
 static void test_stages(const char *dir)
 {
-    for (int i = 0; i < T2I_OP_COUNT; i++) emu_table[i] = NULL;
-#define T2I_OP(id, name, min_in, max_in, type, field) emu_table[T2I_OP_##id] = CUDA_KERNEL_##id;
+    for (int i = 0; i < T2I_OP_COUNT; i++) emu_impl[i] = NULL;
+#define T2I_OP(id, name, min_in, max_in, type, field) emu_impl[T2I_OP_##id] = CUDA_KERNEL_##id;
 #include "graph/ops.def"
 #undef T2I_OP
-    emu_table[T2I_OP_LINEAR] = emu_lib_op;
-    emu_table[T2I_OP_CONV2D] = emu_lib_op;
+    emu_impl[T2I_OP_LINEAR] = emu_lib_op;
+    emu_impl[T2I_OP_CONV2D] = emu_lib_op;
+    for (int i = 0; i < T2I_OP_COUNT; i++) emu_table[i] = emu_impl[i] ? emu_node : NULL;
+    rec.state = 0, rec.runs = 0, rec.key = rec.run_key = NULL;
     cuda_backend saved = emu;
     emu.base.vt = &emu_vtable;
     emu.base.kernels = emu_table;
@@ -745,8 +805,28 @@ static void test_stages(const char *dir)
             stage_check(label(dir, "unet step"), p, got, want, no);
         else if (p)
             printf("unet stage FAIL: %s\n", t2i_last_error()), n_fail++;
+        if (p && sample && got) {
+            /* run 2 (recorded) on another sample, run 3 (replayed) on the
+             * first one again: run 3 must equal run 1 bit for bit */
+            float *other = (float *)malloc(ns * sizeof(float) + 4), *got3 = (float *)malloc(no * sizeof(float) + 4);
+            for (size_t i = 0; i < ns; i++) other[i] = 0.5f * sample[i];
+            int replays = rec.replays;
+            bool ok = t2i_plan_set_input(p, "sample", other, ns * sizeof(float)) == T2I_OK &&
+                      t2i_plan_run(p) == T2I_OK && t2i_plan_set_input(p, "sample", sample, ns * sizeof(float)) == T2I_OK &&
+                      t2i_plan_run(p) == T2I_OK && t2i_plan_get_output(p, "out", got3, no * sizeof(float)) == T2I_OK;
+            ok = ok && rec.replays == replays + 1 && memcmp(got3, got, no * sizeof(float)) == 0;
+            printf("%-58s %s\n", "  recorded run, then replay with new inputs = eager run", ok ? "exact" : "FAIL");
+            ok ? n_pass++ : n_fail++;
+            free(other), free(got3);
+        }
         free(sample), free(t), free(ctx), free(want), free(got);
+        int forgets = rec.forgets;
         t2i_plan_destroy(p);
+        if (p) {
+            bool ok = rec.forgets == forgets + 1;
+            printf("%-58s %s\n", "  destroyed plan's recording forgotten", ok ? "yes" : "FAIL");
+            ok ? n_pass++ : n_fail++;
+        }
     } else {
         printf("unet stage setup FAIL: %s\n", t2i_last_error()), n_fail++;
     }
