@@ -15,9 +15,10 @@
  *
  * Context switch: on x86-64 a 14-instruction switch of the callee-saved
  * registers and the stack pointer (the System V ABI makes everything else
- * caller-saved at a call), ~50× faster than swapcontext, which makes a
- * sigprocmask system call every time; elsewhere, and under AddressSanitizer
- * (which must be told about stack switches), ucontext.
+ * caller-saved at a call) instead of swapcontext, which makes a sigprocmask
+ * system call every time (test_cuda_emu: 14 s of CPU time with swapcontext,
+ * 2.6 s with this); elsewhere, and under AddressSanitizer (which must be told
+ * about stack switches), ucontext.
  * A deadlock (every live thread waiting on barriers nobody else can reach,
  * i.e. a __syncthreads inside divergent code) aborts with a message naming
  * the block — a kernel bug, not an input error.
