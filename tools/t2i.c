@@ -60,6 +60,9 @@ static const char *usage_text =
     "                           [batch, 4, height/8, width/8], before sigma scaling\n"
     "      --dump-stages FILE   write stage outputs to a safetensors file: ids,\n"
     "                           text_embeddings, init_noise, latents, image\n"
+    "      --backend NAME       cpu (FP32 reference) or cuda (FP16 on an NVIDIA GPU,\n"
+    "                           when built with CUDA); default: cpu\n"
+    "      --device N           CUDA device ordinal (default: 0)\n"
     "      --threads N          CPU threads (default: all cores)\n"
     "  -q, --quiet              no progress output\n"
     "      --list-samplers      print the sampler names and exit\n"
@@ -157,7 +160,7 @@ int main(int argc, char **argv)
 {
     enum {
         OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS, OPT_LIST,
-        OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND
+        OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE
     };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
@@ -171,6 +174,7 @@ int main(int argc, char **argv)
         {"list-samplers", no_argument, 0, OPT_LIST},    {"help", no_argument, 0, 'h'},
         {"style", required_argument, 0, OPT_STYLE},     {"styles-file", required_argument, 0, OPT_STYLES_FILE},
         {"list-styles", no_argument, 0, OPT_LIST_STYLES}, {"expand", optional_argument, 0, OPT_EXPAND},
+        {"backend", required_argument, 0, OPT_BACKEND}, {"device", required_argument, 0, OPT_DEVICE},
         {0, 0, 0, 0},
     };
     t2i_txt2img_params p;
@@ -220,6 +224,12 @@ int main(int argc, char **argv)
             break;
         case OPT_INIT: init_path = optarg; break;
         case OPT_DUMP: p.stages_path = optarg; break;
+        case OPT_BACKEND:
+            if (strcmp(optarg, "cpu") == 0) eo.backend = T2I_BACKEND_CPU;
+            else if (strcmp(optarg, "cuda") == 0) eo.backend = T2I_BACKEND_CUDA;
+            else die_usage("--backend expects cpu or cuda, got '%s'", optarg);
+            break;
+        case OPT_DEVICE: eo.device = (int)parse_long(optarg, "--device", 0, 1024); break;
         case OPT_THREADS: eo.threads = (int)parse_long(optarg, "--threads", 0, 1024); break;
         case 'q': quiet = 1; break;
         case OPT_STYLE:
