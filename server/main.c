@@ -13,6 +13,8 @@
  */
 #include <ctype.h>
 #include <dirent.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,9 +322,12 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* SIGTERM/SIGINT may land on any thread (libraries start their own, e.g.
-     * OpenBLAS at load time), so the handler only writes to a pipe that this
-     * thread waits on. A second signal during the drain changes nothing. */
+    /* SIGTERM/SIGINT: the handler only writes to a pipe this thread polls.
+     * Our own threads (worker, HTTP) start with the signals blocked, so they
+     * land here or, at worst, on a thread a library started before main
+     * (OpenBLAS does), where the handler works as well. The wait wakes every
+     * 500 ms so that runtimes which defer handlers to the next intercepted
+     * call (ThreadSanitizer) still run it. A second signal changes nothing. */
     if (pipe(signal_pipe)) return fprintf(stderr, "t2i-server: pipe failed\n"), 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -333,14 +338,22 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    int rc = 1;
-    if (records_open(g_cfg.db_path) || styles_load(g_cfg.styles_path) || queue_start(start)) goto out;
-    if (http_start()) {
+    sigset_t sigs, old;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, &old);
+    int rc = 1, started = records_open(g_cfg.db_path) == 0 && styles_load(g_cfg.styles_path) == 0 &&
+                          queue_start(start) == 0;
+    if (started && http_start()) {
         queue_stop(0);
-        goto out;
+        started = 0;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!started) goto out;
     unsigned char sig = 0;
-    while (read(signal_pipe[0], &sig, 1) != 1) {}
+    struct pollfd pfd = {.fd = signal_pipe[0], .events = POLLIN};
+    while (!(poll(&pfd, 1, 500) == 1 && read(signal_pipe[0], &sig, 1) == 1)) {}
     fprintf(stderr, "t2i-server: %s: draining (up to %d s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
             g_cfg.drain_timeout_s);
     http_quiesce();

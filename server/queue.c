@@ -426,6 +426,7 @@ static void run_group(job **g, int n)
         s = t2i_txt2img(model, &tp, &imgs, &count);
         if (s != T2I_OK) {
             snprintf(err, sizeof err, "%s", s == T2I_ERR_CANCELLED ? "cancelled" : t2i_last_error());
+            t2i_free(fp), t2i_free(fn);
             break;
         }
         int k = 0;
