@@ -439,6 +439,7 @@ static void test_attention(t2i_dtype dt, bool all)
         {1, 1, 33, 231, 160, false},  /* 231 keys, head dim 160 (SD1.x mid block) */
         {1, 2, 256, 256, 64, false},  /* self-attention over 16×16 latent tokens */
         {1, 1, 100, 100, 40, true},   /* causal with a partial last block */
+        {2, 3, 50, 60, 36, false},    /* head dim not a multiple of 8: element-wise tile loads */
     };
     int n = all ? (int)(sizeof cs / sizeof cs[0]) : 2;
     for (int i = 0; i < n; i++) {

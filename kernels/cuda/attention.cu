@@ -28,6 +28,8 @@
  * Head dims up to 160 (SD 1.x: 40, 80, 160; SD 2.x / XL: 64; 128 for
  * others); larger ones are T2I_ERR_UNSUPPORTED.
  *
+ * K/V tiles are staged with 16-byte loads when head dims and strides are
+ * multiples of 8 elements (all SD models), element by element otherwise.
  * Not done yet (GPU-only tuning, measured on a device): ldmatrix and
  * cp.async double buffering of the K/V tiles, Hopper wgmma.
  */
@@ -74,10 +76,22 @@ static __global__ void __launch_bounds__(ATTN_THREADS) flash_attn_kernel(attn_pa
     if (p.causal && (int)(blockIdx.x + 1) * ATTN_BR < kmax) kmax = (int)(blockIdx.x + 1) * ATTN_BR;
     for (int k0 = 0; k0 < kmax; k0 += ATTN_BC) {
         __syncthreads();   /* every warp is done with the previous tile */
-        for (int idx = (int)threadIdx.x; idx < ATTN_BC * DP; idx += ATTN_THREADS) {
-            int r = idx / DP, c = idx % DP, key = k0 + r;
-            ks[r * LD + c] = key < p.Nk && c < p.D ? K[(int64_t)key * p.k_row + c] : (uint16_t)0;
-            vs[r * LD + c] = key < p.Nk && c < p.Dv ? V[(int64_t)key * p.v_row + c] : (uint16_t)0;
+        if (p.vec16) {
+            /* 16-byte loads: 8 elements per thread and step (see vec16) */
+            for (int idx = (int)threadIdx.x; idx < ATTN_BC * DP / 8; idx += ATTN_THREADS) {
+                int r = idx / (DP / 8), c = idx % (DP / 8) * 8, key = k0 + r;
+                uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+                if (key < p.Nk && c < p.D) kv = *(const uint4 *)(K + (int64_t)key * p.k_row + c);
+                if (key < p.Nk && c < p.Dv) vv = *(const uint4 *)(V + (int64_t)key * p.v_row + c);
+                *(uint4 *)(ks + r * LD + c) = kv;
+                *(uint4 *)(vs + r * LD + c) = vv;
+            }
+        } else {
+            for (int idx = (int)threadIdx.x; idx < ATTN_BC * DP; idx += ATTN_THREADS) {
+                int r = idx / DP, c = idx % DP, key = k0 + r;
+                ks[r * LD + c] = key < p.Nk && c < p.D ? K[(int64_t)key * p.k_row + c] : (uint16_t)0;
+                vs[r * LD + c] = key < p.Nk && c < p.Dv ? V[(int64_t)key * p.v_row + c] : (uint16_t)0;
+            }
         }
         __syncthreads();
 
@@ -197,6 +211,11 @@ extern "C" t2i_status cuda_op_attention(t2i_backend *be, const t2i_op_args *a)
     p.q_row = q->ne[2], p.k_row = k->ne[2], p.v_row = v->ne[2], p.o_row = v->ne[2];
     p.scale_log2 = at->scale * 1.4426950408889634f;
     p.causal = at->causal;
+    /* 16-byte K/V loads need every row start 16-byte aligned: head dims and
+     * row strides multiples of 8 elements, base pointers 16-aligned (arena
+     * tensors are 256-aligned; a view could be offset). */
+    p.vec16 = p.D % 8 == 0 && p.Dv % 8 == 0 && p.k_row % 8 == 0 && p.v_row % 8 == 0 &&
+              (uintptr_t)p.k % 16 == 0 && (uintptr_t)p.v % 16 == 0;
     if (p.D > ATTN_MAX_HEAD_DIM || p.Dv > ATTN_MAX_HEAD_DIM || p.H > 65535 || p.B > 65535 || p.D < 1)
         return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: attention with head dims %d/%d, %d heads, batch %d is not supported "
                         "(head dim at most %d)", a->node->name, p.D, p.Dv, p.H, p.B, ATTN_MAX_HEAD_DIM);

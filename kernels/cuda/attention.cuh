@@ -24,6 +24,7 @@ typedef struct attn_params {
     int64_t q_row, k_row, v_row, o_row;
     float scale_log2;     /* scale · log2(e): the softmax runs on exp2 */
     int causal;
+    int vec16;            /* K/V rows can be read with 16-byte loads */
 } attn_params;
 
 #endif
