@@ -175,7 +175,8 @@ static void usage(void)
           "  --queue N              waiting jobs beyond the running one (default 16)\n"
           "  --batch-max N          merge compatible queued jobs up to N images (default 1)\n"
           "  --threads N            engine CPU threads (default 0 = all cores)\n"
-          "  --cuda, --device N     CUDA backend on device N\n"
+          "  --backend cpu|cuda     engine backend (default cpu; --cuda = --backend cuda)\n"
+          "  --device N             CUDA device ordinal (default 0)\n"
           "  --conn-timeout S       idle connection timeout (default 30)\n"
           "  --per-ip-limit N       connections per client address (default 32)\n"
           "  --conn-limit N         connections in all (default 256)\n"
@@ -278,6 +279,10 @@ static int parse_args(int argc, char **argv, int *export_stats)
             i++;
         } else if (!strcmp(a, "--cuda")) {
             g_cfg.cuda = 1;
+        } else if (!strcmp(a, "--backend")) {          /* as the t2i CLI spells it */
+            if (!v || (strcmp(v, "cpu") && strcmp(v, "cuda")))
+                return fprintf(stderr, "t2i-server: --backend needs cpu or cuda\n"), -1;
+            g_cfg.cuda = !strcmp(v, "cuda"), i++;
         } else if (!strcmp(a, "--export-stats")) {
             *export_stats = 1;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
