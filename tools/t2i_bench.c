@@ -57,6 +57,7 @@
 #include "bench_presets.h"
 #include "graph/build.h"
 #include "graph/flops.h"
+#include "graph/fuse.h"
 #include "runtime/model.h"
 #include "runtime/rng.h"
 #include "runtime/text_encoder.h"
@@ -436,6 +437,13 @@ static t2i_status compile(t2i_backend *be, t2i_status built, t2i_graph *g, const
                           t2i_plan **out)
 {
     if (built != T2I_OK) return built;
+    /* The compile passes of runtime/model.c, so the plans are the ones
+     * t2i_txt2img runs. */
+    t2i_status st = t2i_fuse_residual_adds(g, NULL);
+    if (st != T2I_OK) {
+        t2i_graph_destroy(g);
+        return st;
+    }
     *flops = t2i_graph_flops(g);
     return t2i_plan_create(g, be, w, out);
 }

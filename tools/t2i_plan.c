@@ -6,7 +6,8 @@
  *            [--size N | --width W --height H] [--batch B] [--cfg G]
  *            [--part all|text|unet|vae] [--dump] [--dtype f32|f16]
  *
- * For each part it builds the graph the pipeline compiles (text encoder:
+ * For each part it builds the graph the pipeline compiles, with the same
+ * passes (residual adds fused; --no-fuse: as built) (text encoder:
  * batch 1 × 77 tokens, run once per prompt; UNet: batch B·2 with
  * classifier-free guidance (G > 1), else B; VAE decoder: batch 1, run once
  * per image), runs the memory planner (graph/planner.h) and prints the
@@ -26,6 +27,7 @@
 #include "bench_presets.h"
 #include "graph/build.h"
 #include "graph/flops.h"
+#include "graph/fuse.h"
 #include "graph/planner.h"
 
 #define ARENA_ALIGN 256 /* as runtime/plan.c */
@@ -34,7 +36,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: t2i-plan [--preset NAME | --model DIR] [--configs DIR] [--size N | --width W --height H]\n"
-            "                [--batch B] [--cfg G] [--part all|text|unet|vae] [--dump] [--dtype f32|f16]\n"
+            "                [--batch B] [--cfg G] [--part all|text|unet|vae] [--dump] [--dtype f32|f16] [--no-fuse]\n"
             "  presets: sd15 sd21 sdxl (perf/configs), tiny tiny2 tinyxl (tests/fixtures); default sd15\n"
             "  size: image pixels (default: the model's native size); batch: images (default 1)\n"
             "  cfg: guidance scale (default 7.5; > 1 doubles the UNet batch)\n");
@@ -72,10 +74,17 @@ static double weight_bytes_f32(const t2i_graph *g, int *count)
     return sum;
 }
 
+static int fuse = 1;
+
 /* Plan one graph (consumed) and print its row; with dump, its nodes. */
 static int report(const char *part, const char *shape, t2i_graph *g, int dump, size_t dump_act)
 {
     t2i_memory_plan p32, p16;
+    if (fuse && t2i_fuse_residual_adds(g, NULL) != T2I_OK) {
+        fprintf(stderr, "t2i-plan: %s: %s\n", part, t2i_last_error());
+        t2i_graph_destroy(g);
+        return 1;
+    }
     if (t2i_plan_memory(g, 4, ARENA_ALIGN, &p32) != T2I_OK) {
         fprintf(stderr, "t2i-plan: %s: %s\n", part, t2i_last_error());
         t2i_graph_destroy(g);
@@ -128,6 +137,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--dump")) { dump = 1; continue; }
+        if (!strcmp(a, "--no-fuse")) { fuse = 0; continue; }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
         if (!v) { usage(stderr); return 2; }
         i++;
@@ -182,8 +192,9 @@ int main(int argc, char **argv)
     }
     int ub = cfg > 1.0 ? 2 * batch : batch;
     int ctx_len = text_st == T2I_OK ? c.ctx_len : 77;
-    printf("t2i-plan: %s (%s), %dx%d, batch %d, CFG %s (UNet batch %d); arena alignment %d bytes\n",
-           model ? model : preset, c.dir, width, height, batch, cfg > 1.0 ? "on" : "off", ub, ARENA_ALIGN);
+    printf("t2i-plan: %s (%s), %dx%d, batch %d, CFG %s (UNet batch %d); arena alignment %d bytes; %s\n",
+           model ? model : preset, c.dir, width, height, batch, cfg > 1.0 ? "on" : "off", ub, ARENA_ALIGN,
+           fuse ? "graphs fused as the model compiles them" : "unfused graphs");
     printf("%-13s %-16s %6s %6s %9s %9s | %10s %10s %7s | %10s %10s %7s\n", "part", "graph input", "nodes",
            "wts", "wts MiB", "GFLOP", "peak f32", "naive f32", "saving", "peak f16", "naive f16", "saving");
     printf("%-13s %-16s %6s %6s %9s %9s | %10s %10s %7s | %10s %10s %7s\n", "", "", "", "", "(f32)", "",
