@@ -3,10 +3,14 @@
 # CMake, and the Debian libraries the engine uses (cJSON, libpng, OpenBLAS,
 # libmicrohttpd, SQLite). The CUDA toolkit is optional: with nvcc on the
 # machine (or /usr/local/cuda) the CUDA backend is built as well.
+# With --test it also installs what the test suite drives: Chromium (the
+# server's web page test) and python3-venv (the server's client tests make a
+# venv for the webuiapi and openai packages from PyPI).
 # Runs apt-get only when something is missing; needs root (or sudo) then.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libcjson-dev libpng-dev libopenblas-dev
       libmicrohttpd-dev libsqlite3-dev)
+if [ "${1:-}" = "--test" ]; then pkgs+=(chromium python3-venv); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
