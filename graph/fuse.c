@@ -92,3 +92,8 @@ t2i_status t2i_fuse_residual_adds(t2i_graph *g, int *n_fused)
     if (n_fused) *n_fused = fused;
     return T2I_OK;
 }
+
+t2i_status t2i_graph_optimize(t2i_graph *g)
+{
+    return t2i_fuse_residual_adds(g, NULL);
+}

@@ -11,4 +11,9 @@
  * the number of ADD nodes removed. */
 t2i_status t2i_fuse_residual_adds(t2i_graph *g, int *n_fused);
 
+/* The compile passes every plan gets, in order (today: residual-add
+ * folding). The model, t2i-bench and t2i-plan all call this, so what they
+ * plan and time is what t2i_txt2img runs. */
+t2i_status t2i_graph_optimize(t2i_graph *g);
+
 #endif

@@ -213,7 +213,7 @@ static t2i_status slot_get(t2i_model *m, t2i_plan_slot *s, int batch, int h, int
     slot_clear(s);
     t2i_graph *g = NULL;
     T2I_TRY(build(m, batch, h, w, ctx, &g));
-    t2i_status st = t2i_fuse_residual_adds(g, NULL);
+    t2i_status st = t2i_graph_optimize(g);
     if (st != T2I_OK) {
         t2i_graph_destroy(g);
         return st;

@@ -437,9 +437,7 @@ static t2i_status compile(t2i_backend *be, t2i_status built, t2i_graph *g, const
                           t2i_plan **out)
 {
     if (built != T2I_OK) return built;
-    /* The compile passes of runtime/model.c, so the plans are the ones
-     * t2i_txt2img runs. */
-    t2i_status st = t2i_fuse_residual_adds(g, NULL);
+    t2i_status st = t2i_graph_optimize(g);
     if (st != T2I_OK) {
         t2i_graph_destroy(g);
         return st;

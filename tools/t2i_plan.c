@@ -80,7 +80,7 @@ static int fuse = 1;
 static int report(const char *part, const char *shape, t2i_graph *g, int dump, size_t dump_act)
 {
     t2i_memory_plan p32, p16;
-    if (fuse && t2i_fuse_residual_adds(g, NULL) != T2I_OK) {
+    if (fuse && t2i_graph_optimize(g) != T2I_OK) {
         fprintf(stderr, "t2i-plan: %s: %s\n", part, t2i_last_error());
         t2i_graph_destroy(g);
         return 1;
