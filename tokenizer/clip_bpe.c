@@ -3,8 +3,7 @@
  * text → ids pipeline described in clip_bpe.h.
  *
  * Data layout:
- *  - vocab: an open-addressing hash table (string → id) whose keys live in one
- *    string pool; sized to a power of two at least twice the entry count.
+ *  - vocab: the string → id table of tokenizer/vocab.h.
  *  - merges: an open-addressing hash table keyed by the pair of symbol ids
  *    (left << 32 | right) → (rank, id of the merged symbol).
  *  - text is handled as arrays of code points (normalization, splitting);
@@ -17,158 +16,31 @@
 #include "tokenizer/clip_bpe.h"
 
 #include <cjson/cJSON.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/error.h"
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/text_norm.h"
 #include "tokenizer/unicode_tables.h"
+#include "tokenizer/utf8.h"
+#include "tokenizer/vocab.h"
 
 #define MAX_FILE_BYTES   (256u << 20)   /* vocab.json / merges.txt size limit */
-#define MAX_ADDED_TOKENS 4096
-#define MAX_TEXT_BYTES   (64u << 20)    /* prompt size limit */
 
-typedef struct vocab_slot { uint32_t off, len; int32_t id; } vocab_slot;   /* id < 0: empty */
 typedef struct merge_slot { uint64_t key; int32_t rank, new_id; } merge_slot; /* rank < 0: empty */
 
-typedef struct added_token {
-    uint32_t *cps;   /* content (normalized when `normalized`) */
-    int n;
-    int32_t id;
-    int normalized;
-} added_token;
-
 struct t2i_clip_tokenizer {
-    char *pool; size_t pool_len, pool_cap;
-    vocab_slot *vocab; uint32_t vocab_mask; int vocab_count;
+    t2i_vocab vocab;
     merge_slot *merges; uint32_t merge_mask; int merge_count;
     int32_t byte_id[256], byte_end_id[256];   /* "x" and "x</w>" per byte, -1 if absent */
-    added_token *added; int n_added;
+    t2i_added_tokens added;
     int32_t bos, eos, unk, pad;
     int max_length;
 };
 
-/* ---- growable buffers ------------------------------------------------------ */
-
-typedef struct { uint32_t *v; size_t n, cap; } cp_buf;
-typedef struct { int32_t *v; size_t n, cap; } id_buf;
-
-static int cp_push(cp_buf *b, uint32_t c)
-{
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        uint32_t *v = realloc(b->v, cap * sizeof *v);
-        if (!v) return 0;
-        b->v = v; b->cap = cap;
-    }
-    b->v[b->n++] = c;
-    return 1;
-}
-
-static int id_push(id_buf *b, int32_t id)
-{
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        int32_t *v = realloc(b->v, cap * sizeof *v);
-        if (!v) return 0;
-        b->v = v; b->cap = cap;
-    }
-    b->v[b->n++] = id;
-    return 1;
-}
-
-/* ---- UTF-8 ----------------------------------------------------------------- */
-
-/* Strict decoding (no overlongs, surrogates or values above U+10FFFF).
- * Returns the sequence length, or 0 if s[0..n) does not start a valid one. */
-static int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (s[0] < 0x80) { *cp = s[0]; return 1; }
-    int len; uint32_t c, min;
-    if ((s[0] & 0xE0) == 0xC0) { len = 2; c = s[0] & 0x1F; min = 0x80; }
-    else if ((s[0] & 0xF0) == 0xE0) { len = 3; c = s[0] & 0x0F; min = 0x800; }
-    else if ((s[0] & 0xF8) == 0xF0) { len = 4; c = s[0] & 0x07; min = 0x10000; }
-    else return 0;
-    if ((size_t)len > n) return 0;
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    *cp = c;
-    return len;
-}
-
-static int utf8_encode(uint32_t c, char out[4])
-{
-    if (c < 0x80) { out[0] = (char)c; return 1; }
-    if (c < 0x800) { out[0] = (char)(0xC0 | (c >> 6)); out[1] = (char)(0x80 | (c & 0x3F)); return 2; }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12)); out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F)); return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18)); out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F)); out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
-/* Decode a whole string; `what` names it in the error. */
-static t2i_status utf8_to_cps(const char *s, size_t n, cp_buf *out, const char *what)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint32_t c;
-        int len = utf8_decode((const unsigned char *)s + i, n - i, &c);
-        if (!len)
-            return t2i_fail(T2I_ERR_INVALID_ARG, "%s: invalid UTF-8 at byte offset %zu (0x%02X)",
-                            what, i, (unsigned)(unsigned char)s[i]);
-        if (!cp_push(out, c)) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", what);
-        i += (size_t)len;
-    }
-    return T2I_OK;
-}
-
-/* ---- vocabulary and merges hash tables ----------------------------------- */
-
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;   /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
-static int32_t vocab_find(const t2i_clip_tokenizer *t, const char *s, size_t n)
-{
-    for (uint32_t i = hash_bytes(s, n) & t->vocab_mask;; i = (i + 1) & t->vocab_mask) {
-        const vocab_slot *e = &t->vocab[i];
-        if (e->id < 0) return -1;
-        if (e->len == n && memcmp(t->pool + e->off, s, n) == 0) return e->id;
-    }
-}
-
-/* Insert or overwrite (a later duplicate key wins, as in Python's json). */
-static int vocab_put(t2i_clip_tokenizer *t, const char *s, size_t n, int32_t id)
-{
-    uint32_t i = hash_bytes(s, n) & t->vocab_mask;
-    for (;; i = (i + 1) & t->vocab_mask) {
-        vocab_slot *e = &t->vocab[i];
-        if (e->id < 0) break;
-        if (e->len == n && memcmp(t->pool + e->off, s, n) == 0) { e->id = id; return 1; }
-    }
-    if (t->pool_len + n > t->pool_cap) {
-        size_t cap = t->pool_cap ? t->pool_cap : 1 << 16;
-        while (cap < t->pool_len + n) cap *= 2;
-        char *p = realloc(t->pool, cap);
-        if (!p) return 0;
-        t->pool = p; t->pool_cap = cap;
-    }
-    memcpy(t->pool + t->pool_len, s, n);
-    t->vocab[i] = (vocab_slot){(uint32_t)t->pool_len, (uint32_t)n, id};
-    t->pool_len += n;
-    t->vocab_count++;
-    return 1;
-}
+/* ---- merges hash table ----------------------------------------------------- */
 
 static uint64_t pair_key(int32_t a, int32_t b) { return ((uint64_t)(uint32_t)a << 32) | (uint32_t)b; }
 
@@ -197,52 +69,12 @@ static void merge_put(t2i_clip_tokenizer *t, int32_t a, int32_t b, int32_t rank,
     t->merges[i] = (merge_slot){key, rank, new_id};   /* a later duplicate wins */
 }
 
-static uint32_t table_size_for(size_t n)
-{
-    uint32_t cap = 16;
-    while (cap < 2 * n) cap *= 2;
-    return cap;
-}
-
 /* ---- files --------------------------------------------------------------- */
-
-static t2i_status read_file(const char *path, char **out, size_t *len, int *missing)
-{
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (missing) { *missing = 1; return T2I_OK; }
-        return t2i_fail(T2I_ERR_IO, "%s: cannot open", path);
-    }
-    if (missing) *missing = 0;
-    char *buf = NULL; size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            if (cap >= MAX_FILE_BYTES) {
-                free(buf); fclose(f);
-                return t2i_fail(T2I_ERR_FORMAT, "%s: larger than %u bytes", path, MAX_FILE_BYTES);
-            }
-            cap = cap ? cap * 2 : 1 << 16;
-            char *p = realloc(buf, cap + 1);
-            if (!p) { free(buf); fclose(f); return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); }
-            buf = p;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) { free(buf); return t2i_fail(T2I_ERR_IO, "%s: read error", path); }
-    buf[n] = '\0';
-    *out = buf; *len = n;
-    return T2I_OK;
-}
 
 static t2i_status load_vocab(t2i_clip_tokenizer *t, const char *path)
 {
     char *text; size_t len;
-    T2I_TRY(read_file(path, &text, &len, NULL));
+    T2I_TRY(t2i_read_file(path, MAX_FILE_BYTES, &text, &len, NULL));
     cJSON *root = cJSON_ParseWithLength(text, len);
     free(text);
     if (!root) return t2i_fail(T2I_ERR_FORMAT, "%s: malformed JSON", path);
@@ -250,10 +82,7 @@ static t2i_status load_vocab(t2i_clip_tokenizer *t, const char *path)
     if (!cJSON_IsObject(root)) { st = t2i_fail(T2I_ERR_FORMAT, "%s: not a JSON object", path); goto done; }
     int n = cJSON_GetArraySize(root);
     if (n <= 0) { st = t2i_fail(T2I_ERR_FORMAT, "%s: empty vocabulary", path); goto done; }
-    t->vocab_mask = table_size_for((size_t)n) - 1;
-    t->vocab = malloc(((size_t)t->vocab_mask + 1) * sizeof *t->vocab);
-    if (!t->vocab) { st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); goto done; }
-    for (size_t i = 0; i <= t->vocab_mask; i++) t->vocab[i].id = -1;
+    if (!t2i_vocab_init(&t->vocab, (size_t)n)) { st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); goto done; }
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
         double v = e->valuedouble;
@@ -262,7 +91,7 @@ static t2i_status load_vocab(t2i_clip_tokenizer *t, const char *path)
                           path, e->string ? e->string : "", INT32_MAX);
             goto done;
         }
-        if (!vocab_put(t, e->string, strlen(e->string), (int32_t)v)) {
+        if (!t2i_vocab_put(&t->vocab, e->string, strlen(e->string), (int32_t)v)) {
             st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
             goto done;
         }
@@ -278,12 +107,12 @@ done:
 static t2i_status load_merges(t2i_clip_tokenizer *t, const char *path)
 {
     char *text; size_t len;
-    T2I_TRY(read_file(path, &text, &len, NULL));
+    T2I_TRY(t2i_read_file(path, MAX_FILE_BYTES, &text, &len, NULL));
     size_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
     t2i_status st = T2I_OK;
     char *joined = NULL; size_t joined_cap = 0;
-    t->merge_mask = table_size_for(lines) - 1;
+    t->merge_mask = t2i_table_size_for(lines) - 1;
     t->merges = malloc(((size_t)t->merge_mask + 1) * sizeof *t->merges);
     if (!t->merges) { st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); goto done; }
     for (size_t i = 0; i <= t->merge_mask; i++) t->merges[i].rank = -1;
@@ -304,7 +133,7 @@ static t2i_status load_merges(t2i_clip_tokenizer *t, const char *path)
             goto done;
         }
         size_t na = (size_t)(sp - line), nb = n - na - 1;
-        int32_t a = vocab_find(t, line, na), b = vocab_find(t, sp + 1, nb);
+        int32_t a = t2i_vocab_find(&t->vocab, line, na), b = t2i_vocab_find(&t->vocab, sp + 1, nb);
         if (a < 0 || b < 0) {
             st = t2i_fail(T2I_ERR_FORMAT, "%s:%zu: merge part \"%.*s\" is not in vocab.json", path, lineno,
                           a < 0 ? (int)(na > 60 ? 60 : na) : (int)(nb > 60 ? 60 : nb), a < 0 ? line : sp + 1);
@@ -318,7 +147,7 @@ static t2i_status load_merges(t2i_clip_tokenizer *t, const char *path)
         }
         memcpy(joined, line, na);
         memcpy(joined + na, sp + 1, nb);
-        int32_t merged = vocab_find(t, joined, na + nb);
+        int32_t merged = t2i_vocab_find(&t->vocab, joined, na + nb);
         if (merged < 0) {
             st = t2i_fail(T2I_ERR_FORMAT, "%s:%zu: merge result \"%.*s\" is not in vocab.json", path,
                           lineno, (int)(na + nb > 60 ? 60 : na + nb), joined);
@@ -335,85 +164,20 @@ done:
 
 /* ---- normalization: NFC, white space, lower case ---------------------- */
 
-enum { S_BASE = 0xAC00, L_BASE = 0x1100, V_BASE = 0x1161, T_BASE = 0x11A7,
-       L_COUNT = 19, V_COUNT = 21, T_COUNT = 28, N_COUNT = V_COUNT * T_COUNT,
-       S_COUNT = L_COUNT * N_COUNT };
-
-static uint32_t compose_two(uint32_t a, uint32_t b)
-{
-    if (a >= L_BASE && a < L_BASE + L_COUNT && b >= V_BASE && b < V_BASE + V_COUNT)
-        return S_BASE + ((a - L_BASE) * V_COUNT + (b - V_BASE)) * T_COUNT;
-    if (a >= S_BASE && a < S_BASE + S_COUNT && (a - S_BASE) % T_COUNT == 0 &&
-        b > T_BASE && b < T_BASE + T_COUNT)
-        return a + (b - T_BASE);
-    return t2i_uc_compose(a, b);
-}
-
-/* NFC of in[0..n) appended to out (Unicode's canonical decomposition,
- * reordering and composition algorithm). */
-static int nfc(const uint32_t *in, size_t n, cp_buf *out)
-{
-    size_t base = out->n;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = in[i], d[T2I_UC_MAX_SEQ];
-        if (c >= S_BASE && c < S_BASE + S_COUNT) {
-            uint32_t s = c - S_BASE;
-            if (!cp_push(out, L_BASE + s / N_COUNT) || !cp_push(out, V_BASE + (s % N_COUNT) / T_COUNT))
-                return 0;
-            if (s % T_COUNT && !cp_push(out, T_BASE + s % T_COUNT)) return 0;
-            continue;
-        }
-        int k = t2i_uc_decompose(c, d);
-        if (!k) { if (!cp_push(out, c)) return 0; continue; }
-        for (int j = 0; j < k; j++) if (!cp_push(out, d[j])) return 0;
-    }
-    uint32_t *v = out->v + base;
-    size_t m = out->n - base;
-    /* canonical ordering: stable insertion sort of each run of non-starters */
-    for (size_t i = 1; i < m; i++) {
-        int cc = t2i_uc_ccc(v[i]);
-        if (!cc) continue;
-        uint32_t c = v[i];
-        size_t j = i;
-        while (j > 0 && t2i_uc_ccc(v[j - 1]) > cc) { v[j] = v[j - 1]; j--; }
-        v[j] = c;
-    }
-    if (m == 0) return 1;
-    /* composition (the algorithm of UAX #15's sample code): a character
-     * joins the last starter unless a character of equal or higher class,
-     * or a starter, stands between them */
-    size_t starter = 0, w = 1;
-    int last_cc = t2i_uc_ccc(v[0]) ? 256 : 0;
-    for (size_t i = 1; i < m; i++) {
-        uint32_t c = v[i];
-        int cc = t2i_uc_ccc(c);
-        uint32_t comp = compose_two(v[starter], c);
-        if (comp && (last_cc < cc || last_cc == 0)) {
-            v[starter] = comp;
-            continue;
-        }
-        if (cc == 0) starter = w;
-        last_cc = cc;
-        v[w++] = c;
-    }
-    out->n = base + w;
-    return 1;
-}
-
 /* The normalizer: NFC, every run of White_Space -> " ", lower case. */
-static int normalize(const uint32_t *in, size_t n, cp_buf *out, cp_buf *tmp)
+static int normalize(const uint32_t *in, size_t n, t2i_cp_buf *out, t2i_cp_buf *tmp)
 {
     tmp->n = 0;
-    if (!nfc(in, n, tmp)) return 0;
+    if (!t2i_nfc_append(in, n, tmp)) return 0;
     for (size_t i = 0; i < tmp->n; i++) {
         uint32_t c = tmp->v[i], lo[T2I_UC_MAX_SEQ];
         if (t2i_uc_is_space(c)) {
             while (i + 1 < tmp->n && t2i_uc_is_space(tmp->v[i + 1])) i++;
-            if (!cp_push(out, ' ')) return 0;
+            if (!t2i_cp_push(out, ' ')) return 0;
             continue;
         }
         int k = t2i_uc_lower(c, lo);
-        for (int j = 0; j < k; j++) if (!cp_push(out, lo[j])) return 0;
+        for (int j = 0; j < k; j++) if (!t2i_cp_push(out, lo[j])) return 0;
     }
     return 1;
 }
@@ -476,7 +240,7 @@ static int push_pair(const t2i_clip_tokenizer *t, bpe_work *w, int pos)
 
 /* Byte-level BPE of the UTF-8 bytes s[0..n), n > 0; ids appended to out. */
 static int bpe_piece(const t2i_clip_tokenizer *t, bpe_work *w, const unsigned char *s, size_t n,
-                     id_buf *out)
+                     t2i_id_buf *out)
 {
     if (n > w->sym_cap) {
         bpe_symbol *p = realloc(w->sym, n * sizeof *p);
@@ -507,7 +271,7 @@ static int bpe_piece(const t2i_clip_tokenizer *t, bpe_work *w, const unsigned ch
         if (!push_pair(t, w, c.pos)) return 0;
     }
     for (int i = 0; i >= 0; i = w->sym[i].next)
-        if (!id_push(out, w->sym[i].id)) return 0;
+        if (!t2i_id_push(out, w->sym[i].id)) return 0;
     return 1;
 }
 
@@ -524,7 +288,7 @@ static int match_ascii(const uint32_t *v, size_t n, const char *s)
 }
 
 static int bpe_cps(const t2i_clip_tokenizer *t, bpe_work *w, const uint32_t *v, size_t n,
-                   id_buf *out, char **bytes, size_t *bytes_cap)
+                   t2i_id_buf *out, char **bytes, size_t *bytes_cap)
 {
     if (4 * n > *bytes_cap) {
         char *p = realloc(*bytes, 4 * n);
@@ -532,7 +296,7 @@ static int bpe_cps(const t2i_clip_tokenizer *t, bpe_work *w, const uint32_t *v, 
         *bytes = p; *bytes_cap = 4 * n;
     }
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) m += (size_t)utf8_encode(v[i], *bytes + m);
+    for (size_t i = 0; i < n; i++) m += (size_t)t2i_utf8_encode(v[i], *bytes + m);
     return bpe_piece(t, w, (const unsigned char *)*bytes, m, out);
 }
 
@@ -543,7 +307,7 @@ static int is_other(uint32_t c)
 
 /* Split normalized text v[0..n) with CLIP's regex and BPE every piece. */
 static int pretokenize(const t2i_clip_tokenizer *t, bpe_work *w, const uint32_t *v, size_t n,
-                       id_buf *out, char **bytes, size_t *bytes_cap)
+                       t2i_id_buf *out, char **bytes, size_t *bytes_cap)
 {
     size_t i = 0;
     while (i < n) {
@@ -589,21 +353,9 @@ static int pretokenize(const t2i_clip_tokenizer *t, bpe_work *w, const uint32_t 
 
 /* ---- the whole pipeline --------------------------------------------------- */
 
-/* The longest added token (of the given kind) starting at v[0..n), or -1. */
-static int match_added(const t2i_clip_tokenizer *t, const uint32_t *v, size_t n, int normalized)
-{
-    int best = -1;
-    for (int a = 0; a < t->n_added; a++) {
-        const added_token *at = &t->added[a];
-        if (at->normalized != normalized || (size_t)at->n > n) continue;
-        if (best >= 0 && at->n <= t->added[best].n) continue;
-        if (memcmp(at->cps, v, (size_t)at->n * sizeof *v) == 0) best = a;
-    }
-    return best;
-}
-
 typedef struct tok_state {
-    cp_buf norm, tmp;
+    const t2i_clip_tokenizer *t;
+    t2i_cp_buf norm, tmp;
     bpe_work work;
     char *bytes; size_t bytes_cap;
 } tok_state;
@@ -615,60 +367,40 @@ static void tok_state_free(tok_state *s)
     free(s->bytes);
 }
 
-/* Normalize a raw segment, cut normalized added tokens, pre-tokenize + BPE. */
-static int encode_segment(const t2i_clip_tokenizer *t, tok_state *s, const uint32_t *v, size_t n,
-                          id_buf *out)
+/* A run of normalized text between normalized added tokens: pre-tokenize + BPE. */
+static int pretokenize_segment(void *ctx, const uint32_t *v, size_t n, t2i_id_buf *out)
 {
+    tok_state *s = ctx;
+    return pretokenize(s->t, &s->work, v, n, out, &s->bytes, &s->bytes_cap);
+}
+
+/* A run of raw text between added tokens: normalize, cut normalized added
+ * tokens, pre-tokenize + BPE. */
+static int encode_segment(void *ctx, const uint32_t *v, size_t n, t2i_id_buf *out)
+{
+    tok_state *s = ctx;
     if (n == 0) return 1;
     s->norm.n = 0;
     if (!normalize(v, n, &s->norm, &s->tmp)) return 0;
-    const uint32_t *nv = s->norm.v;
-    size_t nn = s->norm.n, start = 0;
-    for (size_t i = 0; i < nn;) {
-        int a = match_added(t, nv + i, nn - i, 1);
-        if (a < 0) { i++; continue; }
-        if (!pretokenize(t, &s->work, nv + start, i - start, out, &s->bytes, &s->bytes_cap) ||
-            !id_push(out, t->added[a].id))
-            return 0;
-        i += (size_t)t->added[a].n;
-        start = i;
-    }
-    return pretokenize(t, &s->work, nv + start, nn - start, out, &s->bytes, &s->bytes_cap);
+    return t2i_added_split(&s->t->added, s->norm.v, s->norm.n, 1, pretokenize_segment, s, out);
 }
 
-static t2i_status encode(const t2i_clip_tokenizer *t, const char *utf8, id_buf *out)
+static t2i_status encode(const t2i_clip_tokenizer *t, const char *utf8, t2i_id_buf *out)
 {
     if (!t || !utf8) return t2i_fail(T2I_ERR_INVALID_ARG, "clip tokenizer: NULL argument");
-    size_t len = strlen(utf8);
-    if (len > MAX_TEXT_BYTES)
-        return t2i_fail(T2I_ERR_INVALID_ARG, "prompt: %zu bytes, more than the limit of %u",
-                        len, MAX_TEXT_BYTES);
-    cp_buf text = {0};
-    t2i_status st = utf8_to_cps(utf8, len, &text, "prompt");
-    if (st != T2I_OK) { free(text.v); return st; }
-    tok_state s = {0};
-    int ok = 1;
-    size_t start = 0;
-    for (size_t i = 0; ok && i < text.n;) {
-        int a = match_added(t, text.v + i, text.n - i, 0);
-        if (a < 0) { i++; continue; }
-        ok = encode_segment(t, &s, text.v + start, i - start, out) && id_push(out, t->added[a].id);
-        i += (size_t)t->added[a].n;
-        start = i;
-    }
-    if (ok) ok = encode_segment(t, &s, text.v + start, text.n - start, out);
+    tok_state s;
+    memset(&s, 0, sizeof s);
+    s.t = t;
+    t2i_status st = t2i_added_encode(&t->added, utf8, "clip tokenizer", encode_segment, &s, out);
     tok_state_free(&s);
-    free(text.v);
-    if (!ok) return t2i_fail(T2I_ERR_NOMEM, "clip tokenizer: out of memory");
-    if (out->n > INT_MAX) return t2i_fail(T2I_ERR_INVALID_ARG, "prompt: too many tokens");
-    return T2I_OK;
+    return st;
 }
 
 t2i_status t2i_clip_tokenize(const t2i_clip_tokenizer *t, const char *utf8, int32_t **ids, int *n)
 {
     if (!ids || !n) return t2i_fail(T2I_ERR_INVALID_ARG, "clip tokenizer: NULL argument");
     *ids = NULL; *n = 0;
-    id_buf out = {0};
+    t2i_id_buf out = {0};
     t2i_status st = encode(t, utf8, &out);
     if (st != T2I_OK) { free(out.v); return st; }
     if (out.n == 0) { free(out.v); return T2I_OK; }
@@ -682,14 +414,10 @@ t2i_status t2i_clip_encode_padded(const t2i_clip_tokenizer *t, const char *utf8,
 {
     if (!out_ids || max_len < 2)
         return t2i_fail(T2I_ERR_INVALID_ARG, "clip tokenizer: max_len %d < 2 or NULL output", max_len);
-    id_buf ids = {0};
+    t2i_id_buf ids = {0};
     t2i_status st = encode(t, utf8, &ids);
     if (st != T2I_OK) { free(ids.v); return st; }
-    size_t keep = ids.n < (size_t)max_len - 2 ? ids.n : (size_t)max_len - 2;
-    out_ids[0] = t->bos;
-    if (keep) memcpy(out_ids + 1, ids.v, keep * sizeof *out_ids);
-    out_ids[keep + 1] = t->eos;
-    for (size_t i = keep + 2; i < (size_t)max_len; i++) out_ids[i] = t->pad;
+    t2i_frame_ids(&ids, t->bos, t->eos, t->pad, out_ids, max_len);
     free(ids.v);
     return T2I_OK;
 }
@@ -698,7 +426,7 @@ int32_t t2i_clip_bos(const t2i_clip_tokenizer *t) { return t->bos; }
 int32_t t2i_clip_eos(const t2i_clip_tokenizer *t) { return t->eos; }
 int32_t t2i_clip_pad(const t2i_clip_tokenizer *t) { return t->pad; }
 int t2i_clip_max_length(const t2i_clip_tokenizer *t) { return t->max_length; }
-int t2i_clip_vocab_size(const t2i_clip_tokenizer *t) { return t->vocab_count; }
+int t2i_clip_vocab_size(const t2i_clip_tokenizer *t) { return t->vocab.count; }
 
 /* ---- loading -------------------------------------------------------------- */
 
@@ -711,10 +439,10 @@ static void init_byte_symbols(t2i_clip_tokenizer *t)
         int printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
         uint32_t cp = printable ? (uint32_t)b : 256u + (uint32_t)n++;
         char buf[8];
-        int k = utf8_encode(cp, buf);
-        t->byte_id[b] = vocab_find(t, buf, (size_t)k);
+        int k = t2i_utf8_encode(cp, buf);
+        t->byte_id[b] = t2i_vocab_find(&t->vocab, buf, (size_t)k);
         memcpy(buf + k, "</w>", 4);
-        t->byte_end_id[b] = vocab_find(t, buf, (size_t)k + 4);
+        t->byte_end_id[b] = t2i_vocab_find(&t->vocab, buf, (size_t)k + 4);
     }
 }
 
@@ -723,51 +451,32 @@ static t2i_status add_token(t2i_clip_tokenizer *t, const char *content, int32_t 
 {
     size_t len = strlen(content);
     if (len == 0) return t2i_fail(T2I_ERR_FORMAT, "%s: empty token", where);
-    cp_buf raw = {0};
-    t2i_status st = utf8_to_cps(content, len, &raw, where);
+    t2i_cp_buf raw = {0};
+    t2i_status st = t2i_utf8_to_cps(content, len, &raw, where);
     if (st != T2I_OK) { free(raw.v); return st; }
-    for (int a = 0; a < t->n_added; a++) {   /* the same content again: the later flags win */
-        added_token *at = &t->added[a];
-        if ((size_t)at->n == raw.n && !memcmp(at->cps, raw.v, raw.n * sizeof *raw.v)) {
-            at->normalized = normalized;
-            free(raw.v);
-            if (index) *index = a;
-            return T2I_OK;
-        }
-    }
-    if (t->n_added >= MAX_ADDED_TOKENS) {
+    int a = t2i_added_find(&t->added, raw.v, raw.n);
+    if (a >= 0) {   /* the same content again: the later flags win */
+        t->added.v[a].normalized = normalized;
         free(raw.v);
-        return t2i_fail(T2I_ERR_FORMAT, "%s: more than %d added tokens", where, MAX_ADDED_TOKENS);
+        if (index) *index = a;
+        return T2I_OK;
     }
-    int32_t id = vocab_find(t, content, len);
+    if (t->added.n >= T2I_MAX_ADDED_TOKENS) {
+        free(raw.v);
+        return t2i_fail(T2I_ERR_FORMAT, "%s: more than %d added tokens", where, T2I_MAX_ADDED_TOKENS);
+    }
+    int32_t id = t2i_vocab_find(&t->vocab, content, len);
     if (id < 0) id = id_hint;
     if (id < 0) {
         free(raw.v);
         return t2i_fail(T2I_ERR_FORMAT, "%s: token \"%.60s\" is not in vocab.json", where, content);
     }
-    added_token *p = realloc(t->added, (size_t)(t->n_added + 1) * sizeof *p);
-    if (!p) { free(raw.v); return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", where); }
-    t->added = p;
-    t->added[t->n_added] = (added_token){raw.v, (int)raw.n, id, normalized};
-    if (index) *index = t->n_added;
-    t->n_added++;
-    return T2I_OK;
-}
-
-/* An optional JSON file; *root = NULL when it does not exist. */
-static t2i_status load_optional_json(const char *path, cJSON **root)
-{
-    char *text; size_t len; int missing;
-    *root = NULL;
-    T2I_TRY(read_file(path, &text, &len, &missing));
-    if (missing) return T2I_OK;
-    *root = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!*root || !cJSON_IsObject(*root)) {
-        cJSON_Delete(*root);
-        *root = NULL;
-        return t2i_fail(T2I_ERR_FORMAT, "%s: malformed JSON (expected an object)", path);
+    a = t->added.n;
+    if (!t2i_added_append(&t->added, raw.v, raw.n, id, normalized)) {
+        free(raw.v);
+        return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", where);
     }
+    if (index) *index = a;
     return T2I_OK;
 }
 
@@ -776,60 +485,28 @@ static t2i_status special_token(t2i_clip_tokenizer *t, const cJSON *tc, const cJ
                                 const char *dflt, const char *tc_path, const char *stm_path,
                                 int32_t *id)
 {
-    const cJSON *v = tc ? cJSON_GetObjectItemCaseSensitive(tc, key) : NULL;
-    const char *where = tc_path;
-    if (!v || cJSON_IsNull(v)) {
-        v = stm ? cJSON_GetObjectItemCaseSensitive(stm, key) : NULL;
-        where = stm_path;
-    }
-    const char *content = dflt;
-    int normalized = 0;
-    if (v && !cJSON_IsNull(v)) {
-        const cJSON *c = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "content") : v;
-        if (!cJSON_IsString(c))
-            return t2i_fail(T2I_ERR_FORMAT, "%s: %s is neither a string nor {\"content\": string}", where, key);
-        content = c->valuestring;
-        if (cJSON_IsObject(v)) normalized = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "normalized"));
-    } else {
-        where = "default special tokens";
-    }
+    const char *content;
+    int normalized, index = -1;
     char what[600];
-    snprintf(what, sizeof what, "%s: %s", where, key);
-    int index;
+    T2I_TRY(t2i_special_token(tc, stm, key, dflt, tc_path, stm_path, &content, &normalized, what, sizeof what));
     T2I_TRY(add_token(t, content, -1, normalized, &index, what));
     *id = index;   /* resolved to the id after added_tokens_decoder is read */
     return T2I_OK;
 }
 
-static t2i_status load_added_tokens_decoder(t2i_clip_tokenizer *t, const cJSON *tc, const char *path)
+static t2i_status add_decoder_token(void *ctx, const char *content, int32_t id, int normalized, const char *where)
 {
-    const cJSON *dec = tc ? cJSON_GetObjectItemCaseSensitive(tc, "added_tokens_decoder") : NULL;
-    if (!dec) return T2I_OK;
-    if (!cJSON_IsObject(dec)) return t2i_fail(T2I_ERR_FORMAT, "%s: added_tokens_decoder is not an object", path);
-    const cJSON *e;
-    cJSON_ArrayForEach(e, dec) {
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "content");
-        char *end;
-        long id = strtol(e->string, &end, 10);
-        if (!cJSON_IsString(c) || *end || end == e->string || id < 0 || id > INT32_MAX)
-            return t2i_fail(T2I_ERR_FORMAT, "%s: added_tokens_decoder[\"%.40s\"] needs an integer key"
-                            " and a string \"content\"", path, e->string);
-        const cJSON *norm = cJSON_GetObjectItemCaseSensitive(e, "normalized");
-        int special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "special"));
-        int normalized = norm ? cJSON_IsTrue(norm) : !special;
-        T2I_TRY(add_token(t, c->valuestring, (int32_t)id, normalized, NULL, path));
-    }
-    return T2I_OK;
+    return add_token(ctx, content, id, normalized, NULL, where);
 }
 
 /* Added tokens with normalized = true are matched in normalized text: store
  * their normalized form. */
 static t2i_status normalize_added(t2i_clip_tokenizer *t)
 {
-    for (int a = 0; a < t->n_added; a++) {
-        added_token *at = &t->added[a];
+    for (int a = 0; a < t->added.n; a++) {
+        t2i_added_token *at = &t->added.v[a];
         if (!at->normalized) continue;
-        cp_buf out = {0}, tmp = {0};
+        t2i_cp_buf out = {0}, tmp = {0};
         int ok = normalize(at->cps, (size_t)at->n, &out, &tmp);
         free(tmp.v);
         if (!ok || out.n == 0) { free(out.v); return t2i_fail(T2I_ERR_NOMEM, "clip tokenizer: out of memory"); }
@@ -846,17 +523,17 @@ static t2i_status load_config(t2i_clip_tokenizer *t, const char *dir)
     snprintf(tc_path, sizeof tc_path, "%s/tokenizer_config.json", dir);
     snprintf(stm_path, sizeof stm_path, "%s/special_tokens_map.json", dir);
     cJSON *tc = NULL, *stm = NULL;
-    t2i_status st = load_optional_json(tc_path, &tc);
-    if (st == T2I_OK) st = load_optional_json(stm_path, &stm);
+    t2i_status st = t2i_read_optional_json(tc_path, MAX_FILE_BYTES, &tc);
+    if (st == T2I_OK) st = t2i_read_optional_json(stm_path, MAX_FILE_BYTES, &stm);
     int32_t bos = -1, eos = -1, unk = -1, pad = -1;
     if (st == T2I_OK) st = special_token(t, tc, stm, "bos_token", "<|startoftext|>", tc_path, stm_path, &bos);
     if (st == T2I_OK) st = special_token(t, tc, stm, "eos_token", "<|endoftext|>", tc_path, stm_path, &eos);
     if (st == T2I_OK) st = special_token(t, tc, stm, "unk_token", "<|endoftext|>", tc_path, stm_path, &unk);
     if (st == T2I_OK) st = special_token(t, tc, stm, "pad_token", "<|endoftext|>", tc_path, stm_path, &pad);
-    if (st == T2I_OK) st = load_added_tokens_decoder(t, tc, tc_path);
+    if (st == T2I_OK) st = t2i_added_tokens_decoder(tc, tc_path, add_decoder_token, t);
     if (st == T2I_OK) {
-        t->bos = t->added[bos].id; t->eos = t->added[eos].id;
-        t->unk = t->added[unk].id; t->pad = t->added[pad].id;
+        t->bos = t->added.v[bos].id; t->eos = t->added.v[eos].id;
+        t->unk = t->added.v[unk].id; t->pad = t->added.v[pad].id;
         t->max_length = 77;
         const cJSON *ml = tc ? cJSON_GetObjectItemCaseSensitive(tc, "model_max_length") : NULL;
         if (cJSON_IsNumber(ml) && ml->valuedouble >= 2 && ml->valuedouble <= 1 << 20)
@@ -892,10 +569,8 @@ fail:
 void t2i_clip_tokenizer_destroy(t2i_clip_tokenizer *t)
 {
     if (!t) return;
-    for (int a = 0; a < t->n_added; a++) free(t->added[a].cps);
-    free(t->added);
-    free(t->pool);
-    free(t->vocab);
+    t2i_added_free(&t->added);
+    t2i_vocab_free(&t->vocab);
     free(t->merges);
     free(t);
 }
