@@ -12,27 +12,7 @@
 #include <string.h>
 #include "runtime/error.h"
 #include "runtime/infotext.h"
-
-/* ---- growable string ------------------------------------------------------ */
-
-typedef struct sbuf { char *p; size_t n, cap; int oom; } sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+#include "runtime/strbuf.h"
 
 /* ---- UTF-8 and Python character classes ----------------------------------- */
 
@@ -109,27 +89,27 @@ static void py_strip(const char *s, size_t *b, size_t *e)
 void t2i_infotext_init(t2i_infotext *it) { memset(it, 0, sizeof *it); }
 
 /* A1111 quote(): JSON (ensure_ascii=False) if the value holds , : or \n. */
-static void sb_quote(sbuf *b, const char *v)
+static void sb_quote(t2i_sbuf *b, const char *v)
 {
-    if (!strpbrk(v, ",:\n")) { sb_str(b, v); return; }
-    sb_put(b, "\"", 1);
+    if (!strpbrk(v, ",:\n")) { t2i_sb_str(b, v); return; }
+    t2i_sb_put(b, "\"", 1);
     for (const char *p = v; *p; p++) {
         unsigned char c = (unsigned char)*p;
         char esc[8];
         switch (c) {
-        case '"': sb_str(b, "\\\""); break;
-        case '\\': sb_str(b, "\\\\"); break;
-        case '\n': sb_str(b, "\\n"); break;
-        case '\r': sb_str(b, "\\r"); break;
-        case '\t': sb_str(b, "\\t"); break;
-        case '\b': sb_str(b, "\\b"); break;
-        case '\f': sb_str(b, "\\f"); break;
+        case '"': t2i_sb_str(b, "\\\""); break;
+        case '\\': t2i_sb_str(b, "\\\\"); break;
+        case '\n': t2i_sb_str(b, "\\n"); break;
+        case '\r': t2i_sb_str(b, "\\r"); break;
+        case '\t': t2i_sb_str(b, "\\t"); break;
+        case '\b': t2i_sb_str(b, "\\b"); break;
+        case '\f': t2i_sb_str(b, "\\f"); break;
         default:
-            if (c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); sb_str(b, esc); }
-            else sb_put(b, (const char *)&c, 1);
+            if (c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); t2i_sb_str(b, esc); }
+            else t2i_sb_put(b, (const char *)&c, 1);
         }
     }
-    sb_put(b, "\"", 1);
+    t2i_sb_put(b, "\"", 1);
 }
 
 /* Python repr() of the float: the shortest digits that read back to the
@@ -177,15 +157,15 @@ static void format_py_float(float v, char *out, size_t size)
     snprintf(out, size, "%s", r);
 }
 
-static void sb_param(sbuf *b, int *first, const char *key, const char *value, int quote)
+static void sb_param(t2i_sbuf *b, int *first, const char *key, const char *value, int quote)
 {
-    if (!*first) sb_str(b, ", ");
+    if (!*first) t2i_sb_str(b, ", ");
     *first = 0;
-    sb_str(b, key);
+    t2i_sb_str(b, key);
     if (!value) return;
-    sb_str(b, ": ");
+    t2i_sb_str(b, ": ");
     if (quote) sb_quote(b, value);
-    else sb_str(b, value);
+    else t2i_sb_str(b, value);
 }
 
 t2i_status t2i_infotext_format(const t2i_infotext *it, char **out)
@@ -194,15 +174,15 @@ t2i_status t2i_infotext_format(const t2i_infotext *it, char **out)
     for (int i = 0; i < it->n_extra; i++)
         if (!it->extra[i].key || !it->extra[i].key[0])
             return t2i_fail(T2I_ERR_INVALID_ARG, "infotext: extra #%d has no key", i);
-    sbuf b = {0};
+    t2i_sbuf b = {0};
     char tmp[64];
-    sb_str(&b, "");
-    if (it->prompt) sb_str(&b, it->prompt);
+    t2i_sb_str(&b, "");
+    if (it->prompt) t2i_sb_str(&b, it->prompt);
     if (it->negative && it->negative[0]) {
-        sb_str(&b, "\nNegative prompt: ");
-        sb_str(&b, it->negative);
+        t2i_sb_str(&b, "\nNegative prompt: ");
+        t2i_sb_str(&b, it->negative);
     }
-    sb_str(&b, "\n");
+    t2i_sb_str(&b, "\n");
     int first = 1;
     if (it->steps > 0) {
         snprintf(tmp, sizeof tmp, "%d", it->steps);
@@ -310,7 +290,7 @@ static int find_params(const char *s, size_t n, void (*fn)(void *, const char *,
     return count;
 }
 
-static void put_utf8(sbuf *b, unsigned cp)
+static void put_utf8(t2i_sbuf *b, unsigned cp)
 {
     char u[4];
     size_t n;
@@ -323,7 +303,7 @@ static void put_utf8(sbuf *b, unsigned cp)
         u[0] = (char)(0xf0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
         u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); u[3] = (char)(0x80 | (cp & 0x3f)); n = 4;
     }
-    sb_put(b, u, n);
+    t2i_sb_put(b, u, n);
 }
 
 static int hex4(const char *s, unsigned *out)
@@ -343,23 +323,23 @@ static int hex4(const char *s, unsigned *out)
 
 /* json.loads of the JSON string literal s[0..n) (quotes included) into b;
  * 0 if it is not one (A1111 then keeps the raw text). */
-static int json_unquote(const char *s, size_t n, sbuf *b)
+static int json_unquote(const char *s, size_t n, t2i_sbuf *b)
 {
     if (n < 2 || s[0] != '"' || s[n - 1] != '"') return 0;
     for (size_t i = 1; i < n - 1; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c < 0x20) return 0;
-        if (c != '\\') { sb_put(b, (const char *)&c, 1); continue; }
+        if (c != '\\') { t2i_sb_put(b, (const char *)&c, 1); continue; }
         if (++i >= n - 1) return 0;
         switch (s[i]) {
-        case '"': sb_str(b, "\""); break;
-        case '\\': sb_str(b, "\\"); break;
-        case '/': sb_str(b, "/"); break;
-        case 'b': sb_str(b, "\b"); break;
-        case 'f': sb_str(b, "\f"); break;
-        case 'n': sb_str(b, "\n"); break;
-        case 'r': sb_str(b, "\r"); break;
-        case 't': sb_str(b, "\t"); break;
+        case '"': t2i_sb_str(b, "\""); break;
+        case '\\': t2i_sb_str(b, "\\"); break;
+        case '/': t2i_sb_str(b, "/"); break;
+        case 'b': t2i_sb_str(b, "\b"); break;
+        case 'f': t2i_sb_str(b, "\f"); break;
+        case 'n': t2i_sb_str(b, "\n"); break;
+        case 'r': t2i_sb_str(b, "\r"); break;
+        case 't': t2i_sb_str(b, "\t"); break;
         case 'u': {
             unsigned cp, lo;
             if (n - 1 - (i + 1) < 4 || !hex4(s + i + 1, &cp)) return 0;
@@ -450,12 +430,12 @@ static void on_param(void *user, const char *s, const param_match *m)
     parse_state *st = user;
     t2i_infotext *it = st->it;
     if (st->oom || m->v1 == m->v0) return;   /* A1111 drops empty values */
-    sbuf vb = {0};
+    t2i_sbuf vb = {0};
     if (!(s[m->v0] == '"' && s[m->v1 - 1] == '"' && json_unquote(s + m->v0, m->v1 - m->v0, &vb))) {
         vb.n = 0;
-        sb_put(&vb, s + m->v0, m->v1 - m->v0);
+        t2i_sb_put(&vb, s + m->v0, m->v1 - m->v0);
     }
-    sb_put(&vb, "", 0);
+    t2i_sb_put(&vb, "", 0);
     char *key = dup_range(s + m->k0, m->k1 - m->k0);
     if (vb.oom || !key || !vb.p) goto oom;
     char *v = vb.p;
@@ -533,9 +513,9 @@ t2i_status t2i_infotext_parse(const char *text, t2i_infotext *it)
     } else {
         last = e;
     }
-    sbuf prompt = {0}, neg = {0};
-    sb_str(&prompt, "");
-    sb_str(&neg, "");
+    t2i_sbuf prompt = {0}, neg = {0};
+    t2i_sb_str(&prompt, "");
+    t2i_sb_str(&neg, "");
     int done_with_prompt = 0;
     for (size_t p = b; have_lines;) {
         const char *nl = memchr(text + p, '\n', lines_end - p);
@@ -546,9 +526,9 @@ t2i_status t2i_infotext_parse(const char *text, t2i_infotext *it)
             lb += 16;
             py_strip(text, &lb, &le);
         }
-        sbuf *dst = done_with_prompt ? &neg : &prompt;
-        if (dst->n) sb_str(dst, "\n");
-        sb_put(dst, text + lb, le - lb);
+        t2i_sbuf *dst = done_with_prompt ? &neg : &prompt;
+        if (dst->n) t2i_sb_str(dst, "\n");
+        t2i_sb_put(dst, text + lb, le - lb);
         if (!nl) break;
         p = (size_t)(nl - text) + 1;
     }

@@ -1,6 +1,7 @@
 /*
- * safetensors.c — mmap reader with the reference implementation's validation,
- * a writer, and the per-folder (possibly sharded) weight set.
+ * safetensors.c — the mmap reader, with the reference implementation's
+ * validation (see safetensors.h). The writer is safetensors_write.c, the
+ * per-folder (possibly sharded) weight set safetensors_set.c.
  *
  * Reader: header bytes -> strict UTF-8 check -> cJSON tree -> one
  * t2i_st_tensor per entry (names copied) -> sort by offsets and check that
@@ -8,7 +9,6 @@
  * (which also exposes duplicate names). The cJSON tree is freed before
  * returning; all strings live in the t2i_st_file.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -20,8 +20,7 @@
 #include <cjson/cJSON.h>
 #include "runtime/error.h"
 #include "runtime/safetensors.h"
-
-typedef struct st_meta { char *key, *value; } st_meta;
+#include "runtime/safetensors_internal.h"
 
 struct t2i_st_file {
     char *path;
@@ -30,13 +29,13 @@ struct t2i_st_file {
     t2i_st_tensor *tensors;    /* sorted by data offset */
     int count;
     const t2i_st_tensor **by_name;  /* into tensors, sorted by name */
-    st_meta *meta;
+    t2i_st_meta *meta;
     int nmeta;
 };
 
 /* Strict UTF-8 (as Rust's str::from_utf8): no overlongs, no surrogates,
  * nothing above U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t n)
+int t2i_st_utf8_valid(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -110,7 +109,7 @@ static int cmp_by_name(const void *a, const void *b)
 
 static int cmp_meta(const void *a, const void *b)
 {
-    return strcmp(((const st_meta *)a)->key, ((const st_meta *)b)->key);
+    return strcmp(((const t2i_st_meta *)a)->key, ((const t2i_st_meta *)b)->key);
 }
 
 /* Parse the metadata object into f->meta (sorted by key). */
@@ -126,7 +125,7 @@ static t2i_status parse_metadata(t2i_st_file *f, const cJSON *m)
         if (!cJSON_IsString(c))
             return t2i_fail(T2I_ERR_FORMAT, "%s: __metadata__ value \"%s\" is not a string",
                             f->path, c->string);
-        st_meta *e = &f->meta[f->nmeta];
+        t2i_st_meta *e = &f->meta[f->nmeta];
         e->key = strdup(c->string);
         e->value = strdup(c->valuestring);
         f->nmeta++;
@@ -215,7 +214,7 @@ static t2i_status parse_header(t2i_st_file *f, const unsigned char *hdr, uint64_
                                uint64_t data_size)
 {
     const char *path = f->path;
-    if (!utf8_valid(hdr, (size_t)n))
+    if (!t2i_st_utf8_valid(hdr, (size_t)n))
         return t2i_fail(T2I_ERR_FORMAT, "%s: header is not valid UTF-8", path);
     if (n == 0 || hdr[0] != '{')
         return t2i_fail(T2I_ERR_FORMAT, "%s: header does not start with '{'", path);
@@ -441,462 +440,4 @@ int64_t t2i_st_numel(const t2i_st_tensor *t)
 void t2i_st_read_f32(const t2i_st_tensor *t, float *dst)
 {
     t2i_convert_to_f32(t->dtype, t->data, dst, (size_t)t2i_st_numel(t));
-}
-
-/* ---- writer ----------------------------------------------------------- */
-
-typedef struct st_wtensor {
-    char *name;
-    t2i_dtype dtype;
-    int ndim;
-    int64_t shape[T2I_ST_MAX_DIMS];
-    void *data;
-    size_t nbytes;
-} st_wtensor;
-
-struct t2i_st_writer {
-    st_wtensor *t;
-    int count, cap;
-    st_meta *meta;
-    int nmeta, meta_cap;
-};
-
-t2i_status t2i_st_writer_create(t2i_st_writer **out)
-{
-    *out = calloc(1, sizeof **out);
-    return *out ? T2I_OK : t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory");
-}
-
-void t2i_st_writer_destroy(t2i_st_writer *w)
-{
-    if (!w) return;
-    for (int i = 0; i < w->count; i++) { free(w->t[i].name); free(w->t[i].data); }
-    for (int i = 0; i < w->nmeta; i++) { free(w->meta[i].key); free(w->meta[i].value); }
-    free(w->t);
-    free(w->meta);
-    free(w);
-}
-
-t2i_status t2i_st_writer_add(t2i_st_writer *w, const char *name, t2i_dtype dtype, int ndim,
-                             const int64_t *shape, const void *data)
-{
-    if (!name || !utf8_valid((const unsigned char *)name, strlen(name)) ||
-        strcmp(name, "__metadata__") == 0)
-        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: invalid tensor name");
-    if ((unsigned)dtype >= T2I_DTYPE_COUNT || ndim < 0 || ndim > T2I_ST_MAX_DIMS)
-        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: tensor \"%s\": bad dtype or ndim",
-                        name);
-    uint64_t numel = 1;
-    for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0 || (shape[i] && numel > (uint64_t)INT64_MAX / (uint64_t)shape[i]))
-            return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: tensor \"%s\": bad shape",
-                            name);
-        numel *= (uint64_t)shape[i];
-    }
-    size_t esize = t2i_dtype_size(dtype);
-    if (numel > SIZE_MAX / esize)
-        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: tensor \"%s\": too large", name);
-    size_t nbytes = (size_t)numel * esize;
-    if (nbytes && !data)
-        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: tensor \"%s\": no data", name);
-    for (int i = 0; i < w->count; i++)
-        if (strcmp(w->t[i].name, name) == 0)
-            return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: duplicate tensor \"%s\"",
-                            name);
-    if (w->count == w->cap) {
-        int cap = w->cap ? 2 * w->cap : 16;
-        st_wtensor *t = realloc(w->t, (size_t)cap * sizeof *t);
-        if (!t) return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory");
-        w->t = t;
-        w->cap = cap;
-    }
-    st_wtensor *t = &w->t[w->count];
-    memset(t, 0, sizeof *t);
-    t->name = strdup(name);
-    t->data = malloc(nbytes ? nbytes : 1);
-    if (!t->name || !t->data) {
-        free(t->name);
-        free(t->data);
-        return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory for \"%s\"", name);
-    }
-    if (nbytes) memcpy(t->data, data, nbytes);
-    t->dtype = dtype;
-    t->ndim = ndim;
-    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
-    t->nbytes = nbytes;
-    w->count++;
-    return T2I_OK;
-}
-
-t2i_status t2i_st_writer_set_metadata(t2i_st_writer *w, const char *key, const char *value)
-{
-    if (!key || !value || !utf8_valid((const unsigned char *)key, strlen(key)) ||
-        !utf8_valid((const unsigned char *)value, strlen(value)))
-        return t2i_fail(T2I_ERR_INVALID_ARG, "safetensors writer: metadata must be UTF-8");
-    char *v = strdup(value);
-    if (!v) return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory");
-    for (int i = 0; i < w->nmeta; i++)
-        if (strcmp(w->meta[i].key, key) == 0) {
-            free(w->meta[i].value);
-            w->meta[i].value = v;
-            return T2I_OK;
-        }
-    if (w->nmeta == w->meta_cap) {
-        int cap = w->meta_cap ? 2 * w->meta_cap : 8;
-        st_meta *m = realloc(w->meta, (size_t)cap * sizeof *m);
-        if (!m) { free(v); return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory"); }
-        w->meta = m;
-        w->meta_cap = cap;
-    }
-    char *k = strdup(key);
-    if (!k) { free(v); return t2i_fail(T2I_ERR_NOMEM, "safetensors writer: out of memory"); }
-    w->meta[w->nmeta].key = k;
-    w->meta[w->nmeta].value = v;
-    w->nmeta++;
-    return T2I_OK;
-}
-
-/* A growable string for the JSON header. */
-typedef struct sbuf { char *p; size_t n, cap; int oom; } sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_u64(sbuf *b, uint64_t v)
-{
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    sb_put(b, tmp, (size_t)n);
-}
-
-/* A JSON string literal; UTF-8 passes through, control bytes are escaped. */
-static void sb_json_str(sbuf *b, const char *s)
-{
-    sb_put(b, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[8];
-        if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; sb_put(b, esc, 2); }
-        else if (c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); sb_put(b, esc, 6); }
-        else sb_put(b, (const char *)&c, 1);
-    }
-    sb_put(b, "\"", 1);
-}
-
-static int cmp_wtensor_ptr(const void *a, const void *b)
-{
-    return strcmp((*(const st_wtensor *const *)a)->name, (*(const st_wtensor *const *)b)->name);
-}
-
-t2i_status t2i_st_writer_save(const t2i_st_writer *w, const char *path)
-{
-    t2i_status s = T2I_OK;
-    sbuf h = {0};
-    FILE *fp = NULL;
-    const st_wtensor **order = malloc((w->count ? (size_t)w->count : 1) * sizeof *order);
-    if (!order) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
-    for (int i = 0; i < w->count; i++) order[i] = &w->t[i];
-    qsort(order, (size_t)w->count, sizeof *order, cmp_wtensor_ptr);
-
-    sb_str(&h, "{");
-    if (w->nmeta) {
-        sb_str(&h, "\"__metadata__\":{");
-        for (int i = 0; i < w->nmeta; i++) {
-            if (i) sb_str(&h, ",");
-            sb_json_str(&h, w->meta[i].key);
-            sb_str(&h, ":");
-            sb_json_str(&h, w->meta[i].value);
-        }
-        sb_str(&h, "}");
-    }
-    uint64_t off = 0;
-    for (int i = 0; i < w->count; i++) {
-        const st_wtensor *t = order[i];
-        if (i || w->nmeta) sb_str(&h, ",");
-        sb_json_str(&h, t->name);
-        sb_str(&h, ":{\"dtype\":\"");
-        sb_str(&h, t2i_dtype_name(t->dtype));
-        sb_str(&h, "\",\"shape\":[");
-        for (int d = 0; d < t->ndim; d++) {
-            if (d) sb_str(&h, ",");
-            sb_u64(&h, (uint64_t)t->shape[d]);
-        }
-        sb_str(&h, "],\"data_offsets\":[");
-        sb_u64(&h, off);
-        sb_str(&h, ",");
-        off += t->nbytes;
-        sb_u64(&h, off);
-        sb_str(&h, "]}");
-    }
-    sb_str(&h, "}");
-    while (!h.oom && h.n % 8) sb_str(&h, " ");
-    if (h.oom) { s = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory for the header", path); goto done; }
-
-    fp = fopen(path, "wb");
-    if (!fp) { s = t2i_fail(T2I_ERR_IO, "%s: cannot create: %s", path, strerror(errno)); goto done; }
-    unsigned char len[8];
-    for (int i = 0; i < 8; i++) len[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
-    int ok = fwrite(len, 1, 8, fp) == 8 && fwrite(h.p, 1, h.n, fp) == h.n;
-    for (int i = 0; ok && i < w->count; i++)
-        ok = fwrite(order[i]->data, 1, order[i]->nbytes, fp) == order[i]->nbytes;
-    int err = errno;
-    if (fclose(fp) != 0 && ok) { ok = 0; err = errno; }
-    if (!ok) {
-        remove(path);
-        s = t2i_fail(T2I_ERR_IO, "%s: write failed: %s", path, strerror(err));
-    }
-done:
-    free(h.p);
-    free(order);
-    return s;
-}
-
-/* ---- a folder's weight set ------------------------------------------- */
-
-struct t2i_st_set {
-    t2i_st_file **files;
-    int nfiles;
-};
-
-void t2i_st_set_destroy(t2i_st_set *s)
-{
-    if (!s) return;
-    for (int i = 0; i < s->nfiles; i++) t2i_st_close(s->files[i]);
-    free(s->files);
-    free(s);
-}
-
-int t2i_st_set_file_count(const t2i_st_set *s) { return s->nfiles; }
-const t2i_st_file *t2i_st_set_file(const t2i_st_set *s, int i)
-{
-    return i >= 0 && i < s->nfiles ? s->files[i] : NULL;
-}
-
-const t2i_st_tensor *t2i_st_set_find(const t2i_st_set *s, const char *name)
-{
-    for (int i = 0; i < s->nfiles; i++) {
-        const t2i_st_tensor *t = t2i_st_find(s->files[i], name);
-        if (t) return t;
-    }
-    return NULL;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Does file name `fn` match "<stem><.variant>" + suffix, the stem holding no
- * dot? Returns the stem length, or 0. */
-static size_t match_name(const char *fn, const char *variant, const char *suffix)
-{
-    if (!ends_with(fn, suffix)) return 0;
-    size_t n = strlen(fn) - strlen(suffix);
-    size_t vn = variant ? strlen(variant) : 0;
-    if (vn) {
-        if (n < vn + 2 || fn[n - vn - 1] != '.' || strncmp(fn + n - vn, variant, vn) != 0)
-            return 0;
-        n -= vn + 1;
-    }
-    if (fn[0] == '.' || memchr(fn, '.', n)) return 0;
-    return n;
-}
-
-/* Pick the one file in `dir` matching suffix/variant: *pick is the
- * malloc'ed name, or NULL when there is none. */
-static t2i_status pick_file(const char *dir, const char *variant, const char *suffix, char **pick)
-{
-    *pick = NULL;
-    DIR *d = opendir(dir);
-    if (!d) return t2i_fail(T2I_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
-    int count = 0, preferred = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t stem = match_name(e->d_name, variant, suffix);
-        if (!stem) continue;
-        int pref = (stem == 23 && strncmp(e->d_name, "diffusion_pytorch_model", 23) == 0) ||
-                   (stem == 5 && strncmp(e->d_name, "model", 5) == 0);
-        count++;
-        if (pref) preferred++;
-        if (!*pick || (pref && preferred == 1)) {
-            free(*pick);
-            if (!(*pick = strdup(e->d_name))) {
-                closedir(d);
-                return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir);
-            }
-        }
-    }
-    closedir(d);
-    if (count > 1 && preferred != 1) {
-        free(*pick);
-        *pick = NULL;
-        return t2i_fail(T2I_ERR_FORMAT, "%s: %d candidate *%s files and none is preferred", dir,
-                        count, suffix);
-    }
-    return T2I_OK;
-}
-
-static char *join_path(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-/* Read a whole small file (limit bytes) as a NUL-terminated string. */
-static t2i_status read_text(const char *path, size_t limit, char **out)
-{
-    *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return t2i_fail(T2I_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    t2i_status s = T2I_OK;
-    while (buf) {
-        if (n + 1 == cap) {
-            if (cap > limit) { s = t2i_fail(T2I_ERR_FORMAT, "%s: larger than %zu bytes", path, limit); break; }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) break;
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - 1 - n, fp);
-        n += got;
-        if (got == 0) {
-            if (ferror(fp)) s = t2i_fail(T2I_ERR_IO, "%s: read failed", path);
-            break;
-        }
-    }
-    fclose(fp);
-    if (!buf) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
-    if (s) { free(buf); return s; }
-    buf[n] = 0;
-    *out = buf;
-    return T2I_OK;
-}
-
-static t2i_status set_add_file(t2i_st_set *s, const char *dir, const char *name)
-{
-    char *p = join_path(dir, name);
-    if (!p) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir);
-    t2i_st_file **nf = realloc(s->files, (size_t)(s->nfiles + 1) * sizeof *nf);
-    if (!nf) { free(p); return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir); }
-    s->files = nf;
-    t2i_status st = t2i_st_open(p, &s->files[s->nfiles]);
-    free(p);
-    if (st) return st;
-    s->nfiles++;
-    return T2I_OK;
-}
-
-static t2i_status open_index(t2i_st_set *s, const char *dir, const char *index_name)
-{
-    char *path = join_path(dir, index_name), *text = NULL;
-    if (!path) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir);
-    cJSON *root = NULL;
-    t2i_status st = read_text(path, 64u << 20, &text);
-    if (st) goto done;
-    root = cJSON_Parse(text);
-    const cJSON *wm = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
-    if (!cJSON_IsObject(wm)) {
-        st = t2i_fail(T2I_ERR_FORMAT, "%s: not JSON with a \"weight_map\" object", path);
-        goto done;
-    }
-    for (const cJSON *e = wm->child; e; e = e->next) {
-        if (!cJSON_IsString(e)) {
-            st = t2i_fail(T2I_ERR_FORMAT, "%s: weight_map[\"%s\"] is not a string", path, e->string);
-            goto done;
-        }
-        const char *fn = e->valuestring;
-        /* A shard must be a plain file name in this folder. */
-        if (!fn[0] || strchr(fn, '/') || strcmp(fn, ".") == 0 || strcmp(fn, "..") == 0 ||
-            !ends_with(fn, ".safetensors")) {
-            st = t2i_fail(T2I_ERR_FORMAT, "%s: weight_map[\"%s\"]: bad shard name \"%s\"", path,
-                          e->string, fn);
-            goto done;
-        }
-        int seen = 0;
-        for (int i = 0; i < s->nfiles && !seen; i++) {
-            const char *p = t2i_st_path(s->files[i]);
-            seen = strcmp(p + strlen(dir) + 1, fn) == 0;
-        }
-        if (!seen && (st = set_add_file(s, dir, fn))) goto done;
-    }
-    /* Every listed tensor is in its shard; no tensor is in two shards. */
-    for (const cJSON *e = wm->child; e; e = e->next) {
-        const t2i_st_tensor *t = NULL;
-        for (int i = 0; i < s->nfiles && !t; i++)
-            if (strcmp(t2i_st_path(s->files[i]) + strlen(dir) + 1, e->valuestring) == 0)
-                t = t2i_st_find(s->files[i], e->string);
-        if (!t) {
-            st = t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\" is not in shard %s", path, e->string,
-                          e->valuestring);
-            goto done;
-        }
-    }
-    for (int i = 1; i < s->nfiles; i++)
-        for (int k = 0; k < t2i_st_count(s->files[i]); k++) {
-            const char *name = t2i_st_get(s->files[i], k)->name;
-            for (int j = 0; j < i; j++)
-                if (t2i_st_find(s->files[j], name)) {
-                    st = t2i_fail(T2I_ERR_FORMAT, "%s: tensor \"%s\" is in both %s and %s", path,
-                                  name, t2i_st_path(s->files[j]), t2i_st_path(s->files[i]));
-                    goto done;
-                }
-        }
-done:
-    cJSON_Delete(root);
-    free(text);
-    free(path);
-    return st;
-}
-
-t2i_status t2i_st_set_open_variant(const char *dir, const char *variant, t2i_st_set **out)
-{
-    *out = NULL;
-    if (variant && !variant[0]) variant = NULL;
-    t2i_st_set *s = calloc(1, sizeof *s);
-    if (!s) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", dir);
-    char *name = NULL;
-    t2i_status st = T2I_OK;
-    if ((st = pick_file(dir, variant, ".safetensors.index.json", &name))) goto fail;
-    if (name) {
-        if ((st = open_index(s, dir, name))) goto fail;
-    } else {
-        if ((st = pick_file(dir, variant, ".safetensors", &name))) goto fail;
-        if (!name) {
-            st = t2i_fail(T2I_ERR_IO, "%s: no *%s%s.safetensors weights", dir, variant ? "." : "",
-                          variant ? variant : "");
-            goto fail;
-        }
-        if ((st = set_add_file(s, dir, name))) goto fail;
-    }
-    free(name);
-    *out = s;
-    return T2I_OK;
-fail:
-    free(name);
-    t2i_st_set_destroy(s);
-    return st;
-}
-
-t2i_status t2i_st_set_open_dir(const char *dir, t2i_st_set **out)
-{
-    return t2i_st_set_open_variant(dir, NULL, out);
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "runtime/error.h"
+#include "runtime/strbuf.h"
 
 #define MAX_CATALOG_BYTES (16u << 20)
 #define MAX_STYLE_WEIGHT 10.0
@@ -74,85 +75,52 @@ const t2i_style *t2i_styles_find(const t2i_styles *s, const char *name)
 
 /* ---- merging ---------------------------------------------------------------- */
 
-typedef struct sbuf { char *p; size_t n, cap; int oom; } sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 128;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static char *sb_done(sbuf *b)
-{
-    if (!b->oom && !b->p) sb_add(b, "", 0);
-    if (b->oom) {
-        free(b->p);
-        return NULL;
-    }
-    return b->p;
-}
-
 static int is_sep(char c) { return c == ',' || isspace((unsigned char)c); }
 
 /* A piece of template text, weighted: leading/trailing ", " kept outside. */
-static void add_weighted(sbuf *b, const char *s, size_t n, double w)
+static void add_weighted(t2i_sbuf *b, const char *s, size_t n, double w)
 {
     if (w == 1.0) {
-        sb_add(b, s, n);
+        t2i_sb_put(b, s, n);
         return;
     }
     size_t a = 0, e = n;
     while (a < e && is_sep(s[a])) a++;
     while (e > a && is_sep(s[e - 1])) e--;
-    sb_add(b, s, a);
+    t2i_sb_put(b, s, a);
     if (e > a) {
         char num[32];
         snprintf(num, sizeof num, ":%g)", w);
-        sb_str(b, "(");
-        sb_add(b, s + a, e - a);
-        sb_str(b, num);
+        t2i_sb_str(b, "(");
+        t2i_sb_put(b, s + a, e - a);
+        t2i_sb_str(b, num);
     }
-    sb_add(b, s + e, n - e);
+    t2i_sb_put(b, s + e, n - e);
 }
 
 char *t2i_style_merge(const char *tmpl, const char *text, double w)
 {
-    sbuf b = {0};
+    t2i_sbuf b = {0};
     const char *ph = strstr(tmpl, "{prompt}");
     if (ph) {
         const char *s = tmpl;
         while ((ph = strstr(s, "{prompt}")) != NULL) {
             add_weighted(&b, s, (size_t)(ph - s), w);
-            sb_str(&b, text);
+            t2i_sb_str(&b, text);
             s = ph + 8;
         }
         add_weighted(&b, s, strlen(s), w);
-        return sb_done(&b);
+        return t2i_sb_finish(&b);
     }
     /* A1111: ", ".join(filter(None, (prompt.strip(), style.strip()))) */
     const char *t;
     size_t tn = trimmed(text, strlen(text), &t);
     const char *st;
     size_t sn = trimmed(tmpl, strlen(tmpl), &st);
-    sb_add(&b, t, tn);
-    if (tn && sn) sb_str(&b, ", ");
+    t2i_sb_put(&b, t, tn);
+    if (tn && sn) t2i_sb_str(&b, ", ");
     add_weighted(&b, st, sn, w);
-    return sb_done(&b);
+    return t2i_sb_finish(&b);
 }
 
 /* ---- applying ---------------------------------------------------------------- */
