@@ -362,6 +362,12 @@ int t2i_graph_op(t2i_graph *g, t2i_op op, const char *name, const int *inputs, i
     n->attr = a;
     n->name = full;
     g->tensors[out].producer = g->n_nodes;
+    if (op == T2I_OP_TIMESTEP) {
+        /* the op reads FP32 timesteps on every backend: keep the source
+         * (and, for a view, its root) in FP32 storage */
+        int src = g->tensors[in[0]].view_of >= 0 ? g->tensors[in[0]].view_of : in[0];
+        g->tensors[in[0]].f32_storage = g->tensors[src].f32_storage = true;
+    }
     if (op == T2I_OP_RESHAPE) {
         int root = g->tensors[in[0]].view_of;
         g->tensors[out].view_of = root >= 0 ? root : in[0];

@@ -70,6 +70,8 @@ typedef struct t2i_tensor {
     int producer;               /* node id, or -1 for weights and inputs */
     int view_of;                /* RESHAPE output: the tensor it aliases, else -1 */
     bool dead;                  /* removed by a graph rewrite: no memory, no readers */
+    bool f32_storage;           /* kept in FP32 on every backend (timesteps: FP16
+                                 * cannot hold 617.3 or a Karras sigma's t) */
 } t2i_tensor;
 
 typedef struct t2i_node {

@@ -15,7 +15,7 @@
 
 size_t t2i_planned_bytes(const t2i_tensor *t, size_t act_size)
 {
-    size_t el = t->dtype == T2I_F32 ? act_size : t2i_dtype_size(t->dtype);
+    size_t el = t->dtype == T2I_F32 && !t->f32_storage ? act_size : t2i_dtype_size(t->dtype);
     return (size_t)t2i_tensor_numel(t) * el;
 }
 

@@ -51,6 +51,21 @@ t2i_status t2i_plan_create(t2i_graph *g, t2i_backend *be, const t2i_weights *w, 
         t2i_fail_context(st, "plan: activation arena of %zu bytes", p->mem.peak_bytes);
         goto fail;
     }
+    if (be->act_dtype != T2I_F32) {
+        /* conversions at the edges reuse one host buffer: no allocation per
+         * step in the denoising loop */
+        size_t most = 0;
+        for (int t = 0; t < g->n_tensors; t++) {
+            const t2i_tensor *tt = &g->tensors[t];
+            if ((tt->kind == T2I_TENSOR_INPUT || tt->is_output) && (size_t)t2i_tensor_numel(tt) > most)
+                most = (size_t)t2i_tensor_numel(tt);
+        }
+        p->staging = malloc(most * sizeof *p->staging + 1);
+        if (!p->staging) {
+            st = t2i_fail(T2I_ERR_NOMEM, "plan: out of memory for a %zu-element staging buffer", most);
+            goto fail;
+        }
+    }
     if (p->workspace_bytes) {
         st = be->vt->alloc(be, p->workspace_bytes, &p->workspace);
         if (st != T2I_OK) {
@@ -83,6 +98,7 @@ void t2i_plan_destroy(t2i_plan *p)
     if (p->be && p->be->vt->forget) p->be->vt->forget(p->be, p);
     if (p->arena) p->be->vt->free(p->be, p->arena);
     if (p->workspace) p->be->vt->free(p->be, p->workspace);
+    free(p->staging);
     free(p->data);
     t2i_memory_plan_free(&p->mem);
     t2i_graph_destroy(p->g);
@@ -105,10 +121,12 @@ static int find_named(const t2i_plan *p, const char *name, size_t bytes, const c
 }
 
 /* A backend storing activations in 16 bits (CUDA: FP16/BF16) gets F32
- * tensors converted at the plan's edges, through a host buffer. */
+ * tensors converted at the plan's edges, through the plan's staging buffer
+ * (tensors with f32_storage, like timesteps, stay FP32). */
 static bool converts(const t2i_plan *p, int t)
 {
-    return p->g->tensors[t].dtype == T2I_F32 && p->be->act_dtype != T2I_F32;
+    const t2i_tensor *tt = &p->g->tensors[t];
+    return tt->dtype == T2I_F32 && !tt->f32_storage && p->be->act_dtype != T2I_F32;
 }
 
 t2i_status t2i_plan_set_input(t2i_plan *p, const char *name, const void *host, size_t bytes)
@@ -117,13 +135,10 @@ t2i_status t2i_plan_set_input(t2i_plan *p, const char *name, const void *host, s
     if (t < 0) return T2I_ERR_INVALID_ARG;
     if (!converts(p, t)) return p->be->vt->upload(p->be, p->data[t], host, bytes);
     size_t n = bytes / sizeof(float);
-    uint16_t *h = malloc(n * sizeof *h + 1);
-    if (!h) return t2i_fail(T2I_ERR_NOMEM, "plan: out of memory converting input '%s'", name);
+    uint16_t *h = p->staging;
     const float *f = host;
     for (size_t i = 0; i < n; i++) h[i] = p->be->act_dtype == T2I_BF16 ? t2i_f32_to_bf16(f[i]) : t2i_f32_to_f16(f[i]);
-    t2i_status st = p->be->vt->upload(p->be, p->data[t], h, n * sizeof *h);
-    free(h);
-    return st;
+    return p->be->vt->upload(p->be, p->data[t], h, n * sizeof *h);
 }
 
 t2i_status t2i_plan_get_output(const t2i_plan *p, const char *name, void *host, size_t bytes)
@@ -133,13 +148,11 @@ t2i_status t2i_plan_get_output(const t2i_plan *p, const char *name, void *host, 
     T2I_TRY(p->be->vt->sync(p->be));
     if (!converts(p, t)) return p->be->vt->download(p->be, host, p->data[t], bytes);
     size_t n = bytes / sizeof(float);
-    uint16_t *h = malloc(n * sizeof *h + 1);
-    if (!h) return t2i_fail(T2I_ERR_NOMEM, "plan: out of memory converting output '%s'", name);
+    uint16_t *h = p->staging;
     t2i_status st = p->be->vt->download(p->be, h, p->data[t], n * sizeof *h);
     float *f = host;
     for (size_t i = 0; st == T2I_OK && i < n; i++)
         f[i] = p->be->act_dtype == T2I_BF16 ? t2i_bf16_to_f32(h[i]) : t2i_f16_to_f32(h[i]);
-    free(h);
     return st;
 }
 

@@ -28,6 +28,8 @@ typedef struct t2i_plan {
     void *arena;
     void *workspace;
     size_t workspace_bytes;
+    uint16_t *staging;            /* host buffer for FP32<->16-bit conversion of
+                                   * inputs/outputs (16-bit backends only) */
     double op_seconds[T2I_OP_COUNT]; /* filled when T2I_PROFILE is set */
 } t2i_plan;
 

@@ -151,6 +151,7 @@ static int tc_ids(tcase *c, shp s, const int32_t *ids)
 
 static const void *cuda_data(const tcase *c, int t)
 {
+    if (c->g->tensors[t].f32_storage) return c->f32[t];
     return c->h16[t] ? (const void *)c->h16[t] : (const void *)c->f32[t];
 }
 
@@ -296,7 +297,9 @@ static void test_timestep(void)
             tc_begin(&c, T2I_F16, "timestep dim %d flip %d shift %d", dims[di], flip, flip ? 0 : 1);
             int64_t ne = 4;
             int t = t2i_graph_input(c.g, "t", T2I_F32, 1, &ne);
-            float ts[4] = {999.0f, 1.0f, 500.5f, 0.0f};   /* exact in FP16 */
+            /* FP32 storage: fractional timesteps (Euler linspace, Karras)
+             * that FP16 could not hold reach the kernel unrounded */
+            float ts[4] = {999.0f, 1.0f, 617.3f, 0.0f};
             c.f32[t] = (float *)malloc(sizeof ts);
             c.h16[t] = (uint16_t *)malloc(4 * sizeof(uint16_t));
             for (int i = 0; i < 4; i++) c.f32[t][i] = ts[i], c.h16[t][i] = bits16(ts[i], T2I_F16);

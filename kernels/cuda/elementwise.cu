@@ -10,7 +10,7 @@
  *           memory-bound loop hides; the common "b is a per-row vector"
  *           case is detected and skips them.
  * GEGLU     x[...,2D] -> x[...,:D] * gelu_erf(x[...,D:]).
- * TIMESTEP  t[B] -> [B,dim]: diffusers get_timestep_embedding, every step
+ * TIMESTEP  t[B] (FP32 storage, see ops.def) -> [B,dim]: diffusers get_timestep_embedding, every step
  *           rounded to FP32 as cpu_elementwise.c does.
  * epilogue  y = act(y + bias[(i/inner) % C]) + residual, in place.
  *
@@ -129,7 +129,7 @@ extern "C" t2i_status cuda_op_geglu(t2i_backend *be, const t2i_op_args *a)
 /* ---- TIMESTEP ----------------------------------------------------------------- */
 /* One thread per output element; see timestep_row in cpu_elementwise.c for
  * why each step is rounded to FP32 in this order. */
-template <class T> static __global__ void timestep_kernel(const T *t, T *y, int B, int dim, int flip, float shift)
+template <class T> static __global__ void timestep_kernel(const float *t, T *y, int B, int dim, int flip, float shift)
 {
     int half = dim / 2;
     for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < (int64_t)B * dim;
@@ -142,7 +142,7 @@ template <class T> static __global__ void timestep_kernel(const T *t, T *y, int 
             const float neg_log = -9.210340371976184f;
             const float denom = (float)half - shift;
             float e = (neg_log * (float)i) / denom;
-            float arg = to_f32(t[b]) * expf(e);
+            float arg = t[b] * expf(e);
             bool use_cos = first == (flip != 0);
             v = use_cos ? cosf(arg) : sinf(arg);
         }
@@ -153,7 +153,7 @@ template <class T> static __global__ void timestep_kernel(const T *t, T *y, int 
 template <class T> static t2i_status timestep_launch(const void *t, void *y, int B, const t2i_attr_timestep *at,
                                                      cudaStream_t s)
 {
-    CUDA_LAUNCH(timestep_kernel<T>, cuda_grid_for((int64_t)B * at->dim, EW_BLOCK), EW_BLOCK, s, (const T *)t, (T *)y,
+    CUDA_LAUNCH(timestep_kernel<T>, cuda_grid_for((int64_t)B * at->dim, EW_BLOCK), EW_BLOCK, s, (const float *)t, (T *)y,
                 B, at->dim, (int)at->flip_sin_to_cos, at->freq_shift);
     return T2I_OK;
 }
