@@ -60,7 +60,7 @@ void t2i_engine_destroy(t2i_engine *e)
     free(e);
 }
 
-static char *join(const char *dir, const char *rel)
+char *t2i_path_join(const char *dir, const char *rel)
 {
     size_t n = strlen(dir) + strlen(rel) + 2;
     char *p = malloc(n);
@@ -72,7 +72,7 @@ static char *join(const char *dir, const char *rel)
  * (the text parts, which decide m->text_kind: runtime/text_encoder.c). */
 static t2i_status check_index(t2i_model *m)
 {
-    char *path = join(m->dir, "model_index.json");
+    char *path = t2i_path_join(m->dir, "model_index.json");
     if (!path) return t2i_fail(T2I_ERR_NOMEM, "out of memory");
     cJSON *j;
     t2i_status st = t2i_json_load(path, &j);
@@ -103,10 +103,10 @@ static t2i_status check_index(t2i_model *m)
     return c.status;
 }
 
-/* Upload the weights of one component, listed by graph g (consumed). */
-static t2i_status load_weights(t2i_model *m, const char *part, const char *prefix, t2i_graph *g, t2i_weights **w)
+t2i_status t2i_model_load_weights(t2i_model *m, const char *part, const char *prefix, t2i_graph *g,
+                                  t2i_weights **w)
 {
-    char *dir = join(m->dir, part);
+    char *dir = t2i_path_join(m->dir, part);
     t2i_st_set *set = NULL;
     t2i_status st = dir ? t2i_st_set_open_dir(dir, &set) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
     if (st == T2I_OK) st = t2i_weights_load(m->eng->be, set, g, part, prefix, w);
@@ -119,7 +119,7 @@ static t2i_status load_weights(t2i_model *m, const char *part, const char *prefi
 static t2i_status load_config(t2i_model *m, const char *rel, void *cfg,
                               t2i_status (*fn)(const char *, void *))
 {
-    char *path = join(m->dir, rel);
+    char *path = t2i_path_join(m->dir, rel);
     if (!path) return t2i_fail(T2I_ERR_NOMEM, "out of memory");
     t2i_status st = fn(path, cfg);
     free(path);
@@ -153,7 +153,7 @@ t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out)
     if (st == T2I_OK) st = t2i_text_load(m);   /* tokenizer(s), text encoder(s), checked against the UNet */
     int lat = st == T2I_OK ? 1 << (m->unet_cfg.n_blocks - 1) : 1;   /* n_blocks is 0 after a failed config */
     if (st == T2I_OK) st = t2i_build_unet(&m->unet_cfg, 1, lat, lat, 1, &g);
-    if (st == T2I_OK) st = load_weights(m, "unet", NULL, g, &m->unet_w);
+    if (st == T2I_OK) st = t2i_model_load_weights(m, "unet", NULL, g, &m->unet_w);
     if (st == T2I_OK) {
         /* One store for both halves of the VAE: the decoder's graph plus the
          * encoder's weights, merged by building both into one graph. */
@@ -163,7 +163,7 @@ t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out)
         if (st == T2I_OK) st = t2i_build_vae_encoder(&m->vae_cfg, 1, f, f, &enc);
         if (st == T2I_OK) st = t2i_graph_merge_weights(dec, enc);
         t2i_graph_destroy(enc);
-        if (st == T2I_OK) st = load_weights(m, "vae", NULL, dec, &m->vae_w);
+        if (st == T2I_OK) st = t2i_model_load_weights(m, "vae", NULL, dec, &m->vae_w);
         else t2i_graph_destroy(dec);
     }
     if (st != T2I_OK) {

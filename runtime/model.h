@@ -56,6 +56,17 @@ struct t2i_model {
     t2i_plan_slot text, unet, vae_dec, vae_enc;
 };
 
+/* dir + "/" + rel, malloc'd (the caller frees it); NULL when out of memory. */
+char *t2i_path_join(const char *dir, const char *rel);
+
+/* Upload the weights of component folder `part` (its single or sharded
+ * safetensors, runtime/safetensors.h) that graph g declares, each name with
+ * `prefix` (may be NULL) in front in the files, into *w (runtime/weights.h).
+ * g is consumed (destroyed) whatever the outcome. Errors name the folder
+ * and tensor. */
+t2i_status t2i_model_load_weights(t2i_model *m, const char *part, const char *prefix, t2i_graph *g,
+                                  t2i_weights **w);
+
 /* The plan for a component at (batch, h, w), compiled on first use. h and w
  * are latent sizes for the UNet and VAE decoder, pixel sizes for the VAE
  * encoder, and (1, seq_len) for the text encoder. */

@@ -19,14 +19,6 @@
 #include "graph/build.h"
 #include "runtime/error.h"
 
-static char *join(const char *dir, const char *rel)
-{
-    size_t n = strlen(dir) + strlen(rel) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, rel);
-    return p;
-}
-
 /* [library, class] of key, or NULL with an error. */
 static const char *part_class(t2i_jctx *c, const cJSON *j, const char *key)
 {
@@ -79,25 +71,12 @@ void t2i_text_detect(t2i_jctx *c, const cJSON *j, t2i_model *m)
 
 /* ---- loading --------------------------------------------------------------- */
 
-static t2i_status load_part_weights(t2i_model *m, const char *part, const char *prefix, t2i_graph *g,
-                                    t2i_weights **w)
-{
-    char *dir = join(m->dir, part);
-    t2i_st_set *set = NULL;
-    t2i_status st = dir ? t2i_st_set_open_dir(dir, &set) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
-    if (st == T2I_OK) st = t2i_weights_load(m->eng->be, set, g, part, prefix, w);
-    t2i_st_set_destroy(set);
-    t2i_graph_destroy(g);
-    free(dir);
-    return st;
-}
-
 /* A CLIP tokenizer + text encoder pair: folders tok_part and te_part. */
 static t2i_status load_clip(t2i_model *m, const char *tok_part, const char *te_part, t2i_clip_tokenizer **tok,
                             t2i_clip_text_config *cfg, t2i_weights **w, int which)
 {
-    char *path = join(m->dir, te_part), *cpath = path ? join(path, "config.json") : NULL;
-    char *tokdir = join(m->dir, tok_part);
+    char *path = t2i_path_join(m->dir, te_part), *cpath = path ? t2i_path_join(path, "config.json") : NULL;
+    char *tokdir = t2i_path_join(m->dir, tok_part);
     t2i_status st = cpath && tokdir ? t2i_clip_text_config_load(cpath, cfg) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
     if (st == T2I_OK) st = t2i_clip_tokenizer_load(tokdir, tok);
     if (st == T2I_OK && t2i_clip_max_length(*tok) > cfg->max_positions)
@@ -107,7 +86,7 @@ static t2i_status load_clip(t2i_model *m, const char *tok_part, const char *te_p
         st = t2i_fail(T2I_ERR_UNSUPPORTED, "%s: SDXL's text_encoder_2 must be CLIPTextModelWithProjection", cpath);
     t2i_graph *g = NULL;
     if (st == T2I_OK) st = t2i_text_build(m, which, 1, 1, &g);
-    if (st == T2I_OK) st = load_part_weights(m, te_part, "text_model.", g, w);
+    if (st == T2I_OK) st = t2i_model_load_weights(m, te_part, "text_model.", g, w);
     free(path);
     free(cpath);
     free(tokdir);
@@ -143,7 +122,7 @@ static t2i_status load_text(t2i_model *m)
                             m->dir);
         return T2I_OK;
     }
-    char *cpath = join(m->dir, "text_encoder/config.json"), *tokdir = join(m->dir, "tokenizer");
+    char *cpath = t2i_path_join(m->dir, "text_encoder/config.json"), *tokdir = t2i_path_join(m->dir, "tokenizer");
     t2i_status st = cpath && tokdir ? t2i_bert_config_load(cpath, &m->bert_cfg) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
     if (st == T2I_OK) st = t2i_wordpiece_load(tokdir, &m->wp);
     if (st == T2I_OK && t2i_wordpiece_max_length(m->wp) == 0)
@@ -156,7 +135,7 @@ static t2i_status load_text(t2i_model *m)
                       t2i_wordpiece_vocab_size(m->wp), m->bert_cfg.vocab_size);
     t2i_graph *g = NULL;
     if (st == T2I_OK) st = t2i_text_build(m, 0, 1, 1, &g);
-    if (st == T2I_OK) st = load_part_weights(m, "text_encoder", NULL, g, &m->text_w);
+    if (st == T2I_OK) st = t2i_model_load_weights(m, "text_encoder", NULL, g, &m->text_w);
     free(cpath);
     free(tokdir);
     return st;
