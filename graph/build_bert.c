@@ -15,7 +15,6 @@
  * attended to like any other. The pooler is not part of the graph.
  * Weights are named as in a saved BertModel ("embeddings.…", "encoder.…").
  */
-#include <math.h>
 #include "graph/build.h"
 #include "graph/build_common.h"
 #include "runtime/error.h"
@@ -23,11 +22,7 @@
 static int bert_attention(t2i_graph *g, int x, int dim, int heads)
 {
     int s = t2i_graph_scope_push(g, "attention.self");
-    int q = b_linear(g, "query", x, dim, dim, true, T2I_ACT_NONE);
-    int k = b_linear(g, "key", x, dim, dim, true, T2I_ACT_NONE);
-    int v = b_linear(g, "value", x, dim, dim, true, T2I_ACT_NONE);
-    t2i_op_attrs a = {.attention = {.heads = heads, .scale = 1.0f / sqrtf((float)(dim / heads)), .causal = false}};
-    int o = t2i_graph_op(g, T2I_OP_ATTENTION, "sdpa", (int[]){q, k, v}, 3, &a);
+    int o = b_qkv_attention(g, (const char *const[]){"query", "key", "value"}, x, x, dim, dim, heads, true, false);
     t2i_graph_scope_pop(g, s);
     return o;
 }
@@ -67,11 +62,5 @@ t2i_status t2i_build_bert_text(const t2i_bert_config *c, int batch, int seq_len,
         t2i_graph_scope_pop(g, s);
     }
     t2i_graph_output(g, h, "hidden");
-    if (g->status != T2I_OK) {
-        t2i_status st = g->status;
-        t2i_graph_destroy(g);
-        return t2i_fail_context(st, "text encoder");
-    }
-    *out = g;
-    return T2I_OK;
+    return b_finish(g, "text encoder", out);
 }

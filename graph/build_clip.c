@@ -17,7 +17,6 @@
  * Weights live under "text_model." as in the transformers state dict
  * (text_projection at the top level).
  */
-#include <math.h>
 #include "graph/build.h"
 #include "graph/build_common.h"
 #include "runtime/error.h"
@@ -25,11 +24,7 @@
 static int clip_attention(t2i_graph *g, int x, int dim, int heads)
 {
     int s = t2i_graph_scope_push(g, "self_attn");
-    int q = b_linear(g, "q_proj", x, dim, dim, true, T2I_ACT_NONE);
-    int k = b_linear(g, "k_proj", x, dim, dim, true, T2I_ACT_NONE);
-    int v = b_linear(g, "v_proj", x, dim, dim, true, T2I_ACT_NONE);
-    t2i_op_attrs a = {.attention = {.heads = heads, .scale = 1.0f / sqrtf((float)(dim / heads)), .causal = true}};
-    int o = t2i_graph_op(g, T2I_OP_ATTENTION, "sdpa", (int[]){q, k, v}, 3, &a);
+    int o = b_qkv_attention(g, (const char *const[]){"q_proj", "k_proj", "v_proj"}, x, x, dim, dim, heads, true, true);
     o = b_linear(g, "out_proj", o, dim, dim, true, T2I_ACT_NONE);
     t2i_graph_scope_pop(g, s);
     return o;
@@ -97,11 +92,5 @@ t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int 
         p = b_reshape(g, "pooled_2d", p, 2, (int64_t[]){batch, c->projection_dim});
         t2i_graph_output(g, p, "pooled");
     }
-    if (g->status != T2I_OK) {
-        t2i_status st = g->status;
-        t2i_graph_destroy(g);
-        return t2i_fail_context(st, "text encoder");
-    }
-    *out = g;
-    return T2I_OK;
+    return b_finish(g, "text encoder", out);
 }

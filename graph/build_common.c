@@ -1,6 +1,7 @@
 /* build_common.c — the layers every builder uses. */
 #include <math.h>
 #include "graph/build_common.h"
+#include "runtime/error.h"
 
 int b_linear(t2i_graph *g, const char *name, int x, int in_f, int out_f, bool bias, t2i_act act)
 {
@@ -79,16 +80,34 @@ int b_resnet(t2i_graph *g, const char *name, int x, int cin, int cout, int temb,
     return y;
 }
 
+int b_qkv_attention(t2i_graph *g, const char *const names[3], int x, int ctx, int dim, int ctx_dim, int heads,
+                    bool qkv_bias, bool causal)
+{
+    int q = b_linear(g, names[0], x, dim, dim, qkv_bias, T2I_ACT_NONE);
+    int k = b_linear(g, names[1], ctx, ctx_dim, dim, qkv_bias, T2I_ACT_NONE);
+    int v = b_linear(g, names[2], ctx, ctx_dim, dim, qkv_bias, T2I_ACT_NONE);
+    t2i_op_attrs a = {.attention = {.heads = heads, .scale = 1.0f / sqrtf((float)(dim / heads)), .causal = causal}};
+    return t2i_graph_op(g, T2I_OP_ATTENTION, "sdpa", (int[]){q, k, v}, 3, &a);
+}
+
 int b_attention(t2i_graph *g, const char *name, int x, int ctx, int dim, int ctx_dim, int heads, bool qkv_bias,
                 bool causal)
 {
     int s = t2i_graph_scope_push(g, "%s", name);
-    int q = b_linear(g, "to_q", x, dim, dim, qkv_bias, T2I_ACT_NONE);
-    int k = b_linear(g, "to_k", ctx, ctx_dim, dim, qkv_bias, T2I_ACT_NONE);
-    int v = b_linear(g, "to_v", ctx, ctx_dim, dim, qkv_bias, T2I_ACT_NONE);
-    t2i_op_attrs a = {.attention = {.heads = heads, .scale = 1.0f / sqrtf((float)(dim / heads)), .causal = causal}};
-    int o = t2i_graph_op(g, T2I_OP_ATTENTION, "sdpa", (int[]){q, k, v}, 3, &a);
+    int o = b_qkv_attention(g, (const char *const[]){"to_q", "to_k", "to_v"}, x, ctx, dim, ctx_dim, heads, qkv_bias,
+                            causal);
     o = b_linear(g, "to_out.0", o, dim, dim, true, T2I_ACT_NONE);
     t2i_graph_scope_pop(g, s);
     return o;
+}
+
+t2i_status b_finish(t2i_graph *g, const char *what, t2i_graph **out)
+{
+    if (g->status != T2I_OK) {
+        t2i_status st = g->status;
+        t2i_graph_destroy(g);
+        return t2i_fail_context(st, "%s", what);
+    }
+    *out = g;
+    return T2I_OK;
 }

@@ -22,10 +22,23 @@ int b_reshape(t2i_graph *g, const char *name, int x, int ndim, const int64_t *ne
 int b_resnet(t2i_graph *g, const char *name, int x, int cin, int cout, int temb, int temb_dim, int groups,
              float eps);
 
+/* The core every attention shares: q = names[0](x), k = names[1](ctx),
+ * v = names[2](ctx) (linears dim/ctx_dim -> dim, bias optional), then one
+ * ATTENTION node "sdpa" over `heads` with scale 1/sqrt(dim/heads). No output
+ * projection: callers name and scope it differently (diffusers to_out.0,
+ * CLIP out_proj, BERT attention.output.dense outside "attention.self"). */
+int b_qkv_attention(t2i_graph *g, const char *const names[3], int x, int ctx, int dim, int ctx_dim, int heads,
+                    bool qkv_bias, bool causal);
+
 /* diffusers Attention on token sequences x[B,N,C]: to_q/to_k/to_v (bias
  * optional), scaled dot-product over `heads`, to_out.0 (with bias). ctx is
  * the key/value source (x itself for self-attention). */
 int b_attention(t2i_graph *g, const char *name, int x, int ctx, int dim, int ctx_dim, int heads, bool qkv_bias,
                 bool causal);
+
+/* The end of every builder: on the graph's sticky error destroy g and
+ * return that status with "what: " in front of its message; otherwise
+ * *out = g. */
+t2i_status b_finish(t2i_graph *g, const char *what, t2i_graph **out);
 
 #endif

@@ -170,11 +170,5 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
     x = b_groupnorm(g, "conv_norm_out", x, ch, c->norm_num_groups, c->norm_eps, T2I_ACT_SILU);
     x = b_conv(g, "conv_out", x, ch, c->out_channels, 3, 1, 1);
     t2i_graph_output(g, x, "out");
-    if (g->status != T2I_OK) {
-        t2i_status st = g->status;
-        t2i_graph_destroy(g);
-        return t2i_fail_context(st, "unet");
-    }
-    *out = g;
-    return T2I_OK;
+    return b_finish(g, "unet", out);
 }

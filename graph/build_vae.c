@@ -40,17 +40,6 @@ static int vae_mid(t2i_graph *g, const t2i_vae_config *c, int x, int ch)
     return x;
 }
 
-static t2i_status finish(t2i_graph *g, const char *what, t2i_graph **out)
-{
-    if (g->status != T2I_OK) {
-        t2i_status st = g->status;
-        t2i_graph_destroy(g);
-        return t2i_fail_context(st, "%s", what);
-    }
-    *out = g;
-    return T2I_OK;
-}
-
 t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out)
 {
     *out = NULL;
@@ -81,7 +70,7 @@ t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int 
     x = b_groupnorm(g, "conv_norm_out", x, ch, c->norm_num_groups, VAE_EPS, T2I_ACT_SILU);
     x = b_conv(g, "conv_out", x, ch, c->out_channels, 3, 1, 1);
     t2i_graph_output(g, x, "image");
-    return finish(g, "vae decoder", out);
+    return b_finish(g, "vae decoder", out);
 }
 
 t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out)
@@ -122,5 +111,5 @@ t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int 
     x = b_conv(g, "quant_conv", x, 2 * L, 2 * L, 1, 1, 0);
     x = t2i_graph_op(g, T2I_OP_SLICE, "mean", (int[]){x}, 1, &(t2i_op_attrs){.slice = {.axis = 1, .start = 0, .len = L}});
     t2i_graph_output(g, x, "mean");
-    return finish(g, "vae encoder", out);
+    return b_finish(g, "vae encoder", out);
 }
