@@ -18,8 +18,7 @@
  *    latents rel <= 1e-3, the rule of test_pipeline.c.
  */
 #include "runtime/conditioning.h"
-#include "test_util.h"
-#include <unistd.h>
+#include "stage_util.h"
 
 #define EMB_REL_BOUND 2e-4
 #define LATENT_REL_BOUND 1e-3
@@ -131,33 +130,10 @@ static void check_padding(t2i_model *m, const t2i_st_file *ref)
 
 static void check_run(t2i_model *m, const t2i_st_file *ref, const char *prompt, const char *key)
 {
-    t2i_txt2img_params p;
-    t2i_txt2img_params_init(&p);
-    p.prompt = prompt;
-    p.negative_prompt = t2i_st_metadata(ref, "negative_prompt");
-    p.steps = 10;
-    p.guidance_scale = 7.5f;
-    p.seed = 1234;
-    p.width = p.height = 64;
-    p.sampler = T2I_SAMPLER_EULER;
-    char stages[64], what[96];
-    snprintf(stages, sizeof stages, "/tmp/t2i_test_cond_%d.safetensors", (int)getpid());
-    p.stages_path = stages;
-    t2i_image *imgs = NULL;
-    int n = 0;
-    CHECK_OK(t2i_txt2img(m, &p, &imgs, &n));
-    t2i_st_file *got = NULL;
-    if (n == 1) CHECK_OK(t2i_st_open(stages, &got));
-    if (got) {
-        size_t nw, ng;
-        float *want = ref_f32(ref, key, &nw), *lat = ref_f32(got, "latents", &ng);
-        snprintf(what, sizeof what, "txt2img %s", key);
-        if (nw == ng) CHECK_CLOSE(what, lat, want, nw, LATENT_REL_BOUND);
-        free(want), free(lat);
-        t2i_st_close(got);
-    }
-    t2i_images_free(imgs, n);
-    unlink(stages);
+    char what[96];
+    snprintf(what, sizeof what, "txt2img %s", key);
+    check_ref_run_latents(m, prompt, t2i_st_metadata(ref, "negative_prompt"), "cond", ref, key, what,
+                          LATENT_REL_BOUND);
 }
 
 int main(void)

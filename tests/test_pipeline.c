@@ -14,8 +14,7 @@
  * round differently in the last bit).
  */
 #include "runtime/infotext.h"
-#include "test_util.h"
-#include <unistd.h>
+#include "stage_util.h"
 
 #define LATENT_REL_BOUND 1e-3
 #define IMAGE_ABS_BOUND 1e-3
@@ -34,47 +33,27 @@ static void run_case(t2i_model *m, const char *dir, t2i_sampler s, const char *i
     t2i_st_file *ref = NULL;
     CHECK_OK(t2i_st_open(path, &ref));
     if (!ref) return;
-    snprintf(stages, sizeof stages, "/tmp/t2i_test_stages_%d.safetensors", (int)getpid());
+    stages_path(stages, sizeof stages, "stages");
 
     t2i_txt2img_params p;
-    t2i_txt2img_params_init(&p);
-    p.prompt = t2i_st_metadata(ref, "prompt");
-    p.negative_prompt = t2i_st_metadata(ref, "negative_prompt");
-    p.steps = 10;
-    p.guidance_scale = 7.5f;
-    p.seed = 1234;
-    p.width = p.height = 64;
+    ref_params(&p, t2i_st_metadata(ref, "prompt"), t2i_st_metadata(ref, "negative_prompt"), s, stages);
     p.batch_size = batch;
-    p.sampler = s;
-    p.stages_path = stages;
     CHECK(p.prompt != NULL, "%s: no prompt in metadata", path);
 
-    t2i_image *imgs = NULL;
-    int n = 0;
-    CHECK_OK(t2i_txt2img(m, &p, &imgs, &n));
-    t2i_st_file *got = NULL;
-    if (n == batch) CHECK_OK(t2i_st_open(stages, &got));
+    t2i_image *imgs;
+    int n;
+    t2i_st_file *got = run_ref_txt2img(m, &p, &imgs, &n);
     if (got) {
-        size_t nl = 0, ng = 0, ni = 0;
+        size_t ng = 0, ni = 0;
         float *want_noise = ref_f32(ref, "init_noise", &ni);
         float *noise = ref_f32(got, "init_noise", &ng);
         cmp_result c = compare_f32(noise, want_noise, ni);
         printf("  %-7s %-16s seeded noise max|err| %.3g\n", dir + 15, id, c.max_abs);
         CHECK(ng == ni && c.max_abs <= NOISE_ABS_BOUND, "%s: seeded noise differs by %.3g", id, c.max_abs);
-        float *want = ref_f32(ref, "latents", &nl);
-        float *lat = ref_f32(got, "latents", &ng);
+        free(want_noise), free(noise);
         snprintf(what, sizeof what, "%s %s%s latents", dir + 15, id, batch > 1 ? " batch2" : "");
-        if (ng == nl) CHECK_CLOSE(what, lat, want, nl, LATENT_REL_BOUND);
-        if (batch == 1) {
-            float *want_img = ref_f32(ref, "image", &ni);
-            float *img = ref_f32(got, "image", &ng);
-            c = compare_f32(img, want_img, ni);
-            printf("  %-40s max|err| %.3g (bound %.1g absolute)\n", "  decoded image", c.max_abs, IMAGE_ABS_BOUND);
-            CHECK(ng == ni && c.max_abs <= IMAGE_ABS_BOUND, "%s image differs by %.3g", id, c.max_abs);
-            free(want_img);
-            free(img);
-        }
-        free(want_noise), free(noise), free(want), free(lat);
+        check_ref_tensor(ref, "latents", got, "latents", what, LATENT_REL_BOUND);
+        if (batch == 1) check_ref_image(ref, got, "  decoded image", id, IMAGE_ABS_BOUND);
         t2i_st_close(got);
     }
     if (n > 0) {

@@ -18,44 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "runtime/rng.h"
-
-#define DIR "tests/fixtures/sched/"
-
-static int failures;
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            failures++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);             \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fprintf(stderr, "\n");                                           \
-        }                                                                    \
-    } while (0)
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    if (buf) buf[n] = 0;
-    if (len) *len = (size_t)n;
-    return buf;
-}
-
-static const float *data;
-static size_t data_n;
-
-static const float *at(const cJSON *o, const char *key)
-{
-    int off = cJSON_GetObjectItem(o, key)->valueint;
-    if (off < 0 || (size_t)off > data_n) { fprintf(stderr, "bad offset\n"); exit(1); }
-    return data + off;
-}
+#include "sched_fixture.h"
 
 static uint64_t seed_of(const cJSON *o)
 {
@@ -70,16 +33,8 @@ static float ulp(float x)
 
 int main(void)
 {
-    size_t len;
-    char *js = read_all(DIR "index.json", NULL);
-    char *bin = read_all(DIR "data.bin", &len);
-    if (!js || !bin) {
-        fprintf(stderr, "fixtures missing: run tools/fixtures_sched.py\n");
-        return 1;
-    }
-    data = (const float *)bin;
-    data_n = len / 4;
-    cJSON *idx = cJSON_Parse(js);
+    cJSON *idx;
+    if (!fixture_open(&idx)) return 1;
     float *buf = malloc(sizeof(float) * 70000);
     double max_vec = 0, max_scalar = 0, max_philox = 0;
     int ncase = 0;
@@ -179,8 +134,6 @@ int main(void)
     printf("rng: %d cases; max |diff| vectorised %.3g, scalar %.3g, philox %.3g\n", ncase,
            max_vec, max_scalar, max_philox);
     free(buf);
-    cJSON_Delete(idx);
-    free(js);
-    free(bin);
+    fixture_close(idx);
     return failures ? 1 : 0;
 }

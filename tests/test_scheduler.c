@@ -23,41 +23,7 @@
 #include <string.h>
 #include "runtime/error.h"
 #include "runtime/scheduler.h"
-
-#define DIR "tests/fixtures/sched/"
-
-static int failures;
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            failures++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);             \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fprintf(stderr, "\n");                                           \
-        }                                                                    \
-    } while (0)
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    if (buf) buf[n] = 0;
-    if (len) *len = (size_t)n;
-    return buf;
-}
-
-static const float *data;
-
-static const float *at(const cJSON *o, const char *key)
-{
-    return data + cJSON_GetObjectItem(o, key)->valueint;
-}
+#include "sched_fixture.h"
 
 static double num(const cJSON *o, const char *key)
 {
@@ -239,15 +205,8 @@ static void test_errors(void)
 
 int main(void)
 {
-    size_t len;
-    char *js = read_all(DIR "index.json", NULL);
-    char *bin = read_all(DIR "data.bin", &len);
-    if (!js || !bin) {
-        fprintf(stderr, "fixtures missing: run tools/fixtures_sched.py\n");
-        return 1;
-    }
-    data = (const float *)bin;
-    cJSON *idx = cJSON_Parse(js);
+    cJSON *idx;
+    if (!fixture_open(&idx)) return 1;
     const cJSON *sched = cJSON_GetObjectItem(idx, "sched");
     int ncase = 0;
     const cJSON *cs;
@@ -267,8 +226,6 @@ int main(void)
     printf("scheduler: %d cases; max trajectory error / max|ref|:", ncase);
     for (int k = 0; k < T2I_SAMPLER_COUNT; k++) printf(" %s %.3g", names[k], worst[k]);
     printf("\n");
-    cJSON_Delete(idx);
-    free(js);
-    free(bin);
+    fixture_close(idx);
     return failures ? 1 : 0;
 }

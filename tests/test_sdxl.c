@@ -26,17 +26,11 @@
  * (FP32 on both sides), 1e-3 of max|ref| on final latents, 1e-3 absolute
  * on the [0,1] image.
  */
-#include <unistd.h>
 #include "graph/build.h"
-#include "graph/fuse.h"
 #include "graph/planner.h"
-#include "runtime/backend.h"
 #include "runtime/conditioning.h"
-#include "runtime/model.h"
-#include "runtime/plan.h"
 #include "runtime/text_encoder.h"
-#include "runtime/weights.h"
-#include "test_util.h"
+#include "stage_util.h"
 
 #define DIR "tests/fixtures/tiny-sdxl"
 #define STAGE_REL_BOUND 2e-4
@@ -45,55 +39,14 @@
 
 static t2i_backend *be;
 
-/* A broken copy of the fixture folder must give a clear error naming the
- * culprit: `edit` is a shell command run inside the copy. */
-static void expect_bad(const char *src, const char *edit, t2i_status want, const char *frag)
-{
-    char dir[64], cmd[1024];
-    snprintf(dir, sizeof dir, "/tmp/t2i_bad_%d", (int)getpid());
-    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s && cd %s && %s", dir, src, dir, dir, edit);
-    CHECK(system(cmd) == 0, "%s", cmd);
-    t2i_engine *e = NULL;
-    t2i_model *m = NULL;
-    CHECK_OK(t2i_engine_create(NULL, &e));
-    t2i_status st = e ? t2i_model_load(e, dir, &m) : T2I_ERR_INTERNAL;
-    printf("  %-60.60s -> %s: %s\n", edit, t2i_status_name(st), t2i_last_error());
-    CHECK(st == want && !m, "%s: got %s", edit, t2i_status_name(st));
-    CHECK(strstr(t2i_last_error(), frag) != NULL, "%s: message lacks '%s'", edit, frag);
-    t2i_model_destroy(m);
-    t2i_engine_destroy(e);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0, "%s", cmd);
-}
-
 static t2i_plan *compile(t2i_graph *g, const char *part, const char *prefix, int fuse, t2i_weights **w)
 {
-    t2i_st_set *set = NULL;
-    char path[256];
-    snprintf(path, sizeof path, DIR "/%s", part);
-    CHECK_OK(t2i_st_set_open_dir(path, &set));
-    t2i_status st = set ? t2i_weights_load(be, set, g, part, prefix, w) : T2I_ERR_IO;
-    CHECK(st == T2I_OK, "%s weights: %s", part, t2i_last_error());
-    t2i_st_set_destroy(set);
-    t2i_plan *p = NULL;
-    if (st == T2I_OK && fuse) {
-        int n = 0;
-        CHECK_OK(t2i_fuse_residual_adds(g, &n));
-        CHECK(n > 0, "%s: nothing fused", part);
-    }
-    if (st == T2I_OK) CHECK_OK(t2i_plan_create(g, be, *w, &p));
-    else t2i_graph_destroy(g);
-    return p;
+    return compile_part(be, g, DIR, part, prefix, fuse, NULL, w);
 }
 
 static void check_output(t2i_plan *p, const t2i_st_file *ref, const char *out, const char *ref_name, const char *what)
 {
-    size_t n = 0;
-    float *want = ref_f32(ref, ref_name, &n), *got = malloc(n * sizeof *got);
-    CHECK_OK(t2i_plan_get_output(p, out, got, n * sizeof *got));
-    CHECK_CLOSE(what, got, want, n, STAGE_REL_BOUND);
-    free(want);
-    free(got);
+    check_plan_output(p, ref, out, ref_name, what, STAGE_REL_BOUND);
 }
 
 static void check_text_encoder(const t2i_st_file *ref, int which, int fuse)
@@ -148,17 +101,9 @@ static void check_unet(int fuse)
     t2i_weights *w = NULL;
     t2i_plan *p = g && ref ? compile(g, "unet", NULL, fuse, &w) : NULL;
     if (p) {
-        const char *in[] = {"sample", "encoder_hidden_states", "text_embeds", "time_ids"};
-        const char *as[] = {"sample", "context", "text_embeds", "time_ids"};
-        for (int i = 0; i < 4; i++) {
-            size_t n = 0;
-            float *v = ref_f32(ref, in[i], &n);
-            CHECK_OK(t2i_plan_set_input(p, as[i], v, n * sizeof *v));
-            free(v);
-        }
-        float *t = ref_f32(ref, "timestep", NULL), ts[2] = {t[0], t[0]};
-        free(t);
-        CHECK_OK(t2i_plan_set_input(p, "timestep", ts, sizeof ts));
+        set_unet_ref_inputs(p, ref);
+        set_ref_input(p, ref, "text_embeds", "text_embeds");
+        set_ref_input(p, ref, "time_ids", "time_ids");
         CHECK_OK(t2i_plan_run(p));
         check_output(p, ref, "out", "out", fuse ? "unet with added conds (fused)" : "unet with added conds");
     }
@@ -171,42 +116,27 @@ static void run_case(t2i_model *m, const char *name)
 {
     char path[256], stages[64];
     snprintf(path, sizeof path, DIR "/ref/%s.safetensors", name);
-    snprintf(stages, sizeof stages, "/tmp/t2i_test_sdxl_%d.safetensors", (int)getpid());
+    stages_path(stages, sizeof stages, "sdxl");
     t2i_st_file *ref = NULL;
     CHECK_OK(t2i_st_open(path, &ref));
     if (!ref) return;
     t2i_txt2img_params p;
-    t2i_txt2img_params_init(&p);
-    p.prompt = t2i_st_metadata(ref, "prompt");
-    p.negative_prompt = t2i_st_metadata(ref, "negative_prompt");   /* "" where diffusers got None */
-    p.steps = 10;
-    p.guidance_scale = 7.5f;
-    p.seed = 1234;
-    p.width = p.height = 64;
-    p.sampler = T2I_SAMPLER_EULER;
-    p.stages_path = stages;
-    t2i_image *imgs = NULL;
-    int n = 0;
-    CHECK_OK(t2i_txt2img(m, &p, &imgs, &n));
-    t2i_st_file *got = NULL;
-    if (n == 1) CHECK_OK(t2i_st_open(stages, &got));
+    ref_params(&p, t2i_st_metadata(ref, "prompt"),
+               t2i_st_metadata(ref, "negative_prompt"),   /* "" where diffusers got None */
+               T2I_SAMPLER_EULER, stages);
+    t2i_image *imgs;
+    int n;
+    t2i_st_file *got = run_ref_txt2img(m, &p, &imgs, &n);
     if (got) {
         char what[96];
-        size_t nw, ng;
-        float *want = ref_f32(ref, "text_embeddings", &nw), *x = ref_f32(got, "text_embeddings", &ng);
-        snprintf(what, sizeof what, "%s text embeddings [neg, pos]", name);
+        const t2i_st_tensor *want = t2i_st_find(ref, "text_embeddings"), *x = t2i_st_find(got, "text_embeddings");
+        size_t nw = want ? (size_t)t2i_st_numel(want) : 0, ng = x ? (size_t)t2i_st_numel(x) : 0;
         CHECK(nw == ng, "%s: %zu text embedding values, want %zu", name, ng, nw);
-        if (nw == ng) CHECK_CLOSE(what, x, want, nw, STAGE_REL_BOUND);
-        free(want), free(x);
-        want = ref_f32(ref, "latents", &nw), x = ref_f32(got, "latents", &ng);
+        snprintf(what, sizeof what, "%s text embeddings [neg, pos]", name);
+        check_ref_tensor(ref, "text_embeddings", got, "text_embeddings", what, STAGE_REL_BOUND);
         snprintf(what, sizeof what, "%s latents", name);
-        if (nw == ng) CHECK_CLOSE(what, x, want, nw, LATENT_REL_BOUND);
-        free(want), free(x);
-        want = ref_f32(ref, "image", &nw), x = ref_f32(got, "image", &ng);
-        cmp_result c = compare_f32(x, want, nw);
-        printf("  %-40s max|err| %.3g (bound %.1g absolute)\n", "  decoded image", c.max_abs, IMAGE_ABS_BOUND);
-        CHECK(nw == ng && c.max_abs <= IMAGE_ABS_BOUND, "%s image differs by %.3g", name, c.max_abs);
-        free(want), free(x);
+        check_ref_tensor(ref, "latents", got, "latents", what, LATENT_REL_BOUND);
+        check_ref_image(ref, got, "  decoded image", name, IMAGE_ABS_BOUND);
         t2i_st_close(got);
     }
     t2i_images_free(imgs, n);
@@ -240,32 +170,8 @@ static void check_long_prompt(t2i_model *m)
     t2i_conditioning_free(&c);
     free(want), free(want_neg), free(want_p), free(want_np);
 
-    char stages[64];
-    snprintf(stages, sizeof stages, "/tmp/t2i_test_sdxl_long_%d.safetensors", (int)getpid());
-    t2i_txt2img_params p;
-    t2i_txt2img_params_init(&p);
-    p.prompt = prompt;
-    p.negative_prompt = neg;
-    p.steps = 10;
-    p.guidance_scale = 7.5f;
-    p.seed = 1234;
-    p.width = p.height = 64;
-    p.sampler = T2I_SAMPLER_EULER;
-    p.stages_path = stages;
-    t2i_image *imgs = NULL;
-    int ni = 0;
-    CHECK_OK(t2i_txt2img(m, &p, &imgs, &ni));
-    t2i_st_file *got = NULL;
-    if (ni == 1) CHECK_OK(t2i_st_open(stages, &got));
-    if (got) {
-        size_t nw, ng;
-        float *w = ref_f32(ref, "long_run.latents", &nw), *x = ref_f32(got, "latents", &ng);
-        if (nw == ng) CHECK_CLOSE("long weighted prompt run latents", x, w, nw, LATENT_REL_BOUND);
-        free(w), free(x);
-        t2i_st_close(got);
-    }
-    t2i_images_free(imgs, ni);
-    unlink(stages);
+    check_ref_run_latents(m, prompt, neg, "sdxl_long", ref, "long_run.latents", "long weighted prompt run latents",
+                          LATENT_REL_BOUND);
     t2i_st_close(ref);
 }
 

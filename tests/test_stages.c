@@ -11,12 +11,8 @@
  * printed beside each check.
  */
 #include "graph/build.h"
-#include "graph/fuse.h"
-#include "runtime/backend.h"
 #include "runtime/model_config.h"
-#include "runtime/plan.h"
-#include "runtime/weights.h"
-#include "test_util.h"
+#include "stage_util.h"
 
 #define STAGE_REL_BOUND 2e-4
 
@@ -26,26 +22,10 @@ static int fuse; /* run each stage unfused and with residual adds folded */
 /* Build → load weights → plan; NULL (with a FAIL) on error. */
 static t2i_plan *compile(t2i_graph *g, const char *dir, const char *part, t2i_weights **w)
 {
-    char path[512];
-    t2i_st_set *set = NULL;
-    snprintf(path, sizeof path, "%s/%s", dir, part);
-    CHECK_OK(t2i_st_set_open_dir(path, &set));
-    if (!set) {
-        t2i_graph_destroy(g);
-        return NULL;
-    }
-    t2i_status st = t2i_weights_load(be, set, g, part, strcmp(part, "text_encoder") ? NULL : "text_model.", w);
-    CHECK(st == T2I_OK, "%s weights: %s", part, t2i_last_error());
-    t2i_st_set_destroy(set);
-    t2i_plan *p = NULL;
+    const char *prefix = strcmp(part, "text_encoder") ? NULL : "text_model.";
     int n_fused = 0;
-    if (st == T2I_OK && fuse) {
-        CHECK_OK(t2i_fuse_residual_adds(g, &n_fused));
-        printf("  (%s: %d residual adds folded into epilogues)\n", part, n_fused);
-        CHECK(n_fused > 0, "%s: fusion found nothing to fold", part);
-    }
-    if (st == T2I_OK) CHECK_OK(t2i_plan_create(g, be, *w, &p));
-    else t2i_graph_destroy(g);
+    t2i_plan *p = compile_part(be, g, dir, part, prefix, fuse, &n_fused, w);
+    if (fuse && n_fused) printf("  (%s: %d residual adds folded into epilogues)\n", part, n_fused);
     return p;
 }
 
@@ -74,15 +54,9 @@ static void check_text(const char *dir)
         int32_t idbuf[2 * 77];
         CHECK(ids && ids->dtype == T2I_I32 && ids->nbytes == sizeof idbuf, "ids reference");
         if (ids) memcpy(idbuf, ids->data, sizeof idbuf);
-        size_t n = 0;
-        float *want = ref_f32(ref, "hidden", &n);
-        float *got = malloc(n * sizeof *got);
         CHECK_OK(t2i_plan_set_input(p, "ids", idbuf, sizeof idbuf));
         CHECK_OK(t2i_plan_run(p));
-        CHECK_OK(t2i_plan_get_output(p, "hidden", got, n * sizeof *got));
-        CHECK_CLOSE("text encoder last_hidden_state", got, want, n, STAGE_REL_BOUND);
-        free(want);
-        free(got);
+        check_plan_output(p, ref, "hidden", "hidden", "text encoder last_hidden_state", STAGE_REL_BOUND);
     }
     t2i_plan_destroy(p);
     t2i_weights_destroy(w);
@@ -101,20 +75,9 @@ static void check_unet(const char *dir)
     t2i_weights *w = NULL;
     t2i_plan *p = g && ref ? compile(g, dir, "unet", &w) : NULL;
     if (p) {
-        size_t ns = 0, nt = 0, nc = 0, no = 0;
-        float *sample = ref_f32(ref, "sample", &ns);
-        float *t = ref_f32(ref, "timestep", &nt);
-        float *ctx = ref_f32(ref, "encoder_hidden_states", &nc);
-        float *want = ref_f32(ref, "out", &no);
-        float *got = malloc(no * sizeof *got);
-        float ts[2] = {t[0], t[0]};
-        CHECK_OK(t2i_plan_set_input(p, "sample", sample, ns * sizeof(float)));
-        CHECK_OK(t2i_plan_set_input(p, "timestep", ts, sizeof ts));
-        CHECK_OK(t2i_plan_set_input(p, "context", ctx, nc * sizeof(float)));
+        set_unet_ref_inputs(p, ref);
         CHECK_OK(t2i_plan_run(p));
-        CHECK_OK(t2i_plan_get_output(p, "out", got, no * sizeof *got));
-        CHECK_CLOSE("unet noise prediction", got, want, no, STAGE_REL_BOUND);
-        free(sample), free(t), free(ctx), free(want), free(got);
+        check_plan_output(p, ref, "out", "out", "unet noise prediction", STAGE_REL_BOUND);
     }
     t2i_plan_destroy(p);
     t2i_weights_destroy(w);
@@ -136,15 +99,9 @@ static void check_vae(const char *dir, int decode)
     t2i_plan *p = g && ref ? compile(g, dir, "vae", &w) : NULL;
     if (p) {
         const char *in_name = decode ? "latents" : "image", *out_name = decode ? "image" : "mean";
-        size_t ni = 0, no = 0;
-        float *in = ref_f32(ref, in_name, &ni);
-        float *want = ref_f32(ref, out_name, &no);
-        float *got = malloc(no * sizeof *got);
-        CHECK_OK(t2i_plan_set_input(p, in_name, in, ni * sizeof(float)));
+        set_ref_input(p, ref, in_name, in_name);
         CHECK_OK(t2i_plan_run(p));
-        CHECK_OK(t2i_plan_get_output(p, out_name, got, no * sizeof *got));
-        CHECK_CLOSE(decode ? "vae decode" : "vae encode (mean)", got, want, no, STAGE_REL_BOUND);
-        free(in), free(want), free(got);
+        check_plan_output(p, ref, out_name, out_name, decode ? "vae decode" : "vae encode (mean)", STAGE_REL_BOUND);
     }
     t2i_plan_destroy(p);
     t2i_weights_destroy(w);

@@ -21,61 +21,19 @@
  * sides, ~L·sqrt(K) rounding) and test_pipeline.c (1e-3 of max|ref| on the
  * final latents, 1e-3 absolute on the [0,1] image).
  */
-#include <unistd.h>
 #include "graph/build.h"
-#include "graph/fuse.h"
-#include "runtime/backend.h"
 #include "runtime/conditioning.h"
-#include "runtime/model.h"
-#include "runtime/plan.h"
 #include "runtime/text_encoder.h"
-#include "runtime/weights.h"
-#include "test_util.h"
+#include "stage_util.h"
 
 #define DIR "tests/fixtures/tiny-taiyi"
 #define STAGE_REL_BOUND 2e-4
 #define LATENT_REL_BOUND 1e-3
 #define IMAGE_ABS_BOUND 1e-3
 
-/* A broken copy of the fixture folder must give a clear error naming the
- * culprit: `edit` is a shell command run inside the copy. */
-static void expect_bad(const char *src, const char *edit, t2i_status want, const char *frag)
-{
-    char dir[64], cmd[1024];
-    snprintf(dir, sizeof dir, "/tmp/t2i_bad_%d", (int)getpid());
-    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s && cd %s && %s", dir, src, dir, dir, edit);
-    CHECK(system(cmd) == 0, "%s", cmd);
-    t2i_engine *e = NULL;
-    t2i_model *m = NULL;
-    CHECK_OK(t2i_engine_create(NULL, &e));
-    t2i_status st = e ? t2i_model_load(e, dir, &m) : T2I_ERR_INTERNAL;
-    printf("  %-60.60s -> %s: %s\n", edit, t2i_status_name(st), t2i_last_error());
-    CHECK(st == want && !m, "%s: got %s", edit, t2i_status_name(st));
-    CHECK(strstr(t2i_last_error(), frag) != NULL, "%s: message lacks '%s'", edit, frag);
-    t2i_model_destroy(m);
-    t2i_engine_destroy(e);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0, "%s", cmd);
-}
-
 static t2i_plan *compile(t2i_backend *be, t2i_graph *g, const char *part, int fuse, t2i_weights **w)
 {
-    t2i_st_set *set = NULL;
-    char path[256];
-    snprintf(path, sizeof path, DIR "/%s", part);
-    CHECK_OK(t2i_st_set_open_dir(path, &set));
-    t2i_status st = set ? t2i_weights_load(be, set, g, part, NULL, w) : T2I_ERR_IO;
-    CHECK(st == T2I_OK, "%s weights: %s", part, t2i_last_error());
-    t2i_st_set_destroy(set);
-    t2i_plan *p = NULL;
-    if (st == T2I_OK && fuse) {
-        int n = 0;
-        CHECK_OK(t2i_fuse_residual_adds(g, &n));
-        CHECK(n > 0, "%s: nothing fused", part);
-    }
-    if (st == T2I_OK) CHECK_OK(t2i_plan_create(g, be, *w, &p));
-    else t2i_graph_destroy(g);
-    return p;
+    return compile_part(be, g, DIR, part, NULL, fuse, NULL, w);
 }
 
 static void check_stages(t2i_backend *be, int fuse)
@@ -95,14 +53,11 @@ static void check_stages(t2i_backend *be, int fuse)
     t2i_weights *w = NULL;
     t2i_plan *p = g && ids ? compile(be, g, "text_encoder", fuse, &w) : NULL;
     if (p) {
-        size_t n = 0;
-        float *want = ref_f32(ref, "hidden", &n), *got = malloc(n * sizeof *got);
         CHECK_OK(t2i_plan_set_input(p, "ids", ids->data, ids->nbytes));
         CHECK_OK(t2i_plan_run(p));
-        CHECK_OK(t2i_plan_get_output(p, "hidden", got, n * sizeof *got));
-        CHECK_CLOSE(fuse ? "BertModel last_hidden_state (fused)" : "BertModel last_hidden_state", got, want, n,
-                    STAGE_REL_BOUND);
-        free(want), free(got);
+        check_plan_output(p, ref, "hidden", "hidden",
+                          fuse ? "BertModel last_hidden_state (fused)" : "BertModel last_hidden_state",
+                          STAGE_REL_BOUND);
     }
     t2i_plan_destroy(p);
     t2i_weights_destroy(w);
@@ -111,17 +66,9 @@ static void check_stages(t2i_backend *be, int fuse)
     CHECK_OK(t2i_build_unet(&uc, 2, 8, 8, 512, &g));
     p = g ? compile(be, g, "unet", fuse, &w) : NULL;
     if (p) {
-        size_t ns, nt, nc, no;
-        float *sample = ref_f32(uref, "sample", &ns), *t = ref_f32(uref, "timestep", &nt);
-        float *ctx = ref_f32(uref, "encoder_hidden_states", &nc), *want = ref_f32(uref, "out", &no);
-        float *got = malloc(no * sizeof *got), ts[2] = {t[0], t[0]};
-        CHECK_OK(t2i_plan_set_input(p, "sample", sample, ns * sizeof(float)));
-        CHECK_OK(t2i_plan_set_input(p, "timestep", ts, sizeof ts));
-        CHECK_OK(t2i_plan_set_input(p, "context", ctx, nc * sizeof(float)));
+        set_unet_ref_inputs(p, uref);
         CHECK_OK(t2i_plan_run(p));
-        CHECK_OK(t2i_plan_get_output(p, "out", got, no * sizeof *got));
-        CHECK_CLOSE("unet, 512-token context", got, want, no, STAGE_REL_BOUND);
-        free(sample), free(t), free(ctx), free(want), free(got);
+        check_plan_output(p, uref, "out", "out", "unet, 512-token context", STAGE_REL_BOUND);
     }
     t2i_plan_destroy(p);
     t2i_weights_destroy(w);
@@ -160,32 +107,8 @@ static void check_weighted(t2i_model *m)
           "prompt editing on BERT: %d distinct", c.n_distinct);
     t2i_conditioning_free(&c);
 
-    char stages[64];
-    snprintf(stages, sizeof stages, "/tmp/t2i_test_taiyi_w_%d.safetensors", (int)getpid());
-    t2i_txt2img_params p;
-    t2i_txt2img_params_init(&p);
-    p.prompt = prompt;
-    p.negative_prompt = neg;
-    p.steps = 10;
-    p.guidance_scale = 7.5f;
-    p.seed = 1234;
-    p.width = p.height = 64;
-    p.sampler = T2I_SAMPLER_EULER;
-    p.stages_path = stages;
-    t2i_image *imgs = NULL;
-    int n = 0;
-    CHECK_OK(t2i_txt2img(m, &p, &imgs, &n));
-    t2i_st_file *got = NULL;
-    if (n == 1) CHECK_OK(t2i_st_open(stages, &got));
-    if (got) {
-        size_t nw, ng;
-        float *want = ref_f32(ref, "weighted_run.latents", &nw), *lat = ref_f32(got, "latents", &ng);
-        if (nw == ng) CHECK_CLOSE("weighted Chinese prompt run latents", lat, want, nw, LATENT_REL_BOUND);
-        free(want), free(lat);
-        t2i_st_close(got);
-    }
-    t2i_images_free(imgs, n);
-    unlink(stages);
+    check_ref_run_latents(m, prompt, neg, "taiyi_w", ref, "weighted_run.latents",
+                          "weighted Chinese prompt run latents", LATENT_REL_BOUND);
     t2i_st_close(ref);
 }
 
@@ -213,34 +136,19 @@ static void check_pipeline(void)
     }
 
     char stages[64];
-    snprintf(stages, sizeof stages, "/tmp/t2i_test_taiyi_%d.safetensors", (int)getpid());
+    stages_path(stages, sizeof stages, "taiyi");
     t2i_txt2img_params p;
-    t2i_txt2img_params_init(&p);
-    p.prompt = t2i_st_metadata(ref, "prompt");
-    p.negative_prompt = t2i_st_metadata(ref, "negative_prompt");
-    p.steps = 10;
-    p.guidance_scale = 7.5f;
-    p.seed = 1234;
-    p.width = p.height = 64;
-    p.sampler = T2I_SAMPLER_EULER;
-    p.stages_path = stages;
+    ref_params(&p, t2i_st_metadata(ref, "prompt"), t2i_st_metadata(ref, "negative_prompt"), T2I_SAMPLER_EULER,
+               stages);
     CHECK(p.prompt && strcmp(p.prompt, "一只红色的猫") == 0, "reference prompt %s", p.prompt ? p.prompt : "(none)");
-    t2i_image *imgs = NULL;
-    int n = 0;
-    CHECK_OK(t2i_txt2img(m, &p, &imgs, &n));
-    t2i_st_file *got = NULL;
-    if (n == 1) CHECK_OK(t2i_st_open(stages, &got));
+    t2i_image *imgs;
+    int n;
+    t2i_st_file *got = run_ref_txt2img(m, &p, &imgs, &n);
     if (got) {
-        size_t nw, ng, ni, nt;
-        float *want = ref_f32(ref, "latents", &nw), *lat = ref_f32(got, "latents", &ng);
-        if (nw == ng) CHECK_CLOSE("tiny-taiyi euler latents", lat, want, nw, LATENT_REL_BOUND);
-        float *want_img = ref_f32(ref, "image", &ni), *img = ref_f32(got, "image", &ng);
-        cmp_result c = compare_f32(img, want_img, ni);
-        printf("  %-40s max|err| %.3g (bound %.1g absolute)\n", "tiny-taiyi decoded image", c.max_abs, IMAGE_ABS_BOUND);
-        CHECK(ng == ni && c.max_abs <= IMAGE_ABS_BOUND, "image differs by %.3g", c.max_abs);
-        float *want_txt = ref_f32(tref, "hidden", &nt), *txt = ref_f32(got, "text_embeddings", &ng);
-        if (nt == ng) CHECK_CLOSE("tiny-taiyi pipeline text embeddings", txt, want_txt, nt, STAGE_REL_BOUND);
-        free(want), free(lat), free(want_img), free(img), free(want_txt), free(txt);
+        check_ref_tensor(ref, "latents", got, "latents", "tiny-taiyi euler latents", LATENT_REL_BOUND);
+        check_ref_image(ref, got, "tiny-taiyi decoded image", "tiny-taiyi", IMAGE_ABS_BOUND);
+        check_ref_tensor(tref, "hidden", got, "text_embeddings", "tiny-taiyi pipeline text embeddings",
+                         STAGE_REL_BOUND);
         t2i_st_close(got);
     }
     t2i_images_free(imgs, n);
