@@ -7,7 +7,7 @@
  *   tiny, tiny2, tinyxl  tests/fixtures/tiny-sd1, tiny-sd2, tiny-sdxl (small, for tests)
  *   --model DIR        any diffusers folder
  *
- * Header-only (static functions) because each tool is one source file.
+ * Header-only (static inline functions), included by both tools.
  */
 #ifndef T2I_BENCH_PRESETS_H
 #define T2I_BENCH_PRESETS_H

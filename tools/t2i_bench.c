@@ -46,15 +46,14 @@
  * <out-dir>/<UTC date>-<host>.jsonl (default out-dir: perf/results of the
  * source tree). Exit status: 0 ok, 1 failure, 2 bad usage, 77 valid
  * request this build cannot serve (no CUDA backend, SDXL UNet, ...).
+ *
+ * This file measures (and holds main); options and setup are in
+ * bench_setup.c, the table and JSON lines in bench_report.c (tools/bench.h).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-#include <cjson/cJSON.h>
-#include "bench_presets.h"
+#include "bench.h"
 #include "graph/build.h"
 #include "graph/flops.h"
 #include "graph/fuse.h"
@@ -74,51 +73,7 @@
 #define RANGE_POP() ((void)0)
 #endif
 
-#define MAX_BATCHES 16
-
-typedef struct opts {
-    const char *preset, *model, *configs, *out_dir, *tag, *commit, *sampler_name, *mode;
-    t2i_backend_kind backend;
-    int device, threads, width, height, steps, warmup, repeat, profile_steps, json;
-    int batches[MAX_BATCHES], n_batches;
-    double cfg, peak_tflops;
-    uint64_t seed;
-    t2i_sampler sampler;
-} opts;
-
-/* The model under test: configs plus one weight store per part. */
-typedef struct bench {
-    opts o;
-    bench_configs c;
-    t2i_engine *eng;
-    t2i_model *model;                 /* --model: owns the weights below */
-    t2i_weights *text_w, *text2_w, *unet_w, *vae_w;
-    int bert;                         /* --model with a BERT text encoder (Taiyi) */
-    t2i_bert_config bert_cfg;
-    double weights_s;                 /* generating or loading them */
-    char device[160];
-    int threads;                      /* resolved CPU thread count */
-    int unet_only;
-} bench;
-
-/* One measurement (one batch size). Times in seconds. */
-typedef struct result {
-    int batch, unet_batch, steps;
-    double compile_s, text_s, unet_step_s, unet_step_min_s, loop_s, vae_s, e2e_s;
-    double text_flops, unet_flops, vae_flops, e2e_flops;
-    size_t weights_b, arena_b, workspace_b;
-    long rss_peak_kb;
-    int nonfinite;                    /* NaN/Inf in the final latents or UNet output */
-} result;
-
 /* ---- small helpers ------------------------------------------------------ */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -143,261 +98,6 @@ static long proc_status_kb(const char *key)
         if (strncmp(line, key, n) == 0) v = atol(line + n);
     if (f) fclose(f);
     return v;
-}
-
-/* First line of a command's output, trimmed; "" if it fails. */
-static void run_capture(const char *cmd, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    FILE *p = popen(cmd, "r");
-    if (!p) return;
-    if (!fgets(buf, (int)n, p)) buf[0] = '\0';
-    pclose(p);
-    buf[strcspn(buf, "\r\n")] = '\0';
-}
-
-static void cpu_model_name(char *buf, size_t n)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    snprintf(buf, n, "cpu");
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *v = strchr(line, ':');
-            if (v) {
-                v++;
-                while (*v == ' ') v++;
-                snprintf(buf, n, "%s", v);
-                buf[strcspn(buf, "\r\n")] = '\0';
-            }
-            break;
-        }
-    }
-    if (f) fclose(f);
-}
-
-/* Dense FP16 tensor-core peak (TFLOP/s, no sparsity) by device name; 0 if
- * unknown. nvidia-smi names: "NVIDIA H100 80GB HBM3" (SXM), "NVIDIA H100
- * PCIe", "NVIDIA H200", "NVIDIA A100-SXM4-80GB", "NVIDIA A100 80GB PCIe". */
-static double fp16_peak_tflops(const char *name)
-{
-    if (strstr(name, "H200")) return 989;
-    if (strstr(name, "H100") && strstr(name, "PCIe")) return 756;
-    if (strstr(name, "H100")) return 989;
-    if (strstr(name, "A100")) return 312;
-    return 0;
-}
-
-/* ---- options ------------------------------------------------------------- */
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: t2i-bench [--preset sd15|sd21|sdxl|tiny|tiny2|tinyxl | --model DIR] [--configs DIR]\n"
-            "                 [--backend cpu|cuda] [--device N] [--threads N]\n"
-            "                 [--size N | --width W --height H] [--steps N] [--batch 1,4,8]\n"
-            "                 [--cfg G] [--sampler NAME] [--seed N] [--warmup N] [--repeat N]\n"
-            "                 [--mode full|unet] [--profile-steps N] [--peak-tflops X]\n"
-            "                 [--out-dir DIR | --no-json] [--tag TEXT] [--commit ID]\n"
-            "defaults: preset sd15, backend cpu, native size, 50 steps, batch 1,4,8, cfg 7.5,\n"
-            "          sampler euler, seed 0, warmup 1, repeat 1, mode full, out-dir <src>/perf/results\n"
-            "exit: 0 ok, 1 failure, 2 usage, 77 unsupported by this build (CUDA backend, SDXL UNet)\n");
-}
-
-static int parse_batches(const char *s, opts *o)
-{
-    o->n_batches = 0;
-    while (*s && o->n_batches < MAX_BATCHES) {
-        char *end;
-        long b = strtol(s, &end, 10);
-        if (end == s || b < 1 || b > 64) return -1;
-        o->batches[o->n_batches++] = (int)b;
-        s = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',') return -1;
-    }
-    return o->n_batches ? 0 : -1;
-}
-
-static int parse_opts(int argc, char **argv, opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->preset = "sd15";
-    o->sampler_name = "euler";
-    o->mode = "full";
-    o->steps = 50;
-    o->warmup = 1;
-    o->repeat = 1;
-    o->json = 1;
-    o->cfg = 7.5;
-    o->batches[0] = 1, o->batches[1] = 4, o->batches[2] = 8, o->n_batches = 3;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); exit(0); }
-        if (!strcmp(a, "--no-json")) { o->json = 0; continue; }
-        if (!v) { fprintf(stderr, "t2i-bench: %s needs a value\n", a); return -1; }
-        i++;
-        if (!strcmp(a, "--preset")) o->preset = v;
-        else if (!strcmp(a, "--model")) o->model = v;
-        else if (!strcmp(a, "--configs")) o->configs = v;
-        else if (!strcmp(a, "--backend")) {
-            if (!strcmp(v, "cpu")) o->backend = T2I_BACKEND_CPU;
-            else if (!strcmp(v, "cuda")) o->backend = T2I_BACKEND_CUDA;
-            else { fprintf(stderr, "t2i-bench: --backend must be cpu or cuda\n"); return -1; }
-        }
-        else if (!strcmp(a, "--device")) o->device = atoi(v);
-        else if (!strcmp(a, "--threads")) o->threads = atoi(v);
-        else if (!strcmp(a, "--size")) o->width = o->height = atoi(v);
-        else if (!strcmp(a, "--width")) o->width = atoi(v);
-        else if (!strcmp(a, "--height")) o->height = atoi(v);
-        else if (!strcmp(a, "--steps")) o->steps = atoi(v);
-        else if (!strcmp(a, "--batch")) {
-            if (parse_batches(v, o)) { fprintf(stderr, "t2i-bench: --batch takes sizes 1..64, e.g. 1,4,8\n"); return -1; }
-        }
-        else if (!strcmp(a, "--cfg")) o->cfg = atof(v);
-        else if (!strcmp(a, "--sampler")) o->sampler_name = v;
-        else if (!strcmp(a, "--seed")) o->seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--warmup")) o->warmup = atoi(v);
-        else if (!strcmp(a, "--repeat")) o->repeat = atoi(v);
-        else if (!strcmp(a, "--mode")) o->mode = v;
-        else if (!strcmp(a, "--profile-steps")) o->profile_steps = atoi(v);
-        else if (!strcmp(a, "--peak-tflops")) o->peak_tflops = atof(v);
-        else if (!strcmp(a, "--out-dir")) o->out_dir = v;
-        else if (!strcmp(a, "--tag")) o->tag = v;
-        else if (!strcmp(a, "--commit")) o->commit = v;
-        else { fprintf(stderr, "t2i-bench: unknown option %s\n", a); return -1; }
-    }
-    if (strcmp(o->mode, "full") && strcmp(o->mode, "unet")) {
-        fprintf(stderr, "t2i-bench: --mode must be full or unet\n");
-        return -1;
-    }
-    if (o->steps < 1 || o->steps > 1000 || o->warmup < 0 || o->repeat < 1 || o->threads < 0 ||
-        o->profile_steps < 0 || !(o->cfg >= 0 && o->cfg <= 100)) {
-        fprintf(stderr, "t2i-bench: steps 1..1000, warmup >= 0, repeat >= 1, threads >= 0, cfg 0..100\n");
-        return -1;
-    }
-    if (t2i_sampler_from_name(o->sampler_name, &o->sampler) != T2I_OK) {
-        fprintf(stderr, "t2i-bench: %s\n", t2i_last_error());
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- setup: engine, configs, weights --------------------------------------- */
-
-static int fail_rc(t2i_status st) { return st == T2I_ERR_UNSUPPORTED ? 77 : 1; }
-
-/* Build a part's graph at its smallest size (the weights are the same at
- * every size) and fill a random store from it. */
-static t2i_status random_part(bench *b, const char *what, t2i_status built, t2i_graph *g, t2i_weights **w)
-{
-    if (built != T2I_OK) return built;
-    t2i_status st = t2i_weights_random(b->eng->be, g, b->o.seed, w);
-    t2i_graph_destroy(g);
-    if (st != T2I_OK) t2i_fail_context(st, "%s", what);
-    return st;
-}
-
-static int setup(bench *b)
-{
-    const opts *o = &b->o;
-    t2i_engine_options eo;
-    t2i_engine_options_init(&eo);
-    eo.backend = o->backend;
-    eo.device = o->device;
-    eo.threads = o->threads;
-    t2i_status st = t2i_engine_create(&eo, &b->eng);
-    if (st != T2I_OK) {
-        fprintf(stderr, "t2i-bench: backend %s is not available: %s\n",
-                o->backend == T2I_BACKEND_CUDA ? "cuda" : "cpu", t2i_last_error());
-        if (o->backend == T2I_BACKEND_CUDA)
-            fprintf(stderr, "t2i-bench: the CUDA backend needs a build with -DT2I_CUDA=ON (nvcc) and a visible "
-                            "NVIDIA GPU; use --backend cpu here\n");
-        return fail_rc(st);
-    }
-    if (o->backend == T2I_BACKEND_CUDA) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "nvidia-smi --query-gpu=name --format=csv,noheader -i %d 2>/dev/null", o->device);
-        run_capture(cmd, b->device, sizeof b->device);
-        if (!b->device[0]) snprintf(b->device, sizeof b->device, "cuda:%d", o->device);
-    } else {
-        cpu_model_name(b->device, sizeof b->device);
-    }
-    /* As the CPU backend resolves 0: one per online core. */
-    b->threads = o->threads ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-
-    if ((st = bench_resolve(o->preset, o->model, o->configs, b->c.dir, sizeof b->c.dir)) != T2I_OK) {
-        fprintf(stderr, "t2i-bench: %s\n", t2i_last_error());
-        return 2;
-    }
-    double t0 = now_s();
-    if (o->model) {
-        st = t2i_model_load(b->eng, b->c.dir, &b->model);
-        if (st == T2I_OK) {
-            t2i_model *m = b->model;
-            b->c.text = m->text_cfg;
-            b->c.text2 = m->text2_cfg;
-            b->c.has_text2 = m->text_kind == T2I_TEXT_SDXL;
-            b->c.force_zeros = b->c.has_text2 && m->force_zeros_for_empty_prompt;
-            b->bert = m->text_kind == T2I_TEXT_BERT;
-            b->bert_cfg = m->bert_cfg;
-            b->c.unet = m->unet_cfg;
-            b->c.vae = m->vae_cfg;
-            b->c.sched = m->sched_cfg;
-            b->c.ctx_len = t2i_text_len(m);
-            b->c.ctx_dim = t2i_text_context_dim(m);
-            b->c.pooled_dim = t2i_text_pooled_dim(m);
-            b->text_w = m->text_w;
-            b->text2_w = m->text2_w;
-            b->unet_w = m->unet_w;
-            b->vae_w = m->vae_w;
-        }
-    } else {
-        for (int p = BENCH_TEXT; p <= BENCH_SCHED && st == T2I_OK; p++) st = bench_load_part(&b->c, (bench_part)p);
-        if (st == T2I_OK && b->c.ctx_dim != b->c.unet.cross_attention_dim)
-            st = t2i_fail(T2I_ERR_FORMAT, "%s: text encoders give %d context channels, the UNet's cross_attention_dim is %d",
-                          b->c.dir, b->c.ctx_dim, b->c.unet.cross_attention_dim);
-        if (st == T2I_OK && b->c.unet.add_text_time != (b->c.has_text2 != 0))
-            st = t2i_fail(T2I_ERR_UNSUPPORTED, "%s: a text_time UNet needs SDXL's two text encoders", b->c.dir);
-        t2i_graph *g = NULL;
-        int lat = 1 << (b->c.unet.n_blocks - 1);
-        if (st == T2I_OK && !b->unet_only) {
-            t2i_status built = t2i_build_clip_text(&b->c.text, 1, 1, &g);
-            st = random_part(b, "text encoder", built, g, &b->text_w);
-        }
-        if (st == T2I_OK && !b->unet_only && b->c.has_text2) {
-            t2i_clip_outputs co = {.penultimate = true, .pooled = true};
-            t2i_status built = t2i_build_clip_text_ex(&b->c.text2, 1, 1, &co, &g);
-            st = random_part(b, "text encoder 2", built, g, &b->text2_w);
-        }
-        if (st == T2I_OK) {
-            t2i_status built = t2i_build_unet(&b->c.unet, 1, lat, lat, 1, &g);
-            st = random_part(b, "unet", built, g, &b->unet_w);
-        }
-        if (st == T2I_OK && !b->unet_only) {
-            t2i_status built = t2i_build_vae_decoder(&b->c.vae, 1, 1, 1, &g);
-            st = random_part(b, "vae decoder", built, g, &b->vae_w);
-        }
-    }
-    b->weights_s = now_s() - t0;
-    if (st != T2I_OK) {
-        fprintf(stderr, "t2i-bench: %s: %s%s\n", o->model ? o->model : o->preset,
-                st == T2I_ERR_UNSUPPORTED ? "unsupported by this build: " : "", t2i_last_error());
-        return fail_rc(st);
-    }
-    return 0;
-}
-
-static void teardown(bench *b)
-{
-    if (b->model) {
-        t2i_model_destroy(b->model); /* owns the weights */
-    } else {
-        t2i_weights_destroy(b->text_w);
-        t2i_weights_destroy(b->text2_w);
-        t2i_weights_destroy(b->unet_w);
-        t2i_weights_destroy(b->vae_w);
-    }
-    t2i_engine_destroy(b->eng);
 }
 
 /* ---- one measurement --------------------------------------------------------- */
@@ -566,12 +266,12 @@ static t2i_status run_once(bench *b, const text_plans *tp, t2i_plan *up, t2i_pla
 {
     const int ub = batch * n_cond, lc = b->c.unet.in_channels, f = t2i_vae_scale(&b->c.vae);
     const size_t n = (size_t)lc * lh * lw, pix = (size_t)3 * lh * f * lw * f;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     RANGE_PUSH("text_encoder");
     t2i_status st = run_text(b, tp, m, n_cond, batch);
     RANGE_POP();
     if (st == T2I_OK) st = set_conditioning(b, up, m, ub);
-    double t1 = now_s();
+    double t1 = bench_now_s();
     *text_s = t1 - t0;
 
     t2i_sched *s = NULL;
@@ -588,12 +288,12 @@ static t2i_status run_once(bench *b, const text_plans *tp, t2i_plan *up, t2i_pla
     for (size_t j = 0; j < n * batch; j++) m->x[j] *= sigma0;
     const int steps = t2i_sched_num_steps(s);
     for (int i = 0; i < steps; i++) {
-        double s0 = now_s();
+        double s0 = bench_now_s();
         RANGE_PUSH("unet_step");
         for (int k = 0; k < n_cond; k++) t2i_sched_scale_model_input(s, i, m->x, m->x_in + k * n * batch, n * batch);
         st = unet_step(up, m, n, ub, t2i_sched_timestep(s, i));
         RANGE_POP();
-        step_times[(*n_step_times)++] = now_s() - s0;
+        step_times[(*n_step_times)++] = bench_now_s() - s0;
         if (st != T2I_OK) return st;
         if (n_cond == 2) {
             const float g = (float)b->o.cfg, *u = m->eps, *c = m->eps + n * batch;
@@ -601,12 +301,12 @@ static t2i_status run_once(bench *b, const text_plans *tp, t2i_plan *up, t2i_pla
         }
         T2I_TRY(t2i_sched_step(s, i, m->eps, m->x, n, batch, m->rng_ptrs));
     }
-    double t2 = now_s();
+    double t2 = bench_now_s();
     *loop_s = t2 - t1;
     RANGE_PUSH("vae_decode");
     for (int i = 0; st == T2I_OK && i < batch; i++) st = vae_decode(b, dp, m, m->x + i * n, n, pix);
     RANGE_POP();
-    *vae_s = now_s() - t2;
+    *vae_s = bench_now_s() - t2;
     return st;
 }
 
@@ -666,7 +366,7 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
     for (int i = 0; i < ub; i++) t2i_text_time_ids(lh * f, lw * f, m.time_ids + 6 * i);
 
     /* Compile: graph build, memory plan, arena allocation. */
-    double t0 = now_s();
+    double t0 = bench_now_s();
     t2i_graph *g = NULL;
     if (full) st = compile_text(b, &tp, &r->text_flops);
     if (st == T2I_OK) {
@@ -677,7 +377,7 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
         t2i_status built = t2i_build_vae_decoder(&b->c.vae, 1, lh, lw, &g);
         st = compile(be, built, g, b->vae_w, &r->vae_flops, &dp);
     }
-    r->compile_s = now_s() - t0;
+    r->compile_s = bench_now_s() - t0;
     if (st != T2I_OK) goto done;
     r->weights_b = t2i_weights_bytes(b->unet_w);
     if (full) r->weights_b += t2i_weights_bytes(b->text_w) + t2i_weights_bytes(b->text2_w) + t2i_weights_bytes(b->vae_w);
@@ -708,22 +408,22 @@ static t2i_status measure(bench *b, int batch, int lh, int lw, result *r)
     if (!full) {
         int count = o->profile_steps ? o->profile_steps : o->repeat;
         for (int i = 0; st == T2I_OK && i < count; i++) {
-            double s0 = now_s();
+            double s0 = bench_now_s();
             RANGE_PUSH("unet_step");
             st = unet_step(up, &m, n, ub, 999.0f - (float)i);
             RANGE_POP();
-            step_times[n_times++] = now_s() - s0;
+            step_times[n_times++] = bench_now_s() - s0;
         }
         r->steps = count;
         r->nonfinite = count_nonfinite(m.eps, n * ub);
     } else {
         for (int rep = 0; st == T2I_OK && rep < o->repeat; rep++) {
-            double s0 = now_s();
+            double s0 = bench_now_s();
             t2i_sched_destroy(sched);
             sched = NULL;
             st = run_once(b, &tp, up, dp, &m, batch, n_cond, lh, lw, &text[rep], &loop[rep], &vae[rep], step_times,
                           &n_times, &sched);
-            e2e[rep] = now_s() - s0;
+            e2e[rep] = bench_now_s() - s0;
         }
         r->steps = sched ? t2i_sched_num_steps(sched) : o->steps;
         r->nonfinite = count_nonfinite(m.x, n * batch) + count_nonfinite(m.eps, n * ub);
@@ -755,182 +455,18 @@ done:
     return st;
 }
 
-/* ---- reporting ----------------------------------------------------------------- */
-
-static double peak_tflops(const bench *b)
-{
-    if (b->o.peak_tflops > 0) return b->o.peak_tflops;
-    return b->o.backend == T2I_BACKEND_CUDA ? fp16_peak_tflops(b->device) : 0;
-}
-
-static void print_header(const bench *b, int W, int H)
-{
-    const opts *o = &b->o;
-    printf("t2i-bench: %s (%s), %s backend on %s, threads %d\n", o->model ? o->model : o->preset, b->c.dir,
-           o->backend == T2I_BACKEND_CUDA ? "cuda" : "cpu", b->device, b->threads);
-    if (b->unet_only)
-        printf("           %dx%d, UNet steps only (%d timed), CFG %.1f%s, weights %s in %.1f s\n", W, H,
-               o->profile_steps ? o->profile_steps : o->repeat, o->cfg, o->cfg > 1 ? " (UNet batch 2B)" : "",
-               o->model ? "loaded" : "random", b->weights_s);
-    else
-        printf("           %dx%d, %d steps, %s, CFG %.1f%s, weights %s in %.1f s, %d run(s) after %d warm-up\n", W, H,
-               o->steps, t2i_sampler_name(o->sampler), o->cfg, o->cfg > 1 ? " (UNet batch 2B)" : "",
-               o->model ? "loaded" : "random", b->weights_s, o->repeat, o->warmup);
-    printf("%5s %4s | %9s %11s %9s %9s %9s | %7s %7s | %9s %9s %6s | %9s %9s\n", "batch", "ub", "text s",
-           "unet step s", "vae s/im", "e2e s", "s/image", "it/s", "img/s", "unet GF/s", "e2e GF/s", "peak%",
-           "dev MiB", "RSS MiB");
-}
-
-/* A time column, or "-" for a stage the mode does not run. */
-static const char *col(char *buf, size_t n, const char *fmt, double v, int present)
-{
-    if (present) snprintf(buf, n, fmt, v);
-    else snprintf(buf, n, "-");
-    return buf;
-}
-
-static void print_row(const bench *b, const result *r)
-{
-    double pk = peak_tflops(b);
-    double unet_gfs = r->unet_step_s > 0 ? r->unet_flops / r->unet_step_s / 1e9 : 0;
-    double e2e_gfs = r->e2e_s > 0 ? r->e2e_flops / r->e2e_s / 1e9 : 0;
-    int full = r->e2e_s > 0;
-    char peak[16] = "-", c[6][24];
-    if (pk > 0) snprintf(peak, sizeof peak, "%.1f", 100.0 * unet_gfs / (pk * 1e3));
-    printf("%5d %4d | %9s %11.4f %9s %9s %9s | %7.2f %7s | %9.1f %9s %6s | %9.1f %9.1f%s\n", r->batch,
-           r->unet_batch, col(c[0], 24, "%.3f", r->text_s, full), r->unet_step_s,
-           col(c[1], 24, "%.3f", r->vae_s / r->batch, full), col(c[2], 24, "%.3f", r->e2e_s, full),
-           col(c[3], 24, "%.3f", r->e2e_s / r->batch, full), r->loop_s > 0 ? r->steps / r->loop_s : 0,
-           col(c[4], 24, "%.3f", r->batch / (full ? r->e2e_s : 1), full), unet_gfs,
-           col(c[5], 24, "%.1f", e2e_gfs, full), peak, (double)(r->weights_b + r->arena_b + r->workspace_b) / 1048576.0,
-           r->rss_peak_kb / 1024.0, r->nonfinite ? "  NON-FINITE OUTPUT" : "");
-}
-
-static void commit_id(const bench *b, char *buf, size_t n)
-{
-    if (b->o.commit) {
-        snprintf(buf, n, "%s", b->o.commit);
-        return;
-    }
-    char id[64], dirty[8];
-    run_capture("git -C '" T2I_SOURCE_DIR "' rev-parse --short=12 HEAD 2>/dev/null", id, sizeof id);
-    run_capture("git -C '" T2I_SOURCE_DIR "' status --porcelain --untracked-files=no 2>/dev/null | head -1", dirty,
-                sizeof dirty);
-    snprintf(buf, n, "%s%s", id[0] ? id : "unknown", dirty[0] ? "-dirty" : "");
-}
-
-static int mkdir_p(const char *dir)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0777);
-            *p = '/';
-        }
-    return mkdir(tmp, 0777) == 0 || access(tmp, W_OK) == 0 ? 0 : -1;
-}
-
-static int append_json(const bench *b, const result *r, int W, int H, char *path, size_t path_n)
-{
-    const opts *o = &b->o;
-    char host[128] = "host", commit[80], stamp[32], date[16];
-    gethostname(host, sizeof host - 1);
-    host[strcspn(host, ".")] = '\0';
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    strftime(date, sizeof date, "%Y-%m-%d", &tm);
-    commit_id(b, commit, sizeof commit);
-    const char *dir = o->out_dir ? o->out_dir : T2I_SOURCE_DIR "/perf/results";
-    if (mkdir_p(dir) != 0) {
-        fprintf(stderr, "t2i-bench: cannot create %s\n", dir);
-        return -1;
-    }
-    snprintf(path, path_n, "%s/%s-%s.jsonl", dir, date, host);
-
-    double pk = peak_tflops(b);
-    double unet_tfs = r->unet_step_s > 0 ? r->unet_flops / r->unet_step_s / 1e12 : 0;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "time", stamp);
-    cJSON_AddStringToObject(j, "commit", commit);
-    cJSON_AddStringToObject(j, "host", host);
-    cJSON_AddStringToObject(j, "tool", "t2i-bench");
-    if (o->tag) cJSON_AddStringToObject(j, "tag", o->tag);
-    cJSON_AddStringToObject(j, "backend", o->backend == T2I_BACKEND_CUDA ? "cuda" : "cpu");
-    cJSON_AddStringToObject(j, "device", b->device);
-    cJSON_AddNumberToObject(j, "threads", b->threads);
-    cJSON_AddStringToObject(j, "preset", o->model ? "model" : o->preset);
-    cJSON_AddStringToObject(j, "model_dir", b->c.dir);
-    cJSON_AddStringToObject(j, "weights", o->model ? "loaded" : "random");
-    cJSON_AddStringToObject(j, "mode", o->profile_steps ? "profile" : o->mode);
-    cJSON_AddNumberToObject(j, "width", W);
-    cJSON_AddNumberToObject(j, "height", H);
-    cJSON_AddNumberToObject(j, "batch", r->batch);
-    cJSON_AddNumberToObject(j, "unet_batch", r->unet_batch);
-    cJSON_AddNumberToObject(j, "steps", r->steps);
-    cJSON_AddNumberToObject(j, "cfg", o->cfg);
-    cJSON_AddStringToObject(j, "sampler", t2i_sampler_name(o->sampler));
-    cJSON_AddNumberToObject(j, "seed", (double)o->seed);
-    cJSON_AddNumberToObject(j, "repeat", o->repeat);
-    cJSON_AddNumberToObject(j, "warmup", o->warmup);
-    cJSON *t = cJSON_AddObjectToObject(j, "seconds");
-    cJSON_AddNumberToObject(t, "weights", b->weights_s);
-    cJSON_AddNumberToObject(t, "compile", r->compile_s);
-    cJSON_AddNumberToObject(t, "text_encoder", r->text_s);
-    cJSON_AddNumberToObject(t, "unet_step", r->unet_step_s);
-    cJSON_AddNumberToObject(t, "unet_step_min", r->unet_step_min_s);
-    cJSON_AddNumberToObject(t, "denoise_loop", r->loop_s);
-    cJSON_AddNumberToObject(t, "vae_decode", r->vae_s);
-    cJSON_AddNumberToObject(t, "vae_decode_per_image", r->batch ? r->vae_s / r->batch : 0);
-    cJSON_AddNumberToObject(t, "end_to_end", r->e2e_s);
-    cJSON_AddNumberToObject(t, "per_image", r->batch ? r->e2e_s / r->batch : 0);
-    cJSON_AddNumberToObject(j, "it_per_s", r->loop_s > 0 ? r->steps / r->loop_s : 0);
-    cJSON_AddNumberToObject(j, "images_per_s", r->e2e_s > 0 ? r->batch / r->e2e_s : 0);
-    cJSON *fl = cJSON_AddObjectToObject(j, "flops");
-    cJSON_AddNumberToObject(fl, "text_encoder", r->text_flops);
-    cJSON_AddNumberToObject(fl, "unet_step", r->unet_flops);
-    cJSON_AddNumberToObject(fl, "vae_decode", r->vae_flops);
-    cJSON_AddNumberToObject(fl, "end_to_end", r->e2e_flops);
-    cJSON_AddNumberToObject(j, "unet_tflops_per_s", unet_tfs);
-    cJSON_AddNumberToObject(j, "e2e_tflops_per_s", r->e2e_s > 0 ? r->e2e_flops / r->e2e_s / 1e12 : 0);
-    if (pk > 0) {
-        cJSON_AddNumberToObject(j, "fp16_peak_tflops", pk);
-        cJSON_AddNumberToObject(j, "unet_peak_fraction", unet_tfs / pk);
-    } else {
-        cJSON_AddNullToObject(j, "unet_peak_fraction");
-    }
-    cJSON *mem = cJSON_AddObjectToObject(j, "memory_bytes");
-    cJSON_AddNumberToObject(mem, "weights", (double)r->weights_b);
-    cJSON_AddNumberToObject(mem, "arena", (double)r->arena_b);
-    cJSON_AddNumberToObject(mem, "workspace", (double)r->workspace_b);
-    cJSON_AddNumberToObject(mem, "backend_total", (double)(r->weights_b + r->arena_b + r->workspace_b));
-    if (o->backend == T2I_BACKEND_CPU) cJSON_AddNumberToObject(mem, "rss_peak", 1024.0 * (double)r->rss_peak_kb);
-    cJSON_AddNumberToObject(j, "nonfinite", r->nonfinite);
-    char *line = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    FILE *f = line ? fopen(path, "a") : NULL;
-    int rc = f && fprintf(f, "%s\n", line) > 0 ? 0 : -1;
-    if (f && fclose(f) != 0) rc = -1;
-    free(line);
-    if (rc) fprintf(stderr, "t2i-bench: cannot append to %s\n", path);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     bench b;
     memset(&b, 0, sizeof b);
-    if (parse_opts(argc, argv, &b.o)) {
-        usage(stderr);
+    if (bench_parse_opts(argc, argv, &b.o)) {
+        bench_usage(stderr);
         return 2;
     }
     b.unet_only = !strcmp(b.o.mode, "unet") || b.o.profile_steps > 0;
-    int rc = setup(&b);
+    int rc = bench_setup(&b);
     if (rc) {
-        teardown(&b);
+        bench_teardown(&b);
         return rc;
     }
     int f = t2i_vae_scale(&b.c.vae);
@@ -938,16 +474,16 @@ int main(int argc, char **argv)
     int lw = 0, lh = 0;
     if (bench_latent_size(&b.c, W, H, &lw, &lh) != T2I_OK) {
         fprintf(stderr, "t2i-bench: %s\n", t2i_last_error());
-        teardown(&b);
+        bench_teardown(&b);
         return 2;
     }
-    print_header(&b, W, H);
+    bench_print_header(&b, W, H);
     for (int i = 0; i < b.o.n_batches && rc == 0; i++) {
         result r;
         t2i_status st = measure(&b, b.o.batches[i], lh, lw, &r);
         if (st != T2I_OK) {
             fprintf(stderr, "t2i-bench: batch %d: %s\n", b.o.batches[i], t2i_last_error());
-            rc = fail_rc(st);
+            rc = bench_fail_rc(st);
             break;
         }
         if (b.o.profile_steps) {
@@ -955,12 +491,12 @@ int main(int argc, char **argv)
                    r.unet_step_s, r.unet_step_min_s);
             continue;
         }
-        print_row(&b, &r);
+        bench_print_row(&b, &r);
         char path[1200];
-        if (b.o.json && append_json(&b, &r, W, H, path, sizeof path) == 0 && i == b.o.n_batches - 1)
+        if (b.o.json && bench_append_json(&b, &r, W, H, path, sizeof path) == 0 && i == b.o.n_batches - 1)
             printf("results appended to %s\n", path);
         if (r.nonfinite) rc = 1;
     }
-    teardown(&b);
+    bench_teardown(&b);
     return rc;
 }
