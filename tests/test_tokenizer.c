@@ -18,6 +18,7 @@
 
 #include "runtime/error.h"
 #include "tokenizer/clip_bpe.h"
+#include "test_file.h"
 
 static int failures;
 
@@ -30,20 +31,6 @@ static int failures;
             failures++;                                                      \
         }                                                                    \
     } while (0)
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 static void print_ids(const char *label, const int32_t *ids, int n)
 {
@@ -66,7 +53,7 @@ static int json_ids(const cJSON *arr, int32_t *out, int cap)
 /* Returns 1 if the fixture was found and checked. */
 static int check_fixture(const char *fixture)
 {
-    char *text = read_text(fixture);
+    char *text = read_all(fixture, NULL);
     if (!text) { printf("skip %s (not generated)\n", fixture); return 0; }
     cJSON *doc = cJSON_Parse(text);
     free(text);

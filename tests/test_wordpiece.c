@@ -13,25 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tokenizer/wordpiece.h"
+#include "test_file.h"
 #include "test_util.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf) buf[n] = '\0';
-    if (len) *len = (size_t)n;
-    fclose(f);
-    return buf;
-}
 
 static void spit(const char *path, const char *data, size_t n)
 {
@@ -248,8 +231,8 @@ static void check_random(const char *dir, const char *bert_vocab, size_t bert_le
 int main(void)
 {
     size_t len = 0, bert_len = 0;
-    char *json = slurp("tests/fixtures/bert/ids.json", &len);
-    char *bert_vocab = slurp("tests/fixtures/bert/vocab.txt", &bert_len);
+    char *json = read_all("tests/fixtures/bert/ids.json", &len);
+    char *bert_vocab = read_all("tests/fixtures/bert/vocab.txt", &bert_len);
     CHECK(json && bert_vocab, "tests/fixtures/bert/{ids.json,vocab.txt} missing (run from the repo root)");
     cJSON *doc = json ? cJSON_ParseWithLength(json, len) : NULL;
     CHECK(doc != NULL, "ids.json does not parse");
