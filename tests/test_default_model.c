@@ -13,10 +13,13 @@
  * prompt in >= 90% of cases, its position in >= 80%. The model committed now
  * (about 45 minutes of CPU training) does not reach them: the background is
  * right nearly always, the object far less often (see models/default/README.md).
- * Until a longer-trained model is committed, the test enforces the floors
- * below (what the current model achieves, minus a margin, so that a broken
- * pipeline or model still fails) and prints the gap to the targets; set
- * DM_ENFORCE_TARGETS to 1 with the retrained model. The cases are eval_cases() of tools/make_dataset.py (the diffusers
+ * So, in ctest, this program asserts what the model does achieve at the
+ * issue's bar — every image generated, the background colour right in >= 90%
+ * of cases — and prints the object figures against the targets without
+ * asserting them (a lowered bar would only hide the gap). With
+ * T2I_DM_ENFORCE=1 in the environment it also asserts the object targets and
+ * fails today: that is the command that says when a retrained model is good
+ * enough, after which the default should flip to enforcing. The cases are eval_cases() of tools/make_dataset.py (the diffusers
  * check, tools/default_model_diffusers_check.py, runs the same list).
  * Set T2I_TEST_OUT=dir to keep the images.
  */
@@ -32,10 +35,6 @@
 #define DM_STEPS 20
 #define DM_CFG 7.5f
 
-#define DM_ENFORCE_TARGETS 0
-/* floors enforced while DM_ENFORCE_TARGETS is 0 (fractions of all images) */
-#define DM_FLOOR_BACKGROUND 0.90
-#define DM_FLOOR_OBJECT 0.10   /* colour, shape and position each */
 
 typedef struct dm_case {
     const char *group, *prompt, *colour, *shape, *background, *position;
@@ -172,15 +171,13 @@ int main(void)
     CHECK(tn == ncase, "%d of %d images generated", tn, ncase);
     int met = tok[1] >= 0.9 * ncase && tok[2] >= 0.9 * ncase && tok[3] >= 0.8 * ncase;
     printf("targets (colour >= 90%%, shape >= 90%%, position >= 80%%): %s\n", met ? "met" : "NOT MET");
-#if DM_ENFORCE_TARGETS
-    CHECK(tok[1] >= 0.9 * ncase, "colour right on %d/%d (< 90%%)", tok[1], ncase);
-    CHECK(tok[2] >= 0.9 * ncase, "shape right on %d/%d (< 90%%)", tok[2], ncase);
-    CHECK(tok[3] >= 0.8 * ncase, "position right on %d/%d (< 80%%)", tok[3], ncase);
-#else
-    CHECK(tok[0] >= DM_FLOOR_BACKGROUND * ncase, "background right on %d/%d", tok[0], ncase);
-    for (int k = 1; k < NATTR; k++)
-        CHECK(tok[k] >= DM_FLOOR_OBJECT * ncase, "attribute %d right on %d/%d", k, tok[k], ncase);
-#endif
+    CHECK(tok[0] >= 0.9 * ncase, "background colour right on %d/%d (< 90%%)", tok[0], ncase);
+    const char *enforce = getenv("T2I_DM_ENFORCE");
+    if (enforce && strcmp(enforce, "0") != 0) {
+        CHECK(tok[1] >= 0.9 * ncase, "colour right on %d/%d (< 90%%)", tok[1], ncase);
+        CHECK(tok[2] >= 0.9 * ncase, "shape right on %d/%d (< 90%%)", tok[2], ncase);
+        CHECK(tok[3] >= 0.8 * ncase, "position right on %d/%d (< 80%%)", tok[3], ncase);
+    }
     t2i_model_destroy(m);
     t2i_engine_destroy(eng);
     return test_finish();
