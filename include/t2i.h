@@ -83,6 +83,11 @@ void t2i_model_destroy(t2i_model *m);
 /* The model's native image size in pixels (unet sample_size × VAE factor). */
 int t2i_model_default_size(const t2i_model *m);
 
+/* The shape of one image's latents for a width × height image (0 = the
+ * default size): [channels, height / f, width / f] with f the VAE factor —
+ * what t2i_txt2img_params.init_noise holds per image. */
+void t2i_model_latent_shape(const t2i_model *m, int width, int height, int *channels, int *h, int *w);
+
 /* ---- samplers ----------------------------------------------------------- */
 
 typedef enum t2i_sampler {
@@ -138,8 +143,9 @@ typedef struct t2i_txt2img_params {
     int batch_size;                /* 1..64 */
     t2i_sampler sampler;
     t2i_noise_source noise;
-    /* Optional: initial latents [batch, 4, height/8, width/8] in FP32 (not yet
-     * scaled by the sampler's init sigma). Replaces the seeded noise. */
+    /* Optional: initial latents [batch, C, h, w] in FP32 (see
+     * t2i_model_latent_shape; [batch, 4, height/8, width/8] for SD), not yet
+     * scaled by the sampler's init sigma. Replaces the seeded noise. */
     const float *init_noise;
     /* Optional: write stage outputs (token ids, text embeddings, final
      * latents, decoded image tensor) to this safetensors file. */

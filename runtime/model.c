@@ -202,6 +202,14 @@ int t2i_model_default_size(const t2i_model *m)
     return m->unet_cfg.sample_size * t2i_vae_scale(&m->vae_cfg);
 }
 
+void t2i_model_latent_shape(const t2i_model *m, int width, int height, int *channels, int *h, int *w)
+{
+    int f = t2i_vae_scale(&m->vae_cfg), size = t2i_model_default_size(m);
+    *channels = m->unet_cfg.in_channels;
+    *h = (height ? height : size) / f;
+    *w = (width ? width : size) / f;
+}
+
 /* Return the slot's plan if it matches, else build a new one with `build`. */
 static t2i_status slot_get(t2i_model *m, t2i_plan_slot *s, int batch, int h, int w, int ctx, const t2i_weights *wts,
                            t2i_status (*build)(t2i_model *, int, int, int, int, t2i_graph **), t2i_plan **out)

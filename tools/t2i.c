@@ -57,7 +57,8 @@ static const char *usage_text =
     "                           the same seed, within N tokens (default 75)\n"
     "      --init-noise FILE    read the initial latents from a safetensors file\n"
     "                           (tensor \"init_noise\", or its only tensor), shape\n"
-    "                           [batch, 4, height/8, width/8], before sigma scaling\n"
+    "                           [batch, C, height/f, width/f] (SD: C 4, f 8), before\n"
+    "                           sigma scaling\n"
     "      --dump-stages FILE   write stage outputs to a safetensors file: ids,\n"
     "                           text_embeddings, init_noise, latents, image\n"
     "      --backend NAME       cpu (FP32 reference) or cuda (FP16 on an NVIDIA GPU,\n"
@@ -130,7 +131,7 @@ static float *read_noise(const char *path, size_t want)
     const t2i_st_tensor *t = t2i_st_find(f, "init_noise");
     if (!t && t2i_st_count(f) == 1) t = t2i_st_get(f, 0);
     if (!t || (size_t)t2i_st_numel(t) != want) {
-        fprintf(stderr, "t2i: --init-noise %s: need a tensor 'init_noise' of %zu elements ([batch,4,h/8,w/8])\n",
+        fprintf(stderr, "t2i: --init-noise %s: need a tensor 'init_noise' of %zu elements ([batch, C, H/f, W/f])\n",
                 path, want);
         t2i_st_close(f);
         exit(2);
@@ -283,9 +284,9 @@ int main(int argc, char **argv)
         goto out;
     }
     if (init_path) {
-        int size = t2i_model_default_size(m);
-        size_t W = (size_t)(p.width ? p.width : size), H = (size_t)(p.height ? p.height : size);
-        noise = read_noise(init_path, (size_t)p.batch_size * 4 * (H / 8) * (W / 8));
+        int c, h, w;
+        t2i_model_latent_shape(m, p.width, p.height, &c, &h, &w);
+        noise = read_noise(init_path, (size_t)p.batch_size * (size_t)c * (size_t)h * (size_t)w);
         p.init_noise = noise;
     }
     clock_t t0 = clock();
