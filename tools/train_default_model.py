@@ -9,14 +9,18 @@ Stages (each can be run alone; --stage all runs them in order):
   encode render the training scenes and encode them once with the VAE encoder
          (posterior mean and std, sampled again at every step)
   unet   CLIPTextModel (from scratch, real 49408-token CLIP BPE vocabulary) +
-         UNet2DConditionModel [32,64,64] trained together: epsilon prediction,
-         SD1.5's scaled_linear betas, offset noise 0.2, min-SNR-5 loss weights, 10% empty captions
-         (for classifier-free guidance), AdamW with warm-up and cosine decay over the
-         time budget, EMA of the weights. Writes models/default (FP16 safetensors)
+         UNet2DConditionModel [48,96,96] (cross-attention at 8x8 and 4x4) trained together:
+         epsilon prediction, SD1.5's scaled_linear betas, offset noise 0.2, min-SNR-5 loss
+         weights, loss weight 5 on the latent cells around the objects, 30% of the batch
+         at t >= 500, 10% empty captions (for classifier-free guidance), an auxiliary head on
+         the text encoder's pooled output that predicts what the caption names (background,
+         colour, shape, position, size, count; dropped at export), AdamW with warm-up and
+         cosine decay over the time budget, EMA of the weights. Only the embedding rows of
+         the tokens the captions use are trained. Writes models/default (FP16 safetensors)
          every --save-every minutes, so an early stop leaves a usable model.
 
     /work/pyenv/bin/python tools/train_default_model.py --stage all \\
-        --vae-minutes 10 --unet-minutes 60 --work /tmp/t2i_default --out models/default
+        --vae-minutes 10 --unet-minutes 120 --work /tmp/t2i_default --out models/default
 """
 import argparse
 import copy
@@ -24,6 +28,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -50,9 +55,11 @@ TE_CFG = dict(vocab_size=49408, hidden_size=128, intermediate_size=512, num_hidd
               num_attention_heads=4, max_position_embeddings=77, hidden_act="quick_gelu",
               bos_token_id=49406, eos_token_id=49407, pad_token_id=49407, projection_dim=128)
 UNET_CFG = dict(sample_size=16, in_channels=4, out_channels=4,
-                down_block_types=["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
-                up_block_types=["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
-                block_out_channels=[32, 64, 64], layers_per_block=1, cross_attention_dim=128,
+                # attention at 8x8 and 4x4 only: at 16x16 the softmax over 256 positions was half
+                # of every training step on the CPU, and 8x8 is fine enough to bind words to objects
+                down_block_types=["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+                up_block_types=["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+                block_out_channels=[48, 96, 96], layers_per_block=1, cross_attention_dim=128,
                 attention_head_dim=4, norm_num_groups=8)
 SCHED_CFG = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                  prediction_type="epsilon", timestep_spacing="trailing", steps_offset=1)
@@ -233,8 +240,109 @@ def export(a, te, unet, tok, extra):
     os.rename(tmp, a.out)
 
 
+class UsedTokens(torch.nn.Module):
+    """The rows of CLIP's 49,408-token embedding that the captions use, trained as a small
+    table (an AdamW step and an EMA update over the whole table cost more than the text
+    encoder's own forward pass); full_text_encoder() puts them back into the full table."""
+
+    def __init__(self, full, ids):
+        super().__init__()
+        lut = torch.full((full.num_embeddings,), -1, dtype=torch.long)
+        lut[ids] = torch.arange(len(ids))
+        self.register_buffer("ids", ids)
+        self.register_buffer("lut", lut)
+        self.register_buffer("full", full.weight.detach().clone())
+        self.rows = torch.nn.Parameter(full.weight.detach()[ids].clone())
+
+    def forward(self, x):
+        j = self.lut[x]
+        if (j < 0).any():
+            raise ValueError(f"token ids {x[j < 0].unique().tolist()} not in the training vocabulary")
+        return F.embedding(j, self.rows)
+
+
+def text_embeddings(te):
+    """CLIPTextEmbeddings (transformers 5 dropped the text_model level)."""
+    return te.text_model.embeddings if hasattr(te, "text_model") else te.embeddings
+
+
+def full_text_encoder(te):
+    te = copy.deepcopy(te)
+    emb = text_embeddings(te)
+    if isinstance(emb.token_embedding, UsedTokens):
+        used = emb.token_embedding
+        full = torch.nn.Embedding(*used.full.shape)
+        with torch.no_grad():
+            full.weight.copy_(used.full)
+            full.weight[used.ids] = used.rows
+        emb.token_embedding = full
+    return te
+
+
+def used_token_ids(tok, scenes):
+    rng = random.Random(11)
+    caps = [ds.caption(scenes[rng.randrange(len(scenes))], rng) for _ in range(40000)]
+    caps += [c[1] for c in ds.eval_cases()] + [""]
+    ids = set()
+    for i in range(0, len(caps), 1000):
+        for row in tok(caps[i:i + 1000], truncation=True, max_length=77).input_ids:
+            ids.update(row)
+    ids.add(tok.pad_token_id)
+    return torch.tensor(sorted(ids))
+
+
+# what a caption says, for the text encoder's auxiliary heads: (name, classes)
+ATTRS = (("background", ds.COLOUR_NAMES), ("colour", ds.COLOUR_NAMES), ("shape", ds.SHAPES),
+         ("position", ds.POSITIONS), ("size", ds.SIZES), ("count", [1, 2]))
+
+
+def caption_labels(scene, cap):
+    """Class index per ATTRS entry, -100 where the caption does not say it."""
+    lab = [-100] * len(ATTRS)
+    if not cap:
+        return lab
+    b = scene["background"]
+    if "background" in cap or "背景" in cap or cap.endswith(" on " + b):
+        lab[0] = ds.COLOUR_NAMES.index(b)
+    objs = scene["objects"]
+    lab[5] = len(objs) - 1
+    if len(objs) == 1:
+        o = objs[0]
+        lab[1] = ds.COLOUR_NAMES.index(o["colour"])
+        lab[2] = ds.SHAPES.index(o["shape"])
+        if any(p in cap for p in ds.EN_POS[o["position"]] + ds.ZH_POS[o["position"]]):
+            lab[3] = ds.POSITIONS.index(o["position"])
+        if re.search(r"\b(small|large)\b", cap) or "小" in cap or "大" in cap:
+            lab[4] = ds.SIZES.index(o["size"])
+    return lab
+
+
+def aux_loss(head, pooled, labels):
+    logits = head(pooled)
+    loss, k = 0.0, 0
+    for i, (_, classes) in enumerate(ATTRS):
+        lg, y = logits[:, k:k + len(classes)], labels[:, i]
+        k += len(classes)
+        if (y >= 0).any():
+            loss = loss + F.cross_entropy(lg[y >= 0], y[y >= 0])
+    return loss
+
+
+def object_weights(scenes, k):
+    """[n,1,16,16] loss weights: 1 on the background, 1+k on the latent cells within 8 px of an
+    object. The objects cover a few percent of the image; unweighted, their colour and shape
+    are a faint part of the loss next to the background's."""
+    c = (np.arange(16) + 0.5) * 8
+    yy, xx = np.meshgrid(c, c, indexing="ij")
+    w = np.ones((len(scenes), 1, 16, 16), np.float32)
+    for i, s in enumerate(scenes):
+        for o in s["objects"]:
+            w[i, 0][np.hypot(xx - o["cx"], yy - o["cy"]) <= o["r"] + 8] = 1 + k
+    return torch.from_numpy(w)
+
+
 def train_unet(a, info):
-    torch.manual_seed(1)
+    torch.manual_seed(a.seed)
     tok = make_tokenizer()
     te = CLIPTextModel(CLIPTextConfig(**TE_CFG))
     unet = UNet2DConditionModel(**UNET_CFG)
@@ -250,21 +358,25 @@ def train_unet(a, info):
     sf = vae_cfg["scaling_factor"]
     scenes = json.load(open(os.path.join(a.work, "scenes.json")))
     lmean, lstd = load_latents(a, len(scenes))
+    objw = object_weights(scenes, a.object_weight)
     n = len(scenes)
+    used = used_token_ids(tok, scenes)
+    text_embeddings(te).token_embedding = UsedTokens(text_embeddings(te).token_embedding, used)
+    head = torch.nn.Linear(TE_CFG["hidden_size"], sum(len(c) for _, c in ATTRS))
+    log(f"unet {sum(p.numel() for p in unet.parameters()) / 1e6:.2f}M parameters, "
+        f"{len(used)} caption tokens", a.work)
     params = list(te.parameters()) + list(unet.parameters())
-    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    opt = torch.optim.AdamW(params + list(head.parameters()), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.99))
     ema_te, ema_unet = copy.deepcopy(te).eval(), copy.deepcopy(unet).eval()
     ema_params = list(ema_te.parameters()) + list(ema_unet.parameters())
     for p in ema_params:
         p.requires_grad_(False)
-    rng = random.Random(5)
-    empty_ids = tok([""], padding="max_length", max_length=77, truncation=True,
-                    return_tensors="pt").input_ids
+    rng = random.Random(a.seed + 4)
     t0 = time.time()
     budget = a.unet_minutes * 60
     last_save = t0
     step = 0
-    run_loss = None
+    run_loss = run_aux = None
     while True:
         el = time.time() - t0
         if el >= budget:
@@ -275,24 +387,30 @@ def train_unet(a, info):
             g["lr"] = lr
         idx = [rng.randrange(n) for _ in range(a.batch)]
         caps = [("" if rng.random() < 0.1 else ds.caption(scenes[i], rng)) for i in idx]
+        labels = torch.tensor([caption_labels(scenes[i], c) for i, c in zip(idx, caps)])
         ids = tok(caps, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
         it = torch.tensor(idx)
         x0 = (lmean[it].float() + lstd[it].float() * torch.randn(a.batch, 4, 16, 16)) * sf
         noise = torch.randn_like(x0) + a.offset_noise * torch.randn(a.batch, 4, 1, 1)
         t = torch.randint(0, 1000, (a.batch,))
+        hi = torch.rand(a.batch) < a.high_noise
+        t[hi] = torch.randint(500, 1000, (int(hi.sum()),))
         abar = ac[t].view(-1, 1, 1, 1)
         xt = abar.sqrt() * x0 + (1 - abar).sqrt() * noise
-        emb = te(ids).last_hidden_state
-        pred = unet(xt, t, emb).sample
+        out = te(ids)
+        pred = unet(xt, t, out.last_hidden_state).sample
         if SCHED_CFG["prediction_type"] == "v_prediction":
             target = abar.sqrt() * noise - (1 - abar).sqrt() * x0
-            loss = (pred - target).pow(2).mean()
+            w = torch.ones(a.batch)
         else:
+            target = noise
             snr = abar.view(-1) / (1 - abar.view(-1))
             w = torch.clamp(snr, max=5.0) / snr
-            loss = (w * (pred - noise).pow(2).mean(dim=(1, 2, 3))).mean()
+        err = ((pred - target).pow(2) * objw[it]).mean(dim=(1, 2, 3))
+        loss = (w * err).mean()
+        aux = aux_loss(head, out.pooler_output, labels)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss + a.aux_weight * aux).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1
@@ -301,9 +419,10 @@ def train_unet(a, info):
             torch._foreach_mul_(ema_params, d)
             torch._foreach_add_(ema_params, params, alpha=1 - d)
         run_loss = loss.item() if run_loss is None else 0.98 * run_loss + 0.02 * loss.item()
+        run_aux = float(aux) if run_aux is None else 0.98 * run_aux + 0.02 * float(aux)
         if step % 25 == 0:
-            log(f"unet step {step} loss {run_loss:.4f} lr {lr:.2e} ({time.time() - t0:.0f}s, "
-                f"{(time.time() - t0) / step:.2f}s/step)", a.work)
+            log(f"unet step {step} loss {run_loss:.4f} aux {run_aux:.3f} lr {lr:.2e} "
+                f"({time.time() - t0:.0f}s, {(time.time() - t0) / step:.2f}s/step)", a.work)
         if time.time() - last_save > a.save_every * 60:
             save(a, ema_te, ema_unet, tok, info, step, time.time() - t0, run_loss)
             last_save = time.time()
@@ -314,10 +433,12 @@ def train_unet(a, info):
 def save(a, te, unet, tok, info, step, secs, loss):
     info = dict(info)
     info.update(unet_steps=step, unet_seconds=round(secs), final_loss=loss, batch=a.batch, lr=a.lr,
-                offset_noise=a.offset_noise,
+                offset_noise=a.offset_noise, object_weight=a.object_weight, aux_weight=a.aux_weight,
+                high_noise=a.high_noise, seed=a.seed,
                 ema=a.ema, n_scenes=a.n_scenes, vae=VAE_CFG, text_encoder=TE_CFG, unet=UNET_CFG,
                 scheduler=SCHED_CFG, held_out_pairs=sorted(map(list, ds.HELD_OUT_PAIRS)),
                 torch=torch.__version__, threads=torch.get_num_threads())
+    te = full_text_encoder(te)
     export(a, te, unet, tok, info)
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": step},
                os.path.join(a.work, "ema_ckpt.pt"))
@@ -338,11 +459,21 @@ def main():
     ap.add_argument("--decoder-minutes", type=float, default=30)
     ap.add_argument("--n-scenes", type=int, default=8000)
     ap.add_argument("--shard", default="0/1", help="encode stage: this process's share k/n")
-    ap.add_argument("--unet-minutes", type=float, default=60)
+    ap.add_argument("--unet-minutes", type=float, default=120)
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--offset-noise", type=float, default=0.2,
                     help="per-channel constant added to the noise, so the model cannot read the "
                     "flat background from the input at high noise and has to take it from the text")
+    ap.add_argument("--object-weight", type=float, default=4.0,
+                    help="extra loss weight on the latent cells around the objects")
+    ap.add_argument("--aux-weight", type=float, default=0.1,
+                    help="weight of the text encoder's auxiliary loss: predict the background, "
+                    "colour, shape, position, size and count the caption names from its pooled output")
+    ap.add_argument("--high-noise", type=float, default=0.3,
+                    help="share of the batch drawn from t in [500, 1000), where the layout is decided")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--unet-channels", default=",".join(map(str, UNET_CFG["block_out_channels"])),
+                    help="UNet block_out_channels")
     ap.add_argument("--init", help="unet stage: start from this EMA checkpoint (ema_ckpt.pt)")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--ema", type=float, default=0.998)
@@ -352,6 +483,7 @@ def main():
     a = ap.parse_args()
     if a.v_prediction:
         SCHED_CFG.update(prediction_type="v_prediction", rescale_betas_zero_snr=True)
+    UNET_CFG["block_out_channels"] = [int(c) for c in a.unet_channels.split(",")]
     torch.set_num_threads(a.threads)
     os.makedirs(a.work, exist_ok=True)
     info_path = os.path.join(a.work, "info.json")
