@@ -26,7 +26,7 @@
 #define T2I_BUILD_H
 
 #include "graph/graph.h"
-#include "runtime/model_config.h"
+#include "graph/model_config.h"
 
 t2i_status t2i_build_clip_text(const t2i_clip_text_config *c, int batch, int seq_len, t2i_graph **out);
 

@@ -19,7 +19,7 @@
  */
 #include "graph/build.h"
 #include "graph/build_common.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 static int clip_attention(t2i_graph *g, int x, int dim, int heads)
 {

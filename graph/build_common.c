@@ -1,7 +1,7 @@
 /* build_common.c — the layers every builder uses. */
 #include <math.h>
 #include "graph/build_common.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 int b_linear(t2i_graph *g, const char *name, int x, int in_f, int out_f, bool bias, t2i_act act)
 {

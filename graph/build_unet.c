@@ -21,7 +21,7 @@
  */
 #include "graph/build.h"
 #include "graph/build_common.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 typedef struct unet_ctx {
     const t2i_unet_config *c;

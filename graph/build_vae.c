@@ -12,7 +12,7 @@
  */
 #include "graph/build.h"
 #include "graph/build_common.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 #define VAE_EPS 1e-6f
 

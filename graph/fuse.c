@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "graph/fuse.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 static bool same_shape(const t2i_tensor *a, const t2i_tensor *b)
 {

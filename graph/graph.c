@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "graph/graph.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 static const struct { const char *name; int min_in, max_in; } op_table[T2I_OP_COUNT] = {
 #define T2I_OP(id, name, min_in, max_in, type, field) [T2I_OP_##id] = {name, min_in, max_in},

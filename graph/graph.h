@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "t2i.h"
-#include "runtime/dtype.h"
+#include "base/dtype.h"
 #include "graph/op_attrs.h"
 
 #define T2I_MAX_DIMS 4

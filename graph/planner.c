@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "graph/planner.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 size_t t2i_planned_bytes(const t2i_tensor *t, size_t act_size)
 {

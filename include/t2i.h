@@ -99,10 +99,23 @@ typedef enum t2i_sampler {
     T2I_SAMPLER_COUNT
 } t2i_sampler;
 
-/* A1111 display name ("Euler a", "DPM++ 2M Karras", ...). */
+/* A sampler's names, from the library's one table: the A1111 display name,
+ * the short id the CLI takes, the aliases the A1111 API lists (NULL-padded)
+ * and the A1111 "scheduler" the name implies ("karras", or NULL). */
+typedef struct t2i_sampler_info {
+    const char *name;         /* "DPM++ 2M Karras" */
+    const char *id;           /* "dpmpp_2m_karras" */
+    const char *aliases[2];   /* "k_dpmpp_2m_ka" */
+    const char *scheduler;    /* "karras" */
+} t2i_sampler_info;
+
+/* Static; NULL when s is out of range. */
+const t2i_sampler_info *t2i_sampler_get_info(t2i_sampler s);
+/* A1111 display name ("Euler a", "DPM++ 2M Karras", ...); "?" if out of range. */
 const char *t2i_sampler_name(t2i_sampler s);
-/* Parse an A1111 name or a short id ("euler_a", "dpmpp_2m_karras", "ddim");
- * case-insensitive. Returns T2I_ERR_INVALID_ARG for an unknown name. */
+/* Parse an A1111 name, a short id ("euler_a", "dpmpp_2m_karras", "ddim") or
+ * an A1111 alias ("k_euler_a"); case-insensitive. Returns
+ * T2I_ERR_INVALID_ARG for an unknown name. */
 t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out);
 
 typedef enum t2i_noise_source {
@@ -242,8 +255,76 @@ t2i_status t2i_styles_apply(const t2i_styles *s, const char *const *styles, int 
 t2i_status t2i_prompt_expand(const t2i_model *m, const char *prompt, uint64_t seed, int max_tokens, char **out,
                              const char **style_id);
 
+/* ---- tensor files ----------------------------------------------------------- */
+
+/* Read one tensor of a safetensors file as FP32 (F32, F16 and BF16 are
+ * converted) into out[0..count): the tensor named `name`, or, when the file
+ * holds no such tensor and exactly one tensor, that one. Errors: T2I_ERR_IO,
+ * T2I_ERR_FORMAT (not a valid safetensors file), T2I_ERR_INVALID_ARG (no such
+ * tensor, or its element count is not `count`), naming file and tensor. */
+t2i_status t2i_tensor_file_read_f32(const char *path, const char *name, float *out, size_t count);
+
+/* ---- PNG files and infotext ---------------------------------------------- */
+
 /* Write an RGB PNG with img->infotext in a "parameters" tEXt chunk. */
 t2i_status t2i_image_write_png(const t2i_image *img, const char *path);
+
+/* t2i_image_write_png (declared in t2i.h) writes a file. This encodes to a
+ * malloc'ed buffer (*out, *out_size; free with free()). Errors:
+ * T2I_ERR_INVALID_ARG (bad size/channels/pixels, infotext not UTF-8),
+ * T2I_ERR_NOMEM. */
+t2i_status t2i_png_encode_memory(const t2i_image *img, void **out, size_t *out_size);
+
+/* Decode a PNG file / buffer into *img: width, height, channels = 3,
+ * pixels (malloc'ed RGB8), infotext (malloc'ed UTF-8 "parameters" text, NULL
+ * if absent), seed 0. Free with t2i_image_clear (or t2i_images_free(img, 1)
+ * for a malloc'ed one). On failure *img is zeroed. Errors: T2I_ERR_IO,
+ * T2I_ERR_FORMAT (not a PNG, corrupt, truncated, too large), T2I_ERR_NOMEM. */
+t2i_status t2i_png_read(const char *path, t2i_image *img);
+t2i_status t2i_png_decode_memory(const void *buf, size_t n, t2i_image *img);
+
+/* Free one image's pixels and infotext and zero it (accepts NULL). */
+void t2i_image_clear(t2i_image *img);
+
+/* The A1111 "parameters" text (format and parsing rules: product/infotext.h,
+ * which follows A1111's create_infotext / parse_generation_parameters). */
+typedef struct t2i_infotext_kv {
+    const char *key, *value;
+} t2i_infotext_kv;
+
+/* Strings are UTF-8. When built by a caller for t2i_infotext_format, the
+ * caller owns them; when filled by t2i_infotext_parse, the struct owns them
+ * (free with t2i_infotext_free). */
+typedef struct t2i_infotext {
+    const char *prompt;            /* NULL or "" = empty */
+    const char *negative;          /* NULL or "" = none */
+    int steps;                     /* <= 0: absent */
+    const char *sampler;           /* NULL or "": absent (A1111 name, "Euler a") */
+    int has_cfg;
+    float cfg;
+    int has_seed;
+    uint64_t seed;
+    int width, height;             /* either <= 0: Size absent */
+    const char *model;             /* NULL or "": absent */
+    int n_extra;
+    const t2i_infotext_kv *extra;  /* appended after Model, in order */
+} t2i_infotext;
+
+/* All fields absent. */
+void t2i_infotext_init(t2i_infotext *it);
+
+/* Build the text; *out is malloc'ed (free with free()). T2I_ERR_NOMEM, or
+ * T2I_ERR_INVALID_ARG for an extra with a NULL/empty key. */
+t2i_status t2i_infotext_format(const t2i_infotext *it, char **out);
+
+/* Parse `text` into *it (initialised here; owns its strings afterwards, also
+ * on failure — call t2i_infotext_free either way). Never fails on content:
+ * anything unrecognised ends up in the prompt or the extras, as in A1111.
+ * T2I_ERR_NOMEM only. */
+t2i_status t2i_infotext_parse(const char *text, t2i_infotext *it);
+
+/* Free the strings of a parsed infotext and reset it (accepts NULL). */
+void t2i_infotext_free(t2i_infotext *it);
 
 #ifdef __cplusplus
 }

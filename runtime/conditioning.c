@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 #include "runtime/text_encoder.h"
 
 /* ---- chunks -------------------------------------------------------------- */

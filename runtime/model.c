@@ -11,8 +11,8 @@
 #include <string.h>
 #include "graph/build.h"
 #include "graph/fuse.h"
-#include "runtime/error.h"
-#include "runtime/json_util.h"
+#include "base/error.h"
+#include "base/json_util.h"
 #include "runtime/model.h"
 #include "runtime/text_encoder.h"
 

@@ -10,8 +10,8 @@
 #ifndef T2I_MODEL_H
 #define T2I_MODEL_H
 
-#include "runtime/backend.h"
-#include "runtime/model_config.h"
+#include "kernels/backend.h"
+#include "graph/model_config.h"
 #include "runtime/plan.h"
 #include "runtime/scheduler.h"
 #include "runtime/weights.h"
@@ -60,7 +60,7 @@ struct t2i_model {
 char *t2i_path_join(const char *dir, const char *rel);
 
 /* Upload the weights of component folder `part` (its single or sharded
- * safetensors, runtime/safetensors.h) that graph g declares, each name with
+ * safetensors, formats/safetensors.h) that graph g declares, each name with
  * `prefix` (may be NULL) in front in the files, into *w (runtime/weights.h).
  * g is consumed (destroyed) whatever the outcome. Errors name the folder
  * and tensor. */

@@ -1,5 +1,7 @@
 /*
- * pipeline.c — txt2img, step for step as diffusers' StableDiffusionPipeline:
+ * pipeline.c — the engine side of txt2img, step for step as diffusers'
+ * StableDiffusionPipeline, for prompts already resolved by the product layer
+ * (product/txt2img.c applies styles and expansion and writes the infotext):
  *
  *   ctx   = conditioning(negative), conditioning(prompt) [2,77·k,C] → per image
  *           (runtime/conditioning.h: prompt language, 75-token chunks,
@@ -21,52 +23,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "runtime/conditioning.h"
-#include "runtime/error.h"
-#include "runtime/expand.h"
-#include "runtime/infotext.h"
+#include "base/error.h"
 #include "runtime/model.h"
+#include "runtime/pipeline.h"
 #include "runtime/rng.h"
-#include "runtime/safetensors.h"
-#include "runtime/styles.h"
+#include "formats/safetensors.h"
 #include "runtime/text_encoder.h"
-
-static const struct { const char *name, *id; } sampler_names[T2I_SAMPLER_COUNT] = {
-    [T2I_SAMPLER_EULER] = {"Euler", "euler"},
-    [T2I_SAMPLER_EULER_A] = {"Euler a", "euler_a"},
-    [T2I_SAMPLER_DDIM] = {"DDIM", "ddim"},
-    [T2I_SAMPLER_DPMPP_2M] = {"DPM++ 2M", "dpmpp_2m"},
-    [T2I_SAMPLER_DPMPP_2M_KARRAS] = {"DPM++ 2M Karras", "dpmpp_2m_karras"},
-};
-
-const char *t2i_sampler_name(t2i_sampler s)
-{
-    return (unsigned)s < T2I_SAMPLER_COUNT ? sampler_names[s].name : "?";
-}
-
-t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out)
-{
-    for (int i = 0; name && i < T2I_SAMPLER_COUNT; i++) {
-        if (strcasecmp(name, sampler_names[i].name) == 0 || strcasecmp(name, sampler_names[i].id) == 0) {
-            *out = (t2i_sampler)i;
-            return T2I_OK;
-        }
-    }
-    return t2i_fail(T2I_ERR_INVALID_ARG,
-                    "unknown sampler '%s' (one of: euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras)",
-                    name ? name : "(null)");
-}
-
-void t2i_txt2img_params_init(t2i_txt2img_params *p)
-{
-    memset(p, 0, sizeof *p);
-    p->steps = 20;
-    p->guidance_scale = 7.5f;
-    p->batch_size = 1;
-    p->sampler = T2I_SAMPLER_EULER_A;
-    p->noise = T2I_NOISE_TORCH_CPU;
-}
 
 static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int *W, int *H)
 {
@@ -89,41 +52,9 @@ static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int 
     return T2I_OK;
 }
 
-t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, char **prompt, char **negative)
-{
-    *prompt = *negative = NULL;
-    if (!p || !p->prompt) return t2i_fail(T2I_ERR_INVALID_ARG, "prompt is required");
-    char *expanded = NULL;
-    const char *style_id = NULL;
-    if (p->expand)   /* the expansion picks a style only when the user picked none */
-        T2I_TRY(t2i_prompt_expand_ex(m, p->prompt, p->seed, p->expand_max_tokens, p->n_styles == 0, &expanded,
-                                     &style_id));
-    char *pr = NULL, *ng = NULL;
-    t2i_status st = t2i_styles_apply(p->style_catalog, p->styles, p->n_styles, expanded ? expanded : p->prompt,
-                                     p->negative_prompt, &pr, &ng);
-    free(expanded);
-    if (st == T2I_OK && style_id) {   /* its prompt text is in the expansion; add its negative */
-        const t2i_style *sty = t2i_styles_find(t2i_styles_builtin(), style_id);
-        char *n2 = sty ? t2i_style_merge(sty->negative_prompt, ng, 1.0) : NULL;
-        if (sty && !n2) st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory");
-        if (n2) {
-            free(ng);
-            ng = n2;
-        }
-    }
-    if (st != T2I_OK) {
-        free(pr);
-        free(ng);
-        return st;
-    }
-    *prompt = pr;
-    *negative = ng;
-    return T2I_OK;
-}
-
 /* Everything one run allocates, freed in one place. */
 typedef struct run {
-    char *prompt, *negative;   /* resolved: styles applied, expansion done */
+    const char *prompt, *negative;   /* resolved by the caller: styles applied, expansion done */
     t2i_conditioning cond;
     int32_t *ids;        /* [n_cond][L] at step 0, for stage dumps */
     float *ctx1;         /* [n_cond][L][C] text embeddings at step 0, negative first */
@@ -141,8 +72,6 @@ typedef struct run {
 static void run_free(run *r, int batch)
 {
     t2i_conditioning_free(&r->cond);
-    free(r->prompt);
-    free(r->negative);
     free(r->ids);
     free(r->ctx1);
     free(r->ctx);
@@ -215,31 +144,6 @@ static t2i_status set_time_ids(t2i_plan *up, run *r, int UB, int H, int W)
     return t2i_plan_set_input(up, "time_ids", r->time_ids, (size_t)UB * 6 * sizeof(float));
 }
 
-static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const run *r, uint64_t seed, int W,
-                           int H)
-{
-    t2i_infotext it;
-    t2i_infotext_init(&it);
-    it.prompt = r->prompt;
-    it.negative = r->negative;
-    it.steps = p->steps;
-    it.sampler = t2i_sampler_name(p->sampler);
-    it.has_cfg = 1;
-    it.cfg = p->guidance_scale;
-    it.has_seed = 1;
-    it.seed = seed;
-    it.width = W;
-    it.height = H;
-    it.model = m->name;
-    t2i_infotext_kv extra[1] = {{"RNG", "NV"}};
-    if (p->noise == T2I_NOISE_PHILOX) {
-        it.extra = extra;
-        it.n_extra = 1;
-    }
-    char *s = NULL;
-    return t2i_infotext_format(&it, &s) == T2I_OK ? s : NULL;
-}
-
 static t2i_status dump_stages(const char *path, const run *r, int n_cond, int B, int L, int C, int lc, int h,
                               int w, int H, int W)
 {
@@ -256,7 +160,8 @@ static t2i_status dump_stages(const char *path, const run *r, int n_cond, int B,
     return st;
 }
 
-t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **images, int *count)
+t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const char *prompt,
+                                const char *negative, t2i_image **images, int *count)
 {
     int W = 0, H = 0;
     *images = NULL;
@@ -272,8 +177,9 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
 
     run r;
     memset(&r, 0, sizeof r);
-    t2i_status st = t2i_prompt_resolve(m, p, &r.prompt, &r.negative);
-    if (st != T2I_OK) return st;
+    r.prompt = prompt;
+    r.negative = negative;
+    t2i_status st = T2I_OK;
     r.x = malloc((size_t)B * per * sizeof *r.x);
     r.init = malloc((size_t)B * per * sizeof *r.init);
     r.x_in = malloc((size_t)UB * per * sizeof *r.x_in);
@@ -360,8 +266,7 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
         img->channels = 3;
         img->seed = p->seed + (uint64_t)b;
         img->pixels = malloc(pix);
-        img->infotext = make_infotext(m, p, &r, img->seed, W, H);
-        if (!img->pixels || !img->infotext) {
+        if (!img->pixels) {
             st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory");
             goto done;
         }

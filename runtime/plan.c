@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "runtime/error.h"
+#include "base/error.h"
 #include "runtime/plan.h"
 
 #define ARENA_ALIGN 256

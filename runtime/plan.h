@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include "graph/graph.h"
 #include "graph/planner.h"
-#include "runtime/backend.h"
+#include "kernels/backend.h"
 #include "runtime/weights.h"
 
 typedef struct t2i_plan {

@@ -2,7 +2,7 @@
  * Philox source. See rng.h for the exact semantics reproduced. */
 #include <math.h>
 #include <string.h>
-#include "runtime/error.h"
+#include "base/error.h"
 #include "runtime/rng.h"
 
 #define MT_N 624

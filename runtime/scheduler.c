@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/error.h"
+#include "base/error.h"
 #include "runtime/scheduler.h"
 
 struct t2i_sched {

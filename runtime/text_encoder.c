@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "graph/build.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 /* [library, class] of key, or NULL with an error. */
 static const char *part_class(t2i_jctx *c, const cJSON *j, const char *key)

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include "runtime/json_util.h"
+#include "base/json_util.h"
 #include "runtime/model.h"
 
 /* The text parts of model_index.json (already parsed as j): sets m->text_kind

@@ -1,7 +1,7 @@
 /* weights.c — shape-checked upload of a component's weights into one block. */
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/error.h"
+#include "base/error.h"
 #include "runtime/weights.h"
 
 typedef struct entry {

@@ -13,8 +13,8 @@
 #define T2I_WEIGHTS_H
 
 #include "graph/graph.h"
-#include "runtime/backend.h"
-#include "runtime/safetensors.h"
+#include "kernels/backend.h"
+#include "formats/safetensors.h"
 
 typedef struct t2i_weights t2i_weights;
 

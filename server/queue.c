@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "runtime/png_io.h"
 #include "server/b64.h"
 #include "server/metrics.h"
 #include "server/records.h"

@@ -21,21 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "runtime/infotext.h"
-#include "runtime/png_io.h"
 #include "server/b64.h"
 #include "server/routes.h"
 #include "server/styles.h"
 
 #define PNG_INFO_MAX_SIDE 8192
-
-static const char *sampler_aliases[T2I_SAMPLER_COUNT][2] = {
-    [T2I_SAMPLER_EULER] = {"k_euler", "euler"},
-    [T2I_SAMPLER_EULER_A] = {"k_euler_a", "euler_a"},
-    [T2I_SAMPLER_DDIM] = {"ddim", NULL},
-    [T2I_SAMPLER_DPMPP_2M] = {"k_dpmpp_2m", "dpmpp_2m"},
-    [T2I_SAMPLER_DPMPP_2M_KARRAS] = {"k_dpmpp_2m_ka", "dpmpp_2m_karras"},
-};
 
 /* The request echoed back with the defaults A1111 would report. */
 static cJSON *echo_parameters(const cJSON *req, const gen_params *p)
@@ -211,11 +201,13 @@ enum MHD_Result route_sd_samplers(srv_request *rq)
     cJSON *a = cJSON_CreateArray();
     for (int s = 0; s < T2I_SAMPLER_COUNT; s++) {
         cJSON *o = cJSON_CreateObject(), *al = cJSON_AddArrayToObject(o, "aliases");
-        cJSON_AddStringToObject(o, "name", t2i_sampler_name((t2i_sampler)s));
+        const t2i_sampler_info *si = t2i_sampler_get_info((t2i_sampler)s);
+        cJSON_AddStringToObject(o, "name", si->name);
+        cJSON_AddItemToArray(al, cJSON_CreateString(si->id));   /* A1111 lists the short name too */
         for (int k = 0; k < 2; k++)
-            if (sampler_aliases[s][k]) cJSON_AddItemToArray(al, cJSON_CreateString(sampler_aliases[s][k]));
+            if (si->aliases[k]) cJSON_AddItemToArray(al, cJSON_CreateString(si->aliases[k]));
         cJSON *opt = cJSON_AddObjectToObject(o, "options");
-        if (s == T2I_SAMPLER_DPMPP_2M_KARRAS) cJSON_AddStringToObject(opt, "scheduler", "karras");
+        if (si->scheduler) cJSON_AddStringToObject(opt, "scheduler", si->scheduler);
         cJSON_AddItemToArray(a, o);
     }
     return reply_json(rq, 200, a);

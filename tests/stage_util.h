@@ -22,7 +22,7 @@
 
 #include <unistd.h>
 #include "graph/fuse.h"
-#include "runtime/backend.h"
+#include "kernels/backend.h"
 #include "runtime/model.h"
 #include "runtime/plan.h"
 #include "runtime/weights.h"

@@ -16,8 +16,8 @@
 #include <unistd.h>
 #include "graph/build.h"
 #include "graph/flops.h"
-#include "runtime/backend.h"
-#include "runtime/model_config.h"
+#include "kernels/backend.h"
+#include "graph/model_config.h"
 #include "runtime/plan.h"
 #include "runtime/weights.h"
 #include "test_util.h"

@@ -25,8 +25,8 @@
 #include <string.h>
 #include <time.h>
 #include "graph/graph.h"
-#include "runtime/backend.h"
-#include "runtime/error.h"
+#include "kernels/backend.h"
+#include "base/error.h"
 
 #define MAXT 16
 

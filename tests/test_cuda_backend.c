@@ -34,9 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "graph/build.h"
-#include "runtime/backend.h"
-#include "runtime/dtype.h"
-#include "runtime/model_config.h"
+#include "kernels/backend.h"
+#include "base/dtype.h"
+#include "graph/model_config.h"
 #include "runtime/plan.h"
 #include "runtime/weights.h"
 #include "test_util.h"

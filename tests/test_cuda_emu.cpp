@@ -37,13 +37,13 @@
 #include <string.h>
 #include <initializer_list>
 #include <vector>
-#include "kernels/cuda/cuda_kernels.h"   /* and, as C, graph/graph.h, runtime/backend.h, runtime/error.h */
+#include "kernels/cuda/cuda_kernels.h"   /* and, as C, graph/graph.h, kernels/backend.h, base/error.h */
 extern "C" {
 #include "graph/build.h"
-#include "runtime/dtype.h"
-#include "runtime/model_config.h"
+#include "base/dtype.h"
+#include "graph/model_config.h"
 #include "runtime/plan.h"
-#include "runtime/safetensors.h"
+#include "formats/safetensors.h"
 #include "runtime/weights.h"
 }
 

@@ -1,5 +1,5 @@
 /*
- * test_expand.c — prompt expansion (runtime/expand.h).
+ * test_expand.c — prompt expansion (product/expand.h).
  *
  * For English and Chinese prompts, with the tiny-sd1 tokenizer counting
  * tokens (exact) and without a model (estimate): the same seed gives the
@@ -10,9 +10,9 @@
  * unchanged; the style picked is in a category that fits the subject; and
  * t2i_prompt_resolve adds the style's negative prompt.
  */
-#include "runtime/expand.h"
+#include "product/expand.h"
 #include "runtime/model.h"
-#include "runtime/styles.h"
+#include "product/styles.h"
 #include "test_util.h"
 
 static const char *const prompts[] = {"a cat", "a girl reading a book", "mountain lake", "a red dragon",

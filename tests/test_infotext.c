@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/error.h"
-#include "runtime/infotext.h"
+#include "base/error.h"
+#include "product/infotext.h"
 
 static int failures;
 

@@ -13,7 +13,7 @@
  * seeded initial noise at 1e-6 absolute (torch's vectorised Box–Muller may
  * round differently in the last bit).
  */
-#include "runtime/infotext.h"
+#include "product/infotext.h"
 #include "stage_util.h"
 
 #define LATENT_REL_BOUND 1e-3

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "runtime/error.h"
-#include "runtime/png_io.h"
+#include "base/error.h"
+#include "product/png_io.h"
 
 static int failures;
 static char tmpdir[64];

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "runtime/error.h"
-#include "runtime/safetensors.h"
+#include "base/error.h"
+#include "formats/safetensors.h"
 
 static int failures;
 static char tmpdir[64];

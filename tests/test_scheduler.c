@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/error.h"
+#include "base/error.h"
 #include "runtime/scheduler.h"
 #include "sched_fixture.h"
 

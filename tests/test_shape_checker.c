@@ -10,7 +10,7 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "runtime/png_io.h"
+#include "product/png_io.h"
 #include "shape_checker.h"
 #include "test_util.h"
 

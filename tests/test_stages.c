@@ -11,7 +11,7 @@
  * printed beside each check.
  */
 #include "graph/build.h"
-#include "runtime/model_config.h"
+#include "graph/model_config.h"
 #include "stage_util.h"
 
 #define STAGE_REL_BOUND 2e-4

@@ -1,5 +1,5 @@
 /*
- * test_styles.c — the style catalog (runtime/styles.h, data/styles.tsv).
+ * test_styles.c — the style catalog (product/styles.h, data/styles.tsv).
  *
  * The built-in catalog: at least 1,000 styles, equal row for row to
  * data/styles.tsv, no duplicate id / English / Chinese name, every category
@@ -11,7 +11,7 @@
  * weighted styles. Loading an A1111 styles.csv (quotes, commas, newlines
  * inside quotes) and rejecting duplicates with the line number.
  */
-#include "runtime/styles.h"
+#include "product/styles.h"
 #include "test_util.h"
 #include "tokenizer/prompt_parse.h"
 #include <unistd.h>
@@ -82,7 +82,7 @@ static void test_catalog(void)
             strcmp(x->negative_prompt, y->negative_prompt))
             diff++;
     }
-    CHECK(diff == 0, "%d rows of data/styles.tsv differ from runtime/styles_table.c (rerun tools/gen_styles.py)", diff);
+    CHECK(diff == 0, "%d rows of data/styles.tsv differ from product/styles_table.c (rerun tools/gen_styles.py)", diff);
     t2i_styles_destroy(f);
     t2i_styles_destroy((t2i_styles *)b);   /* ignored for the built-in */
 }

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 #include "tokenizer/clip_bpe.h"
 #include "test_file.h"
 

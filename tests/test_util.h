@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/safetensors.h"
+#include "formats/safetensors.h"
 #include "t2i.h"
 
 static int test_passed, test_failed;

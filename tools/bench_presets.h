@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "runtime/error.h"
-#include "runtime/model_config.h"
+#include "base/error.h"
+#include "graph/model_config.h"
 #include "runtime/scheduler.h"
 
 #ifndef T2I_SOURCE_DIR

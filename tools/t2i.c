@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include "runtime/safetensors.h"
 #include "t2i.h"
 
 #ifndef T2I_SOURCE_DIR
@@ -123,26 +122,15 @@ static void output_name(char *buf, size_t n, const char *base, int i, int count)
 
 static float *read_noise(const char *path, size_t want)
 {
-    t2i_st_file *f = NULL;
-    if (t2i_st_open(path, &f) != T2I_OK) {
-        fprintf(stderr, "t2i: --init-noise: %s\n", t2i_last_error());
-        exit(2);
-    }
-    const t2i_st_tensor *t = t2i_st_find(f, "init_noise");
-    if (!t && t2i_st_count(f) == 1) t = t2i_st_get(f, 0);
-    if (!t || (size_t)t2i_st_numel(t) != want) {
-        fprintf(stderr, "t2i: --init-noise %s: need a tensor 'init_noise' of %zu elements ([batch, C, H/f, W/f])\n",
-                path, want);
-        t2i_st_close(f);
-        exit(2);
-    }
     float *buf = malloc(want * sizeof *buf);
     if (!buf) {
         fprintf(stderr, "t2i: out of memory\n");
         exit(1);
     }
-    t2i_st_read_f32(t, buf);
-    t2i_st_close(f);
+    if (t2i_tensor_file_read_f32(path, "init_noise", buf, want) != T2I_OK) {
+        fprintf(stderr, "t2i: --init-noise: %s ([batch, C, H/f, W/f])\n", t2i_last_error());
+        exit(2);
+    }
     return buf;
 }
 

@@ -27,7 +27,7 @@
 #include <float.h>
 #include <math.h>
 #include "kernels/cpu/cpu_kernels.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 size_t cpu_attention_workspace(int threads, const t2i_tensor *k)
 {

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cblas.h>
 #include "kernels/cpu/cpu_kernels.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 const t2i_kernel_fn cpu_kernels[T2I_OP_COUNT] = {
 #define T2I_OP(id, name, min_in, max_in, type, field) [T2I_OP_##id] = CPU_KERNEL_##id,

@@ -25,7 +25,7 @@
 #include <cblas.h>
 #include <string.h>
 #include "kernels/cpu/cpu_kernels.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 static bool conv_needs_col(const t2i_tensor *w, const t2i_attr_conv2d *c)
 {

@@ -23,7 +23,7 @@
 #include <math.h>
 #include <string.h>
 #include "kernels/cpu/cpu_kernels.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 #define GRAIN 32768
 

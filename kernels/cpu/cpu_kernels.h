@@ -18,7 +18,7 @@
 
 #include <math.h>
 #include <stdint.h>
-#include "runtime/backend.h"
+#include "kernels/backend.h"
 #include "kernels/cpu/cpu_threads.h"
 
 typedef struct cpu_backend {

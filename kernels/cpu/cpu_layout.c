@@ -19,7 +19,7 @@
  */
 #include <string.h>
 #include "kernels/cpu/cpu_kernels.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 #define GRAIN 32768
 

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include "kernels/cpu/cpu_threads.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 struct cpu_pool {
     int threads;                 /* workers + the caller */

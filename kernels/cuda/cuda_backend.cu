@@ -1,5 +1,5 @@
 /*
- * cuda_backend.cu — the CUDA backend: the vtable of runtime/backend.h on one
+ * cuda_backend.cu — the CUDA backend: the vtable of kernels/backend.h on one
  * device and one stream.
  *
  * Memory: cudaMalloc'd blocks owned by the backend (the plan's arena and

@@ -31,8 +31,8 @@
 #ifdef __cplusplus
 extern "C" {   /* the library's headers are C */
 #endif
-#include "runtime/backend.h"
-#include "runtime/error.h"
+#include "kernels/backend.h"
+#include "base/error.h"
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,7 @@
 /*
  * strbuf.c — growable string with a sticky out-of-memory flag (see strbuf.h).
  */
-#include "runtime/strbuf.h"
+#include "base/strbuf.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,8 +14,8 @@
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/error.h"
-#include "runtime/png_io.h"
+#include "base/error.h"
+#include "product/png_io.h"
 
 typedef struct png_job {
     const char *name;          /* file name or "<memory>" for messages */

@@ -2,9 +2,9 @@
  * builders do not implement. Defaults are those of the diffusers /
  * transformers constructors. */
 #include <string.h>
-#include "runtime/error.h"
-#include "runtime/json_util.h"
-#include "runtime/model_config.h"
+#include "base/error.h"
+#include "base/json_util.h"
+#include "graph/model_config.h"
 
 static t2i_status finish(t2i_jctx *c, cJSON *j)
 {

@@ -1,7 +1,7 @@
 /* error.c — thread-local last-error message and status names. */
 #include <stdarg.h>
 #include <string.h>
-#include "runtime/error.h"
+#include "base/error.h"
 
 static _Thread_local char last_error[1024];
 

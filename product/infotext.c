@@ -10,9 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/error.h"
-#include "runtime/infotext.h"
-#include "runtime/strbuf.h"
+#include "base/error.h"
+#include "product/infotext.h"
+#include "base/strbuf.h"
 
 /* ---- UTF-8 and Python character classes ----------------------------------- */
 

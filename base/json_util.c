@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/error.h"
-#include "runtime/json_util.h"
+#include "base/error.h"
+#include "base/json_util.h"
 
 #define JSON_MAX_BYTES (64u << 20)
 

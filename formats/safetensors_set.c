@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "runtime/error.h"
-#include "runtime/safetensors.h"
+#include "base/error.h"
+#include "formats/safetensors.h"
 
 struct t2i_st_set {
     t2i_st_file **files;

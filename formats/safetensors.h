@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "t2i.h"
-#include "runtime/dtype.h"
+#include "base/dtype.h"
 
 #define T2I_ST_MAX_DIMS 8
 #define T2I_ST_MAX_HEADER 100000000u   /* as the reference implementation */

@@ -32,42 +32,7 @@
 #include <stdint.h>
 #include "t2i.h"
 
-typedef struct t2i_infotext_kv {
-    const char *key, *value;
-} t2i_infotext_kv;
-
-/* Strings are UTF-8. When built by a caller for t2i_infotext_format, the
- * caller owns them; when filled by t2i_infotext_parse, the struct owns them
- * (free with t2i_infotext_free). */
-typedef struct t2i_infotext {
-    const char *prompt;            /* NULL or "" = empty */
-    const char *negative;          /* NULL or "" = none */
-    int steps;                     /* <= 0: absent */
-    const char *sampler;           /* NULL or "": absent (A1111 name, "Euler a") */
-    int has_cfg;
-    float cfg;
-    int has_seed;
-    uint64_t seed;
-    int width, height;             /* either <= 0: Size absent */
-    const char *model;             /* NULL or "": absent */
-    int n_extra;
-    const t2i_infotext_kv *extra;  /* appended after Model, in order */
-} t2i_infotext;
-
-/* All fields absent. */
-void t2i_infotext_init(t2i_infotext *it);
-
-/* Build the text; *out is malloc'ed (free with free()). T2I_ERR_NOMEM, or
- * T2I_ERR_INVALID_ARG for an extra with a NULL/empty key. */
-t2i_status t2i_infotext_format(const t2i_infotext *it, char **out);
-
-/* Parse `text` into *it (initialised here; owns its strings afterwards, also
- * on failure — call t2i_infotext_free either way). Never fails on content:
- * anything unrecognised ends up in the prompt or the extras, as in A1111.
- * T2I_ERR_NOMEM only. */
-t2i_status t2i_infotext_parse(const char *text, t2i_infotext *it);
-
-/* Free the strings of a parsed infotext and reset it (accepts NULL). */
-void t2i_infotext_free(t2i_infotext *it);
+/* The struct and functions are public: include/t2i.h, "PNG files and
+ * infotext". */
 
 #endif /* T2I_INFOTEXT_H */

@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "runtime/error.h"
-#include "runtime/safetensors.h"
-#include "runtime/safetensors_internal.h"
+#include "base/error.h"
+#include "formats/safetensors.h"
+#include "formats/safetensors_internal.h"
 
 struct t2i_st_file {
     char *path;
@@ -440,4 +440,23 @@ int64_t t2i_st_numel(const t2i_st_tensor *t)
 void t2i_st_read_f32(const t2i_st_tensor *t, float *dst)
 {
     t2i_convert_to_f32(t->dtype, t->data, dst, (size_t)t2i_st_numel(t));
+}
+
+t2i_status t2i_tensor_file_read_f32(const char *path, const char *name, float *out, size_t count)
+{
+    t2i_st_file *f = NULL;
+    T2I_TRY(t2i_st_open(path, &f));
+    const t2i_st_tensor *t = name ? t2i_st_find(f, name) : NULL;
+    if (!t && t2i_st_count(f) == 1) t = t2i_st_get(f, 0);
+    t2i_status st = T2I_OK;
+    if (!t)
+        st = t2i_fail(T2I_ERR_INVALID_ARG, "%s: no tensor '%s' (and not exactly one tensor)", path,
+                      name ? name : "");
+    else if ((uint64_t)t2i_st_numel(t) != (uint64_t)count)
+        st = t2i_fail(T2I_ERR_INVALID_ARG, "%s: tensor '%s' has %lld elements, need %zu", path, t->name,
+                      (long long)t2i_st_numel(t), count);
+    else
+        t2i_st_read_f32(t, out);
+    t2i_st_close(f);
+    return st;
 }

@@ -1,7 +1,7 @@
 /* dtype.c — element type table and conversions to FP32. */
 #include <math.h>
 #include <string.h>
-#include "runtime/dtype.h"
+#include "base/dtype.h"
 
 static const struct { const char *name; size_t size; } dtype_table[T2I_DTYPE_COUNT] = {
     [T2I_F32] = {"F32", 4},  [T2I_F16] = {"F16", 2}, [T2I_BF16] = {"BF16", 2},

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/error.h"
-#include "runtime/safetensors.h"
-#include "runtime/safetensors_internal.h"
-#include "runtime/strbuf.h"
+#include "base/error.h"
+#include "formats/safetensors.h"
+#include "formats/safetensors_internal.h"
+#include "base/strbuf.h"
 
 typedef struct st_wtensor {
     char *name;

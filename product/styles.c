@@ -2,7 +2,7 @@
  * styles.c — style catalog: loading (TSV or A1111 CSV), lookup, applying
  * styles to prompts (semantics in styles.h).
  */
-#include "runtime/styles.h"
+#include "product/styles.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "runtime/error.h"
-#include "runtime/strbuf.h"
+#include "base/error.h"
+#include "base/strbuf.h"
 
 #define MAX_CATALOG_BYTES (16u << 20)
 #define MAX_STYLE_WEIGHT 10.0

@@ -1,16 +1,16 @@
 /*
  * expand.c — phrase tables and the assembly described in expand.h.
  */
-#include "runtime/expand.h"
+#include "product/expand.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 #include "runtime/model.h"
-#include "runtime/styles.h"
+#include "product/styles.h"
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

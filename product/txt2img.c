@@ -1,0 +1,113 @@
+/*
+ * txt2img.c — the public t2i_txt2img: the user's request as the product
+ * sees it, on top of the engine's pipeline (runtime/pipeline.h).
+ *
+ *   prompt, styles, expansion ─ t2i_prompt_resolve ─ final prompt, negative
+ *                                                   └─ t2i_pipeline_txt2img ─ images
+ *   each image ─ infotext (A1111 "parameters": the final prompts, sampler,
+ *                steps, CFG, its own seed, size, model)
+ *
+ * The expansion picks a style only when the user picked none; that style's
+ * negative prompt is merged into the negative prompt. Editing, upscaling and
+ * judging compose the engine the same way, each in a file of its own here.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "base/error.h"
+#include "product/expand.h"
+#include "product/infotext.h"
+#include "product/styles.h"
+#include "runtime/model.h"
+#include "runtime/pipeline.h"
+
+void t2i_txt2img_params_init(t2i_txt2img_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->steps = 20;
+    p->guidance_scale = 7.5f;
+    p->batch_size = 1;
+    p->sampler = T2I_SAMPLER_EULER_A;
+    p->noise = T2I_NOISE_TORCH_CPU;
+}
+
+t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, char **prompt, char **negative)
+{
+    *prompt = *negative = NULL;
+    if (!p || !p->prompt) return t2i_fail(T2I_ERR_INVALID_ARG, "prompt is required");
+    char *expanded = NULL;
+    const char *style_id = NULL;
+    if (p->expand)   /* the expansion picks a style only when the user picked none */
+        T2I_TRY(t2i_prompt_expand_ex(m, p->prompt, p->seed, p->expand_max_tokens, p->n_styles == 0, &expanded,
+                                     &style_id));
+    char *pr = NULL, *ng = NULL;
+    t2i_status st = t2i_styles_apply(p->style_catalog, p->styles, p->n_styles, expanded ? expanded : p->prompt,
+                                     p->negative_prompt, &pr, &ng);
+    free(expanded);
+    if (st == T2I_OK && style_id) {   /* its prompt text is in the expansion; add its negative */
+        const t2i_style *sty = t2i_styles_find(t2i_styles_builtin(), style_id);
+        char *n2 = sty ? t2i_style_merge(sty->negative_prompt, ng, 1.0) : NULL;
+        if (sty && !n2) st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory");
+        if (n2) {
+            free(ng);
+            ng = n2;
+        }
+    }
+    if (st != T2I_OK) {
+        free(pr);
+        free(ng);
+        return st;
+    }
+    *prompt = pr;
+    *negative = ng;
+    return T2I_OK;
+}
+
+static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const char *prompt,
+                           const char *negative, uint64_t seed, int W, int H)
+{
+    t2i_infotext it;
+    t2i_infotext_init(&it);
+    it.prompt = prompt;
+    it.negative = negative;
+    it.steps = p->steps;
+    it.sampler = t2i_sampler_name(p->sampler);
+    it.has_cfg = 1;
+    it.cfg = p->guidance_scale;
+    it.has_seed = 1;
+    it.seed = seed;
+    it.width = W;
+    it.height = H;
+    it.model = m->name;
+    t2i_infotext_kv extra[1] = {{"RNG", "NV"}};
+    if (p->noise == T2I_NOISE_PHILOX) {
+        it.extra = extra;
+        it.n_extra = 1;
+    }
+    char *s = NULL;
+    return t2i_infotext_format(&it, &s) == T2I_OK ? s : NULL;
+}
+
+t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **images, int *count)
+{
+    *images = NULL;
+    *count = 0;
+    if (!m || !p) return t2i_fail(T2I_ERR_INVALID_ARG, "txt2img: model and parameters are required");
+    char *prompt = NULL, *negative = NULL;
+    T2I_TRY(t2i_prompt_resolve(m, p, &prompt, &negative));
+    t2i_image *out = NULL;
+    int n = 0;
+    t2i_status st = t2i_pipeline_txt2img(m, p, prompt, negative, &out, &n);
+    for (int i = 0; st == T2I_OK && i < n; i++) {
+        out[i].infotext = make_infotext(m, p, prompt, negative, out[i].seed, out[i].width, out[i].height);
+        if (!out[i].infotext) st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for the infotext");
+    }
+    free(prompt);
+    free(negative);
+    if (st != T2I_OK) {
+        t2i_images_free(out, n);
+        return st;
+    }
+    *images = out;
+    *count = n;
+    return T2I_OK;
+}
