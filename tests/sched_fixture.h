@@ -2,7 +2,7 @@
  * sched_fixture.h — the fixture of test_rng.c and test_scheduler.c:
  * tests/fixtures/sched/index.json (cases, each naming offsets) and data.bin
  * (every reference array as FP32, back to back), written by
- * tools/fixtures_sched.py; plus the failure-counting CHECK both use (it
+ * scripts/fixtures/fixtures_sched.py; plus the failure-counting CHECK both use (it
  * prints only failures; main returns `failures ? 1 : 0`).
  *
  * Static functions and state: each tests/test_*.c is its own program.
@@ -42,7 +42,7 @@ static int fixture_open(cJSON **idx)
     fixture_js = read_all(DIR "index.json", NULL);
     fixture_bin = read_all(DIR "data.bin", &len);
     if (!fixture_js || !fixture_bin) {
-        fprintf(stderr, "fixtures missing: run tools/fixtures_sched.py\n");
+        fprintf(stderr, "fixtures missing: run scripts/fixtures/fixtures_sched.py\n");
         return 0;
     }
     data = (const float *)fixture_bin;

@@ -1,7 +1,7 @@
 /*
  * shape_checker.h — deterministic plain image analysis (no neural network) of
  * the procedural "shapes" scenes the embedded default model is trained on
- * (tools/make_dataset.py): one flat-coloured shape on a flat background.
+ * (scripts/train/make_dataset.py): one flat-coloured shape on a flat background.
  *
  * On an RGB8 image it decides
  *   - the background colour: the majority vote of the border pixels' nearest
@@ -30,7 +30,7 @@
 
 enum { SC_NCOLOURS = 8, SC_NSHAPES = 5, SC_NPOS = 5 };
 
-/* Same names and RGB values as COLOURS in tools/make_dataset.py. */
+/* Same names and RGB values as COLOURS in scripts/train/make_dataset.py. */
 static const char *const sc_colour_names[SC_NCOLOURS] = {
     "red", "green", "blue", "yellow", "orange", "purple", "white", "black"};
 static const uint8_t sc_palette[SC_NCOLOURS][3] = {

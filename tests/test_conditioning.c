@@ -1,6 +1,6 @@
 /*
  * test_conditioning.c — long and weighted prompts (runtime/conditioning.h)
- * against tools/fixtures_prompts.py, a Python re-implementation of the A1111
+ * against scripts/fixtures/fixtures_prompts.py, a Python re-implementation of the A1111
  * web UI's semantics (prompt_parser.parse_prompt_attention, sd_hijack_clip
  * tokenize_line with comma back-off 20, emphasis "Original") on top of
  * transformers' CLIPTokenizer / CLIPTextModel, with the tiny-sd1 model.

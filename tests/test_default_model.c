@@ -1,6 +1,6 @@
 /*
  * test_default_model.c — the embedded default model (models/default, trained by
- * tools/train_default_model.py on tools/make_dataset.py's shapes) really draws
+ * scripts/train/train_default_model.py on scripts/train/make_dataset.py's shapes) really draws
  * what it is asked: 44 prompts × fixed seeds through the public C API, each
  * image judged by the plain image analysis of tests/shape_checker.h.
  *
@@ -12,8 +12,8 @@
  * Asserted over all 44 images: every image generated; the background colour,
  * the object's colour and its shape agree with the prompt in >= 90% of cases,
  * its position in >= 80%; the table per group is printed. The cases are
- * eval_cases() of tools/make_dataset.py (the diffusers check,
- * tools/default_model_diffusers_check.py, runs the same list).
+ * eval_cases() of scripts/train/make_dataset.py (the diffusers check,
+ * scripts/train/default_model_diffusers_check.py, runs the same list).
  * Set T2I_TEST_OUT=dir to keep the images, T2I_TEST_MODEL=dir to judge another
  * model folder, T2I_TEST_THREADS=n to cap the CPU threads.
  */

@@ -14,7 +14,7 @@
  *
  * tests/fixtures/prompts/a1111_parse.json: 400 random prompts of the
  * language parsed by A1111's own prompt_parser.py (schedules, then
- * parse_prompt_attention per entry; tools/fixtures_prompt_parse.py). Every
+ * parse_prompt_attention per entry; scripts/fixtures/fixtures_prompt_parse.py). Every
  * entry must match exactly: end steps, texts, weights bit for bit.
  */
 #include <cjson/cJSON.h>

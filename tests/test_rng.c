@@ -1,5 +1,5 @@
 /* test_rng.c — runtime/rng.c against tests/fixtures/sched (written by
- * tools/fixtures_sched.py from torch.randn and a numpy Philox).
+ * scripts/fixtures/fixtures_sched.py from torch.randn and a numpy Philox).
  *
  * Tolerances:
  *   - size < 16 (torch's scalar double Box-Muller path): bit-exact, same

@@ -1,5 +1,5 @@
 /* test_scheduler.c — runtime/scheduler.c against diffusers 0.42
- * (tests/fixtures/sched, written by tools/fixtures_sched.py), plus config
+ * (tests/fixtures/sched, written by scripts/fixtures/fixtures_sched.py), plus config
  * error cases.
  *
  * Tolerances (rule beside each check):

@@ -1,5 +1,5 @@
 /*
- * test_sdxl.c — SDXL on tests/fixtures/tiny-sdxl (tools/fixtures_sdxl.py)
+ * test_sdxl.c — SDXL on tests/fixtures/tiny-sdxl (scripts/fixtures/fixtures_sdxl.py)
  * and the full-size SDXL architecture of perf/configs/sdxl:
  *
  *  1. stages against transformers/diffusers (FP32): text_encoder's last and
@@ -15,7 +15,7 @@
  *  4. a 3-chunk weighted prompt against a 1-chunk weighted negative through
  *     runtime/conditioning (A1111's SDXL semantics: chunks shared by both
  *     encoders, emphasis per encoder, pooled of the first chunk; reference
- *     tools/fixtures_prompts_sdxl.py): context, pooled and a whole Euler run;
+ *     scripts/fixtures/fixtures_prompts_sdxl.py): context, pooled and a whole Euler run;
  *  5. the full-size SDXL UNet (2,567,463,684 parameters), text_encoder
  *     (123,060,480) and text_encoder_2 (694,659,840) build from their configs
  *     at 1024×1024, batch 2, with exactly the published parameter counts,

@@ -2,7 +2,7 @@
  * test_shape_checker.c — the plain image analysis of tests/shape_checker.h
  * (used by test_default_model.c to judge generated images) against the
  * ground truth of data set images: tests/fixtures/shapes/ (40 scenes written
- * by `tools/make_dataset.py --sample tests/fixtures/shapes`: every shape at
+ * by `scripts/train/make_dataset.py --sample tests/fixtures/shapes`: every shape at
  * every position, both sizes, colours and backgrounds cycling).
  *
  * Background and colour must be right on every image, shape and position on

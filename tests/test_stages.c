@@ -1,7 +1,7 @@
 /*
  * test_stages.c — each model part, run on the CPU backend, against the
  * diffusers/transformers reference computed in FP32 from the same weights
- * (tests/fixtures/<model>/ref, written by tools/make_fixtures.py).
+ * (tests/fixtures/<model>/ref, written by scripts/fixtures/make_fixtures.py).
  *
  * Tolerance rule: both sides compute in FP32 with different summation
  * orders. Each output element is a chain of ~L dot products of length up to

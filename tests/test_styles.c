@@ -82,7 +82,7 @@ static void test_catalog(void)
             strcmp(x->negative_prompt, y->negative_prompt))
             diff++;
     }
-    CHECK(diff == 0, "%d rows of data/styles.tsv differ from product/styles_table.c (rerun tools/gen_styles.py)", diff);
+    CHECK(diff == 0, "%d rows of data/styles.tsv differ from product/styles_table.c (rerun scripts/gen/gen_styles.py)", diff);
     t2i_styles_destroy(f);
     t2i_styles_destroy((t2i_styles *)b);   /* ignored for the built-in */
 }

@@ -1,7 +1,7 @@
 /*
  * test_taiyi.c — the Chinese text path end to end on tests/fixtures/tiny-taiyi
  * (Taiyi-Stable-Diffusion-1B-Chinese's layout: BertTokenizer + BertModel in
- * front of an SD 1.x UNet and VAE; tools/fixtures_bert.py):
+ * front of an SD 1.x UNet and VAE; scripts/fixtures/fixtures_bert.py):
  *
  *  1. stage: BertModel last_hidden_state for the [negative "", "一只红色的猫"]
  *     ids padded to 512, unfused and with residual adds folded, against
@@ -12,7 +12,7 @@
  *     the Chinese prompt matches diffusers' StableDiffusionPipeline;
  *  4. the prompt language on the BERT path (runtime/conditioning.c): a
  *     weighted Chinese prompt with BREAK and a weighted negative give the
- *     ids and embeddings of tools/fixtures_bert.py's reference (A1111 parser,
+ *     ids and embeddings of scripts/fixtures/fixtures_bert.py's reference (A1111 parser,
  *     emphasis Original, one 512-token chunk) and the same Euler run as
  *     diffusers given those embeddings; prompt editing switches entries;
  *  5. broken copies of the folder fail with a message naming the culprit.

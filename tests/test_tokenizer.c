@@ -2,7 +2,7 @@
  * test_tokenizer.c — the CLIP BPE tokenizer against transformers.
  *
  * For each vocabulary folder with a reference file in tests/fixtures/tokenizer/
- * (written by tools/fixtures_tokenizer.py from transformers' CLIPTokenizer),
+ * (written by scripts/fixtures/fixtures_tokenizer.py from transformers' CLIPTokenizer),
  * every prompt must give EXACTLY the reference ids, both unpadded
  * (tokenizer(text).input_ids without BOS/EOS) and padded to 77. Then bad
  * input: missing / malformed vocabulary files and invalid UTF-8 prompts must

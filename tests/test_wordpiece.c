@@ -1,7 +1,7 @@
 /*
  * test_wordpiece.c — the WordPiece tokenizer against transformers'
  * BertTokenizer: exact ids for every prompt of tests/fixtures/bert/ids.json
- * (written by tools/fixtures_bert.py: Chinese, English, mixed, white space,
+ * (written by scripts/fixtures/fixtures_bert.py: Chinese, English, mixed, white space,
  * control characters, special tokens in the text, over-long words) under
  * every tokenizer variant there (cased / uncased, accents kept or stripped,
  * Chinese characters not split, added tokens, a hand-made vocab.txt with

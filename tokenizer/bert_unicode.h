@@ -3,7 +3,7 @@
  * pre-tokenizer, as the HuggingFace `tokenizers` library (which transformers'
  * BertTokenizer runs on) answers them.
  *
- * Generated data (tokenizer/bert_unicode.c, by tools/gen_bert_unicode.py),
+ * Generated data (tokenizer/bert_unicode.c, by scripts/gen/gen_bert_unicode.py),
  * probed code point by code point from the installed library rather than
  * derived from a Unicode version: its Rust tables (the unicode_categories
  * crate) are older than Python's unicodedata. NFD and lower-casing come from

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/text_norm.h"
 #include "tokenizer/unicode_tables.h"

@@ -1,7 +1,7 @@
 /*
  * unicode_tables.h — the Unicode properties the CLIP tokenizer needs.
  *
- * Generated data (tokenizer/unicode_tables.c, by tools/gen_unicode_tables.py)
+ * Generated data (tokenizer/unicode_tables.c, by scripts/gen/gen_unicode_tables.py)
  * from Python's unicodedata, corrected where the installed HuggingFace
  * `tokenizers` library (which transformers' CLIPTokenizer runs on) answers
  * differently for code points assigned in newer Unicode versions. Lookups are

@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 
 int t2i_cp_push(t2i_cp_buf *b, uint32_t c)
 {

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/bert_unicode.h"
 #include "tokenizer/text_norm.h"

@@ -14,8 +14,8 @@ training (HELD_OUT_PAIRS) to test generalisation to unseen combinations.
 Everything is deterministic for a given seed. Usable as a module (the trainer and the
 checks import it) or as a script:
 
-    python tools/make_dataset.py --out /tmp/shapes --n 2000        # PNGs + captions.jsonl
-    python tools/make_dataset.py --sample tests/fixtures/shapes    # checker ground truth
+    python scripts/train/make_dataset.py --out /tmp/shapes --n 2000        # PNGs + captions.jsonl
+    python scripts/train/make_dataset.py --sample tests/fixtures/shapes    # checker ground truth
 """
 import argparse
 import json
@@ -326,7 +326,7 @@ def main():
             lines.append(f"{name} {bg} {col} {shape} {pos}")
             i += 1
         with open(os.path.join(a.sample, "truth.txt"), "w") as f:
-            f.write("# file background colour shape position (written by tools/make_dataset.py --sample)\n")
+            f.write("# file background colour shape position (written by scripts/train/make_dataset.py --sample)\n")
             f.write("\n".join(lines) + "\n")
 
 

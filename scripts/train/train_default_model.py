@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Train t2i's embedded default model (models/default) on the procedural shapes data set
-(tools/make_dataset.py), CPU only, time-budgeted.
+(scripts/train/make_dataset.py), CPU only, time-budgeted.
 
 Stages (each can be run alone; --stage all runs them in order):
   vae    AutoencoderKL 4 blocks [16,32,64,64] (8x: 128x128 <-> 4x16x16), L1+MSE+KL,
@@ -19,7 +19,7 @@ Stages (each can be run alone; --stage all runs them in order):
          the tokens the captions use are trained. Writes models/default (FP16 safetensors)
          every --save-every minutes, so an early stop leaves a usable model.
 
-    /work/pyenv/bin/python tools/train_default_model.py --stage all \\
+    /work/pyenv/bin/python scripts/train/train_default_model.py --stage all \\
         --vae-minutes 10 --unet-minutes 120 --work /tmp/t2i_default --out models/default
 """
 import argparse
@@ -44,7 +44,7 @@ from diffusers import (AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPip
                        UNet2DConditionModel)
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VOCAB = os.path.join(ROOT, "tests", "fixtures", "clip-vocab")
 
 VAE_CFG = dict(in_channels=3, out_channels=3, down_block_types=["DownEncoderBlock2D"] * 4,

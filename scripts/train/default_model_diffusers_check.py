@@ -4,7 +4,7 @@ weights (models/default) and judge the images with the same checker
 (tests/shape_checker.h, compiled here into a small helper), so that the accuracy of
 the C engine and of diffusers can be compared. Not part of CI; run once:
 
-    /work/pyenv/bin/python tools/default_model_diffusers_check.py \\
+    /work/pyenv/bin/python scripts/train/default_model_diffusers_check.py \\
         [--sampler dpmpp_2m] [--steps 20] [--cfg 7.5] [--out /tmp/dm_diffusers]
 
 The initial noise is torch.randn from a CPU generator seeded with each case's seed,
@@ -26,7 +26,7 @@ import make_dataset as ds  # noqa: E402
 from diffusers import (DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler,  # noqa: E402
                        EulerDiscreteScheduler, StableDiffusionPipeline)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 HELPER = r"""
 #include <stdio.h>
