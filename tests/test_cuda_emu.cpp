@@ -49,6 +49,12 @@ extern "C" {
 
 #define MAXT 8
 
+/* The emulated CUDA kernel of an op (ops.def impl column): LIBRARY ops
+ * (LINEAR, CONV2D) are cuBLASLt / cuDNN glue, GPU only (test_cuda_backend.c). */
+#define T2I_EMU_FN_KERNEL(fn) fn
+#define T2I_EMU_FN_LIBRARY(fn) NULL
+#define T2I_EMU_FN_VIEW(fn) NULL
+
 static int n_fail, n_pass;
 static uint64_t lcg_state = 0x9E3779B97F4A7C15ull;
 static t2i_backend *cpu;
@@ -196,15 +202,9 @@ static double tc_run(tcase *c, t2i_op op, const int *in, int n_in, const t2i_op_
     emu.base.act_dtype = emu.base.weight_dtype = c->dt;
     emu_err = 0;
     typedef t2i_status (*fn_t)(t2i_backend *, const t2i_op_args *);
-    /* LINEAR and CONV2D are cuBLASLt / cuDNN glue: GPU only (test_cuda_backend.c) */
-#undef CUDA_KERNEL_LINEAR
-#undef CUDA_KERNEL_CONV2D
-#define CUDA_KERNEL_LINEAR NULL
-#define CUDA_KERNEL_CONV2D NULL
     static const fn_t table[T2I_OP_COUNT] = {
-#define T2I_OP(id, name, min_in, max_in, type, field) CUDA_KERNEL_##id,
+#define T2I_OP(id, name, min_in, max_in, attr, impl) T2I_EMU_FN_##impl(cuda_op_##name),
 #include "graph/ops.def"
-#undef T2I_OP
     };
     t2i_status s_cuda = table[op](&emu.base, &b);
     if (s_cuda == T2I_OK && emu_err == CUDA_ERR_EMBEDDING_ID) s_cuda = T2I_ERR_INVALID_ARG;
@@ -752,9 +752,8 @@ static const char *label(const char *dir, const char *what)
 static void test_stages(const char *dir)
 {
     for (int i = 0; i < T2I_OP_COUNT; i++) emu_impl[i] = NULL;
-#define T2I_OP(id, name, min_in, max_in, type, field) emu_impl[T2I_OP_##id] = CUDA_KERNEL_##id;
+#define T2I_OP(id, name, min_in, max_in, attr, impl) emu_impl[T2I_OP_##id] = T2I_EMU_FN_##impl(cuda_op_##name);
 #include "graph/ops.def"
-#undef T2I_OP
     emu_impl[T2I_OP_LINEAR] = emu_lib_op;
     emu_impl[T2I_OP_CONV2D] = emu_lib_op;
     for (int i = 0; i < T2I_OP_COUNT; i++) emu_table[i] = emu_impl[i] ? emu_node : NULL;

@@ -23,9 +23,8 @@
 #include "base/error.h"
 
 const t2i_kernel_fn cpu_kernels[T2I_OP_COUNT] = {
-#define T2I_OP(id, name, min_in, max_in, type, field) [T2I_OP_##id] = CPU_KERNEL_##id,
+#define T2I_OP(id, name, min_in, max_in, attr, impl) [T2I_OP_##id] = T2I_OP_FN_##impl(cpu_op_##name),
 #include "graph/ops.def"
-#undef T2I_OP
 };
 
 static void cpu_destroy(t2i_backend *be)
