@@ -27,6 +27,8 @@
 #include "graph/graph.h"
 #include "kernels/backend.h"
 #include "base/error.h"
+#include "runtime/plan.h"
+#include "tests/op_cases.h"
 
 #define MAXT 16
 
@@ -580,6 +582,90 @@ static void test_embedding(t2i_backend *be)
     tc_end(&c);
 }
 
+/* ---- the shared cases (tests/op_cases.c) -------------------------------------------- */
+
+/* Every op of graph/ops.def has a case that CI runs (not SD-sized), so an op
+ * added without one fails here. */
+static void check_op_coverage(void)
+{
+    for (int op = 0; op < T2I_OP_COUNT; op++) {
+        int n = 0;
+        for (int i = 0; i < t2i_n_op_cases; i++) n += t2i_op_cases[i].op == (t2i_op)op && !t2i_op_cases[i].sd_size;
+        n_checks++;
+        if (n == 0) {
+            printf("FAIL op %s has no case in tests/op_cases.c that CI runs\n", t2i_op_name(op));
+            n_fail++;
+        }
+    }
+}
+
+/* A view has no kernel: run it through a plan, as the executor does. */
+static void run_view_case(tcase *c, const t2i_op_case *oc)
+{
+    t2i_graph *g = t2i_op_case_graph(oc);
+    t2i_plan *p = NULL;
+    int64_t n = out_numel(c);
+    t2i_status st = g ? t2i_plan_create(g, c->be, NULL, &p) : T2I_ERR_INVALID_ARG;
+    for (int i = 0; i < oc->n_in && st == T2I_OK; i++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "in%d", i);
+        st = t2i_plan_set_input(p, nm, c->data[i], (size_t)t2i_tensor_numel(T(c, i)) * sizeof(float));
+    }
+    if (st == T2I_OK) st = t2i_plan_run(p);
+    free(c->out);
+    c->out = malloc((size_t)n * sizeof(float));
+    for (int64_t i = 0; i < n; i++) c->out[i] = NAN;
+    if (st == T2I_OK) st = t2i_plan_get_output(p, "out", c->out, (size_t)n * sizeof(float));
+    if (st != T2I_OK) {
+        printf("FAIL %s: %s\n", c->name, t2i_last_error());
+        n_fail++;
+    }
+    t2i_plan_destroy(p);
+}
+
+/* The CPU kernel (or, for a view, a plan) against the case's reference in
+ * double, under the rule at the top of this file with K = cpu_terms. */
+static void run_shared_case(t2i_backend *be, const t2i_op_case *oc)
+{
+    tcase c;
+    tc_begin(&c, be, "%s", oc->name);
+    int in[T2I_MAX_INPUTS];
+    for (int i = 0; i < oc->n_in; i++) {
+        const t2i_case_in *ci = &oc->in[i];
+        if (oc->ids && i == 0) {
+            in[i] = t2i_graph_input(c.g, "ids", T2I_I32, ci->nd, ci->ne);
+            int64_t n = t2i_tensor_numel(T(&c, in[i]));
+            int32_t *ids = malloc((size_t)n * sizeof *ids);
+            for (int64_t j = 0; j < n; j++) ids[j] = (int32_t)((j * 7919) % oc->in[1].ne[0]);
+            c.data[in[i]] = ids;
+        } else {
+            in[i] = tc_input(&c, ci->nd, ci->ne, ci->scale > 0 ? ci->scale : 1.0f, ci->offset);
+        }
+    }
+    if (t2i_op_is_view(oc->op)) {
+        int out = t2i_graph_op(c.g, oc->op, c.name, in, oc->n_in, &oc->at);
+        n_checks++;
+        if (out < 0 || be->kernels[oc->op]) {
+            printf("FAIL %s: a view must pass shape inference and have no kernel\n", c.name);
+            n_fail++;
+            tc_end(&c);
+            return;
+        }
+        run_view_case(&c, oc);
+    } else if (tc_run(&c, oc->op, in, oc->n_in, &oc->at)) {
+        printf("FAIL %s: %s\n", c.name, t2i_last_error());
+        n_fail++;
+    }
+    const t2i_node *node = &c.g->nodes[c.g->n_nodes - 1];
+    const void *data[T2I_MAX_INPUTS] = {0};
+    for (int i = 0; i < oc->n_in; i++) data[i] = c.data[in[i]];
+    double *ref = ref_alloc(&c);
+    t2i_op_refs[oc->op](c.g, node, data, ref);
+    check(&c, ref, oc->cpu_terms);
+    free(ref);
+    tc_end(&c);
+}
+
 /* ---- the suite ---------------------------------------------------------------------- */
 
 static void run_suite(t2i_backend *be)
@@ -661,6 +747,9 @@ static void run_suite(t2i_backend *be)
     for (int ax = 0; ax < 4; ax++) test_slice(be, 4, (int64_t[]){2, 6, 4, 5}, ax, 1, ax == 0 ? 1 : 2);
     test_slice(be, 3, (int64_t[]){2, 77, 64}, 2, 32, 32);
     test_embedding(be);
+
+    for (int i = 0; i < t2i_n_op_cases; i++)
+        if (!t2i_op_cases[i].sd_size) run_shared_case(be, &t2i_op_cases[i]);
 }
 
 /* ---- benchmark (not a test): `test_cpu_ops --bench` --------------------------------- */
@@ -723,6 +812,7 @@ static int bench(int threads)
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--bench") == 0) return bench(argc > 2 ? atoi(argv[2]) : 0);
+    check_op_coverage();
     const int thread_counts[] = {1, 3};
     for (int i = 0; i < 2; i++) {
         t2i_backend *be;
