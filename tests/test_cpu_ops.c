@@ -6,7 +6,10 @@
  * inputs from a seeded LCG, runs the kernel from the backend's table with a
  * workspace of exactly workspace_size() bytes and an output pre-filled with
  * NaN (so an element the kernel forgot to write fails the NaN/Inf check), and
- * compares with plain loops in double written here.
+ * compares with the op's reference in double (plain loops, tests/op_cases.c).
+ * The cases: the sweeps below, then every CI-sized case of the shared list
+ * tests/op_cases.c; and first, the check that every op of graph/ops.def has
+ * such a case.
  *
  * Tolerance rule (FP32 kernel vs double reference): an output that is a
  * K-term FP32 sum may be off by about eps32·sqrt(K) relative to its scale, so
@@ -157,20 +160,21 @@ static void check(tcase *c, const double *ref, double K)
 
 static void check_exact(tcase *c, const double *ref) { check(c, ref, 0.0); }
 
-static double act_ref(double x, t2i_act act)
-{
-    switch (act) {
-    case T2I_ACT_NONE: return x;
-    case T2I_ACT_SILU: return x / (1.0 + exp(-x));
-    case T2I_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
-    case T2I_ACT_GELU_TANH: return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-    case T2I_ACT_QUICK_GELU: return x / (1.0 + exp(-1.702 * x));
-    }
-    return x;
-}
 static const char *act_names[] = {"none", "silu", "gelu", "gelu_tanh", "quick_gelu"};
 
 static double *ref_alloc(const tcase *c) { return calloc((size_t)out_numel(c), sizeof(double)); }
+
+/* The reference in double (tests/op_cases.c) of the last node run. */
+static double *tc_ref(const tcase *c)
+{
+    const t2i_node *node = &c->g->nodes[c->g->n_nodes - 1];
+    const void *in[T2I_MAX_INPUTS] = {0};
+    for (int i = 0; i < node->n_in; i++)
+        if (node->in[i] >= 0) in[i] = c->data[node->in[i]];
+    double *ref = ref_alloc(c);
+    t2i_op_refs[node->op](c->g, node, in, ref);
+    return ref;
+}
 
 /* ---- LINEAR ------------------------------------------------------------------- */
 
@@ -190,16 +194,7 @@ static void test_linear(t2i_backend *be, int ndim, const int64_t *xne, int64_t N
     t2i_op_attrs at = {.linear = {act}};
     t2i_status s = tc_run(&c, T2I_OP_LINEAR, (int[]){x, w, b, r}, 4, &at);
     if (s) { printf("FAIL %s: %s\n", c.name, t2i_last_error()); n_fail++; }
-    double *ref = ref_alloc(&c);
-    int64_t M = t2i_tensor_numel(T(&c, x)) / K;
-    for (int64_t i = 0; i < M; i++)
-        for (int64_t j = 0; j < N; j++) {
-            double acc = bias ? D(&c, b)[j] : 0.0;
-            for (int64_t k = 0; k < K; k++) acc += (double)D(&c, x)[i * K + k] * D(&c, w)[j * K + k];
-            acc = act_ref(acc, act);
-            if (res) acc += D(&c, r)[i * N + j];
-            ref[i * N + j] = acc;
-        }
+    double *ref = tc_ref(&c);
     check(&c, ref, (double)K);
     free(ref);
     tc_end(&c);
@@ -223,25 +218,7 @@ static void test_conv(t2i_backend *be, int64_t N, int64_t C, int64_t H, int64_t 
     t2i_op_attrs at = {.conv2d = {stride, pt, pl, pb, pr, act}};
     t2i_status st = tc_run(&c, T2I_OP_CONV2D, (int[]){x, w, b, r}, 4, &at);
     if (st) { printf("FAIL %s: %s\n", c.name, t2i_last_error()); n_fail++; }
-    double *ref = ref_alloc(&c);
-    const float *xd = D(&c, x), *wd = D(&c, w);
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t o = 0; o < O; o++)
-            for (int64_t oy = 0; oy < Ho; oy++)
-                for (int64_t ox = 0; ox < Wo; ox++) {
-                    double acc = bias ? D(&c, b)[o] : 0.0;
-                    for (int64_t ch = 0; ch < C; ch++)
-                        for (int64_t i = 0; i < kh; i++)
-                            for (int64_t j = 0; j < kw; j++) {
-                                int64_t iy = oy * s - pt + i, ix = ox * s - pl + j;
-                                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                                acc += (double)xd[((n * C + ch) * H + iy) * W + ix] * wd[((o * C + ch) * kh + i) * kw + j];
-                            }
-                    acc = act_ref(acc, act);
-                    int64_t idx = ((n * O + o) * Ho + oy) * Wo + ox;
-                    if (res) acc += D(&c, r)[idx];
-                    ref[idx] = acc;
-                }
+    double *ref = tc_ref(&c);
     check(&c, ref, (double)(C * kh * kw));
     free(ref);
     tc_end(&c);
@@ -258,24 +235,10 @@ static void test_groupnorm(t2i_backend *be, int ndim, const int64_t *ne, int gro
     int gm = IN(&c, ne[1]), bt = IN(&c, ne[1]);
     t2i_op_attrs at = {.norm = {groups, 1e-5f, act}};
     if (tc_run(&c, T2I_OP_GROUPNORM, (int[]){x, gm, bt}, 3, &at)) { printf("FAIL %s: %s\n", c.name, t2i_last_error()); n_fail++; }
-    double *ref = ref_alloc(&c);
-    int64_t S = 1, C = ne[1];
+    double *ref = tc_ref(&c);
+    int64_t S = 1;
     for (int d = 2; d < ndim; d++) S *= ne[d];
-    int64_t cpg = C / groups, m = cpg * S;
-    for (int64_t n = 0; n < ne[0]; n++)
-        for (int g = 0; g < groups; g++) {
-            const float *xs = D(&c, x) + (n * C + g * cpg) * S;
-            double mean = 0, var = 0;
-            for (int64_t i = 0; i < m; i++) mean += xs[i];
-            mean /= (double)m;
-            for (int64_t i = 0; i < m; i++) var += (xs[i] - mean) * (xs[i] - mean);
-            var /= (double)m;
-            for (int64_t i = 0; i < m; i++) {
-                int64_t ch = g * cpg + i / S;
-                double v = (xs[i] - mean) / sqrt(var + 1e-5) * D(&c, gm)[ch] + D(&c, bt)[ch];
-                ref[(n * C + g * cpg) * S + i] = act_ref(v, act);
-            }
-        }
+    int64_t m = ne[1] / groups * S;
     /* normalisation amplifies the input's rounding by 1/std; K = group size */
     check(&c, ref, (double)m);
     free(ref);
@@ -291,17 +254,7 @@ static void test_layernorm(t2i_backend *be, int ndim, const int64_t *ne, float o
     int gm = IN(&c, C), bt = IN(&c, C);
     t2i_op_attrs at = {.norm = {0, 1e-5f, T2I_ACT_NONE}};
     if (tc_run(&c, T2I_OP_LAYERNORM, (int[]){x, gm, bt}, 3, &at)) { printf("FAIL %s: %s\n", c.name, t2i_last_error()); n_fail++; }
-    double *ref = ref_alloc(&c);
-    int64_t rows = t2i_tensor_numel(T(&c, x)) / C;
-    for (int64_t r = 0; r < rows; r++) {
-        const float *xs = D(&c, x) + r * C;
-        double mean = 0, var = 0;
-        for (int64_t i = 0; i < C; i++) mean += xs[i];
-        mean /= (double)C;
-        for (int64_t i = 0; i < C; i++) var += (xs[i] - mean) * (xs[i] - mean);
-        var /= (double)C;
-        for (int64_t i = 0; i < C; i++) ref[r * C + i] = (xs[i] - mean) / sqrt(var + 1e-5) * D(&c, gm)[i] + D(&c, bt)[i];
-    }
+    double *ref = tc_ref(&c);
     check(&c, ref, (double)C);
     free(ref);
     tc_end(&c);
@@ -316,8 +269,7 @@ static void test_act(t2i_backend *be, t2i_act act, int64_t n)
     int x = tc_input(&c, 2, (int64_t[]){2, n / 2}, 6.0f, 0.0f);   /* [-6, 6): both tails */
     t2i_op_attrs at = {.act = {act}};
     if (tc_run(&c, T2I_OP_ACT, (int[]){x}, 1, &at)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int64_t i = 0; i < n; i++) ref[i] = act_ref(D(&c, x)[i], act);
+    double *ref = tc_ref(&c);
     check(&c, ref, 1.0);
     free(ref);
     tc_end(&c);
@@ -329,12 +281,7 @@ static void test_geglu(t2i_backend *be, int64_t B, int64_t L, int64_t Dh)
     tc_begin(&c, be, "geglu [%lld,%lld,2x%lld]", (long long)B, (long long)L, (long long)Dh);
     int x = tc_input(&c, 3, (int64_t[]){B, L, 2 * Dh}, 4.0f, 0.0f);
     if (tc_run(&c, T2I_OP_GEGLU, (int[]){x}, 1, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int64_t r = 0; r < B * L; r++)
-        for (int64_t j = 0; j < Dh; j++) {
-            const float *row = D(&c, x) + r * 2 * Dh;
-            ref[r * Dh + j] = row[j] * act_ref(row[Dh + j], T2I_ACT_GELU);
-        }
+    double *ref = tc_ref(&c);
     check(&c, ref, 1.0);
     free(ref);
     tc_end(&c);
@@ -353,23 +300,7 @@ static void test_binary(t2i_backend *be, bool mul, int na, const int64_t *a_ne, 
              t2i_shape_str(&tb, sb, sizeof sb));
     int a = tc_input(&c, na, a_ne, 1.0f, 0.0f), b = tc_input(&c, nb, b_ne, 1.0f, 0.0f);
     if (tc_run(&c, mul ? T2I_OP_MUL : T2I_OP_ADD, (int[]){a, b}, 2, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    int64_t n = t2i_tensor_numel(&ta);
-    for (int64_t i = 0; i < n; i++) {
-        /* unravel i in a's shape, re-ravel in b's with broadcast dims at 0 */
-        int64_t r = i, bi = 0, bstride = 1;
-        for (int d = na - 1; d >= 0; d--) {
-            int64_t idx = r % a_ne[d];
-            r /= a_ne[d];
-            int db = d - (na - nb);
-            if (db >= 0) {
-                if (b_ne[db] != 1) bi += idx * bstride;
-                bstride *= b_ne[db];
-            }
-        }
-        double x = D(&c, a)[i], y = D(&c, b)[bi];
-        ref[i] = mul ? x * y : x + y;
-    }
+    double *ref = tc_ref(&c);
     check(&c, ref, 1.0);
     free(ref);
     tc_end(&c);
@@ -390,27 +321,7 @@ static void test_attention(t2i_backend *be, int64_t B, int64_t H, int64_t Nq, in
     float scale = 1.0f / sqrtf((float)Dh);
     t2i_op_attrs at = {.attention = {(int)H, scale, causal}};
     if (tc_run(&c, T2I_OP_ATTENTION, (int[]){q, k, v}, 3, &at)) n_fail++;
-    double *ref = ref_alloc(&c);
-    double *p = malloc((size_t)Nk * sizeof *p);
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t h = 0; h < H; h++)
-            for (int64_t i = 0; i < Nq; i++) {
-                double m = -INFINITY, sum = 0;
-                for (int64_t j = 0; j < Nk; j++) {
-                    double s = 0;
-                    for (int64_t d = 0; d < Dh; d++)
-                        s += (double)D(&c, q)[(b * Nq + i) * H * Dh + h * Dh + d] * D(&c, k)[(b * Nk + j) * H * Dh + h * Dh + d];
-                    p[j] = causal && j > i ? -INFINITY : s * scale;
-                    if (p[j] > m) m = p[j];
-                }
-                for (int64_t j = 0; j < Nk; j++) sum += p[j] = exp(p[j] - m);
-                for (int64_t e = 0; e < Dv; e++) {
-                    double acc = 0;
-                    for (int64_t j = 0; j < Nk; j++) acc += p[j] * D(&c, v)[(b * Nk + j) * H * Dv + h * Dv + e];
-                    ref[(b * Nq + i) * H * Dv + h * Dv + e] = acc / sum;
-                }
-            }
-    free(p);
+    double *ref = tc_ref(&c);
     check(&c, ref, (double)(Dh > Nk ? Dh : Nk));
     free(ref);
     tc_end(&c);
@@ -472,10 +383,7 @@ static void test_upsample(t2i_backend *be, int64_t N, int64_t C, int64_t H, int6
     tc_begin(&c, be, "upsample [%lld,%lld,%lld,%lld]", (long long)N, (long long)C, (long long)H, (long long)W);
     int x = IN(&c, N, C, H, W);
     if (tc_run(&c, T2I_OP_UPSAMPLE, (int[]){x}, 1, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int64_t p = 0; p < N * C; p++)
-        for (int64_t i = 0; i < 2 * H; i++)
-            for (int64_t j = 0; j < 2 * W; j++) ref[(p * 2 * H + i) * 2 * W + j] = D(&c, x)[(p * H + i / 2) * W + j / 2];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     tc_end(&c);
@@ -491,16 +399,7 @@ static void test_concat(t2i_backend *be, int ndim, const int64_t *ne, int axis, 
     int a = tc_input(&c, ndim, ne, 1.0f, 0.0f), b = tc_input(&c, ndim, bne, 1.0f, 0.0f);
     t2i_op_attrs at = {.axis = {axis}};
     if (tc_run(&c, T2I_OP_CONCAT, (int[]){a, b}, 2, &at)) n_fail++;
-    double *ref = ref_alloc(&c);
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < axis; d++) outer *= ne[d];
-    for (int d = axis + 1; d < ndim; d++) inner *= ne[d];
-    int64_t na = ne[axis], no = na + nb_axis;
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t k = 0; k < no; k++)
-            for (int64_t i = 0; i < inner; i++)
-                ref[(o * no + k) * inner + i] = k < na ? D(&c, a)[(o * na + k) * inner + i]
-                                                       : D(&c, b)[(o * nb_axis + k - na) * inner + i];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     tc_end(&c);
@@ -512,10 +411,7 @@ static void test_tokens(t2i_backend *be, int64_t N, int64_t C, int64_t H, int64_
     tc_begin(&c, be, "to_tokens/from_tokens [%lld,%lld,%lld,%lld]", (long long)N, (long long)C, (long long)H, (long long)W);
     int x = IN(&c, N, C, H, W);
     if (tc_run(&c, T2I_OP_TO_TOKENS, (int[]){x}, 1, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t ch = 0; ch < C; ch++)
-            for (int64_t p = 0; p < H * W; p++) ref[(n * H * W + p) * C + ch] = D(&c, x)[(n * C + ch) * H * W + p];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     /* FROM_TOKENS on the tokens must give x back */
@@ -538,14 +434,7 @@ static void test_slice(t2i_backend *be, int ndim, const int64_t *ne, int axis, i
     int x = tc_input(&c, ndim, ne, 1.0f, 0.0f);
     t2i_op_attrs at = {.slice = {axis, start, len}};
     if (tc_run(&c, T2I_OP_SLICE, (int[]){x}, 1, &at)) n_fail++;
-    double *ref = ref_alloc(&c);
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < axis; d++) outer *= ne[d];
-    for (int d = axis + 1; d < ndim; d++) inner *= ne[d];
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t k = 0; k < len; k++)
-            for (int64_t i = 0; i < inner; i++)
-                ref[(o * len + k) * inner + i] = D(&c, x)[(o * ne[axis] + start + k) * inner + i];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     tc_end(&c);
@@ -562,9 +451,7 @@ static void test_embedding(t2i_backend *be)
     c.data[ids] = idd;
     int tab = IN(&c, 50, 12);
     if (tc_run(&c, T2I_OP_EMBEDDING, (int[]){ids, tab}, 2, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int i = 0; i < 14; i++)
-        for (int j = 0; j < 12; j++) ref[i * 12 + j] = D(&c, tab)[idd[i] * 12 + j];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     /* an out-of-range id is an error naming it */
@@ -656,11 +543,7 @@ static void run_shared_case(t2i_backend *be, const t2i_op_case *oc)
         printf("FAIL %s: %s\n", c.name, t2i_last_error());
         n_fail++;
     }
-    const t2i_node *node = &c.g->nodes[c.g->n_nodes - 1];
-    const void *data[T2I_MAX_INPUTS] = {0};
-    for (int i = 0; i < oc->n_in; i++) data[i] = c.data[in[i]];
-    double *ref = ref_alloc(&c);
-    t2i_op_refs[oc->op](c.g, node, data, ref);
+    double *ref = tc_ref(&c);
     check(&c, ref, oc->cpu_terms);
     free(ref);
     tc_end(&c);
