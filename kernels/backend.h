@@ -10,8 +10,10 @@
  * none: it needs no kernel); t2i_backend_supports() says so when a plan is
  * compiled, never during a run.
  *
- * Layout: graph shapes are logical NCHW; `image_layout` says how the backend
- * stores 4-d activations. The plan converts inputs and outputs at its edges.
+ * Layout: every backend stores a tensor contiguous in the graph's logical
+ * shape (NCHW images, [B,L,C] sequences); only the element type differs
+ * (act_dtype, weight_dtype), and the plan converts inputs and outputs to and
+ * from FP32 at its edges.
  */
 #ifndef T2I_BACKEND_H
 #define T2I_BACKEND_H
@@ -20,8 +22,6 @@
 #include <stddef.h>
 #include "t2i.h"
 #include "graph/graph.h"
-
-typedef enum t2i_layout { T2I_LAYOUT_NCHW = 0, T2I_LAYOUT_NHWC } t2i_layout;
 
 /* Everything a kernel needs for one node: descriptors and data pointers of
  * its inputs (NULL for absent optional ones) and output, and the plan's
@@ -68,7 +68,6 @@ struct t2i_backend {
     const t2i_backend_vtable *vt;
     const t2i_kernel_fn *kernels;   /* [T2I_OP_COUNT] */
     t2i_backend_kind kind;
-    t2i_layout image_layout;
     t2i_dtype act_dtype;            /* storage type of activations */
     t2i_dtype weight_dtype;         /* storage type of weights */
 };

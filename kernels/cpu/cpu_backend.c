@@ -109,7 +109,6 @@ t2i_status t2i_cpu_backend_create(int threads, t2i_backend **out)
     cb->base.vt = &cpu_vtable;
     cb->base.kernels = cpu_kernels;
     cb->base.kind = T2I_BACKEND_CPU;
-    cb->base.image_layout = T2I_LAYOUT_NCHW;
     cb->base.act_dtype = T2I_F32;
     cb->base.weight_dtype = T2I_F32;
     *out = &cb->base;

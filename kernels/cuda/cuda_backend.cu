@@ -290,7 +290,6 @@ extern "C" t2i_status t2i_cuda_backend_create(int device, t2i_dtype act_dtype, t
     cb->base.vt = &cuda_vtable;
     cb->base.kernels = cuda_table;
     cb->base.kind = T2I_BACKEND_CUDA;
-    cb->base.image_layout = T2I_LAYOUT_NCHW;
     cb->base.act_dtype = act_dtype;
     cb->base.weight_dtype = act_dtype;
     *out = &cb->base;
