@@ -108,7 +108,17 @@ int main(void)
     free(base);
     free(again);
 
+    /* textual inversion: A1111 emb_params in the prompt, diffusers' format
+     * in the negative prompt, by file name */
+    params(&p, "a photo of myemb, red circle", "negemb blurry");
+    p.embedding_dir = FIX;
+    free(run_vs_ref(m, &p, "emb", &n1));
+
     /* bad input */
+    params(&p, "a bad_width circle", "");
+    p.embedding_dir = FIX;
+    expect_fail(m, &p, T2I_ERR_INVALID_ARG, "'emb_params' is 48 wide", "embedding width");
+
     t2i_lora bad = {FIX "/bad_shape.safetensors", 1.0f};
     params(&p, PROMPT, "");
     p.loras = &bad;
