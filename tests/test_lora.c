@@ -69,6 +69,46 @@ static void expect_fail(t2i_model *m, const t2i_txt2img_params *p, t2i_status wa
 
 #define PROMPT "a red circle on a blue background, high quality"
 
+/* SDXL: a PEFT LoRA on the UNet and both text encoders (a whole run), and
+ * an A1111 clip_l/clip_g embedding: the context of both prompts against
+ * diffusers' encode_prompt at test_stages' text encoder rule (2e-4 ·
+ * max|ref|; the pooled output is left out: diffusers pools text_encoder_2
+ * at the embedding's added tokens, t2i as A1111 at the EOS). */
+#define CONTEXT_REL_BOUND 2e-4
+static void sdxl_cases(t2i_model *m)
+{
+    t2i_txt2img_params p;
+    size_t n = 0;
+    t2i_lora xl = {FIX "/xl_peft.safetensors", 0.7f};
+    params(&p, PROMPT, "blurry");
+    p.loras = &xl;
+    p.n_loras = 1;
+    free(run_vs_ref(m, &p, "xl_lora", &n));
+
+    char stages[64];
+    stages_path(stages, sizeof stages, "xl_emb");
+    t2i_st_file *ref = NULL;
+    CHECK_OK(t2i_st_open(FIX "/ref_xl_emb.safetensors", &ref));
+    params(&p, t2i_st_metadata(ref, "prompt"), t2i_st_metadata(ref, "negative_prompt"));
+    p.steps = 1;
+    p.embedding_dir = FIX;
+    p.stages_path = stages;
+    t2i_image *imgs;
+    int k;
+    t2i_st_file *got = ref ? run_ref_txt2img(m, &p, &imgs, &k) : NULL;
+    if (got) {
+        check_ref_tensor(ref, "text_embeddings", got, "text_embeddings", "sdxl embedding context", CONTEXT_REL_BOUND);
+        t2i_st_close(got);
+        t2i_images_free(imgs, k);
+    }
+    t2i_st_close(ref);
+    unlink(stages);
+
+    params(&p, "a photo of myemb", "");
+    p.embedding_dir = FIX;
+    expect_fail(m, &p, T2I_ERR_INVALID_ARG, "SDXL needs tensors 'clip_l' and 'clip_g'", "SD embedding on SDXL");
+}
+
 int main(void)
 {
     t2i_engine *e = NULL;
@@ -138,6 +178,10 @@ int main(void)
     p.prompt = PROMPT "<lora:../peft>";
     expect_fail(m, &p, T2I_ERR_INVALID_ARG, "not a LoRA name", "name with ..");
 
+    t2i_model_destroy(m);
+    m = NULL;
+    if (e) CHECK_OK(t2i_model_load(e, "tests/fixtures/tiny-sdxl", &m));
+    if (m) sdxl_cases(m);
     t2i_model_destroy(m);
     t2i_engine_destroy(e);
     return test_finish();
