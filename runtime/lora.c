@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cblas.h>
 #include <cjson/cJSON.h>
 
 #include "base/error.h"
@@ -371,21 +372,15 @@ static t2i_status restore_all(comp_index *ix, struct t2i_lora_state *s)
     return st;
 }
 
-/* W += scale · up [out, r] @ down [r, K] for one module (W is [out, K]). */
-static t2i_status add_delta(const module *md, float *W, int64_t out, int64_t K, float *up, float *down)
+/* W += scale · up [out, r] @ down [r, K] for one module (W is [out, K]),
+ * one OpenBLAS GEMM (the backend's thread count). */
+static void add_delta(const module *md, float *W, int64_t out, int64_t K, float *up, float *down)
 {
     const int64_t r = md->down->shape[0];
     t2i_st_read_f32(md->up, up);
     t2i_st_read_f32(md->down, down);
-    for (int64_t o = 0; o < out; o++) {
-        float *wo = W + o * K;
-        for (int64_t j = 0; j < r; j++) {
-            const float a = md->scale * up[o * r + j];
-            const float *dj = down + j * K;
-            for (int64_t k = 0; k < K; k++) wo[k] += a * dj[k];
-        }
-    }
-    return T2I_OK;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)out, (blasint)K, (blasint)r, md->scale, up,
+                (blasint)r, down, (blasint)K, 1.0f, W, (blasint)K);
 }
 
 /* Keep the originals of mods[0..n) (all one weight), merge, upload. */
