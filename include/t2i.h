@@ -108,7 +108,7 @@ typedef struct t2i_lora {
  * Errors, naming the file and tensor: T2I_ERR_IO, T2I_ERR_FORMAT,
  * T2I_ERR_INVALID_ARG (shapes that do not fit, a tensor naming no weight of
  * the model, an SDXL LoRA on a model with one text encoder),
- * T2I_ERR_UNSUPPORTED (LoHa/LoKr, DoRA, SDXL's LDM naming). */
+ * T2I_ERR_UNSUPPORTED (LoHa/LoKr, DoRA). */
 t2i_status t2i_model_set_loras(t2i_model *m, const t2i_lora *loras, int n);
 
 /* ---- samplers ----------------------------------------------------------- */

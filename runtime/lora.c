@@ -163,6 +163,9 @@ static t2i_status resolve(const t2i_model *m, comp_index *ix, const char *file, 
         int e = -1;
         if (forms[f].kohya) {
             e = index_find(c->kohya, c->n, rest);
+            char mapped[512];
+            if (e < 0 && forms[f].comp == COMP_UNET && t2i_lora_ldm_name(&m->unet_cfg, rest, mapped, sizeof mapped))
+                e = index_find(c->kohya, c->n, mapped);
         } else {
             e = index_find(c->dotted, c->n, rest);
             if (e < 0 && forms[f].comp != COMP_UNET) {   /* transformers 5 files drop "text_model." */
@@ -172,11 +175,8 @@ static t2i_status resolve(const t2i_model *m, comp_index *ix, const char *file, 
             }
         }
         if (e < 0)
-            return t2i_fail(T2I_ERR_INVALID_ARG, "lora %s: tensor '%s' names no weight of the model's %s%s", file,
-                            tensor, comp_name[forms[f].comp],
-                            forms[f].kohya && strncmp(rest, "input_blocks", 12) == 0
-                                ? " (the original LDM naming of SDXL kohya LoRAs is not read yet)"
-                                : "");
+            return t2i_fail(T2I_ERR_INVALID_ARG, "lora %s: tensor '%s' names no weight of the model's %s", file,
+                            tensor, comp_name[forms[f].comp]);
         *comp = forms[f].comp;
         *entry = e;
         return T2I_OK;

@@ -23,10 +23,11 @@
  *                   gives lora_alpha and r per component.
  *
  * The '_' form is resolved against the model's own weight names (each name
- * with '.' → '_'), so no table of module names is needed. Not read: the
- * original LDM naming of SDXL kohya LoRAs (lora_unet_input_blocks_…),
- * LyCORIS LoHa/LoKr/Tucker (lora_mid), DoRA, PEFT rank/alpha patterns — each
- * is T2I_ERR_UNSUPPORTED naming the tensor or key.
+ * with '.' → '_'), so no table of module names is needed; the original LDM
+ * naming of SDXL kohya LoRAs (lora_unet_input_blocks_4_1_…) is mapped to it
+ * first (runtime/lora_ldm.c). Not read: LyCORIS LoHa/LoKr/Tucker (lora_mid),
+ * DoRA, PEFT rank/alpha patterns — each is T2I_ERR_UNSUPPORTED naming the
+ * tensor or key.
  *
  * Merging and restoring: before a weight is first changed, its stored bytes
  * (the backend's weight dtype, read back from the device) are kept in host
@@ -49,6 +50,11 @@
  * fit, a LoRA for two text encoders on a model with one), T2I_ERR_UNSUPPORTED
  * (see above); each message names the file and tensor. */
 t2i_status t2i_lora_apply(t2i_model *m, const t2i_lora *loras, int n);
+
+/* Internal (runtime/lora_ldm.c): the diffusers name, in kohya's '_' form,
+ * of an original LDM/SGM UNet module name in that form (the part after
+ * "lora_unet_"), for UNet config c; 0 if key is not such a name. */
+int t2i_lora_ldm_name(const t2i_unet_config *c, const char *key, char *out, size_t n);
 
 /* Free the kept originals (without writing them back): for model destroy. */
 void t2i_lora_state_free(t2i_model *m);

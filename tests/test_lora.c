@@ -69,7 +69,8 @@ static void expect_fail(t2i_model *m, const t2i_txt2img_params *p, t2i_status wa
 
 #define PROMPT "a red circle on a blue background, high quality"
 
-/* SDXL: a PEFT LoRA on the UNet and both text encoders (a whole run), and
+/* SDXL: a PEFT LoRA on the UNet and both text encoders and a kohya LoRA in
+ * the original LDM naming with lora_te1_/lora_te2_ (whole runs), and
  * an A1111 clip_l/clip_g embedding: the context of both prompts against
  * diffusers' encode_prompt at test_stages' text encoder rule (2e-4 ·
  * max|ref|; the pooled output is left out: diffusers pools text_encoder_2
@@ -84,6 +85,10 @@ static void sdxl_cases(t2i_model *m)
     p.loras = &xl;
     p.n_loras = 1;
     free(run_vs_ref(m, &p, "xl_lora", &n));
+    /* kohya in the LDM naming (input_blocks_…), lora_te1_ and lora_te2_ */
+    t2i_lora xk = {FIX "/xl_kohya.safetensors", 1.0f};
+    p.loras = &xk;
+    free(run_vs_ref(m, &p, "xl_kohya", &n));
 
     char stages[64];
     stages_path(stages, sizeof stages, "xl_emb");
