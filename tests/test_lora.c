@@ -16,6 +16,8 @@
  * absolute): merging W + s·up@down in FP32 differs from diffusers' unfused
  * W x + s·B(A x) by rounding only, far below a UNet call's 1e-6 relative.
  */
+#include <sys/stat.h>
+#include "product/lora_tags.h"
 #include "stage_util.h"
 
 #define LATENT_REL_BOUND 1e-3
@@ -68,6 +70,136 @@ static void expect_fail(t2i_model *m, const t2i_txt2img_params *p, t2i_status wa
 }
 
 #define PROMPT "a red circle on a blue background, high quality"
+
+/* The tag parser: text left, files and weights taken (A1111's rule). */
+static void tag_cases(void)
+{
+    static const struct {
+        const char *in, *out;
+        int n;
+        const char *path0;
+        float w0, w1;
+    } ok[] = {
+        {"a cat <lora:x:0.8>, red", "a cat , red", 1, "D/x.safetensors", 0.8f, 0},
+        {"<lora:a><lora:b:-0.5>z", "z", 2, "D/a.safetensors", 1.0f, -0.5f},
+        {"<lora:x.safetensors: 0.5 >", "", 1, "D/x.safetensors", 0.5f, 0},
+        {"<lora:>", "<lora:>", 0, NULL, 0, 0},
+        {"a <lora:x", "a <lora:x", 0, NULL, 0, 0},
+        {"<hypernet:x:1> (cat:1.2)", "<hypernet:x:1> (cat:1.2)", 0, NULL, 0, 0},
+        {"", "", 0, NULL, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        t2i_lora_list l = {0};
+        char *out = NULL;
+        CHECK_OK(t2i_lora_tags_extract(ok[i].in, "D", "prompt", &out, &l));
+        CHECK(out && strcmp(out, ok[i].out) == 0, "tags \"%s\": text \"%s\"", ok[i].in, out ? out : "(null)");
+        CHECK(l.n == ok[i].n, "tags \"%s\": %d LoRAs", ok[i].in, l.n);
+        if (l.n > 0) CHECK(strcmp(l.v[0].path, ok[i].path0) == 0 && l.v[0].weight == ok[i].w0, "tags \"%s\": %s %g",
+                           ok[i].in, l.v[0].path, l.v[0].weight);
+        if (l.n > 1) CHECK(l.v[1].weight == ok[i].w1, "tags \"%s\": second weight %g", ok[i].in, l.v[1].weight);
+        free(out);
+        t2i_lora_list_free(&l);
+    }
+    static const struct { const char *in; t2i_status want; const char *frag; } bad[] = {
+        {"<lora:x:1:0.5>", T2I_ERR_UNSUPPORTED, "separate UNet weight"},
+        {"<lora:x:nan>", T2I_ERR_INVALID_ARG, "not a number"},
+        {"<lora:x:1e999>", T2I_ERR_INVALID_ARG, "not a number"},
+        {"<lora:/etc/x>", T2I_ERR_INVALID_ARG, "not a LoRA name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t2i_lora_list l = {0};
+        char *out = NULL;
+        t2i_status st = t2i_lora_tags_extract(bad[i].in, "D", "prompt", &out, &l);
+        CHECK(st == bad[i].want && !out && strstr(t2i_last_error(), bad[i].frag), "tags \"%s\": %s %s", bad[i].in,
+              t2i_status_name(st), t2i_last_error());
+        free(out);
+        t2i_lora_list_free(&l);
+    }
+}
+
+/* A file of tensors name_i (F32 zeros of the given shape; dtype I32 when
+ * the name starts with '#', which is dropped) and one metadata pair. */
+typedef struct tdesc { const char *name; int ndim; int64_t shape[4]; } tdesc;
+static void write_file(const char *path, const tdesc *t, int n, const char *mkey, const char *mval)
+{
+    t2i_st_writer *w = NULL;
+    CHECK_OK(t2i_st_writer_create(&w));
+    static float zeros[4096];
+    for (int i = 0; w && i < n; i++) {
+        const int i32 = t[i].name[0] == '#';
+        CHECK_OK(t2i_st_writer_add(w, t[i].name + i32, i32 ? T2I_I32 : T2I_F32, t[i].ndim, t[i].shape, zeros));
+    }
+    if (w && mkey) CHECK_OK(t2i_st_writer_set_metadata(w, mkey, mval));
+    if (w) CHECK_OK(t2i_st_writer_save(w, path));
+    t2i_st_writer_destroy(w);
+}
+
+/* Broken LoRA files and embeddings: each a clear error naming the tensor or
+ * key; a failing set leaves the set before it in place. */
+static void bad_files(t2i_model *m)
+{
+    char path[96], dir[64];
+    snprintf(dir, sizeof dir, "/tmp/t2i_lora_bad_%d", (int)getpid());
+    snprintf(path, sizeof path, "%s/x.safetensors", dir);
+    CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+#define Q "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q"
+    static const struct {
+        tdesc t[3];
+        int n;
+        const char *mkey, *mval;
+        t2i_status want;
+        const char *frag;
+    } cases[] = {
+        {{{"lora_unet_x.hada_w1_a", 2, {2, 32}}}, 1, NULL, NULL, T2I_ERR_UNSUPPORTED, "'lora_unet_x.hada_w1_a'"},
+        {{{Q ".lora_down.weight", 2, {2, 32}}}, 1, NULL, NULL, T2I_ERR_FORMAT, "'" Q ".lora_up.weight'"},
+        {{{"lora_unet_no_such_layer.lora_down.weight", 2, {2, 32}}, {"lora_unet_no_such_layer.lora_up.weight", 2, {32, 2}}},
+         2, NULL, NULL, T2I_ERR_INVALID_ARG, "'lora_unet_no_such_layer.lora_down.weight' names no weight"},
+        {{{Q ".lora_down.weight", 2, {2, 32}}, {Q ".lora_up.weight", 2, {32, 2}}, {Q ".alpha", 1, {2}}},
+         3, NULL, NULL, T2I_ERR_FORMAT, "'" Q ".alpha' must hold one number"},
+        {{{"#" Q ".lora_down.weight", 2, {2, 32}}, {Q ".lora_up.weight", 2, {32, 2}}}, 2, NULL, NULL, T2I_ERR_FORMAT,
+         "has dtype I32"},
+        {{{Q ".lora_down.weight", 2, {3, 32}}, {Q ".lora_up.weight", 2, {32, 2}}}, 2, NULL, NULL, T2I_ERR_INVALID_ARG,
+         "'" Q ".lora_up.weight' [32,2] does not fit"},
+        {{{"unet.conv_in.lora_A.weight", 2, {2, 36}}, {"unet.conv_in.lora_B.weight", 2, {32, 2}}}, 2,
+         "lora_adapter_metadata", "{\"unet.lora_alpha\": 4", T2I_ERR_FORMAT, "lora_adapter_metadata is not a JSON"},
+        {{{"unet.conv_in.lora_A.weight", 2, {2, 36}}, {"unet.conv_in.lora_B.weight", 2, {32, 2}}}, 2,
+         "lora_adapter_metadata", "{\"unet.r\": 2, \"unet.lora_alpha\": 4, \"unet.rank_pattern\": {\"conv_in\": 8}}",
+         T2I_ERR_UNSUPPORTED, "'unet.rank_pattern'"},
+    };
+    t2i_lora peft = {FIX "/peft.safetensors", 1.0f}, bad = {path, 1.0f};
+    CHECK_OK(t2i_model_set_loras(m, &peft, 1));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_file(path, cases[i].t, cases[i].n, cases[i].mkey, cases[i].mval);
+        t2i_status st = t2i_model_set_loras(m, &bad, 1);
+        printf("  bad lora %zu -> %s: %s\n", i, t2i_status_name(st), t2i_last_error());
+        CHECK(st == cases[i].want, "bad lora %zu: got %s", i, t2i_status_name(st));
+        CHECK(strstr(t2i_last_error(), cases[i].frag) != NULL, "bad lora %zu: message lacks \"%s\"", i, cases[i].frag);
+    }
+    /* the PEFT set is still merged: a run asking for it equals diffusers' */
+    t2i_txt2img_params p;
+    size_t n = 0;
+    params(&p, PROMPT, "blurry");
+    p.loras = &peft;
+    p.n_loras = 1;
+    free(run_vs_ref(m, &p, "peft", &n));
+
+    static const struct { tdesc t[2]; int n; t2i_status want; const char *frag; } embs[] = {
+        {{{"emb_params", 3, {1, 2, 32}}}, 1, T2I_ERR_FORMAT, "'emb_params' must be [C] or [n, C]"},
+        {{{"a", 2, {2, 32}}, {"b", 2, {2, 32}}}, 2, T2I_ERR_FORMAT, "no tensor 'emb_params' and not a single tensor"},
+        {{{"emb_params", 2, {76, 32}}}, 1, T2I_ERR_FORMAT, "1 <= n <= 75"},
+        {{{"clip_l", 2, {1, 32}}, {"clip_g", 2, {1, 48}}}, 2, T2I_ERR_INVALID_ARG, "an SDXL embedding (clip_l/clip_g)"},
+    };
+    for (size_t i = 0; i < sizeof embs / sizeof embs[0]; i++) {
+        write_file(path, embs[i].t, embs[i].n, NULL, NULL);
+        params(&p, "a red x", "");
+        p.embedding_dir = dir;
+        char what[32];
+        snprintf(what, sizeof what, "bad embedding %zu", i);
+        expect_fail(m, &p, embs[i].want, embs[i].frag, what);
+    }
+    unlink(path);
+    rmdir(dir);
+}
 
 /* SDXL: a PEFT LoRA on the UNet and both text encoders and a kohya LoRA in
  * the original LDM naming with lora_te1_/lora_te2_ (whole runs), and
@@ -123,6 +255,7 @@ int main(void)
     if (!m) return test_finish();
     t2i_txt2img_params p;
     size_t n0 = 0, n1 = 0;
+    tag_cases();
 
     params(&p, PROMPT, "blurry");
     float *base = run_vs_ref(m, &p, "none", &n0);
@@ -183,6 +316,7 @@ int main(void)
     p.prompt = PROMPT "<lora:../peft>";
     expect_fail(m, &p, T2I_ERR_INVALID_ARG, "not a LoRA name", "name with ..");
 
+    bad_files(m);
     t2i_model_destroy(m);
     m = NULL;
     if (e) CHECK_OK(t2i_model_load(e, "tests/fixtures/tiny-sdxl", &m));
