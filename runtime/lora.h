@@ -34,7 +34,8 @@
  * memory; a new set first writes every kept original back, so the weights
  * with no LoRA are bit for bit those loaded, whatever sets came before. The
  * originals of the weights the current set touches are what stays in memory
- * (for an SD 1.5 LoRA on attention layers, a few hundred MB in FP32). Every
+ * (a LoRA on every attention, feed-forward and projection layer of SD 1.5's
+ * UNet: 1.07 GB in FP32 on the CPU backend, half that in FP16). Every
  * file of a new set is read and checked before any weight is changed, so a
  * failing set leaves the previous one in place.
  */

@@ -144,7 +144,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "t2i-lora-bench: cannot write %s: %s\n", path, t2i_last_error());
         return 1;
     }
-    printf("LoRA: %d modules, rank %d, %.1f MB (F16)\n", modules, rank, bytes / 1e6);
+    size_t touched = 0;   /* the weights the LoRA changes: what lora.c keeps to restore them */
+    for (int i = 0; i < t2i_weights_count(m->unet_w); i++) {
+        int nd;
+        const int64_t *ne;
+        void *data;
+        const char *name = t2i_weights_entry(m->unet_w, i, &nd, &ne, &data);
+        size_t numel = 1;
+        for (int d = 0; d < nd; d++) numel *= (size_t)ne[d];
+        if (adapted(name)) touched += numel * t2i_dtype_size(e->be->weight_dtype);
+    }
+    printf("LoRA: %d modules, rank %d, %.1f MB (F16); originals kept for restore: %.0f MB\n", modules, rank,
+           bytes / 1e6, touched / 1e6);
     double *ta = calloc((size_t)repeat, sizeof *ta), *tw = calloc((size_t)repeat, sizeof *tw),
            *tr = calloc((size_t)repeat, sizeof *tr);
     for (int i = 0; i < repeat && st == T2I_OK; i++) {
