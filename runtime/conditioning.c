@@ -106,6 +106,7 @@ static t2i_status chunks_build(const t2i_model *m, const t2i_clip_tokenizer *tok
         for (int i = 0; i < n && st == T2I_OK; i++) {
             int n_name, n_vec;
             int32_t first;
+            t2i_status bad;
             if (ids[i] == comma) {
                 c.last_comma = c.n_cur;
             } else if (c.n_cur == T2I_CHUNK_TOKENS && c.last_comma != -1 &&
@@ -122,7 +123,8 @@ static t2i_status chunks_build(const t2i_model *m, const t2i_clip_tokenizer *tok
                 c.n_cur = moved;
             }
             if (c.n_cur == T2I_CHUNK_TOKENS && (st = next_chunk(&c)) != T2I_OK) break;
-            if (m && t2i_embeddings_match(m, ids, n, i, &n_name, &n_vec, &first)) {
+            if (m && t2i_embeddings_match(m, ids, n, i, &n_name, &n_vec, &first, &bad)) {
+                if ((st = bad) != T2I_OK) break;
                 if (c.n_cur + n_vec > T2I_CHUNK_TOKENS && (st = next_chunk(&c)) != T2I_OK) break;
                 for (int j = 0; j < n_vec; j++, c.n_cur++) {
                     c.cur[c.n_cur] = first + j;

@@ -18,6 +18,8 @@ typedef struct emb {
     char *name;
     int32_t *name_ids;
     int n_name, n_vec, row0;
+    t2i_status status;   /* a file that failed to load: reported when a prompt uses it */
+    char *error;
 } emb;
 
 struct t2i_embeddings {
@@ -34,6 +36,7 @@ static void clear_list(struct t2i_embeddings *s)
     for (int i = 0; i < s->n; i++) {
         free(s->v[i].name);
         free(s->v[i].name_ids);
+        free(s->v[i].error);
     }
     free(s->v);
     free(s->rows[0]);
@@ -75,7 +78,8 @@ static t2i_status check_rows(const t2i_model *m, int which, const char *path, co
     return T2I_OK;
 }
 
-static t2i_status load_one(t2i_model *m, struct t2i_embeddings *s, const char *path, const char *stem)
+/* The rows of file `path` appended to s->rows; *n_vec gets their count. */
+static t2i_status load_rows(t2i_model *m, struct t2i_embeddings *s, const char *path, int *n_vec)
 {
     t2i_st_file *f = NULL;
     T2I_TRY(t2i_st_open(path, &f));
@@ -99,10 +103,6 @@ static t2i_status load_one(t2i_model *m, struct t2i_embeddings *s, const char *p
     for (int w = 0; w < 1 + sdxl && st == T2I_OK; w++) st = check_rows(m, w, path, t[w], &n[w]);
     if (st == T2I_OK && sdxl && n[0] != n[1])
         st = t2i_fail(T2I_ERR_FORMAT, "embedding %s: 'clip_l' has %d vectors, 'clip_g' %d", path, n[0], n[1]);
-    emb e = {0};
-    if (st == T2I_OK) st = t2i_clip_tokenize(m->tok, stem, &e.name_ids, &e.n_name);
-    if (st == T2I_OK && e.n_name == 0)
-        st = t2i_fail(T2I_ERR_INVALID_ARG, "embedding %s: the name '%s' has no tokens", path, stem);
     for (int w = 0; w < 1 + sdxl && st == T2I_OK; w++) {
         const int C = w ? m->text2_cfg.hidden_size : m->text_cfg.hidden_size;
         float *r = realloc(s->rows[w], (size_t)(s->n_rows + n[0]) * C * sizeof *r);
@@ -113,21 +113,40 @@ static t2i_status load_one(t2i_model *m, struct t2i_embeddings *s, const char *p
         s->rows[w] = r;
         t2i_st_read_f32(t[w], r + (size_t)s->n_rows * C);
     }
+    t2i_st_close(f);
+    *n_vec = n[0];
+    return st;
+}
+
+/* One file: its name's tokens and its rows, or (a broken file) the error
+ * to report when a prompt uses the name. */
+static t2i_status load_one(t2i_model *m, struct t2i_embeddings *s, const char *path, const char *stem)
+{
+    emb e = {.row0 = s->n_rows};
+    t2i_status st = t2i_clip_tokenize(m->tok, stem, &e.name_ids, &e.n_name);
+    if (st == T2I_OK && e.n_name == 0) {   /* nothing a prompt could match */
+        free(e.name_ids);
+        return T2I_OK;
+    }
+    if (st == T2I_OK) {
+        e.status = load_rows(m, s, path, &e.n_vec);
+        if (e.status == T2I_ERR_NOMEM) st = e.status;
+        else if (e.status != T2I_OK && !(e.error = strdup(t2i_last_error())))
+            st = t2i_fail(T2I_ERR_NOMEM, "embedding %s: out of memory", path);
+    }
     emb *v = st == T2I_OK ? realloc(s->v, (size_t)(s->n + 1) * sizeof *v) : NULL;
     if (st == T2I_OK && v) s->v = v;
     e.name = st == T2I_OK ? strdup(stem) : NULL;
     if (st == T2I_OK && (!v || !e.name)) st = t2i_fail(T2I_ERR_NOMEM, "embedding %s: out of memory", path);
-    if (st == T2I_OK) {
-        e.n_vec = n[0];
-        e.row0 = s->n_rows;
-        s->n_rows += n[0];
-        s->v[s->n++] = e;
-    } else {
+    if (st != T2I_OK) {
         free(e.name);
         free(e.name_ids);
+        free(e.error);
+        return st;
     }
-    t2i_st_close(f);
-    return st;
+    if (e.status == T2I_OK) s->n_rows += e.n_vec;
+    s->v[s->n++] = e;
+    return T2I_OK;
 }
 
 static int longest_first(const void *a, const void *b)
@@ -167,12 +186,14 @@ t2i_status t2i_embeddings_prepare(t2i_model *m, const char *dir, const char *pro
 }
 
 int t2i_embeddings_match(const t2i_model *m, const int32_t *ids, int n, int pos, int *n_name, int *n_vectors,
-                         int32_t *first)
+                         int32_t *first, t2i_status *err)
 {
     const struct t2i_embeddings *s = m->emb;
+    *err = T2I_OK;
     for (int i = 0; s && i < s->n; i++) {
         const emb *e = &s->v[i];
         if (pos + e->n_name > n || memcmp(ids + pos, e->name_ids, (size_t)e->n_name * sizeof *ids) != 0) continue;
+        if (e->status != T2I_OK) *err = t2i_fail(e->status, "%s", e->error);
         *n_name = e->n_name;
         *n_vectors = e->n_vec;
         *first = base_id(m) + e->row0;

@@ -35,17 +35,20 @@
 
 /* Load the embeddings of `dir` that `prompt` or `negative` (either may be
  * NULL) may name, replacing those of the previous run; dir NULL or "" = none.
- * Errors (naming the file and tensor): T2I_ERR_IO, T2I_ERR_FORMAT (no
- * usable tensor), T2I_ERR_INVALID_ARG (a width that is not the text
- * encoder's, an SD embedding on SDXL or the reverse), T2I_ERR_UNSUPPORTED
- * (a BERT text encoder). */
+ * A file that fails to load is kept as its error, reported only when a
+ * prompt's tokens use its name (a substring such as "art" in "party" does
+ * not): T2I_ERR_IO, T2I_ERR_FORMAT (no usable tensor), T2I_ERR_INVALID_ARG
+ * (a width that is not the text encoder's, an SD embedding on SDXL or the
+ * reverse), naming the file and tensor. Errors here: T2I_ERR_IO (the
+ * folder), T2I_ERR_UNSUPPORTED (a BERT text encoder), T2I_ERR_NOMEM. */
 t2i_status t2i_embeddings_prepare(t2i_model *m, const char *dir, const char *prompt, const char *negative);
 
 /* The embedding whose name tokens start at ids[pos] (ids[0..n)): returns 1
  * with the number of name tokens *n_name, the vectors' ids *first ..
- * *first + *n_vectors − 1; 0 if none. */
+ * *first + *n_vectors − 1; 0 if none. When that file failed to load, *err
+ * is its error (set as the last error), else T2I_OK. */
 int t2i_embeddings_match(const t2i_model *m, const int32_t *ids, int n, int pos, int *n_name, int *n_vectors,
-                         int32_t *first);
+                         int32_t *first, t2i_status *err);
 
 /* Whether ids[0..L) holds an embedding id. */
 int t2i_embeddings_in(const t2i_model *m, const int32_t *ids, int L);

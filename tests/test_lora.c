@@ -296,6 +296,14 @@ int main(void)
     params(&p, "a bad_width circle", "");
     p.embedding_dir = FIX;
     expect_fail(m, &p, T2I_ERR_INVALID_ARG, "'emb_params' is 48 wide", "embedding width");
+    /* the same file named only inside another word: not used, no error */
+    params(&p, "a xbad_widthy circle", "");
+    p.embedding_dir = FIX;
+    p.steps = 1;
+    t2i_image *imgs = NULL;
+    int k = 0;
+    CHECK_OK(t2i_txt2img(m, &p, &imgs, &k));
+    t2i_images_free(imgs, k);
 
     t2i_lora bad = {FIX "/bad_shape.safetensors", 1.0f};
     params(&p, PROMPT, "");
