@@ -18,6 +18,8 @@
  */
 #include <sys/stat.h>
 #include "product/lora_tags.h"
+#include "runtime/conditioning.h"
+#include "runtime/embeddings.h"
 #include "stage_util.h"
 
 #define LATENT_REL_BOUND 1e-3
@@ -115,6 +117,29 @@ static void tag_cases(void)
         free(out);
         t2i_lora_list_free(&l);
     }
+}
+
+/* A1111's chunking with an embedding: 74 tokens then myemb (3 vectors)
+ * — it does not fit in the first chunk's 75 and moves whole to the next;
+ * its ids are vocab_size + row. */
+static void chunk_cases(t2i_model *m)
+{
+    char prompt[400] = "";
+    for (int i = 0; i < 74; i++) strcat(prompt, "a ");
+    strcat(prompt, "(myemb:1.5)");
+    CHECK_OK(t2i_embeddings_prepare(m, FIX, prompt, NULL));
+    t2i_conditioning c;
+    t2i_status st = t2i_conditioning_build(m, prompt, NULL, 1, &c);
+    CHECK(st == T2I_OK, "conditioning: %s", t2i_last_error());
+    if (st != T2I_OK) return;
+    const int32_t V = m->text_cfg.vocab_size, eos = t2i_clip_eos(m->tok), bos = t2i_clip_bos(m->tok);
+    const int32_t *k0 = c.ids, *k1 = c.ids + 77;
+    CHECK(c.n_chunks == 2, "chunks %d", c.n_chunks);
+    CHECK(k0[74] != eos && k0[75] == eos && k1[0] == bos, "chunk 0 ends at 75: %d %d", k0[74], k0[75]);
+    CHECK(k1[1] == V && k1[2] == V + 1 && k1[3] == V + 2 && k1[4] == eos, "chunk 1: %d %d %d %d", k1[1], k1[2],
+          k1[3], k1[4]);
+    t2i_conditioning_free(&c);
+    CHECK_OK(t2i_embeddings_prepare(m, NULL, NULL, NULL));
 }
 
 /* A file of tensors name_i (F32 zeros of the given shape; dtype I32 when
@@ -256,6 +281,7 @@ int main(void)
     t2i_txt2img_params p;
     size_t n0 = 0, n1 = 0;
     tag_cases();
+    chunk_cases(m);
 
     params(&p, PROMPT, "blurry");
     float *base = run_vs_ref(m, &p, "none", &n0);
