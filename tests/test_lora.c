@@ -16,10 +16,13 @@
  * absolute): merging W + s·up@down in FP32 differs from diffusers' unfused
  * W x + s·B(A x) by rounding only, far below a UNet call's 1e-6 relative.
  */
+#include <math.h>
 #include <sys/stat.h>
 #include "product/lora_tags.h"
 #include "runtime/conditioning.h"
 #include "runtime/embeddings.h"
+#include "runtime/lora.h"
+#include "graph/build.h"
 #include "stage_util.h"
 
 #define LATENT_REL_BOUND 1e-3
@@ -140,6 +143,113 @@ static void chunk_cases(t2i_model *m)
           k1[3], k1[4]);
     t2i_conditioning_free(&c);
     CHECK_OK(t2i_embeddings_prepare(m, NULL, NULL, NULL));
+}
+
+/* The 16-bit path (the CUDA backend stores FP16 weights): a host backend
+ * with FP16 weight storage holds tiny-sd1's UNet; a LoRA on one linear and
+ * one LoCon convolution must give f16(f32(W) + scale · up @ down) within one
+ * FP16 rounding (the GEMM's summation order may move the FP32 sum by an
+ * ulp), and removing it must give the original bytes exactly. */
+static t2i_status fb_alloc(t2i_backend *be, size_t n, void **p)
+{
+    (void)be;
+    *p = malloc(n);
+    return *p ? T2I_OK : T2I_ERR_NOMEM;
+}
+static void fb_free(t2i_backend *be, void *p) { (void)be, free(p); }
+static t2i_status fb_copy(t2i_backend *be, void *d, const void *s, size_t n)
+{
+    (void)be;
+    memcpy(d, s, n);
+    return T2I_OK;
+}
+
+static void f16_cases(void)
+{
+    static const t2i_backend_vtable vt = {.name = "host-f16", .alloc = fb_alloc, .free = fb_free,
+                                          .upload = fb_copy, .download = fb_copy};
+    t2i_backend be = {.vt = &vt, .weight_dtype = T2I_F16, .act_dtype = T2I_F16};
+    t2i_engine eng = {&be};
+    t2i_model *m = calloc(1, sizeof *m);
+    t2i_st_set *set = NULL;
+    t2i_graph *g = NULL;
+    m->eng = &eng;
+    CHECK_OK(t2i_unet_config_load("tests/fixtures/tiny-sd1/unet/config.json", &m->unet_cfg));
+    CHECK_OK(t2i_st_set_open_dir("tests/fixtures/tiny-sd1/unet", &set));
+    CHECK_OK(t2i_build_unet(&m->unet_cfg, 1, 2, 2, 1, &g));
+    if (set && g) CHECK_OK(t2i_weights_load(&be, set, g, "unet", NULL, &m->unet_w));
+    t2i_graph_destroy(g);
+    t2i_st_set_destroy(set);
+    if (!m->unet_w) {
+        t2i_model_destroy(m);
+        return;
+    }
+    static const struct { const char *kohya, *name; int64_t ne[4]; int nd; } layer[2] = {
+        {"lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q",
+         "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight", {32, 32}, 2},
+        {"lora_unet_down_blocks_0_resnets_0_conv1", "down_blocks.0.resnets.0.conv1.weight", {32, 32, 3, 3}, 4},
+    };
+    const int r = 3;
+    const float alpha = 1.5f, weight = 0.7f;
+    static float down[2][3 * 288], up[2][32 * 3];
+    uint32_t x = 12345;
+    t2i_st_writer *wr = NULL;
+    CHECK_OK(t2i_st_writer_create(&wr));
+    for (int l = 0; l < 2 && wr; l++) {
+        const int64_t K = layer[l].nd == 4 ? 288 : 32;
+        for (int i = 0; i < r * K; i++) down[l][i] = (float)((x = x * 1664525u + 1013904223u) >> 8) / (1 << 24) - 0.5f;
+        for (int i = 0; i < 32 * r; i++) up[l][i] = (float)((x = x * 1664525u + 1013904223u) >> 8) / (1 << 24) - 0.5f;
+        char nm[128];
+        snprintf(nm, sizeof nm, "%s.lora_down.weight", layer[l].kohya);
+        CHECK_OK(t2i_st_writer_add(wr, nm, T2I_F32, layer[l].nd,
+                                   layer[l].nd == 4 ? (int64_t[]){r, 32, 3, 3} : (int64_t[]){r, 32}, down[l]));
+        snprintf(nm, sizeof nm, "%s.lora_up.weight", layer[l].kohya);
+        CHECK_OK(t2i_st_writer_add(wr, nm, T2I_F32, layer[l].nd,
+                                   layer[l].nd == 4 ? (int64_t[]){32, r, 1, 1} : (int64_t[]){32, r}, up[l]));
+        snprintf(nm, sizeof nm, "%s.alpha", layer[l].kohya);
+        CHECK_OK(t2i_st_writer_add(wr, nm, T2I_F32, 0, NULL, &alpha));
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/t2i_lora_f16_%d.safetensors", (int)getpid());
+    if (wr) CHECK_OK(t2i_st_writer_save(wr, path));
+    t2i_st_writer_destroy(wr);
+
+    uint16_t *orig[2] = {NULL, NULL};
+    const uint16_t *dev[2];
+    for (int l = 0; l < 2; l++) {
+        t2i_tensor key = {.ndim = layer[l].nd, .dtype = T2I_F16, .name = (char *)layer[l].name};
+        memcpy(key.ne, layer[l].ne, sizeof layer[l].ne);
+        dev[l] = t2i_weights_find(m->unet_w, &key);
+        CHECK(dev[l] != NULL, "no weight %s", layer[l].name);
+        size_t n = (size_t)t2i_tensor_numel(&key);
+        orig[l] = malloc(n * sizeof **orig);
+        if (dev[l]) memcpy(orig[l], dev[l], n * sizeof **orig);
+    }
+    t2i_lora lo = {path, weight};
+    CHECK_OK(t2i_model_set_loras(m, &lo, 1));
+    double worst = 0;
+    for (int l = 0; l < 2 && dev[0] && dev[1]; l++) {
+        const int64_t K = layer[l].nd == 4 ? 288 : 32;
+        for (int o = 0; o < 32; o++)
+            for (int64_t k = 0; k < K; k++) {
+                float acc = 0;
+                for (int j = 0; j < r; j++) acc += up[l][o * r + j] * down[l][j * K + k];
+                const float want = t2i_f16_to_f32(t2i_f32_to_f16(t2i_f16_to_f32(orig[l][o * K + k]) +
+                                                                 weight * alpha / r * acc));
+                const float got = t2i_f16_to_f32(dev[l][o * K + k]);
+                const double ulp = fmax(fabs(want), 6.1e-5) / 1024;   /* one FP16 step at |want| */
+                if (fabs(got - want) / ulp > worst) worst = fabs(got - want) / ulp;
+            }
+    }
+    printf("  FP16 storage: merged weights within %.2f FP16 steps of f16(W + s·up@down)\n", worst);
+    CHECK(worst <= 1.0, "FP16 merge off by %.2f steps", worst);
+    CHECK_OK(t2i_model_set_loras(m, NULL, 0));
+    for (int l = 0; l < 2 && dev[l]; l++)
+        CHECK(memcmp(orig[l], dev[l], (size_t)32 * (layer[l].nd == 4 ? 288 : 32) * 2) == 0,
+              "%s: not restored bit for bit", layer[l].name);
+    free(orig[0]), free(orig[1]);
+    unlink(path);
+    t2i_model_destroy(m);
 }
 
 /* A file of tensors name_i (F32 zeros of the given shape; dtype I32 when
@@ -281,6 +391,7 @@ int main(void)
     t2i_txt2img_params p;
     size_t n0 = 0, n1 = 0;
     tag_cases();
+    f16_cases();
     chunk_cases(m);
 
     params(&p, PROMPT, "blurry");
