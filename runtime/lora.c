@@ -476,7 +476,7 @@ t2i_status t2i_lora_apply(t2i_model *m, const t2i_lora *loras, int n)
     forget_set(s);
     if ((st = restore_all(ix, s)) != T2I_OK) goto done;
     /* pass 3: merge, weight by weight */
-    qsort(mods, (size_t)n_mods, sizeof *mods, by_target);
+    if (n_mods) qsort(mods, (size_t)n_mods, sizeof *mods, by_target);
     free(s->kept);
     s->kept = calloc((size_t)n_mods + 1, sizeof *s->kept);
     if (!s->kept) {
