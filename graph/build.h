@@ -34,6 +34,8 @@ t2i_status t2i_build_clip_text(const t2i_clip_text_config *c, int batch, int seq
 typedef struct t2i_clip_outputs {
     bool penultimate;   /* "penultimate": hidden_states[-2] (before the last layer, no final norm) */
     bool pooled;        /* "pooled": text_projection of the final-norm row at pool_index[b] = b·L + position */
+    bool token_embeds;  /* input "token_embeds" F32 [B,L,C] (rows of the token embedding, or textual-
+                         * inversion vectors) instead of "ids" and the token_embedding gather */
 } t2i_clip_outputs;
 /* o may be NULL (the plain form). A pooled output needs with_projection. */
 t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int seq_len, const t2i_clip_outputs *o,

@@ -59,12 +59,17 @@ t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int 
     t2i_graph *g = t2i_graph_create();
     if (!g) return t2i_fail(T2I_ERR_NOMEM, "text encoder: out of memory");
     int C = c->hidden_size;
-    int ids = t2i_graph_input(g, "ids", T2I_I32, 2, (int64_t[]){batch, seq_len});
+    const bool embeds = o && o->token_embeds;
+    int ids = embeds ? t2i_graph_input(g, "token_embeds", T2I_F32, 3, (int64_t[]){batch, seq_len, C})
+                     : t2i_graph_input(g, "ids", T2I_I32, 2, (int64_t[]){batch, seq_len});
     t2i_graph_scope_push(g, "text_model");
     int s = t2i_graph_scope_push(g, "embeddings");
-    int tok = t2i_graph_weight2(g, "token_embedding.weight", c->vocab_size, C);
+    int h = ids;
+    if (!embeds) {
+        int tok = t2i_graph_weight2(g, "token_embedding.weight", c->vocab_size, C);
+        h = t2i_graph_op(g, T2I_OP_EMBEDDING, "token_embedding", (int[]){ids, tok}, 2, NULL);
+    }
     int pos = t2i_graph_weight2(g, "position_embedding.weight", c->max_positions, C);
-    int h = t2i_graph_op(g, T2I_OP_EMBEDDING, "token_embedding", (int[]){ids, tok}, 2, NULL);
     if (seq_len < c->max_positions)
         pos = t2i_graph_op(g, T2I_OP_SLICE, "position_ids", (int[]){pos}, 1,
                            &(t2i_op_attrs){.slice = {.axis = 0, .start = 0, .len = seq_len}});

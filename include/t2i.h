@@ -88,6 +88,29 @@ int t2i_model_default_size(const t2i_model *m);
  * what t2i_txt2img_params.init_noise holds per image. */
 void t2i_model_latent_shape(const t2i_model *m, int width, int height, int *channels, int *h, int *w);
 
+/* ---- LoRA ---------------------------------------------------------------- */
+
+/* One LoRA of a set: a .safetensors file in the kohya/A1111 naming
+ * (lora_unet_*, lora_te_*, lora_te1_/lora_te2_, lora_down/lora_up/alpha,
+ * LoCon convolutions) or the diffusers/PEFT naming (unet.*, text_encoder.*,
+ * lora_A/lora_B), and its multiplier (A1111's <lora:name:weight>). See
+ * docs/lora.md. */
+typedef struct t2i_lora {
+    const char *path;
+    float weight;          /* 1 = as trained; any finite value */
+} t2i_lora;
+
+/* Merge loras[0..n) into m's text encoder(s) and UNet, replacing the set
+ * merged before (n = 0: back to the loaded weights, bit for bit). The same
+ * list as last time costs nothing. Every file is checked before any weight
+ * changes, so on failure the previous set stays. t2i_txt2img calls this
+ * with the run's list (params.loras plus the prompt's <lora:…> tags).
+ * Errors, naming the file and tensor: T2I_ERR_IO, T2I_ERR_FORMAT,
+ * T2I_ERR_INVALID_ARG (shapes that do not fit, a tensor naming no weight of
+ * the model, an SDXL LoRA on a model with one text encoder),
+ * T2I_ERR_UNSUPPORTED (LoHa/LoKr, DoRA). */
+t2i_status t2i_model_set_loras(t2i_model *m, const t2i_lora *loras, int n);
+
 /* ---- samplers ----------------------------------------------------------- */
 
 typedef enum t2i_sampler {
@@ -163,6 +186,19 @@ typedef struct t2i_txt2img_params {
     /* Optional: write stage outputs (token ids, text embeddings, final
      * latents, decoded image tensor) to this safetensors file. */
     const char *stages_path;
+    /* LoRAs merged for this run (see t2i_model_set_loras), applied before
+     * those of <lora:name:weight> tags. Tags in the prompt and negative
+     * prompt are removed from the text (as A1111 does) and name
+     * lora_dir/name.safetensors; a tag without lora_dir is
+     * T2I_ERR_INVALID_ARG. The set stays merged until a run asks for another. */
+    const t2i_lora *loras;
+    int n_loras;
+    const char *lora_dir;
+    /* Textual-inversion embeddings (A1111 .safetensors with emb_params or
+     * clip_l/clip_g, diffusers {"<token>": [n, C]}): a word of the prompt or
+     * negative prompt equal to the name of embedding_dir/NAME.safetensors
+     * stands for its vectors (docs/lora.md). NULL = none. */
+    const char *embedding_dir;
     t2i_progress_fn progress;
     void *progress_user;
 } t2i_txt2img_params;

@@ -31,6 +31,9 @@ check "stray argument"     2 -m $model -p x extra
 check "missing model"      1 -m "$tmp/none" -p x
 check "size not /64"       1 -m $model -p x -W 72 -H 64 -q
 check "help"               0 --help
+check "lora"               0 -m $model -p "a red circle<lora:peft:0.8>" --lora-dir tests/fixtures/lora -s 7 --steps 2 \
+  --lora tests/fixtures/lora/kohya.safetensors:0.5 -o "$tmp/l.png" -q
+check "lora misfit"        1 -m $model -p x --steps 2 -q --lora tests/fixtures/lora/bad_shape.safetensors -o "$tmp/l.png"
 check "generate"           0 -m $model -p "a red circle" -s 7 --steps 4 --sampler euler -o "$tmp/a.png" -q --dump-stages "$tmp/s.safetensors"
 if grep -aq "Steps: 4, Sampler: Euler, CFG scale: 7.5, Seed: 7, Size: 64x64" "$tmp/a.png"; then
   pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL infotext not found in the PNG"; fi
