@@ -326,6 +326,59 @@ t2i_status t2i_infotext_parse(const char *text, t2i_infotext *it);
 /* Free the strings of a parsed infotext and reset it (accepts NULL). */
 void t2i_infotext_free(t2i_infotext *it);
 
+/* ---- judging images ------------------------------------------------------- */
+
+/* The models that judge images: a transformers CLIPModel folder (English
+ * relevance; its image embedding also feeds the aesthetic head and
+ * near-duplicate checks), a ChineseCLIPModel folder (Chinese relevance)
+ * and a LAION-style aesthetic head (.safetensors). Any may be NULL, not
+ * all three; the head needs the CLIP model whose embedding width it takes.
+ * Errors name the file and key or tensor. Destroy with t2i_scorer_destroy. */
+typedef struct t2i_scorer t2i_scorer;
+t2i_status t2i_scorer_load(t2i_engine *e, const char *clip_dir, const char *zh_clip_dir,
+                           const char *aesthetic_path, t2i_scorer **out);
+void t2i_scorer_destroy(t2i_scorer *s);   /* accepts NULL */
+
+/* Which text tower scores a prompt: AUTO takes the Chinese one when the
+ * prompt contains a CJK ideograph and a Chinese model is loaded. */
+typedef enum t2i_text_lang { T2I_LANG_AUTO = 0, T2I_LANG_EN, T2I_LANG_ZH } t2i_text_lang;
+
+/* CLIPScore as torchmetrics defines it: 100 · max(cos(image, text), 0), in
+ * [0, 100], for one RGB image (at least 16×16 pixels) and a prompt (used as
+ * given: pass the prompt a run drew — t2i_prompt_resolve — to score styles
+ * and expansion too, or the user's words to score those alone). The image
+ * is preprocessed exactly as transformers' CLIPImageProcessor (PIL backend)
+ * does with the folder's preprocessor_config.json. Errors:
+ * T2I_ERR_INVALID_ARG (image too small, no model for the language). */
+t2i_status t2i_clip_score(t2i_scorer *s, const t2i_image *img, const char *prompt, t2i_text_lang lang,
+                          float *score);
+
+/* The L2-normalised image embedding of the tower for `lang` (EN or AUTO:
+ * the CLIP model, ZH: the Chinese one) into out[0..max); *dim gets its
+ * width (an error when max is smaller). */
+t2i_status t2i_scorer_image_embedding(t2i_scorer *s, const t2i_image *img, t2i_text_lang lang, float *out,
+                                      int max, int *dim);
+
+/* The aesthetic head over the CLIP model's normalised image embedding (the
+ * LAION predictor's scale: about 1..10 with its published weights). */
+t2i_status t2i_aesthetic_score(t2i_scorer *s, const t2i_image *img, float *score);
+
+/* No-reference measures of an RGB image (definitions and ranges:
+ * product/image_metrics.c and docs/judging.md): sharpness = variance of the
+ * Laplacian of the grey image (0 = flat; blurry photos below ~100),
+ * colourfulness = Hasler–Süsstrunk M (0 = grey; ~33 moderate, ~109
+ * extreme), exposure = mean grey / 255 in [0, 1], contrast = RMS contrast in
+ * [0, 0.5]. Errors: T2I_ERR_INVALID_ARG (not an RGB image), T2I_ERR_NOMEM. */
+typedef struct t2i_image_quality {
+    float sharpness, colourfulness, exposure, contrast;
+} t2i_image_quality;
+t2i_status t2i_image_quality_measure(const t2i_image *img, t2i_image_quality *q);
+
+/* A 64-bit difference hash of the image (grey, 9×8 Lanczos, brighter-than-
+ * left bits) and the number of bits two hashes differ in (0..64). */
+t2i_status t2i_image_dhash(const t2i_image *img, uint64_t *hash);
+int t2i_hash_distance(uint64_t a, uint64_t b);
+
 #ifdef __cplusplus
 }
 #endif
