@@ -379,6 +379,45 @@ t2i_status t2i_image_quality_measure(const t2i_image *img, t2i_image_quality *q)
 t2i_status t2i_image_dhash(const t2i_image *img, uint64_t *hash);
 int t2i_hash_distance(uint64_t a, uint64_t b);
 
+/* ---- best-of-n ------------------------------------------------------------ */
+
+/* Near-duplicate thresholds (docs/judging.md says how they were chosen):
+ * two images are near-duplicates when their dHashes differ in at most
+ * T2I_DUP_HASH_BITS bits or their CLIP image embeddings have a cosine of at
+ * least T2I_DUP_COSINE. */
+#define T2I_DUP_HASH_BITS 5
+#define T2I_DUP_COSINE 0.95f
+
+/* How candidates are ranked: score = w_relevance · CLIPScore/100 +
+ * w_aesthetic · aesthetic/10 + w_sharpness · min(log10(1 + sharpness)/3, 1)
+ * (the aesthetic term only when the scorer has a head). score_resolved: 1
+ * judges relevance against the prompt drawn (styles, expansion), 0 against
+ * the user's own words. */
+typedef struct t2i_rank_options {
+    float w_relevance, w_aesthetic, w_sharpness;
+    int dup_hash_bits;
+    float dup_cosine;
+    int score_resolved;
+} t2i_rank_options;
+void t2i_rank_options_init(t2i_rank_options *o);   /* 1, 0.5, 0.1, the thresholds above, 1 */
+
+/* One judged image. aesthetic is NaN without a head. */
+typedef struct t2i_image_scores {
+    float clip_score, aesthetic, score;
+    t2i_image_quality quality;
+    uint64_t dhash;
+} t2i_image_scores;
+
+/* Draw n candidates (seeds p->seed … p->seed + n − 1, p->batch_size at a
+ * time), judge each with s, drop near-duplicates of better ones, and return
+ * the best `keep` (or fewer when duplicates were dropped), best first, with
+ * their scores (also appended to each infotext: "CLIP score", "Aesthetic",
+ * "Rank score"). o may be NULL (defaults). Free with t2i_images_free and
+ * t2i_free. Errors: those of t2i_txt2img and the scorer; n outside 1..256,
+ * keep outside 1..n: T2I_ERR_INVALID_ARG. */
+t2i_status t2i_best_of(t2i_model *m, t2i_scorer *s, const t2i_txt2img_params *p, int n, int keep,
+                       const t2i_rank_options *o, t2i_image **images, t2i_image_scores **scores, int *count);
+
 #ifdef __cplusplus
 }
 #endif

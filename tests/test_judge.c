@@ -313,6 +313,72 @@ static void test_measures(void)
     CHECK(t2i_image_quality_measure(&bad, &q) == T2I_ERR_INVALID_ARG, "a 1-channel image was measured");
 }
 
+/* best-of-n on the default model with the tiny scorer: the mechanics
+ * (order, duplicates, scores in the infotext, reproducibility), since the
+ * tiny CLIP's judgement itself is random. */
+static void test_best_of(t2i_engine *e, t2i_scorer *sc)
+{
+    t2i_model *m = NULL;
+    CHECK_OK(t2i_model_load(e, "models/default", &m));
+    if (!m) return;
+    t2i_txt2img_params p;
+    t2i_txt2img_params_init(&p);
+    p.prompt = "a red circle on a blue background";
+    p.steps = 4;
+    p.seed = 7;
+    p.batch_size = 2;
+    p.sampler = T2I_SAMPLER_EULER;
+    t2i_image *a = NULL, *b = NULL;
+    t2i_image_scores *sa = NULL, *sb = NULL;
+    int na = 0, nb = 0;
+    /* One prompt draws near-identical scenes with this model, so ranking is
+     * checked with duplicate removal off, and removal on its own below. */
+    t2i_rank_options all;
+    t2i_rank_options_init(&all);
+    all.dup_hash_bits = -1;
+    all.dup_cosine = 2;
+    CHECK_OK(t2i_best_of(m, sc, &p, 5, 3, &all, &a, &sa, &na));
+    CHECK_OK(t2i_best_of(m, sc, &p, 5, 3, &all, &b, &sb, &nb));
+    CHECK(na == 3 && nb == 3, "best-of without duplicate removal kept %d then %d of 3", na, nb);
+    for (int i = 0; i < na && i < nb; i++) {
+        CHECK(a[i].seed == b[i].seed && sa[i].score == sb[i].score, "best-of is not reproducible at %d", i);
+        CHECK(a[i].seed >= 7 && a[i].seed < 12, "seed %llu outside the candidates", (unsigned long long)a[i].seed);
+        CHECK(i == 0 || sa[i - 1].score >= sa[i].score, "not sorted at %d", i);
+        CHECK(a[i].infotext && strstr(a[i].infotext, "Rank score: "), "no scores in the infotext");
+        float cs = -1;
+        char *resolved = NULL, *neg = NULL;
+        CHECK_OK(t2i_prompt_resolve(m, &p, &resolved, &neg));
+        CHECK_OK(t2i_clip_score(sc, &a[i], resolved, T2I_LANG_AUTO, &cs));
+        CHECK(cs == sa[i].clip_score, "stored CLIPScore %g, recomputed %g", sa[i].clip_score, cs);
+        t2i_free(resolved);
+        t2i_free(neg);
+    }
+    t2i_image *d = NULL;
+    t2i_image_scores *sd = NULL;
+    int nd = 0;
+    CHECK_OK(t2i_best_of(m, sc, &p, 5, 3, NULL, &d, &sd, &nd));
+    CHECK(nd >= 1 && nd <= 3 && d[0].seed == a[0].seed, "with duplicate removal: %d kept, best seed %llu vs %llu", nd,
+          nd ? (unsigned long long)d[0].seed : 0ull, (unsigned long long)a[0].seed);
+    for (int i = 0; i < nd; i++)
+        for (int j = 0; j < i; j++)
+            CHECK(t2i_hash_distance(sd[i].dhash, sd[j].dhash) > T2I_DUP_HASH_BITS, "kept near-duplicates %d, %d", i, j);
+    printf("  with duplicate removal: kept %d of 5\n", nd);
+    t2i_images_free(d, nd);
+    t2i_free(sd);
+    printf("  best of 5, keep 3: kept %d, seeds", na);
+    for (int i = 0; i < na; i++) printf(" %llu (%.4f)", (unsigned long long)a[i].seed, sa[i].score);
+    printf("\n");
+    t2i_image *c = NULL;
+    t2i_image_scores *sc2 = NULL;
+    int nc = 0;
+    CHECK(t2i_best_of(m, sc, &p, 3, 4, NULL, &c, &sc2, &nc) == T2I_ERR_INVALID_ARG && !c && !nc, "keep > n accepted");
+    t2i_images_free(a, na);
+    t2i_images_free(b, nb);
+    t2i_free(sa);
+    t2i_free(sb);
+    t2i_model_destroy(m);
+}
+
 int main(void)
 {
     if (chdir(T2I_SOURCE_DIR) != 0) return 1;
@@ -340,6 +406,8 @@ int main(void)
     test_model(zh, sc, ref, "cn_", zh_prompts, T2I_LANG_AUTO);
     printf("aesthetic head\n");
     test_aesthetic(e, sc, ref);
+    printf("best-of-n\n");
+    test_best_of(e, sc);
     printf("measures\n");
     test_measures();
     printf("bad input\n");
