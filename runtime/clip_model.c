@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "base/error.h"
 #include "base/json_util.h"
 #include "graph/build.h"
@@ -179,8 +180,15 @@ t2i_status t2i_clip_model_load(t2i_engine *e, const char *dir, t2i_clip_model **
         (m->pre.crop_height != m->cfg.vision.image_size || m->pre.crop_width != m->cfg.vision.image_size))
         st = t2i_fail(T2I_ERR_FORMAT, "%s: preprocessor crop %dx%d differs from the vision tower's image_size %d",
                       dir, m->pre.crop_width, m->pre.crop_height, m->cfg.vision.image_size);
-    if (st == T2I_OK)
-        st = m->cfg.chinese ? t2i_wordpiece_load(dir, &m->wp) : t2i_clip_tokenizer_load(dir, &m->tok);
+    if (st == T2I_OK) {   /* the tokenizer files in the folder, or in its tokenizer/ (shared by a link) */
+        char *sub = t2i_path_join(dir, "tokenizer"), *probe = t2i_path_join(dir, m->cfg.chinese ? "vocab.txt" : "vocab.json");
+        const char *tdir = probe && access(probe, R_OK) != 0 && sub && access(sub, R_OK) == 0 ? sub : dir;
+        st = !sub || !probe ? t2i_fail(T2I_ERR_NOMEM, "out of memory")
+             : m->cfg.chinese ? t2i_wordpiece_load(tdir, &m->wp)
+                              : t2i_clip_tokenizer_load(tdir, &m->tok);
+        free(sub);
+        free(probe);
+    }
     t2i_st_set *set = NULL;
     if (st == T2I_OK) st = t2i_st_set_open_dir(dir, &set);
     if (st == T2I_OK) st = load_tower(m, set, false);

@@ -6,7 +6,8 @@
  * Folder (as transformers' save_pretrained writes it): config.json
  * (model_type clip / chinese_clip), model.safetensors (or a sharded set),
  * the tokenizer (vocab.json + merges.txt for CLIP, vocab.txt for
- * ChineseCLIP's BERT WordPiece) and preprocessor_config.json (the
+ * ChineseCLIP's BERT WordPiece; in the folder or in its tokenizer/, which
+ * may be a link to a model's tokenizer) and preprocessor_config.json (the
  * CLIPImageProcessor settings; transformers' defaults when absent).
  *
  *   image_embeds = visual_projection(post_layernorm(ViT(pixels))[CLS])
