@@ -149,6 +149,13 @@ typedef struct t2i_txt2img_params {
      * expand_max_tokens text tokens (0 = 75). See t2i_prompt_expand. */
     int expand;
     int expand_max_tokens;
+    /* Feedback: styles users liked for a subject class. With liked styles of
+     * total weight W for the prompt's subject, the expansion picks one of
+     * them with probability W / (W + 1), ∝ its weight, else explores as
+     * without preferences (deterministic for the same list and seed).
+     * NULL/0: none. */
+    const struct t2i_style_pref *style_prefs;
+    int n_style_prefs;
     uint64_t seed;                 /* image i of the batch uses seed + i */
     int steps;                     /* 1..1000, default 20 */
     float guidance_scale;          /* CFG; <= 1 disables the negative pass */
@@ -252,6 +259,19 @@ t2i_status t2i_styles_apply(const t2i_styles *s, const char *const *styles, int 
  * tokenizer when m is given, else estimated from words and CJK characters);
  * a prompt already over the budget comes back unchanged. *style_id (may be
  * NULL) receives the chosen style's id or NULL. Result: t2i_free. */
+/* A style's liking for a subject class, from user feedback: subject is a
+ * t2i_prompt_subject name, weight >= 0 the odds of choosing it against
+ * exploring other styles (0 = no preference). */
+typedef struct t2i_style_pref {
+    const char *subject;
+    const char *style_id;
+    float weight;
+} t2i_style_pref;
+
+/* The subject class the expansion sees in a prompt: "generic", "person",
+ * "animal", "landscape", "city", "food", "object" or "fantasy" (static). */
+const char *t2i_prompt_subject(const char *prompt);
+
 t2i_status t2i_prompt_expand(const t2i_model *m, const char *prompt, uint64_t seed, int max_tokens, char **out,
                              const char **style_id);
 
