@@ -38,8 +38,8 @@ t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, c
     char *expanded = NULL;
     const char *style_id = NULL;
     if (p->expand)   /* the expansion picks a style only when the user picked none */
-        T2I_TRY(t2i_prompt_expand_ex(m, p->prompt, p->seed, p->expand_max_tokens, p->n_styles == 0, &expanded,
-                                     &style_id));
+        T2I_TRY(t2i_prompt_expand_prefs(m, p->prompt, p->seed, p->expand_max_tokens, p->n_styles == 0,
+                                        p->style_prefs, p->n_style_prefs, &expanded, &style_id));
     char *pr = NULL, *ng = NULL;
     t2i_status st = t2i_styles_apply(p->style_catalog, p->styles, p->n_styles, expanded ? expanded : p->prompt,
                                      p->negative_prompt, &pr, &ng);

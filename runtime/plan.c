@@ -81,6 +81,8 @@ t2i_status t2i_plan_create(t2i_graph *g, t2i_backend *be, const t2i_weights *w, 
                 st = t2i_fail(T2I_ERR_FORMAT, "plan: weight '%s' is not loaded", tt->name);
                 goto fail;
             }
+        } else if (tt->view_of >= 0 && g->tensors[tt->view_of].kind == T2I_TENSOR_WEIGHT) {
+            p->data[t] = p->data[tt->view_of];   /* a view of a weight (RESHAPE) reads the weight */
         } else if (!tt->dead) {
             p->data[t] = (char *)p->arena + p->mem.offset[t];
         }
