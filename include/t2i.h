@@ -40,6 +40,7 @@ typedef enum t2i_status {
     T2I_ERR_DEVICE,        /* a device (CUDA) call failed */
     T2I_ERR_CANCELLED,     /* the progress callback asked to stop */
     T2I_ERR_INTERNAL,      /* a bug: please report */
+    T2I_ERR_PEER,          /* another rank of a multi-device run failed or timed out */
 } t2i_status;
 
 /* The message of the last failure in this thread ("" if none). The string is
