@@ -29,6 +29,10 @@
 #include <stddef.h>
 #include "t2i.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct t2i_comm t2i_comm;
 
 typedef struct t2i_comm_vt {
@@ -85,4 +89,7 @@ t2i_status t2i_nccl_unique_id(unsigned char id[128]);
 t2i_status t2i_nccl_comm_create(const unsigned char id[128], int rank, int size, int device, void *stream,
                                 int timeout_ms, t2i_comm **out);
 
+#ifdef __cplusplus
+}
+#endif
 #endif /* T2I_COMM_H */
