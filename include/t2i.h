@@ -327,6 +327,17 @@ t2i_status t2i_infotext_parse(const char *text, t2i_infotext *it);
 /* Free the strings of a parsed infotext and reset it (accepts NULL). */
 void t2i_infotext_free(t2i_infotext *it);
 
+/* ---- several devices --------------------------------------------------------- */
+
+/* Data parallelism: p->batch_size images split across n_models models, each
+ * loaded on its own engine (one per device; the same model folder), drawn
+ * concurrently and returned in order — image i with seed p->seed + i, as
+ * t2i_txt2img on one device draws it. The first model's rank reports
+ * progress. A rank's failure fails the call naming the rank. Free with
+ * t2i_images_free. docs/multi_gpu.md describes the other modes. */
+t2i_status t2i_txt2img_parallel(t2i_model *const *models, int n_models, const t2i_txt2img_params *p,
+                                t2i_image **images, int *count);
+
 #ifdef __cplusplus
 }
 #endif
