@@ -40,6 +40,7 @@ typedef enum t2i_status {
     T2I_ERR_DEVICE,        /* a device (CUDA) call failed */
     T2I_ERR_CANCELLED,     /* the progress callback asked to stop */
     T2I_ERR_INTERNAL,      /* a bug: please report */
+    T2I_ERR_PEER,          /* another rank of a multi-device run failed or timed out */
 } t2i_status;
 
 /* The message of the last failure in this thread ("" if none). The string is
@@ -473,6 +474,16 @@ typedef struct t2i_image_scores {
  * keep outside 1..n: T2I_ERR_INVALID_ARG. */
 t2i_status t2i_best_of(t2i_model *m, t2i_scorer *s, const t2i_txt2img_params *p, int n, int keep,
                        const t2i_rank_options *o, t2i_image **images, t2i_image_scores **scores, int *count);
+/* ---- several devices --------------------------------------------------------- */
+
+/* Data parallelism: p->batch_size images split across n_models models, each
+ * loaded on its own engine (one per device; the same model folder), drawn
+ * concurrently and returned in order — image i with seed p->seed + i, as
+ * t2i_txt2img on one device draws it. The first model's rank reports
+ * progress. A rank's failure fails the call naming the rank. Free with
+ * t2i_images_free. docs/multi_gpu.md describes the other modes. */
+t2i_status t2i_txt2img_parallel(t2i_model *const *models, int n_models, const t2i_txt2img_params *p,
+                                t2i_image **images, int *count);
 
 #ifdef __cplusplus
 }
