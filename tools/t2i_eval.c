@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 #include "t2i.h"
 
@@ -201,6 +202,8 @@ int main(int argc, char **argv)
         return 1;
     }
     item *it = calloc((size_t)n + 1, sizeof *it);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int m = 0, failed = 0;
     double sum_clip = 0, sum_aes = 0, sum_sharp = 0, sum_col = 0;
     int n_clip = 0, n_aes = 0;
@@ -258,7 +261,10 @@ int main(int argc, char **argv)
         sum_col += x->s.quality.colourfulness;
         m++;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     cJSON *sum = cJSON_CreateObject(), *means = cJSON_AddObjectToObject(sum, "means");
+    add_num(sum, "seconds_per_image", m ? secs / m : NAN);   /* reading + judging, models loaded */
     cJSON_AddNumberToObject(sum, "images", m);
     cJSON_AddNumberToObject(sum, "failed", failed);
     add_num(means, "clip_score", n_clip ? sum_clip / n_clip : NAN);
