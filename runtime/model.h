@@ -53,6 +53,7 @@ struct t2i_model {
     t2i_vae_config vae_cfg;
     t2i_sched_config sched_cfg;
     t2i_weights *text_w, *unet_w, *vae_w;   /* vae_w holds encoder and decoder */
+    int has_vae_encoder;                    /* vae/ has encoder.* weights */
     t2i_plan_slot text, unet, vae_dec, vae_enc;
 };
 
