@@ -18,12 +18,29 @@ static double sinc(double x)
 }
 static double lanczos(double x) { return -3.0 <= x && x < 3.0 ? sinc(x) * sinc(x / 3) : 0.0; }
 
+/* Pillow's bicubic_filter (a = -0.5), support 2: Image.resize's default. */
+static double bicubic(double x)
+{
+    const double a = -0.5;
+    if (x < 0.0) x = -x;
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+}
+
+typedef struct filter {
+    double (*fn)(double);
+    double support;
+} filter;
+static const filter LANCZOS = {lanczos, 3.0}, BICUBIC = {bicubic, 2.0};
+
 /* Pillow's precompute_coeffs + normalize_coeffs_8bpc: per output pixel the
  * first source index and count (bounds) and ksize fixed-point weights. */
-static int coeffs(int in_size, float in0, float in1, int out_size, int **bounds_out, int32_t **kk_out)
+static int coeffs(const filter *f, int in_size, float in0, float in1, int out_size, int **bounds_out,
+                  int32_t **kk_out)
 {
     double scale = (double)(in1 - in0) / out_size, filterscale = scale < 1.0 ? 1.0 : scale;
-    double support = 3.0 * filterscale;
+    double support = f->support * filterscale;
     int ksize = (int)ceil(support) * 2 + 1;
     double *k = malloc(sizeof *k * ksize);
     int32_t *kk = malloc(sizeof *kk * (size_t)out_size * ksize);
@@ -40,7 +57,7 @@ static int coeffs(int in_size, float in0, float in1, int out_size, int **bounds_
         xmax -= xmin;
         int x;
         for (x = 0; x < xmax; x++) {
-            double w = lanczos((x + xmin - center + 0.5) * ss);
+            double w = f->fn((x + xmin - center + 0.5) * ss);
             k[x] = w;
             ww += w;
         }
@@ -66,7 +83,7 @@ static uint8_t clip8(int32_t v)
     return (uint8_t)(v >> PRECISION_BITS);
 }
 
-t2i_status t2i_img_resize(const t2i_image *in, int w, int h, const float *box, t2i_image *out)
+static t2i_status resize_with(const filter *f, const t2i_image *in, int w, int h, const float *box, t2i_image *out)
 {
     memset(out, 0, sizeof *out);
     const int C = in->channels, IW = in->width, IH = in->height;
@@ -87,7 +104,7 @@ t2i_status t2i_img_resize(const t2i_image *in, int w, int h, const float *box, t
     int *bh = NULL, *bv = NULL;
     int32_t *kh = NULL, *kv = NULL;
     uint8_t *tmp = NULL;
-    int ksh = coeffs(IW, b[0], b[2], w, &bh, &kh), ksv = coeffs(IH, b[1], b[3], h, &bv, &kv);
+    int ksh = coeffs(f, IW, b[0], b[2], w, &bh, &kh), ksv = coeffs(f, IH, b[1], b[3], h, &bv, &kv);
     t2i_status st = T2I_OK;
     if (!ksh || !ksv) {
         st = t2i_fail(T2I_ERR_NOMEM, "resize: out of memory");
@@ -138,6 +155,11 @@ done:
     return st;
 }
 
+t2i_status t2i_img_resize(const t2i_image *in, int w, int h, const float *box, t2i_image *out)
+{
+    return resize_with(&LANCZOS, in, w, h, box, out);
+}
+
 void t2i_img_paste(t2i_image *dst, const t2i_image *src, int x, int y)
 {
     const int C = dst->channels;
@@ -162,11 +184,12 @@ static t2i_status new_image(t2i_image *im, int w, int h, int c)
     return T2I_OK;
 }
 
-/* Resize part of `r` (box) to fw × fh and paste it at (px, py) in res. */
+/* Resize part of `r` (box) to fw × fh and paste it at (px, py) in res; A1111
+ * leaves these resizes at Pillow's default filter, bicubic. */
 static t2i_status fill_band(t2i_image *res, const t2i_image *r, int fw, int fh, const float box[4], int px, int py)
 {
     t2i_image band;
-    T2I_TRY(t2i_img_resize(r, fw, fh, box, &band));
+    T2I_TRY(resize_with(&BICUBIC, r, fw, fh, box, &band));
     t2i_img_paste(res, &band, px, py);
     t2i_image_clear(&band);
     return T2I_OK;

@@ -10,7 +10,9 @@
  *                        for byte what Pillow gives for "L" and "RGB".
  *   t2i_img_resize_mode  A1111 images.resize_image: 0 just resize, 1 crop
  *                        and resize, 2 resize and fill (Lanczos, as A1111
- *                        with no img2img upscaler configured).
+ *                        with no img2img upscaler configured; the edge bands
+ *                        of "resize and fill" bicubic, Pillow's default,
+ *                        as A1111 leaves them).
  *   t2i_img_paste        PIL Image.paste(src, (x, y)), clipped.
  *   t2i_mask_blur        A1111's mask blur: cv2.GaussianBlur along x with
  *                        a (2·int(2.5·r + 0.5) + 1)-tap kernel of sigma r,
