@@ -40,7 +40,7 @@ target_compile_options(t2i_cuda_emu PRIVATE -Wno-unused-parameter)
 target_link_libraries(t2i_cuda_emu PUBLIC ${T2I_LIB})
 
 add_executable(test_cuda_emu tests/test_cuda_emu.cpp)
-target_link_libraries(test_cuda_emu PRIVATE t2i_cuda_emu ${T2I_LIB})
+target_link_libraries(test_cuda_emu PRIVATE t2i_op_cases t2i_cuda_emu ${T2I_LIB})
 add_test(NAME test_cuda_emu COMMAND test_cuda_emu
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(test_cuda_emu PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
