@@ -39,6 +39,7 @@
  * allocates nothing.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "runtime/conditioning.h"
@@ -185,6 +186,8 @@ static t2i_status dump_stages(const char *path, const run *r, int n_cond, int B,
         st = t2i_st_writer_add(wr, "text_embeddings", T2I_F32, 3, (int64_t[]){n_cond, L, C}, r->ctx1);
     if (st == T2I_OK) st = t2i_st_writer_add(wr, "init_noise", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->init);
     if (st == T2I_OK) st = t2i_st_writer_add(wr, "latents", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->x);
+    if (st == T2I_OK && r->img_lat)   /* editing: the init image's latents (scaled; pix2pix: the mean) */
+        st = t2i_st_writer_add(wr, "image_latents", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->img_lat);
     if (st == T2I_OK) st = t2i_st_writer_add(wr, "image", T2I_F32, 4, (int64_t[]){B, 3, H, W}, r->images);
     if (st == T2I_OK) st = t2i_st_writer_save(wr, path);
     t2i_st_writer_destroy(wr);
@@ -217,6 +220,20 @@ static t2i_status encode_image(t2i_model *m, run *r, int h, int w, int sample, f
         out[j] = (r->enc_mean[j] + std * out[j]) * scale;
     }
     return T2I_OK;
+}
+
+/* The double the user wrote when they wrote float f: the shortest decimal
+ * that reads back as f (0.7f -> 0.7, not 0.699999988). diffusers computes
+ * int(steps * strength) on a Python float; with 0.7f cast to double, 10
+ * steps would give 6 instead of 7. */
+static double float_as_written(float f)
+{
+    char buf[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+        if (strtof(buf, NULL) == f) break;
+    }
+    return strtod(buf, NULL);
 }
 
 typedef enum mode { MODE_TXT2IMG, MODE_IMG2IMG, MODE_INPAINT4, MODE_INPAINT9, MODE_PIX2PIX } mode;
@@ -322,7 +339,7 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
     /* StableDiffusionImg2ImgPipeline.get_timesteps (scheduler order 1) */
     int begin = 0;
     if (md == MODE_IMG2IMG || md == MODE_INPAINT4 || md == MODE_INPAINT9) {
-        int init_t = (int)(p->steps * (double)e->strength);
+        int init_t = (int)(p->steps * float_as_written(e->strength));
         if (init_t > p->steps) init_t = p->steps;
         begin = p->steps - init_t;
         if (begin >= steps) {

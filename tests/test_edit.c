@@ -4,7 +4,8 @@
  *
  *  - img2img, inpainting with the 4-channel tiny-sd1 and the 9-channel
  *    tiny-sd1-inpaint, InstructPix2Pix with tiny-sd1-pix2pix, img2img and
- *    inpainting with tiny-sdxl (StableDiffusionXL*Pipeline): batch 2,
+ *    inpainting with tiny-sd2 (v-prediction) and tiny-sdxl
+ *    (StableDiffusionXL*Pipeline): batch 2,
  *    seeds 1234/1235, 10 steps, CFG 7.5, two strengths and several samplers
  *    (tests/fixtures/edit/<case>.safetensors, scripts/fixtures/fixtures_edit.py).
  *    Tolerance rule as test_pipeline.c: the final latents within 1e-3 of
@@ -256,6 +257,7 @@ int main(void)
         {"tests/fixtures/tiny-sd1", {"inpaint4_euler_a_100", "inpaint4_ddim_60"}},
         {"tests/fixtures/tiny-sd1-inpaint", {"inpaint9_euler_a_75", "inpaint9_euler_a_100", "inpaint9_dpmpp_2m_60"}},
         {"tests/fixtures/tiny-sd1-pix2pix", {"pix2pix_euler_a", "pix2pix_ddim"}},
+        {"tests/fixtures/tiny-sd2", {"sd2_img2img_euler_a_70", "sd2_inpaint4_ddim_90"}},
         {"tests/fixtures/tiny-sdxl",
          {"sdxl_img2img_euler_a_60", "sdxl_img2img_dpmpp_2m_80", "sdxl_inpaint4_euler_a_75", "sdxl_inpaint4_euler_100"}},
     };
