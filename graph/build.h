@@ -23,7 +23,8 @@
  *                      (latents already divided by scaling_factor; image
  *                      in about [-1,1], unclamped)
  *   VAE encoder        in  "image" [B,3,H,W]      out "mean" [B,Cl,H/f,W/f]
- *                      (latent_dist.mean, unscaled)
+ *                      (latent_dist.mean, unscaled), "logvar" (the same
+ *                      shape, latent_dist's log-variance before its clamp)
  */
 #ifndef T2I_BUILD_H
 #define T2I_BUILD_H

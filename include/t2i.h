@@ -238,6 +238,74 @@ t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, c
  * t2i_styles_apply, t2i_prompt_expand). Accepts NULL. */
 void t2i_free(void *ptr);
 
+/* ---- image editing: img2img, inpainting, outpainting, instruct edits ----- */
+
+/* How an init image of another size becomes width × height (A1111 names). */
+typedef enum t2i_resize_mode {
+    T2I_RESIZE_JUST = 0,   /* "Just resize": stretch (Lanczos) */
+    T2I_RESIZE_CROP,       /* "Crop and resize": fill the frame, crop the excess */
+    T2I_RESIZE_FILL,       /* "Resize and fill": fit inside, stretch the edges into the gap */
+} t2i_resize_mode;
+
+/* What the masked area starts from (A1111 inpainting_fill). */
+typedef enum t2i_inpaint_fill {
+    T2I_FILL_FILL = 0,          /* "fill": colours smeared in from around the mask */
+    T2I_FILL_ORIGINAL,          /* "original": the init image as it is */
+    T2I_FILL_LATENT_NOISE,      /* "latent noise": seeded noise in the latents */
+    T2I_FILL_LATENT_NOTHING,    /* "latent nothing": zero latents */
+} t2i_inpaint_fill;
+
+typedef struct t2i_img2img_params {
+    /* Prompt, seed, steps, sampler, CFG, batch, styles, progress: as for
+     * txt2img. width/height 0 = the init image's size (after outpainting)
+     * rounded down to the model's size multiple. */
+    t2i_txt2img_params base;
+    /* Required: RGB (3), RGBA (4; composited on white) or grey (1), e.g.
+     * from t2i_image_read. Borrowed for the call. */
+    const t2i_image *init_image;
+    /* Optional inpainting mask, the init image's size: with alpha (channels
+     * 4, some pixel not opaque) alpha > 128 marks what to repaint, else
+     * luma > 128 (A1111 create_binary_mask). All or nothing marked is
+     * T2I_ERR_INVALID_ARG. */
+    const t2i_image *mask;
+    float strength;                /* denoising strength 0..1, default 0.75 */
+    t2i_resize_mode resize_mode;   /* default T2I_RESIZE_JUST */
+    int mask_blur;                 /* Gaussian sigma in pixels, default 4 */
+    t2i_inpaint_fill inpainting_fill;   /* default T2I_FILL_ORIGINAL */
+    int inpaint_full_res;          /* "only masked": work on the mask's box at full size */
+    int inpaint_full_res_padding;  /* pixels around that box, default 32 */
+    int mask_invert;               /* repaint what the mask leaves unmarked */
+    float image_guidance_scale;    /* InstructPix2Pix models, default 1.5 */
+    /* Outpainting: grow the canvas by these many pixels (left, top, right,
+     * bottom; 0..2048), new area filled with the nearest edge colours and
+     * inpainted (mask = the new area, blurred by mask_blur; strength 1 is
+     * typical). Cannot be combined with a mask. */
+    int outpaint[4];
+} t2i_img2img_params;
+
+void t2i_img2img_params_init(t2i_img2img_params *p);
+
+/* Edit p->init_image; the model decides the kind: an ordinary model does
+ * img2img (inpainting with a mask), an inpainting model (UNet in_channels
+ * 9) needs a mask or outpainting, an InstructPix2Pix model (in_channels 8)
+ * follows the prompt as an instruction. Pixels outside the (blurred) mask
+ * come back exactly as in the resized init image. Images as t2i_txt2img
+ * returns them, infotext with A1111's "Denoising strength", "Mask blur",
+ * "Image CFG scale". Errors: T2I_ERR_INVALID_ARG naming the field (strength
+ * outside [0, 1], mask size differs, empty/full mask, bad sizes),
+ * T2I_ERR_UNSUPPORTED (the model's VAE has no encoder weights), and those of
+ * t2i_txt2img. */
+t2i_status t2i_img2img(t2i_model *m, const t2i_img2img_params *p, t2i_image **images, int *count);
+
+/* Read a PNG or JPEG (by content) as RGBA8: channels = 4, alpha 255 where
+ * the file has none; JPEG EXIF orientation applied. The size is checked
+ * before decoding (at most 16384 per side, 2^28 pixels). Free with
+ * t2i_image_clear. Errors: T2I_ERR_IO, T2I_ERR_FORMAT (not an image,
+ * truncated, corrupt, too large), T2I_ERR_UNSUPPORTED (CMYK JPEG),
+ * T2I_ERR_NOMEM. */
+t2i_status t2i_image_read(const char *path, t2i_image *img);
+t2i_status t2i_image_decode_memory(const void *buf, size_t n, t2i_image *img);
+
 /* ---- style catalog ------------------------------------------------------ */
 
 /* One style: A1111 styles.csv's name/prompt/negative_prompt plus an id, a

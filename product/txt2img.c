@@ -18,6 +18,7 @@
 #include "product/infotext.h"
 #include "product/lora_tags.h"
 #include "product/styles.h"
+#include "product/txt2img.h"
 #include "runtime/model.h"
 #include "runtime/pipeline.h"
 
@@ -63,8 +64,8 @@ t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, c
     return T2I_OK;
 }
 
-static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const char *prompt,
-                           const char *negative, uint64_t seed, int W, int H)
+char *t2i_make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
+                        uint64_t seed, int W, int H, const t2i_infotext_kv *extra_in, int n_extra)
 {
     t2i_infotext it;
     t2i_infotext_init(&it);
@@ -79,11 +80,12 @@ static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, cons
     it.width = W;
     it.height = H;
     it.model = m->name;
-    t2i_infotext_kv extra[1] = {{"RNG", "NV"}};
-    if (p->noise == T2I_NOISE_PHILOX) {
-        it.extra = extra;
-        it.n_extra = 1;
-    }
+    t2i_infotext_kv extra[9];
+    int n = 0;
+    for (int i = 0; i < n_extra && n < 8; i++) extra[n++] = extra_in[i];
+    if (p->noise == T2I_NOISE_PHILOX) extra[n++] = (t2i_infotext_kv){"RNG", "NV"};
+    it.extra = extra;
+    it.n_extra = n;
     char *s = NULL;
     return t2i_infotext_format(&it, &s) == T2I_OK ? s : NULL;
 }
@@ -122,7 +124,8 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
     int n = 0;
     t2i_status st = apply_loras(m, p, prompt, negative, &out, &n);
     for (int i = 0; st == T2I_OK && i < n; i++) {
-        out[i].infotext = make_infotext(m, p, prompt, negative, out[i].seed, out[i].width, out[i].height);
+        out[i].infotext =
+            t2i_make_infotext(m, p, prompt, negative, out[i].seed, out[i].width, out[i].height, NULL, 0);
         if (!out[i].infotext) st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for the infotext");
     }
     free(prompt);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "t2i.h"
+#include "t2i_edit_opts.h"
 
 #ifndef T2I_SOURCE_DIR
 #define T2I_SOURCE_DIR "."
@@ -73,6 +74,7 @@ static const char *usage_text =
     "  -q, --quiet              no progress output\n"
     "      --list-samplers      print the sampler names and exit\n"
     "  -h, --help               this text\n"
+    T2I_EDIT_USAGE
     "\n"
     "Exit status: 0 success, 1 generation failed, 2 bad arguments.\n";
 
@@ -173,8 +175,12 @@ int main(int argc, char **argv)
         {"backend", required_argument, 0, OPT_BACKEND}, {"device", required_argument, 0, OPT_DEVICE},
         {"lora", required_argument, 0, OPT_LORA},       {"lora-dir", required_argument, 0, OPT_LORA_DIR},
         {"embeddings", required_argument, 0, OPT_EMBEDDINGS},
+        T2I_EDIT_LONG_OPTIONS,
         {0, 0, 0, 0},
     };
+    edit_opts ed;
+    memset(&ed, 0, sizeof ed);
+    t2i_img2img_params_init(&ed.p);
     t2i_txt2img_params p;
     t2i_txt2img_params_init(&p);
     t2i_engine_options eo;
@@ -186,7 +192,8 @@ int main(int argc, char **argv)
     int quiet = 0, have_seed = 0, list_styles = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:i:qh", opts, NULL)) != -1) {
+        if (edit_option(c, optarg, &ed)) continue;
         switch (c) {
         case 'p': p.prompt = optarg; break;
         case 'n': p.negative_prompt = optarg; break;
@@ -311,7 +318,23 @@ int main(int argc, char **argv)
     clock_t t0 = clock();
     struct timespec w0, w1;
     clock_gettime(CLOCK_MONOTONIC, &w0);
-    if (t2i_txt2img(m, &p, &imgs, &n) != T2I_OK) {
+    t2i_status st;
+    if (ed.init_path) {   /* editing: the same request plus the image options */
+        t2i_image init = {0}, mask = {0};
+        ed.p.base = p;
+        ed.p.init_image = &init;
+        ed.p.mask = ed.mask_path ? &mask : NULL;
+        st = t2i_image_read(ed.init_path, &init);
+        if (st == T2I_OK && ed.mask_path) st = t2i_image_read(ed.mask_path, &mask);
+        if (st == T2I_OK) st = t2i_img2img(m, &ed.p, &imgs, &n);
+        t2i_image_clear(&init);
+        t2i_image_clear(&mask);
+    } else {
+        if (ed.mask_path || ed.p.outpaint[0] || ed.p.outpaint[1] || ed.p.outpaint[2] || ed.p.outpaint[3])
+            die_usage("%s", "--mask and --outpaint need an init image (-i FILE)");
+        st = t2i_txt2img(m, &p, &imgs, &n);
+    }
+    if (st != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
         goto out;
     }
