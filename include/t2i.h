@@ -96,6 +96,12 @@ typedef enum t2i_sampler {
     T2I_SAMPLER_DDIM,             /* DDIMScheduler (eta = 0) */
     T2I_SAMPLER_DPMPP_2M,         /* DPMSolverMultistepScheduler, order 2 */
     T2I_SAMPLER_DPMPP_2M_KARRAS,  /* the same with Karras sigmas */
+    T2I_SAMPLER_HEUN,             /* HeunDiscreteScheduler (2 UNet calls a step) */
+    T2I_SAMPLER_DPM2,             /* KDPM2DiscreteScheduler (2 UNet calls a step) */
+    T2I_SAMPLER_DPM2_A,           /* KDPM2AncestralDiscreteScheduler (2 calls) */
+    T2I_SAMPLER_LMS,              /* LMSDiscreteScheduler (order 4) */
+    T2I_SAMPLER_DDPM,             /* DDPMScheduler (fixed_small variance) */
+    T2I_SAMPLER_LCM,              /* LCMScheduler (LCM / LCM-LoRA models) */
     T2I_SAMPLER_COUNT
 } t2i_sampler;
 

@@ -8,7 +8,8 @@
  *           weights; for a plain prompt of <= 75 tokens exactly
  *           text_encoder(tokenizer(text, padding to 77)))
  *   x     = randn(seed + i) · init_noise_sigma         per image i
- *   per step t:  eps = unet(scale(x), t, ctx) on the batch [uncond…, cond…]
+ *   per model evaluation t (one a step; two for Heun and DPM2):
+ *                eps = unet(scale(x), t, ctx) on the batch [uncond…, cond…]
  *                eps = eps_u + g·(eps_c − eps_u);  x = scheduler.step(eps, x)
  *   image = vae.decode(x / scaling_factor) → (v/2 + 0.5) clamped → 8 bits
  *
@@ -208,7 +209,9 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
     if (st != T2I_OK) goto done;
     float sigma0 = t2i_sched_init_noise_sigma(r.sched);
     for (size_t i = 0; i < (size_t)B * per; i++) r.x[i] = r.init[i] * sigma0;
-    int steps = t2i_sched_num_steps(r.sched);
+    /* steps for the prompt schedule and progress; Heun and DPM2 evaluate
+     * the model twice in a step */
+    const int steps = t2i_sched_num_steps(r.sched), evals = t2i_sched_num_evals(r.sched);
 
     /* Text: [uncond × B, cond × B] as diffusers concatenates them. */
     st = encode_prompts(m, p, n_cond, steps, &r);
@@ -225,8 +228,9 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
     if (st != T2I_OK) goto done;
 
     int loaded[2] = {-1, -1};
-    for (int i = 0; i < steps; i++) {
-        if ((st = load_context(up, &r, n_cond, B, i, loaded)) != T2I_OK) goto done;
+    for (int i = 0; i < evals; i++) {
+        const int step = t2i_sched_eval_step(r.sched, i);
+        if ((st = load_context(up, &r, n_cond, B, step, loaded)) != T2I_OK) goto done;
         for (int k = 0; k < n_cond; k++)
             t2i_sched_scale_model_input(r.sched, i, r.x, r.x_in + (size_t)k * B * per, (size_t)B * per);
         float t = t2i_sched_timestep(r.sched, i);
@@ -243,8 +247,9 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
         }
         st = t2i_sched_step(r.sched, i, r.eps, r.x, per, B, r.rng_ptrs);
         if (st != T2I_OK) goto done;
-        if (p->progress && p->progress(p->progress_user, i + 1, steps)) {
-            st = t2i_fail(T2I_ERR_CANCELLED, "txt2img: cancelled after step %d of %d", i + 1, steps);
+        if (i + 1 < evals && t2i_sched_eval_step(r.sched, i + 1) == step) continue;  /* mid-step */
+        if (p->progress && p->progress(p->progress_user, step + 1, steps)) {
+            st = t2i_fail(T2I_ERR_CANCELLED, "txt2img: cancelled after step %d of %d", step + 1, steps);
             goto done;
         }
     }

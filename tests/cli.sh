@@ -24,7 +24,7 @@ check "unknown option"     2 -m $model -p x --bogus
 check "steps 0"            2 -m $model -p x --steps 0
 check "steps not a number" 2 -m $model -p x --steps ten
 check "bad cfg"            2 -m $model -p x --cfg -3
-check "bad sampler"        2 -m $model -p x --sampler heun
+check "bad sampler"        2 -m $model -p x --sampler dpm_fast
 check "bad rng"            2 -m $model -p x --rng quantum
 check "missing value"      2 -m $model -p
 check "stray argument"     2 -m $model -p x extra
