@@ -161,6 +161,12 @@ typedef struct t2i_txt2img_params {
     int width, height;             /* multiples of 8; 0 = model default */
     int batch_size;                /* 1..64 */
     t2i_sampler sampler;
+    /* A1111's "Clip skip": 0 or 1 = the text encoder's last layer; N = the
+     * hidden state N layers from the end, through the final layer norm (SD
+     * 1.x/2.x; diffusers' clip_skip = N - 1), for SDXL the penultimate
+     * state moved N - 1 layers earlier in both encoders; at most the
+     * encoder's layer count. BERT encoders (Taiyi) have none: must be 0 or 1. */
+    int clip_skip;
     t2i_noise_source noise;
     /* Optional: initial latents [batch, C, h, w] in FP32 (see
      * t2i_model_latent_shape; [batch, 4, height/8, width/8] for SD), not yet

@@ -11,6 +11,7 @@
  * negative prompt is merged into the negative prompt. Editing, upscaling and
  * judging compose the engine the same way, each in a file of its own here.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/error.h"
@@ -78,11 +79,12 @@ static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, cons
     it.width = W;
     it.height = H;
     it.model = m->name;
-    t2i_infotext_kv extra[1] = {{"RNG", "NV"}};
-    if (p->noise == T2I_NOISE_PHILOX) {
-        it.extra = extra;
-        it.n_extra = 1;
-    }
+    char skip[16];
+    snprintf(skip, sizeof skip, "%d", p->clip_skip);
+    t2i_infotext_kv extra[2];   /* A1111 writes "Clip skip" when it is not 1 */
+    it.extra = extra;
+    if (p->clip_skip > 1) extra[it.n_extra++] = (t2i_infotext_kv){"Clip skip", skip};
+    if (p->noise == T2I_NOISE_PHILOX) extra[it.n_extra++] = (t2i_infotext_kv){"RNG", "NV"};
     char *s = NULL;
     return t2i_infotext_format(&it, &s) == T2I_OK ? s : NULL;
 }

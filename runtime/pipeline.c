@@ -41,6 +41,9 @@ static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int 
     if (!isfinite(p->guidance_scale) || p->guidance_scale < 0 || p->guidance_scale > 100)
         return t2i_fail(T2I_ERR_INVALID_ARG, "guidance scale %g outside 0..100", p->guidance_scale);
     if ((unsigned)p->sampler >= T2I_SAMPLER_COUNT) return t2i_fail(T2I_ERR_INVALID_ARG, "unknown sampler %d", p->sampler);
+    if (p->clip_skip < 0 || p->clip_skip > (m->text_kind == T2I_TEXT_BERT ? 1 : m->text_cfg.layers))
+        return t2i_fail(T2I_ERR_INVALID_ARG, "clip_skip %d outside 0..%d for this text encoder", p->clip_skip,
+                        m->text_kind == T2I_TEXT_BERT ? 1 : m->text_cfg.layers);
     if (p->noise != T2I_NOISE_TORCH_CPU && p->noise != T2I_NOISE_PHILOX)
         return t2i_fail(T2I_ERR_INVALID_ARG, "unknown noise source %d", p->noise);
     int def = t2i_model_default_size(m);
@@ -214,6 +217,7 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
     const int steps = t2i_sched_num_steps(r.sched), evals = t2i_sched_num_evals(r.sched);
 
     /* Text: [uncond × B, cond × B] as diffusers concatenates them. */
+    m->clip_skip = p->clip_skip;
     st = encode_prompts(m, p, n_cond, steps, &r);
     if (st != T2I_OK) goto done;
     const int L = r.cond.ctx_len;
