@@ -20,6 +20,7 @@ static const t2i_sampler_info samplers[T2I_SAMPLER_COUNT] = {
     [T2I_SAMPLER_LMS] = {"LMS", "lms", {"k_lms", NULL}, NULL},
     [T2I_SAMPLER_DDPM] = {"DDPM", "ddpm", {NULL, NULL}, NULL},
     [T2I_SAMPLER_LCM] = {"LCM", "lcm", {"k_lcm", NULL}, NULL},
+    [T2I_SAMPLER_UNIPC] = {"UniPC", "unipc", {NULL, NULL}, NULL},
 };
 
 const t2i_sampler_info *t2i_sampler_get_info(t2i_sampler s)
@@ -50,6 +51,6 @@ t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out)
     }
     return t2i_fail(T2I_ERR_INVALID_ARG,
                     "unknown sampler '%s' (one of: euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras, heun, dpm2, "
-                    "dpm2_a, lms, ddpm, lcm)",
+                    "dpm2_a, lms, ddpm, lcm, unipc)",
                     name ? name : "(null)");
 }

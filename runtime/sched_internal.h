@@ -2,7 +2,7 @@
  * sched_internal.h — the scheduler's state, shared by the files that
  * implement its samplers (scheduler.c: config, tables, DDIM, Euler, Euler a,
  * DPM++ 2M; sched_kdiff.c: Heun, DPM2, DPM2 a, LMS; sched_ddpm.c: DDPM,
- * LCM). Not part of any other file's interface.
+ * LCM; sched_unipc.c: UniPC). Not part of any other file's interface.
  *
  * Steps and evaluations. Heun, DPM2 and DPM2 a evaluate the model twice per
  * sampling step; diffusers flattens that into its timestep list (2n - 1
@@ -39,11 +39,13 @@ struct t2i_sched {
     /* run state */
     size_t cap;                 /* reserved floats per buffer */
     size_t cap_image;
-    float *hist[4];             /* DPM++: x0 [0] older, [1] newer; LMS: derivatives */
+    float *hist[4];             /* DPM++, UniPC: x0 [0] older, [1] newer ([2] UniPC's new one);
+                                   LMS: derivatives */
     float *saved;               /* Heun, DPM2, DPM2 a: the sample before a step's first evaluation */
     float *deriv;               /* Heun: the first evaluation's derivative */
     float *noise;               /* ancestral samplers: one image of noise */
     int lower_order_nums;
+    int unipc_order;            /* UniPC: the order of the last prediction (its corrector's) */
     int next_step;              /* next evaluation expected (stateful samplers) */
 };
 
@@ -59,6 +61,9 @@ void t2i_sched_step_dpm2(t2i_sched *s, int k, const float *m, float *x, size_t n
 t2i_status t2i_sched_step_dpm2_a(t2i_sched *s, int k, const float *m, float *x, size_t n_img, int batch,
                                  t2i_rng **rngs);
 void t2i_sched_step_lms(t2i_sched *s, int k, const float *m, float *x, size_t n);
+
+/* sched_unipc.c */
+void t2i_sched_step_unipc(t2i_sched *s, int k, const float *m, float *x, size_t n);
 
 /* sched_ddpm.c */
 t2i_status t2i_sched_lcm_timesteps(t2i_sched *s);

@@ -153,8 +153,16 @@ t2i_status t2i_sched_config_parse(const cJSON *j, t2i_sched_config *out)
     /* DPM-Solver: "deis" is mapped to dpmsolver++ by diffusers itself. */
     static const char *const algos[] = {"dpmsolver++", "deis", NULL};
     T2I_TRY(get_enum(j, "algorithm_type", algos, &dummy));
-    static const char *const solvers[] = {"midpoint", "heun", NULL};
-    T2I_TRY(get_enum(j, "solver_type", solvers, &c.solver_heun));
+    static const char *const solvers[] = {"midpoint", "heun", "bh1", "bh2", NULL};
+    T2I_TRY(get_enum(j, "solver_type", solvers, &c.solver_type));
+    c.solver_heun = c.solver_type == T2I_SOLVER_HEUN;  /* DPM++ maps bh1/bh2 to midpoint */
+    int predict_x0 = 1;
+    T2I_TRY(get_bool(j, "predict_x0", &predict_x0));
+    if (!predict_x0)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "scheduler config: \"predict_x0\" = false is not supported");
+    const cJSON *dc = item(j, "disable_corrector");
+    if (dc && (!cJSON_IsArray(dc) || cJSON_GetArraySize(dc) > 0))
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "scheduler config: \"disable_corrector\" other than [] is not supported");
     T2I_TRY(get_int(j, "solver_order", 1, 3, &c.solver_order));
     if (c.solver_order == 3)
         return t2i_fail(T2I_ERR_UNSUPPORTED, "scheduler config: \"solver_order\" = 3 is not supported");
@@ -326,7 +334,7 @@ static int is_kdiff(t2i_sampler k)   /* sigma-parameterised, k-diffusion style *
 
 int t2i_sched_stateful(t2i_sampler k)
 {
-    return k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS || k == T2I_SAMPLER_HEUN ||
+    return k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS || k == T2I_SAMPLER_UNIPC || k == T2I_SAMPLER_HEUN ||
            k == T2I_SAMPLER_DPM2 || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_LMS;
 }
 
@@ -335,7 +343,9 @@ static t2i_status build_tables(t2i_sched *s, int steps)
     const t2i_sched_config *c = &s->c;
     int N = s->n_train;
     t2i_sampler kind = s->kind;
-    int is_dpm = kind == T2I_SAMPLER_DPMPP_2M || kind == T2I_SAMPLER_DPMPP_2M_KARRAS;
+    /* UniPC builds DPM-Solver's tables (without lambda_min_clipped) */
+    int is_unipc = kind == T2I_SAMPLER_UNIPC;
+    int is_dpm = kind == T2I_SAMPLER_DPMPP_2M || kind == T2I_SAMPLER_DPMPP_2M_KARRAS || is_unipc;
     int is_euler = is_kdiff(kind);
     int has_sigmas = is_dpm || is_euler;
     int sigma_opts = has_sigmas && kind != T2I_SAMPLER_EULER_A;  /* Karras / exponential */
@@ -349,7 +359,7 @@ static t2i_status build_tables(t2i_sched *s, int steps)
 
     /* timesteps, float64 */
     int last = N;
-    if (is_dpm && c->lambda_min_clipped > -INFINITY) {
+    if (is_dpm && !is_unipc && c->lambda_min_clipped > -INFINITY) {
         /* searchsorted(flip(lambda_t), lambda_min_clipped), lambda_t float32 */
         int idx = 0;
         for (int k = N - 1; k >= 0; k--) {
@@ -421,13 +431,14 @@ static t2i_status build_tables(t2i_sched *s, int steps)
         for (int i = 0; i < n; i++) {
             double sig = karras ? karras_sigma(smin, smax, n, i) : exponential_sigma(smin, smax, n, i);
             double t = sigma_to_t(sig, log_sigmas, N);
-            if (is_dpm && (expo || c->beta_schedule == T2I_BETA_SQUAREDCOS_CAP_V2)) t = trunc(t);
+            if (is_dpm && (expo || (!is_unipc && c->beta_schedule == T2I_BETA_SQUAREDCOS_CAP_V2))) t = trunc(t);
             else if (karras && round_karras) t = rint(t);
             ts[i] = is_dpm ? t : (float)t;
             s->sigmas[i] = (float)sig;
         }
     }
     s->sigmas[n] = c->final_sigmas_min && (is_dpm || kind == T2I_SAMPLER_EULER) ? s->sigtab[0] : 0.0f;
+    if (is_unipc && c->final_sigmas_min && (karras || expo)) s->sigmas[n] = s->sigmas[n - 1];
     for (int i = 0; i < n; i++) s->timesteps[i] = (float)ts[i];
     free(ts);
 
@@ -527,10 +538,11 @@ t2i_status t2i_sched_reserve(t2i_sched *s, size_t n_per_image, int batch)
     size_t total = n_per_image * (size_t)batch;
     free_run_buffers(s);
     t2i_sampler k = s->kind;
-    int nhist = k == T2I_SAMPLER_LMS ? 4 : (k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS) ? 2 : 0;
+    int nhist = k == T2I_SAMPLER_LMS ? 4 : k == T2I_SAMPLER_UNIPC ? 3
+              : (k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS) ? 2 : 0;
     int fail = 0;
     for (int h = 0; h < nhist; h++) fail |= !(s->hist[h] = malloc(sizeof(float) * total));
-    if (s->two_evals) fail |= !(s->saved = malloc(sizeof(float) * total));
+    if (s->two_evals || k == T2I_SAMPLER_UNIPC) fail |= !(s->saved = malloc(sizeof(float) * total));
     if (k == T2I_SAMPLER_HEUN) fail |= !(s->deriv = malloc(sizeof(float) * total));
     if (draws_noise(k))
         fail |= !(s->noise = malloc(sizeof(float) * n_per_image));
@@ -785,6 +797,9 @@ t2i_status t2i_sched_step(t2i_sched *s, int i, const float *model_output, float 
         return t2i_sched_step_ddpm(s, i, model_output, sample, n_per_image, batch, rngs);
     case T2I_SAMPLER_LCM:
         return t2i_sched_step_lcm(s, i, model_output, sample, n_per_image, batch, rngs);
+    case T2I_SAMPLER_UNIPC:
+        t2i_sched_step_unipc(s, i, model_output, sample, n);
+        return T2I_OK;
     default:
         return t2i_fail(T2I_ERR_INTERNAL, "scheduler: sampler %d", (int)k);
     }

@@ -11,6 +11,8 @@
  *   T2I_SAMPLER_LMS             LMSDiscreteScheduler (order 4)
  *   T2I_SAMPLER_DDPM            DDPMScheduler (variance_type fixed_small)
  *   T2I_SAMPLER_LCM             LCMScheduler
+ *   T2I_SAMPLER_UNIPC           UniPCMultistepScheduler (predict_x0, bh1/bh2,
+ *                               order 1 or 2)
  * each as diffusers builds it for a pipeline:
  * XScheduler.from_config(pipe.scheduler.config[, use_karras_sigmas=True]).
  *
@@ -70,6 +72,13 @@ typedef enum t2i_prediction {
     T2I_PRED_V,            /* "v_prediction" */
 } t2i_prediction;
 
+typedef enum t2i_solver_type {   /* "solver_type" */
+    T2I_SOLVER_MIDPOINT = 0,     /* DPM++ (UniPC reads it as bh2) */
+    T2I_SOLVER_HEUN,             /* DPM++ (UniPC: bh2) */
+    T2I_SOLVER_BH1,              /* UniPC (DPM++ reads it as midpoint) */
+    T2I_SOLVER_BH2,              /* UniPC (DPM++: midpoint) */
+} t2i_solver_type;
+
 typedef enum t2i_spacing {
     T2I_SPACING_CLASS_DEFAULT = -1,  /* absent: the sampler class decides */
     T2I_SPACING_LEADING = 0,
@@ -96,6 +105,7 @@ typedef struct t2i_sched_config {
     int final_sigmas_min;           /* final_sigmas_type: 0 zero, 1 sigma_min */
     int solver_order;               /* DPM++: 1 or 2 (default 2) */
     int solver_heun;                /* DPM++ solver_type: 0 midpoint, 1 heun */
+    int solver_type;                /* t2i_solver_type as written (default midpoint) */
     int lower_order_final;          /* DPM++: true */
     int euler_at_final;             /* DPM++: false */
     double lambda_min_clipped;      /* DPM++: -inf */
