@@ -103,6 +103,8 @@ typedef enum t2i_sampler {
     T2I_SAMPLER_DDPM,             /* DDPMScheduler (fixed_small variance) */
     T2I_SAMPLER_LCM,              /* LCMScheduler (LCM / LCM-LoRA models) */
     T2I_SAMPLER_UNIPC,            /* UniPCMultistepScheduler (bh2, order 2) */
+    T2I_SAMPLER_DPMPP_2S,         /* DPMSolverSinglestepScheduler, order 2 */
+    T2I_SAMPLER_DPMPP_2S_A,       /* the same with algorithm_type sde-dpmsolver++ */
     T2I_SAMPLER_COUNT
 } t2i_sampler;
 

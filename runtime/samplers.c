@@ -21,6 +21,8 @@ static const t2i_sampler_info samplers[T2I_SAMPLER_COUNT] = {
     [T2I_SAMPLER_DDPM] = {"DDPM", "ddpm", {NULL, NULL}, NULL},
     [T2I_SAMPLER_LCM] = {"LCM", "lcm", {"k_lcm", NULL}, NULL},
     [T2I_SAMPLER_UNIPC] = {"UniPC", "unipc", {NULL, NULL}, NULL},
+    [T2I_SAMPLER_DPMPP_2S] = {"DPM++ 2S", "dpmpp_2s", {NULL, NULL}, NULL},
+    [T2I_SAMPLER_DPMPP_2S_A] = {"DPM++ 2S a", "dpmpp_2s_a", {"k_dpmpp_2s_a", NULL}, NULL},
 };
 
 const t2i_sampler_info *t2i_sampler_get_info(t2i_sampler s)
@@ -51,6 +53,6 @@ t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out)
     }
     return t2i_fail(T2I_ERR_INVALID_ARG,
                     "unknown sampler '%s' (one of: euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras, heun, dpm2, "
-                    "dpm2_a, lms, ddpm, lcm, unipc)",
+                    "dpm2_a, lms, ddpm, lcm, unipc, dpmpp_2s, dpmpp_2s_a)",
                     name ? name : "(null)");
 }

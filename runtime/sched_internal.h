@@ -2,7 +2,7 @@
  * sched_internal.h — the scheduler's state, shared by the files that
  * implement its samplers (scheduler.c: config, tables, DDIM, Euler, Euler a,
  * DPM++ 2M; sched_kdiff.c: Heun, DPM2, DPM2 a, LMS; sched_ddpm.c: DDPM,
- * LCM; sched_unipc.c: UniPC). Not part of any other file's interface.
+ * LCM; sched_unipc.c: UniPC; sched_single.c: DPM++ 2S (a)). Not part of any other file's interface.
  *
  * Steps and evaluations. Heun, DPM2 and DPM2 a evaluate the model twice per
  * sampling step; diffusers flattens that into its timestep list (2n - 1
@@ -33,6 +33,7 @@ struct t2i_sched {
      * second evaluation; DPM2/DPM2 a: the step's interpolated sigma (the
      * first evaluation moves to it), DPM2 a: sigma_up, sigma_down */
     float *sig2, *t2, *sig_mid, *sig_up, *sig_down;
+    int *orders;                /* DPM++ 2S (a): each step's order (get_order_list) */
     double *lms_coef;           /* LMS: [n][4], step j's coefficients, newest first */
     float init_noise_sigma;
     float final_alpha_cumprod;  /* DDIM, LCM */
@@ -64,6 +65,11 @@ void t2i_sched_step_lms(t2i_sched *s, int k, const float *m, float *x, size_t n)
 
 /* sched_unipc.c */
 void t2i_sched_step_unipc(t2i_sched *s, int k, const float *m, float *x, size_t n);
+
+/* sched_single.c */
+t2i_status t2i_sched_single_orders(t2i_sched *s);
+t2i_status t2i_sched_step_single(t2i_sched *s, int k, const float *m, float *x, size_t n_img, int batch,
+                                 t2i_rng **rngs);
 
 /* sched_ddpm.c */
 t2i_status t2i_sched_lcm_timesteps(t2i_sched *s);

@@ -31,7 +31,7 @@ void t2i_sched_config_init(t2i_sched_config *c)
     c->sigma_min = NAN;
     c->sigma_max = NAN;
     c->solver_order = 2;
-    c->lower_order_final = 1;
+    c->lower_order_final = -1;
     c->lambda_min_clipped = -INFINITY;
     c->original_inference_steps = 50;
     c->timestep_scaling = 10.0;
@@ -334,7 +334,8 @@ static int is_kdiff(t2i_sampler k)   /* sigma-parameterised, k-diffusion style *
 
 int t2i_sched_stateful(t2i_sampler k)
 {
-    return k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS || k == T2I_SAMPLER_UNIPC || k == T2I_SAMPLER_HEUN ||
+    return k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS || k == T2I_SAMPLER_UNIPC ||
+           k == T2I_SAMPLER_DPMPP_2S || k == T2I_SAMPLER_DPMPP_2S_A || k == T2I_SAMPLER_HEUN ||
            k == T2I_SAMPLER_DPM2 || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_LMS;
 }
 
@@ -343,9 +344,12 @@ static t2i_status build_tables(t2i_sched *s, int steps)
     const t2i_sched_config *c = &s->c;
     int N = s->n_train;
     t2i_sampler kind = s->kind;
-    /* UniPC builds DPM-Solver's tables (without lambda_min_clipped) */
+    /* UniPC and the singlestep DPM++ build DPM-Solver's tables (UniPC
+     * without lambda_min_clipped; singlestep always with linspace spacing
+     * and rounded Karras timesteps) */
     int is_unipc = kind == T2I_SAMPLER_UNIPC;
-    int is_dpm = kind == T2I_SAMPLER_DPMPP_2M || kind == T2I_SAMPLER_DPMPP_2M_KARRAS || is_unipc;
+    int is_single = kind == T2I_SAMPLER_DPMPP_2S || kind == T2I_SAMPLER_DPMPP_2S_A;
+    int is_dpm = kind == T2I_SAMPLER_DPMPP_2M || kind == T2I_SAMPLER_DPMPP_2M_KARRAS || is_unipc || is_single;
     int is_euler = is_kdiff(kind);
     int has_sigmas = is_dpm || is_euler;
     int sigma_opts = has_sigmas && kind != T2I_SAMPLER_EULER_A;  /* Karras / exponential */
@@ -431,7 +435,8 @@ static t2i_status build_tables(t2i_sched *s, int steps)
         for (int i = 0; i < n; i++) {
             double sig = karras ? karras_sigma(smin, smax, n, i) : exponential_sigma(smin, smax, n, i);
             double t = sigma_to_t(sig, log_sigmas, N);
-            if (is_dpm && (expo || (!is_unipc && c->beta_schedule == T2I_BETA_SQUAREDCOS_CAP_V2))) t = trunc(t);
+            if (is_dpm && (expo || (!is_unipc && !is_single && c->beta_schedule == T2I_BETA_SQUAREDCOS_CAP_V2)))
+                t = trunc(t);
             else if (karras && round_karras) t = rint(t);
             ts[i] = is_dpm ? t : (float)t;
             s->sigmas[i] = (float)sig;
@@ -481,8 +486,12 @@ t2i_status t2i_sched_create(const t2i_sched_config *c, t2i_sampler kind, int ste
     if (s->c.set_alpha_to_one < 0) s->c.set_alpha_to_one = 1;
     if (s->c.clip_sample < 0) s->c.clip_sample = kind == T2I_SAMPLER_DDIM || kind == T2I_SAMPLER_DDPM;
     s->two_evals = kind == T2I_SAMPLER_HEUN || kind == T2I_SAMPLER_DPM2 || kind == T2I_SAMPLER_DPM2_A;
-    /* these classes take no rescale_betas_zero_snr: from_config drops it */
-    if (s->two_evals || kind == T2I_SAMPLER_LMS) s->c.rescale_betas_zero_snr = 0;
+    /* these classes take no rescale_betas_zero_snr: from_config drops it;
+     * the singlestep solver has no timestep_spacing (always linspace) */
+    int single = kind == T2I_SAMPLER_DPMPP_2S || kind == T2I_SAMPLER_DPMPP_2S_A;
+    if (s->two_evals || kind == T2I_SAMPLER_LMS || single) s->c.rescale_betas_zero_snr = 0;
+    if (single) s->c.timestep_spacing = T2I_SPACING_LINSPACE;
+    if (s->c.lower_order_final < 0) s->c.lower_order_final = !single;
 
     int N = s->n_train;
     t2i_status st;
@@ -502,6 +511,7 @@ t2i_status t2i_sched_create(const t2i_sched_config *c, t2i_sampler kind, int ste
     }
     s->final_alpha_cumprod = s->c.set_alpha_to_one ? 1.0f : s->alphas_cumprod[0];
     st = build_tables(s, steps);
+    if (st == T2I_OK && single) st = t2i_sched_single_orders(s);
     if (st != T2I_OK) goto fail;
     free(tmp);
     *out = s;
@@ -514,7 +524,8 @@ fail:
 
 static int draws_noise(t2i_sampler k)
 {
-    return k == T2I_SAMPLER_EULER_A || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_DDPM || k == T2I_SAMPLER_LCM;
+    return k == T2I_SAMPLER_EULER_A || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_DDPM || k == T2I_SAMPLER_LCM ||
+           k == T2I_SAMPLER_DPMPP_2S_A;
 }
 
 static void free_run_buffers(t2i_sched *s)
@@ -538,11 +549,12 @@ t2i_status t2i_sched_reserve(t2i_sched *s, size_t n_per_image, int batch)
     size_t total = n_per_image * (size_t)batch;
     free_run_buffers(s);
     t2i_sampler k = s->kind;
+    int single = k == T2I_SAMPLER_DPMPP_2S || k == T2I_SAMPLER_DPMPP_2S_A;
     int nhist = k == T2I_SAMPLER_LMS ? 4 : k == T2I_SAMPLER_UNIPC ? 3
-              : (k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS) ? 2 : 0;
+              : (k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS || single) ? 2 : 0;
     int fail = 0;
     for (int h = 0; h < nhist; h++) fail |= !(s->hist[h] = malloc(sizeof(float) * total));
-    if (s->two_evals || k == T2I_SAMPLER_UNIPC) fail |= !(s->saved = malloc(sizeof(float) * total));
+    if (s->two_evals || k == T2I_SAMPLER_UNIPC || single) fail |= !(s->saved = malloc(sizeof(float) * total));
     if (k == T2I_SAMPLER_HEUN) fail |= !(s->deriv = malloc(sizeof(float) * total));
     if (draws_noise(k))
         fail |= !(s->noise = malloc(sizeof(float) * n_per_image));
@@ -570,6 +582,7 @@ void t2i_sched_destroy(t2i_sched *s)
     free(s->sig_up);
     free(s->sig_down);
     free(s->lms_coef);
+    free(s->orders);
     free_run_buffers(s);
     free(s);
 }
@@ -800,6 +813,9 @@ t2i_status t2i_sched_step(t2i_sched *s, int i, const float *model_output, float 
     case T2I_SAMPLER_UNIPC:
         t2i_sched_step_unipc(s, i, model_output, sample, n);
         return T2I_OK;
+    case T2I_SAMPLER_DPMPP_2S:
+    case T2I_SAMPLER_DPMPP_2S_A:
+        return t2i_sched_step_single(s, i, model_output, sample, n_per_image, batch, rngs);
     default:
         return t2i_fail(T2I_ERR_INTERNAL, "scheduler: sampler %d", (int)k);
     }

@@ -13,6 +13,9 @@
  *   T2I_SAMPLER_LCM             LCMScheduler
  *   T2I_SAMPLER_UNIPC           UniPCMultistepScheduler (predict_x0, bh1/bh2,
  *                               order 1 or 2)
+ *   T2I_SAMPLER_DPMPP_2S        DPMSolverSinglestepScheduler (dpmsolver++)
+ *   T2I_SAMPLER_DPMPP_2S_A      DPMSolverSinglestepScheduler with
+ *                               algorithm_type = "sde-dpmsolver++"
  * each as diffusers builds it for a pipeline:
  * XScheduler.from_config(pipe.scheduler.config[, use_karras_sigmas=True]).
  *
@@ -106,7 +109,7 @@ typedef struct t2i_sched_config {
     int solver_order;               /* DPM++: 1 or 2 (default 2) */
     int solver_heun;                /* DPM++ solver_type: 0 midpoint, 1 heun */
     int solver_type;                /* t2i_solver_type as written (default midpoint) */
-    int lower_order_final;          /* DPM++: true */
+    int lower_order_final;          /* DPM++, UniPC: true; -1 = class default (singlestep: false) */
     int euler_at_final;             /* DPM++: false */
     double lambda_min_clipped;      /* DPM++: -inf */
     int original_inference_steps;   /* LCM: 50 */

@@ -29,7 +29,8 @@ static const struct { t2i_sampler s; const char *id; } samplers[] = {
     {T2I_SAMPLER_HEUN, "heun"},         {T2I_SAMPLER_DPM2, "dpm2"},
     {T2I_SAMPLER_DPM2_A, "dpm2_a"},     {T2I_SAMPLER_LMS, "lms"},
     {T2I_SAMPLER_DDPM, "ddpm"},         {T2I_SAMPLER_LCM, "lcm"},
-    {T2I_SAMPLER_UNIPC, "unipc"},
+    {T2I_SAMPLER_UNIPC, "unipc"},       {T2I_SAMPLER_DPMPP_2S, "dpmpp_2s"},
+    {T2I_SAMPLER_DPMPP_2S_A, "dpmpp_2s_a"},
 };
 
 static void run_case(t2i_model *m, const char *dir, t2i_sampler s, const char *id, int batch)

@@ -234,7 +234,7 @@ int main(void)
         ncase++;
     }
     test_errors();
-    CHECK(ncase >= 75 + 7 * 16 + 84, "only %d cases", ncase);
+    CHECK(ncase >= 75 + 9 * 16 + 96, "only %d cases", ncase);
     printf("scheduler: %d cases; max trajectory error / max|ref|:", ncase);
     for (int k = 0; k < T2I_SAMPLER_COUNT; k++) printf(" %s %.3g", t2i_sampler_get_info(k)->id, worst[k]);
     printf("\n");
