@@ -183,6 +183,14 @@ static void test_errors(void)
     expect_error("{\"steps_offset\":1.5}", T2I_ERR_FORMAT, "steps_offset");
     expect_error("{\"clip_sample\":1}", T2I_ERR_FORMAT, "clip_sample");
     expect_error("[1,2]", T2I_ERR_FORMAT, "object");
+    expect_error("{\"use_karras_sigmas\":true,\"use_exponential_sigmas\":true}", T2I_ERR_INVALID_ARG,
+                 "use_exponential_sigmas");
+    expect_error("{\"use_exponential_sigmas\":1}", T2I_ERR_FORMAT, "use_exponential_sigmas");
+    expect_error("{\"predict_x0\":false}", T2I_ERR_UNSUPPORTED, "predict_x0");
+    expect_error("{\"disable_corrector\":[1]}", T2I_ERR_UNSUPPORTED, "disable_corrector");
+    expect_error("{\"solver_type\":\"bh3\"}", T2I_ERR_UNSUPPORTED, "solver_type");
+    expect_error("{\"original_inference_steps\":0}", T2I_ERR_INVALID_ARG, "original_inference_steps");
+    expect_error("{\"timestep_scaling\":\"10\"}", T2I_ERR_FORMAT, "timestep_scaling");
 
     t2i_sched_config c;
     t2i_sched_config_init(&c);
@@ -211,6 +219,41 @@ static void test_errors(void)
     CHECK(t2i_sched_step(s, 0, m, x, 16, 1, NULL) == T2I_ERR_INVALID_ARG, "euler a without rngs");
     t2i_sched_destroy(s);
     t2i_sched_destroy(NULL);
+
+    /* LCM: at most original_inference_steps steps, which fit the schedule */
+    st = t2i_sched_create(&c, T2I_SAMPLER_LCM, 51, &s);
+    CHECK(st == T2I_ERR_INVALID_ARG && strstr(t2i_last_error(), "original_inference_steps"), "lcm 51: %s",
+          t2i_last_error());
+    c.original_inference_steps = 2000;
+    st = t2i_sched_create(&c, T2I_SAMPLER_LCM, 4, &s);
+    CHECK(st == T2I_ERR_INVALID_ARG && strstr(t2i_last_error(), "original_inference_steps"), "lcm 2000: %s",
+          t2i_last_error());
+    c.original_inference_steps = 50;
+
+    /* Heun: 2n - 1 evaluations, each mapped to its step; state needs
+     * reserve and order */
+    CHECK(t2i_sched_create(&c, T2I_SAMPLER_HEUN, 10, &s) == T2I_OK, "create heun");
+    CHECK(t2i_sched_num_steps(s) == 10 && t2i_sched_num_evals(s) == 19, "heun: %d steps %d evals",
+          t2i_sched_num_steps(s), t2i_sched_num_evals(s));
+    CHECK(t2i_sched_eval_step(s, 0) == 0 && t2i_sched_eval_step(s, 1) == 0 && t2i_sched_eval_step(s, 2) == 1 &&
+              t2i_sched_eval_step(s, 18) == 9 && t2i_sched_eval_step(s, 19) == -1 && t2i_sched_eval_step(s, -1) == -1,
+          "heun eval -> step");
+    CHECK(t2i_sched_step(s, 0, m, x, 16, 1, NULL) == T2I_ERR_INVALID_ARG, "heun without reserve");
+    CHECK(t2i_sched_reserve(s, 16, 1) == T2I_OK, "reserve");
+    CHECK(t2i_sched_step(s, 1, m, x, 16, 1, NULL) == T2I_ERR_INVALID_ARG, "heun out of order");
+    CHECK(t2i_sched_step(s, 19, m, x, 16, 1, NULL) == T2I_ERR_INVALID_ARG, "heun evaluation 19");
+    t2i_sched_destroy(s);
+    static const t2i_sampler noisy[] = {T2I_SAMPLER_DPM2_A, T2I_SAMPLER_DDPM, T2I_SAMPLER_LCM, T2I_SAMPLER_DPMPP_2S_A};
+    for (int k = 0; k < 4; k++) {
+        CHECK(t2i_sched_create(&c, noisy[k], 4, &s) == T2I_OK, "create");
+        CHECK(t2i_sched_reserve(s, 16, 1) == T2I_OK, "reserve");
+        int e = noisy[k] == T2I_SAMPLER_DPM2_A ? 1 : 0;   /* DPM2 a draws on a step's second evaluation */
+        if (e) CHECK(t2i_sched_step(s, 0, m, x, 16, 1, NULL) == T2I_OK, "dpm2 a first evaluation");
+        st = t2i_sched_step(s, e, m, x, 16, 1, NULL);
+        CHECK(st == T2I_ERR_INVALID_ARG && strstr(t2i_last_error(), "generator"), "%s without rngs: %s",
+              t2i_sampler_name(noisy[k]), t2i_last_error());
+        t2i_sched_destroy(s);
+    }
 
     st = t2i_sched_config_load(DIR "does-not-exist.json", &c);
     CHECK(st == T2I_ERR_IO && strstr(t2i_last_error(), "does-not-exist"), "missing file");
