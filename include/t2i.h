@@ -127,6 +127,16 @@ const char *t2i_sampler_name(t2i_sampler s);
  * T2I_ERR_INVALID_ARG for an unknown name. */
 t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out);
 
+/* A1111's "Schedule type": the sigmas of the samplers that take them
+ * (Euler, Heun, DPM2, DPM2 a, LMS, DPM++ 2M, UniPC, DPM++ 2S, 2S a), as
+ * diffusers' from_config(..., use_karras_sigmas / use_exponential_sigmas =
+ * True). AUTOMATIC keeps the model's scheduler_config.json. */
+typedef enum t2i_schedule {
+    T2I_SCHEDULE_AUTOMATIC = 0,
+    T2I_SCHEDULE_KARRAS,
+    T2I_SCHEDULE_EXPONENTIAL,
+} t2i_schedule;
+
 typedef enum t2i_noise_source {
     T2I_NOISE_TORCH_CPU = 0,  /* torch.randn with a CPU torch.Generator */
     T2I_NOISE_PHILOX,         /* CUDA Philox (A1111 "GPU" RNG source) */
@@ -170,6 +180,10 @@ typedef struct t2i_txt2img_params {
      * state moved N - 1 layers earlier in both encoders; at most the
      * encoder's layer count. BERT encoders (Taiyi) have none: must be 0 or 1. */
     int clip_skip;
+    /* Karras / exponential sigmas for this run; another value than
+     * AUTOMATIC with a sampler that has no sigmas (DDIM, DDPM, LCM, Euler a)
+     * is T2I_ERR_INVALID_ARG. */
+    t2i_schedule schedule;
     t2i_noise_source noise;
     /* Optional: initial latents [batch, C, h, w] in FP32 (see
      * t2i_model_latent_shape; [batch, 4, height/8, width/8] for SD), not yet

@@ -81,8 +81,11 @@ static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, cons
     it.model = m->name;
     char skip[16];
     snprintf(skip, sizeof skip, "%d", p->clip_skip);
-    t2i_infotext_kv extra[2];   /* A1111 writes "Clip skip" when it is not 1 */
+    t2i_infotext_kv extra[3];   /* A1111 writes "Clip skip" when it is not 1 */
     it.extra = extra;
+    if (p->schedule == T2I_SCHEDULE_KARRAS) extra[it.n_extra++] = (t2i_infotext_kv){"Schedule type", "Karras"};
+    if (p->schedule == T2I_SCHEDULE_EXPONENTIAL)
+        extra[it.n_extra++] = (t2i_infotext_kv){"Schedule type", "Exponential"};
     if (p->clip_skip > 1) extra[it.n_extra++] = (t2i_infotext_kv){"Clip skip", skip};
     if (p->noise == T2I_NOISE_PHILOX) extra[it.n_extra++] = (t2i_infotext_kv){"RNG", "NV"};
     char *s = NULL;

@@ -44,6 +44,12 @@ static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int 
     if (p->clip_skip < 0 || p->clip_skip > (m->text_kind == T2I_TEXT_BERT ? 1 : m->text_cfg.layers))
         return t2i_fail(T2I_ERR_INVALID_ARG, "clip_skip %d outside 0..%d for this text encoder", p->clip_skip,
                         m->text_kind == T2I_TEXT_BERT ? 1 : m->text_cfg.layers);
+    if ((unsigned)p->schedule > T2I_SCHEDULE_EXPONENTIAL)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "unknown schedule type %d", (int)p->schedule);
+    if ((p->schedule != T2I_SCHEDULE_AUTOMATIC && !t2i_sched_takes_sigma_schedule(p->sampler)) ||
+        (p->schedule == T2I_SCHEDULE_EXPONENTIAL && p->sampler == T2I_SAMPLER_DPMPP_2M_KARRAS))
+        return t2i_fail(T2I_ERR_INVALID_ARG, "schedule type %s is not available with sampler %s",
+                        p->schedule == T2I_SCHEDULE_KARRAS ? "Karras" : "Exponential", t2i_sampler_name(p->sampler));
     if (p->noise != T2I_NOISE_TORCH_CPU && p->noise != T2I_NOISE_PHILOX)
         return t2i_fail(T2I_ERR_INVALID_ARG, "unknown noise source %d", p->noise);
     int def = t2i_model_default_size(m);
@@ -207,7 +213,12 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
         if (p->init_noise) memcpy(r.init + b * per, p->init_noise + b * per, per * sizeof(float));
         else if ((st = t2i_rng_randn_from(&r.rngs[b], p->noise, r.init + b * per, per)) != T2I_OK) goto done;
     }
-    st = t2i_sched_create(&m->sched_cfg, p->sampler, p->steps, &r.sched);
+    t2i_sched_config sc = m->sched_cfg;   /* from_config(..., use_*_sigmas=True) */
+    if (p->schedule != T2I_SCHEDULE_AUTOMATIC) {
+        sc.use_karras_sigmas = p->schedule == T2I_SCHEDULE_KARRAS;
+        sc.use_exponential_sigmas = p->schedule == T2I_SCHEDULE_EXPONENTIAL;
+    }
+    st = t2i_sched_create(&sc, p->sampler, p->steps, &r.sched);
     if (st == T2I_OK) st = t2i_sched_reserve(r.sched, per, B);
     if (st != T2I_OK) goto done;
     float sigma0 = t2i_sched_init_noise_sigma(r.sched);

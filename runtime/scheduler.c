@@ -332,6 +332,12 @@ static int is_kdiff(t2i_sampler k)   /* sigma-parameterised, k-diffusion style *
            k == T2I_SAMPLER_DPM2 || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_LMS;
 }
 
+int t2i_sched_takes_sigma_schedule(t2i_sampler k)
+{
+    return (unsigned)k < T2I_SAMPLER_COUNT && k != T2I_SAMPLER_EULER_A && k != T2I_SAMPLER_DDIM &&
+           k != T2I_SAMPLER_DDPM && k != T2I_SAMPLER_LCM;
+}
+
 int t2i_sched_stateful(t2i_sampler k)
 {
     return k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS || k == T2I_SAMPLER_UNIPC ||
@@ -352,7 +358,7 @@ static t2i_status build_tables(t2i_sched *s, int steps)
     int is_dpm = kind == T2I_SAMPLER_DPMPP_2M || kind == T2I_SAMPLER_DPMPP_2M_KARRAS || is_unipc || is_single;
     int is_euler = is_kdiff(kind);
     int has_sigmas = is_dpm || is_euler;
-    int sigma_opts = has_sigmas && kind != T2I_SAMPLER_EULER_A;  /* Karras / exponential */
+    int sigma_opts = has_sigmas && t2i_sched_takes_sigma_schedule(kind);  /* Karras / exponential */
     int karras = kind == T2I_SAMPLER_DPMPP_2M_KARRAS || (c->use_karras_sigmas && sigma_opts);
     int expo = !karras && c->use_exponential_sigmas && sigma_opts;
     /* the DPM2 samplers round Karras timesteps; DPM++ rounds (truncates for

@@ -132,6 +132,9 @@ t2i_status t2i_sched_config_load(const char *path, t2i_sched_config *out);
 
 typedef struct t2i_sched t2i_sched;
 
+/* Whether the sampler takes use_karras_sigmas / use_exponential_sigmas. */
+int t2i_sched_takes_sigma_schedule(t2i_sampler kind);
+
 /* Build the sampler for `steps` inference steps (1..num_train_timesteps,
  * else T2I_ERR_INVALID_ARG naming num_inference_steps). Allocates the
  * timestep/sigma tables. */

@@ -32,9 +32,11 @@ check "missing model"      1 -m "$tmp/none" -p x
 check "size not /64"       1 -m $model -p x -W 72 -H 64 -q
 check "help"               0 --help
 check "bad clip skip"      2 -m $model -p x --clip-skip 0
+check "bad schedule"       2 -m $model -p x --schedule quadratic
+check "ddim + karras"      1 -m $model -p x --sampler ddim --schedule karras -q
 check "clip skip too deep" 1 -m $model -p x --clip-skip 40 -q
-check "heun, clip skip 2"  0 -m $model -p "a red circle" -s 7 --steps 3 --sampler Heun --clip-skip 2 -o "$tmp/h.png" -q
-if grep -aq "Steps: 3, Sampler: Heun, CFG scale: 7.5, Seed: 7, Size: 64x64, Model: tiny-sd1, Clip skip: 2" "$tmp/h.png"; then
+check "heun, clip skip 2"  0 -m $model -p "a red circle" -s 7 --steps 3 --sampler Heun --clip-skip 2 --schedule karras -o "$tmp/h.png" -q
+if grep -aq "Steps: 3, Sampler: Heun, CFG scale: 7.5, Seed: 7, Size: 64x64, Model: tiny-sd1, Schedule type: Karras, Clip skip: 2" "$tmp/h.png"; then
   pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL Heun / clip skip infotext not found in the PNG"; fi
 check "generate"           0 -m $model -p "a red circle" -s 7 --steps 4 --sampler euler -o "$tmp/a.png" -q --dump-stages "$tmp/s.safetensors"
 if grep -aq "Steps: 4, Sampler: Euler, CFG scale: 7.5, Seed: 7, Size: 64x64" "$tmp/a.png"; then
