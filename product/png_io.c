@@ -305,24 +305,6 @@ static int png_decode_run(png_job *j)
     return 0;
 }
 
-void t2i_image_clear(t2i_image *img)
-{
-    if (!img) return;
-    free(img->pixels);
-    free(img->infotext);
-    memset(img, 0, sizeof *img);
-}
-
-void t2i_images_free(t2i_image *images, int count)
-{
-    if (!images) return;
-    for (int i = 0; i < count; i++) {
-        free(images[i].pixels);
-        free(images[i].infotext);
-    }
-    free(images);
-}
-
 static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_image *img)
 {
     memset(img, 0, sizeof *img);

@@ -13,6 +13,8 @@
 #include "graph/fuse.h"
 #include "base/error.h"
 #include "base/json_util.h"
+#include "runtime/embeddings.h"
+#include "runtime/lora.h"
 #include "runtime/model.h"
 #include "runtime/text_encoder.h"
 
@@ -183,6 +185,8 @@ static void slot_clear(t2i_plan_slot *s)
 void t2i_model_destroy(t2i_model *m)
 {
     if (!m) return;
+    t2i_lora_state_free(m);
+    t2i_embeddings_free(m);
     slot_clear(&m->text);
     slot_clear(&m->unet);
     slot_clear(&m->vae_dec);

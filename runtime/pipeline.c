@@ -26,6 +26,7 @@
 #include <string.h>
 #include "runtime/conditioning.h"
 #include "base/error.h"
+#include "runtime/embeddings.h"
 #include "runtime/model.h"
 #include "runtime/pipeline.h"
 #include "runtime/rng.h"
@@ -104,7 +105,7 @@ static void run_free(run *r, int batch)
  * for stage dumps; k = 0 is the negative prompt when guidance is on. */
 static t2i_status encode_prompts(t2i_model *m, const t2i_txt2img_params *p, int n_cond, int steps, run *r)
 {
-    (void)p;
+    T2I_TRY(t2i_embeddings_prepare(m, p->embedding_dir, r->prompt, n_cond == 2 ? r->negative : NULL));
     T2I_TRY(t2i_conditioning_build(m, r->prompt, n_cond == 2 ? r->negative : NULL, steps, &r->cond));
     const int L = r->cond.ctx_len, C = r->cond.hidden;
     r->ids = malloc((size_t)n_cond * L * sizeof *r->ids);

@@ -38,6 +38,9 @@ check "clip skip too deep" 1 -m $model -p x --clip-skip 40 -q
 check "heun, clip skip 2"  0 -m $model -p "a red circle" -s 7 --steps 3 --sampler Heun --clip-skip 2 --schedule karras -o "$tmp/h.png" -q
 if grep -aq "Steps: 3, Sampler: Heun, CFG scale: 7.5, Seed: 7, Size: 64x64, Model: tiny-sd1, Schedule type: Karras, Clip skip: 2" "$tmp/h.png"; then
   pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL Heun / clip skip infotext not found in the PNG"; fi
+check "lora"               0 -m $model -p "a red circle<lora:peft:0.8>" --lora-dir tests/fixtures/lora -s 7 --steps 2 \
+  --lora tests/fixtures/lora/kohya.safetensors:0.5 -o "$tmp/l.png" -q
+check "lora misfit"        1 -m $model -p x --steps 2 -q --lora tests/fixtures/lora/bad_shape.safetensors -o "$tmp/l.png"
 check "generate"           0 -m $model -p "a red circle" -s 7 --steps 4 --sampler euler -o "$tmp/a.png" -q --dump-stages "$tmp/s.safetensors"
 if grep -aq "Steps: 4, Sampler: Euler, CFG scale: 7.5, Seed: 7, Size: 64x64" "$tmp/a.png"; then
   pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL infotext not found in the PNG"; fi

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,11 @@ static const char *usage_text =
     "      --list-styles        print the catalog (id, English, Chinese, category)\n"
     "      --expand[=N]         expand a short prompt into a richer one, the same for\n"
     "                           the same seed, within N tokens (default 75)\n"
+    "      --lora FILE[:W]      merge a LoRA (kohya/A1111 or diffusers/PEFT .safetensors)\n"
+    "                           with weight W (default 1); repeat for several\n"
+    "      --lora-dir DIR       where <lora:name:W> in a prompt finds name.safetensors\n"
+    "      --embeddings DIR     textual-inversion embeddings: a prompt word NAME uses\n"
+    "                           DIR/NAME.safetensors\n"
     "      --init-noise FILE    read the initial latents from a safetensors file\n"
     "                           (tensor \"init_noise\", or its only tensor), shape\n"
     "                           [batch, C, height/f, width/f] (SD: C 4, f 8), before\n"
@@ -154,8 +160,9 @@ static const char *default_model(void)
 int main(int argc, char **argv)
 {
     enum {
-        OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_CLIP_SKIP, OPT_SCHEDULE, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS, OPT_LIST,
-        OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE
+        OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_CLIP_SKIP, OPT_SCHEDULE, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS,
+        OPT_LIST, OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
+        OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS
     };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
@@ -171,6 +178,8 @@ int main(int argc, char **argv)
         {"style", required_argument, 0, OPT_STYLE},     {"styles-file", required_argument, 0, OPT_STYLES_FILE},
         {"list-styles", no_argument, 0, OPT_LIST_STYLES}, {"expand", optional_argument, 0, OPT_EXPAND},
         {"backend", required_argument, 0, OPT_BACKEND}, {"device", required_argument, 0, OPT_DEVICE},
+        {"lora", required_argument, 0, OPT_LORA},       {"lora-dir", required_argument, 0, OPT_LORA_DIR},
+        {"embeddings", required_argument, 0, OPT_EMBEDDINGS},
         {0, 0, 0, 0},
     };
     t2i_txt2img_params p;
@@ -179,6 +188,8 @@ int main(int argc, char **argv)
     t2i_engine_options_init(&eo);
     const char *model_dir = NULL, *output = "out.png", *init_path = NULL, *styles_file = NULL;
     const char *styles[64];
+    t2i_lora loras[32];
+    char lora_paths[32][1024];
     int quiet = 0, have_seed = 0, list_styles = 0;
     opterr = 0;
     int c;
@@ -240,6 +251,26 @@ int main(int argc, char **argv)
             styles[p.n_styles++] = optarg;
             break;
         case OPT_STYLES_FILE: styles_file = optarg; break;
+        case OPT_LORA: {   /* FILE or FILE:WEIGHT (the part after the last ':' when it is a number) */
+            if (p.n_loras == (int)(sizeof loras / sizeof loras[0])) die_usage("%s", "too many --lora options");
+            if (strlen(optarg) >= sizeof lora_paths[0]) die_usage("--lora: path too long: '%s'", optarg);
+            char *path = lora_paths[p.n_loras], *colon, *end;
+            strcpy(path, optarg);
+            float w = 1.0f;
+            if ((colon = strrchr(path, ':')) != NULL) {
+                errno = 0;
+                double d = strtod(colon + 1, &end);
+                if (end != colon + 1 && !*end && !errno && isfinite(d)) {
+                    *colon = '\0';
+                    w = (float)d;
+                }
+            }
+            loras[p.n_loras++] = (t2i_lora){path, w};
+            p.loras = loras;
+            break;
+        }
+        case OPT_LORA_DIR: p.lora_dir = optarg; break;
+        case OPT_EMBEDDINGS: p.embedding_dir = optarg; break;
         case OPT_LIST_STYLES: list_styles = 1; break;
         case OPT_EXPAND:
             p.expand = 1;
