@@ -34,12 +34,18 @@
 
 t2i_status t2i_build_clip_text(const t2i_clip_text_config *c, int batch, int seq_len, t2i_graph **out);
 
-/* Extra CLIP outputs, for SDXL's text encoders. */
+/* Extra CLIP outputs, for SDXL's text encoders, and the A1111 "clip skip". */
 typedef struct t2i_clip_outputs {
     bool penultimate;   /* "penultimate": hidden_states[-2] (before the last layer, no final norm) */
     bool pooled;        /* "pooled": text_projection of the final-norm row at pool_index[b] = b·L + position */
     bool token_embeds;  /* input "token_embeds" F32 [B,L,C] (rows of the token embedding, or textual-
                          * inversion vectors) instead of "ids" and the token_embedding gather */
+    /* Layers skipped at the end (A1111 clip_skip - 1; at most layers, or
+     * layers - 1 with penultimate): without
+     * pooled, the last `skip` layers are left out ("hidden" = final norm of
+     * hidden_states[-1 - skip]); "penultimate" moves to hidden_states[-2 -
+     * skip] (with pooled the whole encoder still runs for it). */
+    int skip;
 } t2i_clip_outputs;
 /* o may be NULL (the plain form). A pooled output needs with_projection. */
 t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int seq_len, const t2i_clip_outputs *o,

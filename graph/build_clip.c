@@ -7,6 +7,11 @@
  *              h += fc2(act(fc1(layer_norm2(h))))
  *   hidden = final_layer_norm(h)
  *
+ * Clip skip (t2i_clip_outputs.skip = A1111 clip_skip - 1): the last `skip`
+ * layers are not built, so "hidden" is final_layer_norm(hidden_states[-1 -
+ * skip]) as A1111 and diffusers' clip_skip compute it; "penultimate" is taken
+ * `skip` layers earlier.
+ *
  * CLIPVisionModelWithProjection (also ChineseCLIP's image tower), pixels
  * [B,3,S,S] already preprocessed, S = image_size, P = patch_size:
  *   x = patch_embedding(pixels)                conv P×P stride P, no bias → [B,C,S/P,S/P]
@@ -75,6 +80,12 @@ t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int 
     *out = NULL;
     if (o && o->pooled && !c->with_projection)
         return t2i_fail(T2I_ERR_INVALID_ARG, "text encoder: a pooled output needs CLIPTextModelWithProjection");
+    const int skip = o ? o->skip : 0;
+    const int max_skip = c->layers - (o && o->penultimate ? 1 : 0);   /* down to the embeddings */
+    if (skip < 0 || skip > max_skip)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "text encoder: clip skip %d is outside 1..%d (the encoder has %d layers)",
+                        skip + 1, max_skip + 1, c->layers);
+    const int run = o && o->pooled ? c->layers : c->layers - skip;   /* layers built */
     if (seq_len > c->max_positions)
         return t2i_fail(T2I_ERR_INVALID_ARG, "text encoder: %d tokens exceed max_position_embeddings %d", seq_len,
                         c->max_positions);
@@ -97,8 +108,8 @@ t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int 
                            &(t2i_op_attrs){.slice = {.axis = 0, .start = 0, .len = seq_len}});
     h = b_add(g, "add_position", h, pos);
     t2i_graph_scope_pop(g, s);
-    for (int l = 0; l < c->layers; l++) {
-        if (o && o->penultimate && l == c->layers - 1) t2i_graph_output(g, h, "penultimate");
+    for (int l = 0; l < run; l++) {
+        if (o && o->penultimate && l == c->layers - 1 - skip) t2i_graph_output(g, h, "penultimate");
         h = clip_encoder_layer(g, l, h, C, c->heads, c->intermediate_size, c->act, c->layer_norm_eps, true);
     }
     h = b_layernorm(g, "final_layer_norm", h, C, c->layer_norm_eps);

@@ -120,6 +120,15 @@ typedef enum t2i_sampler {
     T2I_SAMPLER_DDIM,             /* DDIMScheduler (eta = 0) */
     T2I_SAMPLER_DPMPP_2M,         /* DPMSolverMultistepScheduler, order 2 */
     T2I_SAMPLER_DPMPP_2M_KARRAS,  /* the same with Karras sigmas */
+    T2I_SAMPLER_HEUN,             /* HeunDiscreteScheduler (2 UNet calls a step) */
+    T2I_SAMPLER_DPM2,             /* KDPM2DiscreteScheduler (2 UNet calls a step) */
+    T2I_SAMPLER_DPM2_A,           /* KDPM2AncestralDiscreteScheduler (2 calls) */
+    T2I_SAMPLER_LMS,              /* LMSDiscreteScheduler (order 4) */
+    T2I_SAMPLER_DDPM,             /* DDPMScheduler (fixed_small variance) */
+    T2I_SAMPLER_LCM,              /* LCMScheduler (LCM / LCM-LoRA models) */
+    T2I_SAMPLER_UNIPC,            /* UniPCMultistepScheduler (bh2, order 2) */
+    T2I_SAMPLER_DPMPP_2S,         /* DPMSolverSinglestepScheduler, order 2 */
+    T2I_SAMPLER_DPMPP_2S_A,       /* the same with algorithm_type sde-dpmsolver++ */
     T2I_SAMPLER_COUNT
 } t2i_sampler;
 
@@ -141,6 +150,16 @@ const char *t2i_sampler_name(t2i_sampler s);
  * an A1111 alias ("k_euler_a"); case-insensitive. Returns
  * T2I_ERR_INVALID_ARG for an unknown name. */
 t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out);
+
+/* A1111's "Schedule type": the sigmas of the samplers that take them
+ * (Euler, Heun, DPM2, DPM2 a, LMS, DPM++ 2M, UniPC, DPM++ 2S, 2S a), as
+ * diffusers' from_config(..., use_karras_sigmas / use_exponential_sigmas =
+ * True). AUTOMATIC keeps the model's scheduler_config.json. */
+typedef enum t2i_schedule {
+    T2I_SCHEDULE_AUTOMATIC = 0,
+    T2I_SCHEDULE_KARRAS,
+    T2I_SCHEDULE_EXPONENTIAL,
+} t2i_schedule;
 
 typedef enum t2i_noise_source {
     T2I_NOISE_TORCH_CPU = 0,  /* torch.randn with a CPU torch.Generator */
@@ -186,6 +205,16 @@ typedef struct t2i_txt2img_params {
     int width, height;             /* multiples of 8; 0 = model default */
     int batch_size;                /* 1..64 */
     t2i_sampler sampler;
+    /* A1111's "Clip skip": 0 or 1 = the text encoder's last layer; N = the
+     * hidden state N layers from the end, through the final layer norm (SD
+     * 1.x/2.x; diffusers' clip_skip = N - 1), for SDXL the penultimate
+     * state moved N - 1 layers earlier in both encoders; at most the
+     * encoder's layer count. BERT encoders (Taiyi) have none: must be 0 or 1. */
+    int clip_skip;
+    /* Karras / exponential sigmas for this run; another value than
+     * AUTOMATIC with a sampler that has no sigmas (DDIM, DDPM, LCM, Euler a)
+     * is T2I_ERR_INVALID_ARG. */
+    t2i_schedule schedule;
     t2i_noise_source noise;
     /* Optional: initial latents [batch, C, h, w] in FP32 (see
      * t2i_model_latent_shape; [batch, 4, height/8, width/8] for SD), not yet

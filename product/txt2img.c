@@ -11,6 +11,7 @@
  * negative prompt is merged into the negative prompt. Editing, upscaling and
  * judging compose the engine the same way, each in a file of its own here.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/error.h"
@@ -80,9 +81,14 @@ char *t2i_make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const c
     it.width = W;
     it.height = H;
     it.model = m->name;
-    t2i_infotext_kv extra[9];
+    char skip[16];
+    snprintf(skip, sizeof skip, "%d", p->clip_skip);
+    t2i_infotext_kv extra[12];   /* the caller's (editing), then what A1111 writes for these settings */
     int n = 0;
     for (int i = 0; i < n_extra && n < 8; i++) extra[n++] = extra_in[i];
+    if (p->schedule == T2I_SCHEDULE_KARRAS) extra[n++] = (t2i_infotext_kv){"Schedule type", "Karras"};
+    if (p->schedule == T2I_SCHEDULE_EXPONENTIAL) extra[n++] = (t2i_infotext_kv){"Schedule type", "Exponential"};
+    if (p->clip_skip > 1) extra[n++] = (t2i_infotext_kv){"Clip skip", skip};   /* A1111 writes it when not 1 */
     if (p->noise == T2I_NOISE_PHILOX) extra[n++] = (t2i_infotext_kv){"RNG", "NV"};
     it.extra = extra;
     it.n_extra = n;

@@ -29,6 +29,7 @@ struct t2i_embeddings {
     int n_rows;
     t2i_plan *plan[2];
     int plan_len[2];
+    int plan_skip[2];      /* the model's clip skip the plan was built for */
 };
 
 static void clear_list(struct t2i_embeddings *s)
@@ -223,7 +224,7 @@ t2i_status t2i_embeddings_plan(t2i_model *m, int which, const int32_t *ids, int 
     const t2i_clip_text_config *cfg = which ? &m->text2_cfg : &m->text_cfg;
     const int C = cfg->hidden_size;
     t2i_backend *be = m->eng->be;
-    if (!s->plan[which] || s->plan_len[which] != L) {
+    if (!s->plan[which] || s->plan_len[which] != L || s->plan_skip[which] != m->clip_skip) {
         t2i_plan_destroy(s->plan[which]);
         s->plan[which] = NULL;
         t2i_graph *g = NULL;
@@ -235,6 +236,7 @@ t2i_status t2i_embeddings_plan(t2i_model *m, int which, const int32_t *ids, int 
         }
         T2I_TRY(t2i_plan_create(g, be, w, &s->plan[which]));
         s->plan_len[which] = L;
+        s->plan_skip[which] = m->clip_skip;
     }
     /* the token embedding rows: the weight's (read back) or the embeddings' */
     char name[] = "text_model.embeddings.token_embedding.weight";

@@ -291,12 +291,12 @@ static t2i_status build_enc(t2i_model *m, int b, int h, int w, int ctx, t2i_grap
 
 t2i_status t2i_model_text_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out)
 {
-    return slot_get(m, &m->text, batch, 1, seq_len, 0, m->text_w, build_text, out);
+    return slot_get(m, &m->text, batch, 1, seq_len, m->clip_skip, m->text_w, build_text, out);
 }
 t2i_status t2i_model_text2_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out)
 {
     if (m->text_kind != T2I_TEXT_SDXL) return t2i_fail(T2I_ERR_INVALID_ARG, "%s has no text_encoder_2", m->dir);
-    return slot_get(m, &m->text2, batch, 1, seq_len, 0, m->text2_w, build_text2, out);
+    return slot_get(m, &m->text2, batch, 1, seq_len, m->clip_skip, m->text2_w, build_text2, out);
 }
 t2i_status t2i_model_unet_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
 {

@@ -8,7 +8,8 @@
  *           weights; for a plain prompt of <= 75 tokens exactly
  *           text_encoder(tokenizer(text, padding to 77)))
  *   x     = randn(seed + i) · init_noise_sigma         per image i
- *   per step t:  eps = unet(scale(x), t, ctx) on the batch [uncond…, cond…]
+ *   per model evaluation t (one a step; two for Heun and DPM2):
+ *                eps = unet(scale(x), t, ctx) on the batch [uncond…, cond…]
  *                eps = eps_u + g·(eps_c − eps_u);  x = scheduler.step(eps, x)
  *   image = vae.decode(x / scaling_factor) → (v/2 + 0.5) clamped → 8 bits
  *
@@ -60,6 +61,15 @@ static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int 
     if (!isfinite(p->guidance_scale) || p->guidance_scale < 0 || p->guidance_scale > 100)
         return t2i_fail(T2I_ERR_INVALID_ARG, "guidance scale %g outside 0..100", p->guidance_scale);
     if ((unsigned)p->sampler >= T2I_SAMPLER_COUNT) return t2i_fail(T2I_ERR_INVALID_ARG, "unknown sampler %d", p->sampler);
+    if (p->clip_skip < 0 || p->clip_skip > (m->text_kind == T2I_TEXT_BERT ? 1 : m->text_cfg.layers))
+        return t2i_fail(T2I_ERR_INVALID_ARG, "clip_skip %d outside 0..%d for this text encoder", p->clip_skip,
+                        m->text_kind == T2I_TEXT_BERT ? 1 : m->text_cfg.layers);
+    if ((unsigned)p->schedule > T2I_SCHEDULE_EXPONENTIAL)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "unknown schedule type %d", (int)p->schedule);
+    if ((p->schedule != T2I_SCHEDULE_AUTOMATIC && !t2i_sched_takes_sigma_schedule(p->sampler)) ||
+        (p->schedule == T2I_SCHEDULE_EXPONENTIAL && p->sampler == T2I_SAMPLER_DPMPP_2M_KARRAS))
+        return t2i_fail(T2I_ERR_INVALID_ARG, "schedule type %s is not available with sampler %s",
+                        p->schedule == T2I_SCHEDULE_KARRAS ? "Karras" : "Exponential", t2i_sampler_name(p->sampler));
     if (p->noise != T2I_NOISE_TORCH_CPU && p->noise != T2I_NOISE_PHILOX)
         return t2i_fail(T2I_ERR_INVALID_ARG, "unknown noise source %d", p->noise);
     int def = t2i_model_default_size(m);
@@ -333,13 +343,25 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
         goto done;
     }
 
-    st = t2i_sched_create(&m->sched_cfg, p->sampler, p->steps, &r.sched);
+    t2i_sched_config sc = m->sched_cfg;   /* from_config(..., use_*_sigmas=True) */
+    if (p->schedule != T2I_SCHEDULE_AUTOMATIC) {
+        sc.use_karras_sigmas = p->schedule == T2I_SCHEDULE_KARRAS;
+        sc.use_exponential_sigmas = p->schedule == T2I_SCHEDULE_EXPONENTIAL;
+    }
+    st = t2i_sched_create(&sc, p->sampler, p->steps, &r.sched);
     if (st == T2I_OK) st = t2i_sched_reserve(r.sched, per, B);
     if (st != T2I_OK) goto done;
-    const int steps = t2i_sched_num_steps(r.sched);
+    /* steps for the prompt schedule and progress; Heun and DPM2 evaluate
+     * the model twice in a step */
+    const int steps = t2i_sched_num_steps(r.sched), evals = t2i_sched_num_evals(r.sched);
     /* StableDiffusionImg2ImgPipeline.get_timesteps (scheduler order 1) */
     int begin = 0;
     if (md == MODE_IMG2IMG || md == MODE_INPAINT4 || md == MODE_INPAINT9) {
+        if (!t2i_sched_can_begin_later(p->sampler)) {
+            st = t2i_fail(T2I_ERR_UNSUPPORTED, "sampler %s: image editing (img2img, inpainting) supports Euler, Euler a, "
+                          "DDIM and DPM++ 2M (Karras) for now", t2i_sampler_name(p->sampler));
+            goto done;
+        }
         int init_t = (int)(p->steps * float_as_written(e->strength));
         if (init_t > p->steps) init_t = p->steps;
         begin = p->steps - init_t;
@@ -410,6 +432,7 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
     }
 
     /* Text: [uncond × B, cond × B] as diffusers concatenates them. */
+    m->clip_skip = p->clip_skip;
     st = encode_prompts(m, p, n_cond, steps, &r);
     if (st != T2I_OK) goto done;
     const int L = r.cond.ctx_len;
@@ -425,8 +448,9 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
 
     int loaded[2] = {-1, -1};
     const size_t hw = (size_t)h * w;
-    for (int i = begin; i < steps; i++) {
-        if ((st = load_context(up, &r, n_cond, role, B, i, loaded)) != T2I_OK) goto done;
+    for (int i = begin; i < evals; i++) {   /* begin > 0 only for single-evaluation samplers */
+        const int step = t2i_sched_eval_step(r.sched, i);
+        if ((st = load_context(up, &r, n_cond, role, B, step, loaded)) != T2I_OK) goto done;
         for (int k = 0; k < n_cond; k++)
             for (int b = 0; b < B; b++) {
                 float *dst = r.x_in + ((size_t)k * B + b) * per_in;
@@ -452,11 +476,12 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
         }
         st = t2i_sched_step(r.sched, i, r.eps, r.x, per, B, r.rng_ptrs);
         if (st != T2I_OK) goto done;
+        if (i + 1 < evals && t2i_sched_eval_step(r.sched, i + 1) == step) continue;  /* mid-step */
         if (md == MODE_INPAINT4) {   /* the noised original outside the mask */
             for (int b = 0; b < B; b++) {
                 float *xb = r.x + b * per, *prop = r.eps;
                 const float *zb = r.img_lat + b * per;
-                if (i < steps - 1) t2i_sched_add_noise(r.sched, i + 1, zb, r.init + b * per, prop, per);
+                if (step < steps - 1) t2i_sched_add_noise(r.sched, step + 1, zb, r.init + b * per, prop, per);
                 else memcpy(prop, zb, per * sizeof(float));
                 for (size_t j = 0; j < per; j++) {
                     float mk = r.mask_lat[j % hw];
@@ -464,8 +489,8 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
                 }
             }
         }
-        if (p->progress && p->progress(p->progress_user, i + 1 - begin, steps - begin)) {
-            st = t2i_fail(T2I_ERR_CANCELLED, "txt2img: cancelled after step %d of %d", i + 1 - begin, steps - begin);
+        if (p->progress && p->progress(p->progress_user, step + 1 - begin, steps - begin)) {
+            st = t2i_fail(T2I_ERR_CANCELLED, "txt2img: cancelled after step %d of %d", step + 1 - begin, steps - begin);
             goto done;
         }
     }

@@ -164,15 +164,18 @@ void t2i_text_free(t2i_model *m)
 
 t2i_status t2i_text_build(const t2i_model *m, int which, int batch, int seq_len, t2i_graph **out)
 {
+    const int skip = m->clip_skip > 1 ? m->clip_skip - 1 : 0;
     switch (m->text_kind) {
     case T2I_TEXT_BERT:
         return t2i_build_bert_text(&m->bert_cfg, batch, seq_len, out);
     case T2I_TEXT_SDXL: {
-        t2i_clip_outputs o = {.penultimate = true, .pooled = which == 1};
+        t2i_clip_outputs o = {.penultimate = true, .pooled = which == 1, .skip = skip};
         return t2i_build_clip_text_ex(which ? &m->text2_cfg : &m->text_cfg, batch, seq_len, &o, out);
     }
-    default:
-        return t2i_build_clip_text(&m->text_cfg, batch, seq_len, out);
+    default: {
+        t2i_clip_outputs o = {.skip = skip};
+        return t2i_build_clip_text_ex(&m->text_cfg, batch, seq_len, &o, out);
+    }
     }
 }
 
@@ -180,7 +183,8 @@ t2i_status t2i_text_build_embeds(const t2i_model *m, int which, int batch, int s
 {
     if (m->text_kind == T2I_TEXT_BERT)
         return t2i_fail(T2I_ERR_UNSUPPORTED, "textual-inversion embeddings need a CLIP text encoder");
-    t2i_clip_outputs o = {.penultimate = m->text_kind == T2I_TEXT_SDXL, .pooled = which == 1, .token_embeds = true};
+    t2i_clip_outputs o = {.penultimate = m->text_kind == T2I_TEXT_SDXL, .pooled = which == 1, .token_embeds = true,
+                          .skip = m->clip_skip > 1 ? m->clip_skip - 1 : 0};
     return t2i_build_clip_text_ex(which ? &m->text2_cfg : &m->text_cfg, batch, seq_len, &o, out);
 }
 

@@ -24,13 +24,20 @@ check "unknown option"     2 -m $model -p x --bogus
 check "steps 0"            2 -m $model -p x --steps 0
 check "steps not a number" 2 -m $model -p x --steps ten
 check "bad cfg"            2 -m $model -p x --cfg -3
-check "bad sampler"        2 -m $model -p x --sampler heun
+check "bad sampler"        2 -m $model -p x --sampler dpm_fast
 check "bad rng"            2 -m $model -p x --rng quantum
 check "missing value"      2 -m $model -p
 check "stray argument"     2 -m $model -p x extra
 check "missing model"      1 -m "$tmp/none" -p x
 check "size not /64"       1 -m $model -p x -W 72 -H 64 -q
 check "help"               0 --help
+check "bad clip skip"      2 -m $model -p x --clip-skip 0
+check "bad schedule"       2 -m $model -p x --schedule quadratic
+check "ddim + karras"      1 -m $model -p x --sampler ddim --schedule karras -q
+check "clip skip too deep" 1 -m $model -p x --clip-skip 40 -q
+check "heun, clip skip 2"  0 -m $model -p "a red circle" -s 7 --steps 3 --sampler Heun --clip-skip 2 --schedule karras -o "$tmp/h.png" -q
+if grep -aq "Steps: 3, Sampler: Heun, CFG scale: 7.5, Seed: 7, Size: 64x64, Model: tiny-sd1, Schedule type: Karras, Clip skip: 2" "$tmp/h.png"; then
+  pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL Heun / clip skip infotext not found in the PNG"; fi
 check "lora"               0 -m $model -p "a red circle<lora:peft:0.8>" --lora-dir tests/fixtures/lora -s 7 --steps 2 \
   --lora tests/fixtures/lora/kohya.safetensors:0.5 -o "$tmp/l.png" -q
 check "lora misfit"        1 -m $model -p x --steps 2 -q --lora tests/fixtures/lora/bad_shape.safetensors -o "$tmp/l.png"

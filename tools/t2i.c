@@ -44,8 +44,14 @@ static const char *usage_text =
     "  -W, --width N            image width in pixels (default: the model's size)\n"
     "  -H, --height N           image height in pixels (default: the model's size)\n"
     "  -b, --batch N            images to generate, 1..64 (default: 1)\n"
-    "      --sampler NAME       euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras, or the\n"
-    "                           A1111 names (\"Euler a\", \"DPM++ 2M Karras\"; default: euler_a)\n"
+    "      --sampler NAME       euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras, heun, dpm2,\n"
+    "                           dpm2_a, lms, ddpm, lcm, unipc, dpmpp_2s, dpmpp_2s_a, or the\n"
+    "                           A1111 names (\"Euler a\", \"DPM++ 2M Karras\", \"DPM2 a\";\n"
+    "                           default: euler_a); --list-samplers prints them\n"
+    "      --schedule TYPE      sigma schedule: automatic (the model's config), karras or\n"
+    "                           exponential (samplers with sigmas; A1111's Schedule type)\n"
+    "      --clip-skip N        A1111's clip skip: use the text encoder's hidden state N\n"
+    "                           layers from the end (default: 1, the last layer)\n"
     "      --rng SOURCE         noise source: cpu (torch.randn with a CPU generator, as\n"
     "                           diffusers) or philox (A1111's GPU source); default: cpu\n"
     "      --style NAME[:W]     apply a style from the catalog (id, English or Chinese\n"
@@ -156,8 +162,8 @@ static const char *default_model(void)
 int main(int argc, char **argv)
 {
     enum {
-        OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS, OPT_LIST,
-        OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
+        OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_CLIP_SKIP, OPT_SCHEDULE, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS,
+        OPT_LIST, OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
         OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS
     };
     static const struct option opts[] = {
@@ -167,6 +173,7 @@ int main(int argc, char **argv)
         {"cfg", required_argument, 0, OPT_CFG},  {"width", required_argument, 0, 'W'},
         {"height", required_argument, 0, 'H'},   {"batch", required_argument, 0, 'b'},
         {"sampler", required_argument, 0, OPT_SAMPLER}, {"rng", required_argument, 0, OPT_RNG},
+        {"clip-skip", required_argument, 0, OPT_CLIP_SKIP}, {"schedule", required_argument, 0, OPT_SCHEDULE},
         {"init-noise", required_argument, 0, OPT_INIT}, {"dump-stages", required_argument, 0, OPT_DUMP},
         {"threads", required_argument, 0, OPT_THREADS}, {"quiet", no_argument, 0, 'q'},
         {"list-samplers", no_argument, 0, OPT_LIST},    {"help", no_argument, 0, 'h'},
@@ -224,6 +231,13 @@ int main(int argc, char **argv)
         case OPT_SAMPLER:
             if (t2i_sampler_from_name(optarg, &p.sampler) != T2I_OK) die_usage("--sampler: %s", t2i_last_error());
             break;
+        case OPT_SCHEDULE:
+            if (strcmp(optarg, "karras") == 0) p.schedule = T2I_SCHEDULE_KARRAS;
+            else if (strcmp(optarg, "exponential") == 0) p.schedule = T2I_SCHEDULE_EXPONENTIAL;
+            else if (strcmp(optarg, "automatic") == 0) p.schedule = T2I_SCHEDULE_AUTOMATIC;
+            else die_usage("--schedule expects automatic, karras or exponential, got '%s'", optarg);
+            break;
+        case OPT_CLIP_SKIP: p.clip_skip = (int)parse_long(optarg, "--clip-skip", 1, 48); break;
         case OPT_RNG:
             if (strcmp(optarg, "cpu") == 0) p.noise = T2I_NOISE_TORCH_CPU;
             else if (strcmp(optarg, "philox") == 0 || strcmp(optarg, "gpu") == 0) p.noise = T2I_NOISE_PHILOX;
