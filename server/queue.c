@@ -39,31 +39,6 @@ static int worker_started;
 typedef struct switch_req { int index, done, rc; char err[256]; } switch_req;
 static switch_req *pending_switch;
 
-const char *job_state_name(job_state s)
-{
-    static const char *names[] = {"queued", "running", "done", "failed", "cancelled"};
-    return (unsigned)s < 5 ? names[s] : "?";
-}
-
-void gen_params_free(gen_params *p)
-{
-    if (!p) return;
-    free(p->prompt), free(p->negative_prompt);
-    for (int i = 0; i < p->n_styles; i++) free(p->styles[i]);
-    free(p->styles);
-    memset(p, 0, sizeof *p);
-}
-
-static void job_free(job *j)
-{
-    gen_params_free(&j->p);
-    for (int i = 0; i < j->n_images; i++)
-        free(j->images[i].png_b64), free(j->images[i].infotext), free(j->images[i].prompt);
-    free(j->images), free(j->error), free(j->request_json);
-    t2i_free(j->final_prompt), t2i_free(j->final_negative);
-    free(j);
-}
-
 void queue_lock(void) { pthread_mutex_lock(&mu); }
 void queue_unlock(void) { pthread_mutex_unlock(&mu); }
 

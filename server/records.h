@@ -17,7 +17,7 @@
 #ifndef T2I_SERVER_RECORDS_H
 #define T2I_SERVER_RECORDS_H
 
-#include "server/queue.h"
+#include "server/job.h"
 
 /* Open (creating tables). Returns 0, or -1 with a message on stderr. */
 int records_open(const char *path);

@@ -59,7 +59,7 @@ enum MHD_Result route_health(srv_request *rq)
 
 enum MHD_Result route_metrics(srv_request *rq)
 {
-    char *s = metrics_render();
+    char *s = metrics_render(queue_depth(), queue_running(), queue_health() == SRV_READY);
     if (!s) return reply_error(rq, 503, "", "out of memory");
     return reply_buffer(rq, 200, "text/plain; version=0.0.4; charset=utf-8", s, strlen(s), 1);
 }

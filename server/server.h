@@ -3,9 +3,12 @@
  * parts share (configuration, model catalog, clock, random ids).
  *
  * The server is split by concern, one file each:
+ *   server.c        what this header declares: configuration, model
+ *                   catalog, clocks, random ids (depends on no other part)
  *   main.c          flags, signals, start-up and graceful shutdown
  *   http.c          libmicrohttpd glue: body cap, auth, routing, access log
  *   params.c        JSON request → generation parameters, field-named errors
+ *   job.c           one generation job: parameters, state, results
  *   queue.c         bounded job queue and the worker thread owning the engine
  *   records.c       SQLite records of requests, images and feedback
  *   metrics.c       Prometheus counters and histograms
