@@ -86,8 +86,6 @@ enum MHD_Result reply_error(srv_request *rq, int status, const char *field, cons
     return reply_json(rq, status, o);
 }
 
-void http_take_slot(srv_request *rq) { rq->has_slot = 0; }
-
 /* ---- authentication --------------------------------------------------------- */
 
 static int same_secret(const char *a, const char *b)
@@ -196,17 +194,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > g_cfg.max_body)
             return reply_error(rq, 413, "body", "larger than the %zu-byte limit", g_cfg.max_body);
-        if (rq->route->flags & ROUTE_ADMIT) {
-            if (queue_health() == SRV_FATAL)
-                return reply_error(rq, 503, "", "the engine is unavailable (see /health)");
-            if (!queue_reserve()) return reply_error(rq, 429, "", "the queue is full; retry later");
-            rq->has_slot = 1;
-        }
+        if ((rq->route->flags & ROUTE_ADMIT) && queue_health() == SRV_FATAL)
+            return reply_error(rq, 503, "", "the engine is unavailable (see /health)");
         return MHD_YES;
     }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
+        if (srv_now() - rq->t0 > g_cfg.body_timeout_s) {
+            rq->status = 408;    /* for the log: the connection is closed unanswered */
+            return MHD_NO;
+        }
         if (rq->too_big) return MHD_YES;
         if (rq->body_len + n > g_cfg.max_body) {
             rq->too_big = 1;
@@ -271,7 +269,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     double dt = srv_now() - rq->t0;
     metrics_request(rq->route ? rq->route->pattern : "(unmatched)", rq->method ? rq->method : "", rq->status, dt);
     log_access(rq, dt);
-    if (rq->has_slot) queue_release();
     free(rq->body);
     free(rq);
 }

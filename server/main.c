@@ -119,6 +119,7 @@ static void usage(void)
           "  --backend cpu|cuda     engine backend (default cpu; --cuda = --backend cuda)\n"
           "  --device N             CUDA device ordinal (default 0)\n"
           "  --conn-timeout S       idle connection timeout (default 30)\n"
+          "  --body-timeout S       time allowed to receive a request body (default 30)\n"
           "  --per-ip-limit N       connections per client address (default 32)\n"
           "  --conn-limit N         connections in all (default 256)\n"
           "  --max-body BYTES       request body cap (default 16777216)\n"
@@ -168,7 +169,7 @@ static int parse_args(int argc, char **argv, int *export_stats)
 {
     g_cfg = (srv_config){.listen_addr = "127.0.0.1", .port = 7860, .db_path = ":memory:", .web_dir = T2I_WEB_DIR,
                          .queue_max = 16, .batch_max = 1, .conn_timeout_s = 30, .per_ip_limit = 32,
-                         .conn_limit = 256, .drain_timeout_s = 30, .keep_jobs = 64, .max_body = 16u << 20,
+                         .conn_limit = 256, .drain_timeout_s = 30, .body_timeout_s = 30, .keep_jobs = 64, .max_body = 16u << 20,
                          .max_side = 2048, .max_steps = 150, .max_images = 16};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -197,6 +198,7 @@ static int parse_args(int argc, char **argv, int *export_stats)
         INT_FLAG("--max-images", 1, 64, max_images)
         INT_FLAG("--keep-jobs", 1, 100000, keep_jobs)
         INT_FLAG("--drain-timeout", 0, 3600, drain_timeout_s)
+        INT_FLAG("--body-timeout", 1, 3600, body_timeout_s)
         STR_FLAG("--model", model_dir)
         STR_FLAG("--models-dir", models_dir)
         STR_FLAG("--db", db_path)

@@ -106,7 +106,8 @@ job *job_find(const char *id)
 
 /* ---- admission and submission -------------------------------------------- */
 
-int queue_reserve(void)
+/* Take one of queue_max + 1 slots (the waiting jobs plus the running one). */
+static int reserve(void)
 {
     pthread_mutex_lock(&mu);
     int ok = accepting && slots_used < g_cfg.queue_max + 1;
@@ -115,7 +116,7 @@ int queue_reserve(void)
     return ok;
 }
 
-void queue_release(void)
+static void release(void)
 {
     pthread_mutex_lock(&mu);
     slots_used--;
@@ -123,13 +124,19 @@ void queue_release(void)
     pthread_mutex_unlock(&mu);
 }
 
-job *queue_submit(gen_params *p, const char *api, const char *request_json)
+job *queue_submit(gen_params *p, const char *api, const char *request_json, int *refusal)
 {
+    if (!reserve()) {
+        gen_params_free(p);
+        *refusal = 429;
+        return NULL;
+    }
     job *j = calloc(1, sizeof *j);
     if (j && request_json && !(j->request_json = strdup(request_json))) free(j), j = NULL;
     if (!j) {
         gen_params_free(p);
-        queue_release();
+        release();
+        *refusal = 503;
         return NULL;
     }
     srv_random_id(j->id);

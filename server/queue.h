@@ -2,12 +2,12 @@
  * queue.h — the bounded job queue and the worker thread that owns the
  * engine (t2i is not thread-safe per model, so exactly one thread calls it).
  *
- * Admission is decided when a request's headers arrive, before its body is
- * read or any image in it decoded: queue_reserve() takes one of
- * (queue_max + workers) slots — the jobs waiting plus the one running — or
- * fails (→ 429). The slot passes to the job on queue_submit() and is freed
- * when the job ends; a request that fails validation gives it back with
- * queue_release(). So exactly queue_max + 1 requests of a burst are accepted.
+ * Admission is decided when a request has arrived whole and validated:
+ * queue_submit() takes one of (queue_max + 1) slots — the jobs waiting plus
+ * the one running — or refuses (→ 429); the slot is freed when the job
+ * ends. A client still sending its body holds no slot, so slow clients
+ * cannot fill the queue (http.c bounds how long a body may take), and
+ * exactly queue_max + 1 requests of a burst are accepted.
  *
  * Jobs are reference counted: the registry holds one reference until the job
  * is evicted (finished jobs beyond keep_jobs, oldest first), every handler
@@ -38,12 +38,12 @@ void queue_stop(double drain_s);
 /* Drop the registry's references; after queue_stop and the HTTP daemon. */
 void queue_free_all(void);
 
-int queue_reserve(void);
-void queue_release(void);
-/* Submit; takes ownership of *p (zeroed here) and of a reserved slot.
- * request_json is copied. Returns the job with one reference for the caller,
- * or NULL when out of memory (slot released). */
-job *queue_submit(gen_params *p, const char *api, const char *request_json);
+/* Admit and submit a validated request: takes one of the queue_max + 1
+ * slots, or refuses. Takes ownership of *p (zeroed here) either way;
+ * request_json is copied. Returns the job with one reference for the
+ * caller, or NULL with *refusal = 429 (queue full or shutting down) or 503
+ * (out of memory). */
+job *queue_submit(gen_params *p, const char *api, const char *request_json, int *refusal);
 
 void queue_lock(void);
 void queue_unlock(void);

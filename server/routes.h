@@ -50,8 +50,8 @@ enum MHD_Result route_feedback_stats(srv_request *rq);
 
 /* Parse the body as a JSON object or reply 400; NULL after replying. */
 cJSON *route_body_json(srv_request *rq, enum MHD_Result *ret);
-/* Submit validated parameters with the request's reservation; replies 503
- * and returns NULL when out of memory. */
+/* Submit validated parameters (the queue decides admission now); replies
+ * 429 when the queue is full, 503 when out of memory, and returns NULL. */
 job *route_submit(srv_request *rq, gen_params *p, const char *api, enum MHD_Result *ret);
 /* Block until the job finishes (lock taken inside). */
 void route_wait_job(job *j);

@@ -57,6 +57,7 @@ typedef struct srv_config {
     int max_side;                /* width/height cap in pixels */
     int max_steps;
     int max_images;              /* batch_size × n_iter cap per request */
+    int body_timeout_s;          /* a request body must arrive within this */
 } srv_config;
 
 typedef struct srv_model_entry {
