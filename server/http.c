@@ -28,6 +28,8 @@
 static struct MHD_Daemon *daemon_;
 static FILE *access_log;
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static int live_requests;        /* headers received, response not yet sent */
 
 /* ---- replies -------------------------------------------------------------- */
 
@@ -174,6 +176,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!rq) {
         if (!(rq = calloc(1, sizeof *rq))) return MHD_NO;
         *con_cls = rq;
+        pthread_mutex_lock(&live_mu);
+        live_requests++;
+        pthread_mutex_unlock(&live_mu);
         rq->conn = c, rq->method = method, rq->path = url, rq->t0 = srv_now();
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (ci && ci->client_addr) {
@@ -271,6 +276,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     log_access(rq, dt);
     free(rq->body);
     free(rq);
+    pthread_mutex_lock(&live_mu);
+    live_requests--;
+    pthread_mutex_unlock(&live_mu);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -329,6 +337,18 @@ void http_quiesce(void)
     if (!daemon_) return;
     MHD_socket s = MHD_quiesce_daemon(daemon_);
     if (s != MHD_INVALID_SOCKET) close(s);
+}
+
+void http_finish(double timeout_s)
+{
+    double end = srv_now() + timeout_s;
+    for (;;) {
+        pthread_mutex_lock(&live_mu);
+        int n = live_requests;
+        pthread_mutex_unlock(&live_mu);
+        if (n == 0 || srv_now() > end) break;
+        usleep(10000);
+    }
 }
 
 void http_stop(void)

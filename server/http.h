@@ -71,6 +71,10 @@ enum MHD_Result reply_response(srv_request *rq, int status, struct MHD_Response 
 int http_start(void);
 /* Stop accepting new connections (in-flight requests continue). */
 void http_quiesce(void);
+/* Wait up to timeout_s for the requests in flight to send their responses
+ * (after the queue has drained, the handlers of its synchronous jobs still
+ * have to encode and send their results). */
+void http_finish(double timeout_s);
 /* Close all connections and join their threads. */
 void http_stop(void);
 

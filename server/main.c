@@ -6,6 +6,7 @@
  *             "loading" until it is ready) → HTTP daemon
  *   SIGTERM/SIGINT: stop accepting connections → let queued and running
  *             jobs finish for up to --drain-timeout seconds (then cancel) →
+ *             let the requests in flight send their answers (≤ 10 s) →
  *             close connections → free everything → exit 0
  *
  * Secrets: --api-key-file is preferred over --api-key (visible in ps); the
@@ -28,6 +29,10 @@
 #include "server/records.h"
 #include "server/server.h"
 #include "server/styles.h"
+
+/* After the drain, time the handlers get to send the results of the jobs
+ * that finished (closing sooner cut answers off under load). */
+#define SHUTDOWN_SEND_S 10.0
 
 #ifndef T2I_WEB_DIR
 #define T2I_WEB_DIR "web"
@@ -306,6 +311,7 @@ int main(int argc, char **argv)
             g_cfg.drain_timeout_s);
     http_quiesce();
     queue_stop(g_cfg.drain_timeout_s);
+    http_finish(SHUTDOWN_SEND_S);
     http_stop();
     fprintf(stderr, "t2i-server: stopped\n");
     rc = 0;

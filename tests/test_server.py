@@ -549,6 +549,7 @@ def test_drain(exe):
         if p["state"]["job_count"] == 2:
             break
         time.sleep(0.01)
+    check(p["state"]["job_count"] == 2, f"both jobs submitted before SIGTERM: {p['state']}")
     t0 = time.time()
     s.proc.send_signal(signal.SIGTERM)
     refused, deadline = False, time.time() + 3
