@@ -55,6 +55,9 @@ enum MHD_Result reply_buffer(srv_request *rq, int status, const char *ctype, voi
     MHD_add_response_header(r, "Content-Type", ctype);
     if (status == 429 || status == 503) MHD_add_response_header(r, "Retry-After", status == 429 ? "1" : "5");
     if (status == 401) MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"t2i-server\"");
+    /* Not implemented, or past its deadline: the same request would fail
+     * again, so the OpenAI SDK should not retry it. */
+    if (status == 501 || status == 504) MHD_add_response_header(r, "x-should-retry", "false");
     return reply_response(rq, status, r);
 }
 

@@ -56,6 +56,9 @@ typedef struct job {
     int iter;                    /* current iteration (0-based) */
     int cancel;                  /* set by cancel/interrupt/shutdown */
     int interrupted;             /* cancelled by /sdapi/v1/interrupt */
+    int skip;                    /* /sdapi/v1/skip: end the current iteration */
+    int timed_out;               /* ran past its deadline (--job-timeout) */
+    double deadline;             /* srv_now() time it must end by; 0 = none */
     job_image *images;
     int n_images;
     char *error;

@@ -131,6 +131,8 @@ static void usage(void)
           "  --max-side PX          width/height cap (default 2048)\n"
           "  --max-steps N          steps cap (default 150)\n"
           "  --max-images N         images per request cap (default 16)\n"
+          "  --max-cost M           width × height × steps × images cap, in millions (default 1000)\n"
+          "  --job-timeout S        a job ends (failed) S seconds after submission (default 600; 0 = never)\n"
           "  --keep-jobs N          finished jobs kept for GET /v1/jobs/{id} (default 64)\n"
           "  --drain-timeout S      on SIGTERM, time given to queued/running jobs (default 30)\n",
           stderr);
@@ -174,7 +176,8 @@ static int parse_args(int argc, char **argv, int *export_stats)
 {
     g_cfg = (srv_config){.listen_addr = "127.0.0.1", .port = 7860, .db_path = ":memory:", .web_dir = T2I_WEB_DIR,
                          .queue_max = 16, .batch_max = 1, .conn_timeout_s = 30, .per_ip_limit = 32,
-                         .conn_limit = 256, .drain_timeout_s = 30, .body_timeout_s = 30, .keep_jobs = 64, .max_body = 16u << 20,
+                         .conn_limit = 256, .drain_timeout_s = 30, .body_timeout_s = 30, .job_timeout_s = 600,
+                         .max_cost = 1e9, .keep_jobs = 64, .max_body = 16u << 20,
                          .max_side = 2048, .max_steps = 150, .max_images = 16};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -204,13 +207,17 @@ static int parse_args(int argc, char **argv, int *export_stats)
         INT_FLAG("--keep-jobs", 1, 100000, keep_jobs)
         INT_FLAG("--drain-timeout", 0, 3600, drain_timeout_s)
         INT_FLAG("--body-timeout", 1, 3600, body_timeout_s)
+        INT_FLAG("--job-timeout", 0, 86400, job_timeout_s)
         STR_FLAG("--model", model_dir)
         STR_FLAG("--models-dir", models_dir)
         STR_FLAG("--db", db_path)
         STR_FLAG("--access-log", access_log)
         STR_FLAG("--web-dir", web_dir)
         STR_FLAG("--styles", styles_path)
-        if (!strcmp(a, "--max-body")) {
+        if (!strcmp(a, "--max-cost")) {   /* in millions of pixel-steps */
+            if (parse_int(a, v, 1, 1000000, &x)) return -1;
+            g_cfg.max_cost = (double)x * 1e6, i++;
+        } else if (!strcmp(a, "--max-body")) {
             if (parse_int(a, v, 1024, 1L << 30, &x)) return -1;
             g_cfg.max_body = (size_t)x, i++;
         } else if (!strcmp(a, "--listen")) {

@@ -170,6 +170,19 @@ static int set_prompts(gen_params *p, const char *prompt, const char *neg, api_e
     return 0;
 }
 
+/* The cost cap: width × height × steps × images, 0 sides counted at the
+ * loaded model's native size. */
+static int check_cost(long long w, long long h, long long steps, long long images, api_error *e)
+{
+    long long native = queue_native_size() > 0 ? queue_native_size() : 512;
+    double cost = (double)(w ? w : native) * (double)(h ? h : native) * (double)steps * (double)images;
+    if (cost <= g_cfg.max_cost) return 0;
+    api_error_set(e, 400, "", "request cost %lldx%lld px × %lld steps × %lld images = %.1f M pixel-steps exceeds "
+                  "this server's cap of %.1f M (--max-cost)", w ? w : native, h ? h : native, steps, images,
+                  cost / 1e6, g_cfg.max_cost / 1e6);
+    return -1;
+}
+
 int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error *e)
 {
     memset(p, 0, sizeof *p);
@@ -199,6 +212,7 @@ int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error
         api_error_set(e, 400, "n_iter", "batch_size × n_iter = %lld exceeds %d images", bs * ni, g_cfg.max_images);
         goto fail;
     }
+    if (check_cost(w, h, steps, bs * ni, e)) goto fail;
     const cJSON *ov = field(o, "override_settings");
     if (ov && !cJSON_IsObject(ov)) {
         api_error_set(e, 400, "override_settings", "must be an object");
@@ -272,6 +286,7 @@ int params_from_openai(const cJSON *o, gen_params *p, api_error *e)
         api_error_set(e, 400, "size", "must be 'auto' or 'WxH' with multiples of 8 in 64..%d", g_cfg.max_side);
         goto fail;
     }
+    if (check_cost(w, h, 20, n, e)) goto fail;
     p->seed = -1;
     p->steps = 20;
     p->cfg = 7.0f;

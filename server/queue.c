@@ -33,6 +33,7 @@ static job *running[MAX_GROUP];
 static int n_running;
 static srv_health health = SRV_LOADING;
 static int cur_model = -1;
+static int native_size;          /* the loaded model's default image side */
 static pthread_t worker;
 static int worker_started;
 
@@ -146,6 +147,7 @@ job *queue_submit(gen_params *p, const char *api, const char *request_json, int 
     j->base_seed = j->p.seed >= 0 ? (uint64_t)j->p.seed : srv_random_seed();
     j->steps = j->p.steps * j->p.n_iter;
     j->t_submit = srv_now();
+    j->deadline = g_cfg.job_timeout_s > 0 ? j->t_submit + g_cfg.job_timeout_s : 0;
     j->state = JOB_QUEUED;
     j->refs = 2;                 /* registry + caller */
     pthread_mutex_lock(&mu);
@@ -199,6 +201,15 @@ int job_cancel(job *j)
     return done;
 }
 
+int queue_skip(void)
+{
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < n_running; i++) running[i]->skip = 1;
+    int n = n_running;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
 int queue_interrupt(void)
 {
     pthread_mutex_lock(&mu);
@@ -243,6 +254,14 @@ int queue_current_model(void)
     return m;
 }
 
+int queue_native_size(void)
+{
+    pthread_mutex_lock(&mu);
+    int n = native_size;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
 int queue_progress(int *step, int *steps, int *iter, int *n_iter, double *elapsed, int *interrupted)
 {
     pthread_mutex_lock(&mu);
@@ -275,6 +294,9 @@ static int load_model(int index, char *err, size_t n)
     }
     t2i_model_destroy(model);
     model = m;
+    pthread_mutex_lock(&mu);
+    native_size = t2i_model_default_size(m);
+    pthread_mutex_unlock(&mu);
     return 0;
 }
 
@@ -283,18 +305,21 @@ typedef struct group_ctx { job **jobs; int n; int iter; } group_ctx;
 static int on_progress(void *user, int step, int steps)
 {
     group_ctx *g = user;
-    int all_cancelled = 1;
+    int all_cancelled = 1, skip = 0;
+    double now = srv_now();
     pthread_mutex_lock(&mu);
     for (int i = 0; i < g->n; i++) {
         job *j = g->jobs[i];
         j->step = g->iter * steps + step;
         j->iter = g->iter;
         j->version++;
+        if (j->deadline > 0 && now > j->deadline && !j->cancel) j->cancel = j->timed_out = 1;
         all_cancelled &= j->cancel;
+        skip |= j->skip;
     }
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
-    return all_cancelled;
+    return all_cancelled || skip;
 }
 
 static int compatible(const job *a, const job *b, uint64_t next_seed)
@@ -357,6 +382,39 @@ static int store_image(job *j, int slot, t2i_image *img, const char *drawn)
     return ji->png_b64 && ji->infotext && ji->prompt ? 0 : -1;
 }
 
+/* After a cancelled call: 1 when it was a skip of the iteration (some job
+ * asked to skip, not every job is cancelled); clears the skip requests. */
+static int take_skip(job **g, int n)
+{
+    int skip = 0, all_cancelled = 1;
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < n; i++) {
+        skip |= g[i]->skip;
+        all_cancelled &= g[i]->cancel;
+        g[i]->skip = 0;
+    }
+    pthread_mutex_unlock(&mu);
+    return skip && !all_cancelled;
+}
+
+static const char deadline_message[] = "deadline exceeded: the job ran past --job-timeout";
+
+/* With the lock held: queued jobs already past their deadline fail unrun. */
+static void expire_queued_locked(double now)
+{
+    for (job *j = q_head, *nx; j; j = nx) {
+        nx = j->next;
+        if (!(j->deadline > 0 && now > j->deadline)) continue;
+        unlink_queued_locked(j);
+        j->timed_out = 1;
+        j->error = strdup(deadline_message);
+        j->error_status = 504;
+        finish_locked(j, JOB_FAILED);
+        records_job(j);
+    }
+    evict_locked();
+}
+
 static void run_group(job **g, int n)
 {
     group_ctx ctx = {g, n, 0};
@@ -372,7 +430,7 @@ static void run_group(job **g, int n)
     for (int i = 0; i < n; i++)
         if (!g[i]->images) s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory");
     double t0 = srv_now();
-    int produced = 0;
+    int produced = 0, stored[MAX_GROUP] = {0};
     for (int it = 0; s == T2I_OK && it < p->n_iter; it++) {
         t2i_txt2img_params tp;
         t2i_txt2img_params_init(&tp);
@@ -405,6 +463,11 @@ static void run_group(job **g, int n)
         t2i_image *imgs = NULL;
         int count = 0;
         s = t2i_txt2img(model, &tp, &imgs, &count);
+        if (s == T2I_ERR_CANCELLED && take_skip(g, n)) {   /* /sdapi/v1/skip: on to the next iteration */
+            s = T2I_OK;
+            t2i_free(fp), t2i_free(fn);
+            continue;
+        }
         if (s != T2I_OK) {
             snprintf(err, sizeof err, "%s", s == T2I_ERR_CANCELLED ? "cancelled" : t2i_last_error());
             t2i_free(fp), t2i_free(fn);
@@ -413,7 +476,7 @@ static void run_group(job **g, int n)
         int k = 0;
         for (int i = 0; i < n && s == T2I_OK; i++)
             for (int b = 0; b < g[i]->p.batch_size && k < count; b++, k++)
-                if (store_image(g[i], it * g[i]->p.batch_size + b, &imgs[k], fp ? fp : p->prompt) != 0)
+                if (store_image(g[i], stored[i]++, &imgs[k], fp ? fp : p->prompt) != 0)
                     s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory encoding PNG");
         t2i_free(fp), t2i_free(fn);
         produced += count;
@@ -432,16 +495,18 @@ static void run_group(job **g, int n)
         job *j = g[i];
         snprintf(j->model, sizeof j->model, "%s", cur_model >= 0 ? g_models[cur_model].name : "");
         job_state st;
-        if (j->cancel) st = JOB_CANCELLED;
+        if (j->timed_out) st = JOB_FAILED;
+        else if (j->cancel) st = JOB_CANCELLED;
         else if (s == T2I_OK) st = JOB_DONE;
         else st = s == T2I_ERR_CANCELLED ? JOB_CANCELLED : JOB_FAILED;
-        if (st == JOB_DONE) j->n_images = j->p.batch_size * j->p.n_iter;
+        if (st == JOB_DONE) j->n_images = stored[i];
         else {
             for (int k = 0; k < j->p.batch_size * j->p.n_iter && j->images; k++)
                 free(j->images[k].png_b64), free(j->images[k].infotext), free(j->images[k].prompt);
             free(j->images), j->images = NULL;
+            if (j->timed_out) snprintf(err, sizeof err, "%s", deadline_message);
             j->error = strdup(st == JOB_CANCELLED ? "cancelled" : err);
-            j->error_status = st == JOB_CANCELLED ? 409 : !model ? 503 : status_to_http(s);
+            j->error_status = j->timed_out ? 504 : st == JOB_CANCELLED ? 409 : !model ? 503 : status_to_http(s);
         }
         if (st == JOB_DONE) j->step = j->steps;
         finish_locked(j, st);
@@ -489,7 +554,12 @@ static void *worker_main(void *arg)
             pthread_cond_broadcast(&cv);
             continue;
         }
-        if (!q_head) break;      /* worker_stop and nothing left */
+        expire_queued_locked(srv_now());
+        pthread_cond_broadcast(&cv);
+        if (!q_head) {
+            if (worker_stop) break;      /* and nothing left */
+            continue;
+        }
         job *g[MAX_GROUP];
         int n = take_group_locked(g);
         double now = srv_now();

@@ -60,11 +60,16 @@ void job_unref(job *j);
 int job_cancel(job *j);
 /* A1111 interrupt: cancel the running job(s). Returns how many. */
 int queue_interrupt(void);
+/* A1111 skip: end the running job(s)' current iteration (n_iter) and go on
+ * with the next; the skipped images are missing from the result. Returns
+ * how many jobs run. */
+int queue_skip(void);
 
 /* Switch the loaded model (runs on the worker, in queue order). Returns 0,
  * or -1 with a message in err. */
 int queue_switch_model(int model_index, char *err, size_t n);
 int queue_current_model(void);   /* index into g_models, -1 if none */
+int queue_native_size(void);     /* the loaded model's default side in px, 0 if none */
 
 srv_health queue_health(void);
 int queue_depth(void);           /* jobs waiting */

@@ -24,6 +24,7 @@ enum MHD_Result route_sd_txt2img(srv_request *rq);
 enum MHD_Result route_sd_img2img(srv_request *rq);
 enum MHD_Result route_sd_progress(srv_request *rq);
 enum MHD_Result route_sd_interrupt(srv_request *rq);
+enum MHD_Result route_sd_skip(srv_request *rq);
 enum MHD_Result route_sd_samplers(srv_request *rq);
 enum MHD_Result route_sd_schedulers(srv_request *rq);
 enum MHD_Result route_sd_models(srv_request *rq);
@@ -53,8 +54,9 @@ cJSON *route_body_json(srv_request *rq, enum MHD_Result *ret);
 /* Submit validated parameters (the queue decides admission now); replies
  * 429 when the queue is full, 503 when out of memory, and returns NULL. */
 job *route_submit(srv_request *rq, gen_params *p, const char *api, enum MHD_Result *ret);
-/* Block until the job finishes (lock taken inside). */
-void route_wait_job(job *j);
+/* Block until the job finishes (lock taken inside). A client that closes
+ * its connection meanwhile cancels the job (within one step). */
+void route_wait_job(srv_request *rq, job *j);
 /* A job as the native API shows it; images (base64) only when with_images. */
 cJSON *route_job_json(job *j, int with_images);
 

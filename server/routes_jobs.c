@@ -17,13 +17,17 @@
  *
  * Also the helpers the synchronous generation routes share (routes.h).
  */
+#define _GNU_SOURCE              /* POLLRDHUP */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "server/records.h"
 #include "server/routes.h"
 
 #define SSE_KEEPALIVE_S 10.0
+#define CLIENT_CHECK_S 0.25      /* how often a waiting route looks at its client */
 
 cJSON *route_body_json(srv_request *rq, enum MHD_Result *ret)
 {
@@ -43,11 +47,30 @@ job *route_submit(srv_request *rq, gen_params *p, const char *api, enum MHD_Resu
     return j;
 }
 
-void route_wait_job(job *j)
+/* Has the client closed its end (or reset the connection)? A request
+ * pipelined behind this one counts as still there. */
+static int client_gone(int fd)
 {
+    if (fd < 0) return 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, 0) != 1) return 0;
+    if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) return 1;
+    char c;
+    return (p.revents & POLLIN) && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+void route_wait_job(srv_request *rq, job *j)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int fd = ci ? (int)ci->connect_fd : -1, cancelled = 0;
     unsigned seen = 0;
     queue_lock();
-    while (!job_wait_locked(j, &seen, 60.0)) {}
+    while (!job_wait_locked(j, &seen, CLIENT_CHECK_S)) {
+        if (cancelled) continue;
+        queue_unlock();
+        if (client_gone(fd)) cancelled = 1, job_cancel(j);
+        queue_lock();
+    }
     queue_unlock();
 }
 

@@ -30,7 +30,7 @@ enum MHD_Result route_oa_generations(srv_request *rq)
     if (rc) return reply_error(rq, e.status, e.field, "%s", e.message);
     job *j = route_submit(rq, &p, "openai", &ret);
     if (!j) return ret;
-    route_wait_job(j);
+    route_wait_job(rq, j);
     queue_lock();
     cJSON *o = NULL;
     int status = j->error_status ? j->error_status : 500;

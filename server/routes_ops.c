@@ -28,6 +28,7 @@ const srv_route srv_routes[] = {
     {"POST", "/sdapi/v1/img2img", route_sd_img2img, 0},
     {"GET", "/sdapi/v1/progress", route_sd_progress, 0},
     {"POST", "/sdapi/v1/interrupt", route_sd_interrupt, 0},
+    {"POST", "/sdapi/v1/skip", route_sd_skip, 0},
     {"GET", "/sdapi/v1/samplers", route_sd_samplers, 0},
     {"GET", "/sdapi/v1/schedulers", route_sd_schedulers, 0},
     {"GET", "/sdapi/v1/sd-models", route_sd_models, 0},

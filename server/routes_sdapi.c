@@ -135,7 +135,7 @@ enum MHD_Result route_sd_txt2img(srv_request *rq)
         cJSON_Delete(params);
         return ret;
     }
-    route_wait_job(j);
+    route_wait_job(rq, j);
     queue_lock();
     int ok = j->state == JOB_DONE || (j->state == JOB_CANCELLED && j->interrupted);
     cJSON *o = NULL;
@@ -193,6 +193,12 @@ enum MHD_Result route_sd_progress(srv_request *rq)
 enum MHD_Result route_sd_interrupt(srv_request *rq)
 {
     queue_interrupt();
+    return reply_json(rq, 200, cJSON_CreateObject());
+}
+
+enum MHD_Result route_sd_skip(srv_request *rq)
+{
+    queue_skip();
     return reply_json(rq, 200, cJSON_CreateObject());
 }
 

@@ -58,6 +58,8 @@ typedef struct srv_config {
     int max_steps;
     int max_images;              /* batch_size × n_iter cap per request */
     int body_timeout_s;          /* a request body must arrive within this */
+    int job_timeout_s;           /* a job must end this long after submission; 0 = never */
+    double max_cost;             /* width × height × steps × images cap */
 } srv_config;
 
 typedef struct srv_model_entry {

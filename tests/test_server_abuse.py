@@ -90,8 +90,89 @@ def test_slow_clients(exe):
     check(s.stop() == 0, "slow-client server exits 0")
 
 
+def wait_step(s, at_least=2, timeout=20):
+    """Wait until the running job has done `at_least` steps; the progress."""
+    deadline, p = time.time() + timeout, {}
+    while time.time() < deadline:
+        p = s.json("GET", "/sdapi/v1/progress")[1]
+        if p["state"]["sampling_step"] >= at_least:
+            break
+        time.sleep(0.02)
+    return p
+
+
+def wait_idle(s, timeout):
+    """Seconds until no job is queued or running (None past the timeout)."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if s.json("GET", "/sdapi/v1/progress")[1]["state"]["job_count"] == 0:
+            return time.time() - t0
+        time.sleep(0.02)
+    return None
+
+
+def raw_post(port, path, body):
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    data = json.dumps(body).encode()
+    c.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+              % (path.encode(), len(data), data))
+    return c
+
+
+def test_jobs_bounded(exe):
+    db = os.path.join(TMP, "bounded.db")
+    s = Server(exe, "--db", db, "--job-timeout", "2")
+    # A synchronous request whose client goes away is cancelled within a step
+    # or two (the whole job would take 600 steps).
+    c = raw_post(s.port, "/sdapi/v1/txt2img", {"prompt": "dropped", "steps": 150, "n_iter": 4})
+    p = wait_step(s, 2)
+    c.close()
+    dropped_dt = wait_idle(s, 5)
+    check(dropped_dt is not None and dropped_dt < 1.5, f"dropped client's job ended {dropped_dt} s after the close "
+                                                       f"(step {p['state']['sampling_step']})")
+    rows = sqlite3.connect(db).execute("SELECT state, error FROM requests WHERE prompt='dropped' AND api='sdapi'"
+                                       ).fetchall()
+    check(rows == [("cancelled", "cancelled")], f"dropped job recorded as cancelled: {rows}")
+    # The deadline: a job that would run ~6 s fails after --job-timeout 2.
+    t0 = time.time()
+    st, h, data = s.request("POST", "/sdapi/v1/txt2img", {"prompt": "long", "steps": 150, "n_iter": 4}, timeout=30)
+    dt = time.time() - t0
+    b = json.loads(data)
+    check(st == 504 and "--job-timeout" in b["detail"] and h.get("x-should-retry") == "false" and dt < 4,
+          f"deadline: {st} after {dt:.2f} s, {b.get('detail')}, x-should-retry {h.get('x-should-retry')}")
+    st, j = s.json("POST", "/v1/jobs", {"prompt": "long", "steps": 150, "n_iter": 4})
+    time.sleep(2.6)
+    st, j = s.json("GET", f"/v1/jobs/{j['id']}")
+    check(j["state"] == "failed" and "deadline" in j["error"], f"async job past its deadline: {j['state']}")
+    check(s.stop() == 0, "deadline server exits 0")
+    # The cost cap: 64×64 × 150 steps × 4 images = 2.5 M pixel-steps > 2 M.
+    s = Server(exe, "--max-cost", "2")
+    st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "x", "steps": 150, "n_iter": 4, "width": 64,
+                                                 "height": 64})
+    check(st == 400 and "--max-cost" in b["detail"] and "2.5 M" in b["detail"], f"cost cap: {st} {b}")
+    st, b = s.json("POST", "/v1/images/generations", {"prompt": "x", "n": 10, "size": "128x128"})
+    check(st == 400 and "--max-cost" in b["error"]["message"], f"cost cap (openai): {st}")
+    st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "x", "steps": 100, "width": 64, "height": 64})
+    check(st == 200, f"under the cap: {st}")
+    # Skip: the current iteration ends, the next ones run.
+    out = {}
+    th = threading.Thread(target=lambda: out.setdefault("r", s.json(
+        "POST", "/sdapi/v1/txt2img", {"prompt": "skip", "steps": 60, "n_iter": 3, "seed": 10}, timeout=30)))
+    th.start()
+    wait_step(s, 2)
+    st, _ = s.json("POST", "/sdapi/v1/skip", {})
+    th.join(30)
+    st, b = out.get("r", (0, {}))
+    info = json.loads(b["info"]) if st == 200 else {}
+    check(st == 200 and len(b["images"]) == 2 and not info.get("interrupted"),
+          f"skip: {st}, {len(b.get('images', []))} images of 3")
+    print(f"  dropped client: job ended {dropped_dt:.2f} s after the close; deadline 2 s → 504; skip: 2 of 3 images")
+    check(s.stop() == 0, "cost-cap server exits 0")
+
+
 def main():
     test_slow_clients(EXE)
+    test_jobs_bounded(EXE)
     finish()
 
 
