@@ -303,8 +303,8 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
-    int rc = 1, started = records_open(g_cfg.db_path) == 0 && styles_load(g_cfg.styles_path) == 0 &&
-                          queue_start(start) == 0;
+    int rc = 1, started = records_open(g_cfg.db_path) == 0 && records_recover() >= 0 &&
+                          styles_load(g_cfg.styles_path) == 0 && queue_start(start) == 0;
     if (started && http_start()) {
         queue_stop(0);
         started = 0;

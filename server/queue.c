@@ -150,6 +150,9 @@ job *queue_submit(gen_params *p, const char *api, const char *request_json, int 
     j->deadline = g_cfg.job_timeout_s > 0 ? j->t_submit + g_cfg.job_timeout_s : 0;
     j->state = JOB_QUEUED;
     j->refs = 2;                 /* registry + caller */
+    /* The row exists before anyone hears of the job (202 or a wait), and
+     * before the worker can see it, so the final write always comes last. */
+    records_job(j);
     pthread_mutex_lock(&mu);
     j->reg_next = reg_head, reg_head = j;
     if (q_tail) q_tail->next = j;
@@ -567,6 +570,7 @@ static void *worker_main(void *arg)
             g[i]->state = JOB_RUNNING;
             g[i]->t_start = now;
             g[i]->version++;
+            records_job_state(g[i]);
             running[i] = g[i];
             metrics_queue_wait(now - g[i]->t_submit);
         }
