@@ -13,6 +13,7 @@
  * key is never printed or echoed by any route.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
@@ -96,6 +97,51 @@ static char *read_key_file(const char *path)
     return n ? strdup(s) : NULL;
 }
 
+/* mkdir -p with mode 0700 (the records are the users' prompts). */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p) continue;
+        char c = *p;
+        *p = 0;
+        int bad = mkdir(path, 0700) != 0 && errno != EEXIST;
+        *p = c;
+        if (bad) return -1;
+        if (!c) return 0;
+    }
+}
+
+/* --db default: $XDG_DATA_HOME/t2i/records.db, else
+ * $HOME/.local/share/t2i/records.db (the folder is created). NULL when
+ * neither variable is set or the folder cannot be made. */
+static const char *default_db_path(void)
+{
+    static char path[1100];
+    char dir[1024];
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/') snprintf(dir, sizeof dir, "%s/t2i", xdg);
+    else if (home && home[0] == '/') snprintf(dir, sizeof dir, "%s/.local/share/t2i", home);
+    else return NULL;
+    if (make_dirs(dir)) {
+        fprintf(stderr, "t2i-server: cannot create the data folder %s\n", dir);
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    return path;
+}
+
+/* The model served without --model / --models-dir, found as the t2i CLI
+ * finds it: $T2I_MODEL, else models/default here or in the source tree. */
+static const char *default_model(void)
+{
+    const char *env = getenv("T2I_MODEL");
+    if (env && *env) return env;
+    static const char *candidates[] = {"models/default", T2I_WEB_DIR "/../models/default"};
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++)
+        if (is_model_dir(candidates[i])) return candidates[i];
+    return NULL;
+}
+
 static int signal_pipe[2];
 
 static void on_signal(int sig)
@@ -107,13 +153,15 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-    fputs("usage: t2i-server --model DIR [options]\n"
+    fputs("usage: t2i-server [--model DIR] [options]\n"
           "  --listen ADDR:PORT     bind address (default 127.0.0.1:7860; [::1]:PORT for IPv6)\n"
           "  --model DIR            model folder (diffusers layout) loaded at start\n"
+          "                         (default: $T2I_MODEL, else the embedded models/default)\n"
           "  --models-dir DIR       folder of model folders, switchable via /sdapi/v1/options\n"
           "  --api-key KEY          require this key on every route but /health\n"
           "  --api-key-file FILE    the same, read from the first line of FILE (preferred)\n"
-          "  --db PATH              SQLite records (default :memory:)\n"
+          "  --db PATH              SQLite records (default $XDG_DATA_HOME/t2i/records.db, else\n"
+          "                         ~/.local/share/t2i/records.db; :memory: keeps nothing)\n"
           "  --export-stats         print feedback statistics from --db as JSON and exit\n"
           "  --access-log PATH      JSON access log (default stderr)\n"
           "  --web-dir DIR          web page folder (default: the source tree's web/)\n"
@@ -174,7 +222,7 @@ static int parse_listen(const char *v)
 
 static int parse_args(int argc, char **argv, int *export_stats)
 {
-    g_cfg = (srv_config){.listen_addr = "127.0.0.1", .port = 7860, .db_path = ":memory:", .web_dir = T2I_WEB_DIR,
+    g_cfg = (srv_config){.listen_addr = "127.0.0.1", .port = 7860, .web_dir = T2I_WEB_DIR,
                          .queue_max = 16, .batch_max = 1, .conn_timeout_s = 30, .per_ip_limit = 32,
                          .conn_limit = 256, .drain_timeout_s = 30, .body_timeout_s = 30, .job_timeout_s = 600,
                          .max_cost = 1e9, .keep_jobs = 64, .max_body = 16u << 20,
@@ -258,6 +306,9 @@ int main(int argc, char **argv)
 {
     int export_stats = 0;
     if (parse_args(argc, argv, &export_stats)) return 2;
+    if (!g_cfg.db_path && !(g_cfg.db_path = default_db_path()))
+        return fprintf(stderr, "t2i-server: no data folder ($XDG_DATA_HOME or $HOME): give --db PATH\n"), 2;
+    fprintf(stderr, "t2i-server: records in %s\n", g_cfg.db_path);
     if (export_stats) {
         if (!strcmp(g_cfg.db_path, ":memory:")) return fprintf(stderr, "t2i-server: --export-stats needs --db\n"), 2;
         if (records_open(g_cfg.db_path)) return 1;
@@ -269,6 +320,7 @@ int main(int argc, char **argv)
     }
     int start = -1;
     if (g_cfg.models_dir && scan_models_dir(g_cfg.models_dir)) return 1;
+    if (!g_cfg.model_dir && !g_cfg.models_dir) g_cfg.model_dir = default_model();
     if (g_cfg.model_dir) {
         if (!is_model_dir(g_cfg.model_dir))
             return fprintf(stderr, "t2i-server: --model %s: no model_index.json there\n", g_cfg.model_dir), 1;
@@ -277,7 +329,7 @@ int main(int argc, char **argv)
         start = 0;
     }
     if (start < 0) {
-        fprintf(stderr, "t2i-server: no model: give --model DIR or --models-dir DIR\n");
+        fprintf(stderr, "t2i-server: no model: give --model DIR or --models-dir DIR (models/default was not found)\n");
         usage();
         return 2;
     }

@@ -39,7 +39,7 @@ typedef struct srv_config {
     const char *model_dir;       /* --model: the model loaded at start */
     const char *models_dir;      /* --models-dir: switchable subfolders */
     char *api_key;               /* NULL: no authentication */
-    const char *db_path;         /* ":memory:" unless --db */
+    const char *db_path;         /* --db, else a file in the data folder (main.c) */
     const char *access_log;      /* NULL: stderr */
     const char *web_dir;
     const char *styles_path;     /* NULL: built-in catalog */

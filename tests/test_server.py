@@ -437,6 +437,9 @@ def test_cancel_interrupt(s):
     st, c = s.json("POST", f"/v1/jobs/{q['id']}/cancel", {})
     check(c["state"] == "cancelled" and c["step"] == 0, f"queued job cancelled at once: {c}")
     s.json("POST", f"/v1/jobs/{a['id']}/cancel", {})
+    deadline = time.time() + 20   # it stops within a step; under load a step can take long
+    while time.time() < deadline and s.json("GET", f"/v1/jobs/{a['id']}")[1]["state"] == "running":
+        time.sleep(0.02)
 
     # A1111 interrupt: the synchronous txt2img returns 200 without images.
     result = {}

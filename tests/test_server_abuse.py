@@ -234,10 +234,39 @@ def test_sigkill(exe):
     check(s2.stop() == 0, "restarted server exits 0")
 
 
+def test_defaults(exe):
+    """No --db: records persist in $XDG_DATA_HOME/t2i/records.db (else
+    ~/.local/share/t2i) across restarts. No --model: the embedded default
+    model (models/default) is served, as the t2i CLI does."""
+    home = tempfile.mkdtemp(prefix="t2i-data-", dir=TMP)
+    s = Server(exe, env={"XDG_DATA_HOME": home})
+    st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "kept", "steps": 1, "seed": 3})
+    check(st == 200, f"generation with the default --db: {st}")
+    image_id = json.loads(b["info"])["image_ids"][0] if st == 200 else ""
+    st, _ = s.json("POST", "/v1/feedback", {"image_id": image_id, "event": "like"})
+    check(s.stop() == 0, "default-db server exits 0")
+    db = os.path.join(home, "t2i", "records.db")
+    check(os.path.exists(db) and (os.stat(os.path.dirname(db)).st_mode & 0o777) == 0o700,
+          f"records in {db}, folder mode 0700")
+    s = Server(exe, env={"XDG_DATA_HOME": home})
+    st, stats = s.json("GET", "/v1/feedback/stats")
+    check(st == 200 and stats["totals"].get("likes") == 1, f"a like survives the restart: {stats.get('totals')}")
+    check(s.stop() == 0, "restarted default-db server exits 0")
+    s = Server(exe, "--db", ":memory:", model=None, env={"T2I_MODEL": ""})
+    st, models = s.json("GET", "/sdapi/v1/sd-models")
+    st2, h = s.json("GET", "/health")
+    check(st == 200 and [m["title"] for m in models] == ["default"] and h == {"status": "ready"},
+          f"no --model: serves {[m['title'] for m in models]}, health {h}")
+    st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "a red circle", "steps": 1}, timeout=120)
+    check(st == 200 and len(b["images"]) == 1, f"the default model draws: {st}")
+    check(s.stop() == 0, "default-model server exits 0")
+
+
 def main():
     test_slow_clients(EXE)
     test_jobs_bounded(EXE)
     test_sigkill(EXE)
+    test_defaults(EXE)
     finish()
 
 
