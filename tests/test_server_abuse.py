@@ -15,15 +15,18 @@ wait bounded):
 
 usage: python3 tests/test_server_abuse.py path/to/t2i-server
 """
+import base64
 import json
 import os
 import signal
 import socket
 import sqlite3
+import struct
 import sys
 import tempfile
 import threading
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_server_util import Server, check, finish  # noqa: E402
@@ -262,11 +265,49 @@ def test_defaults(exe):
     check(s.stop() == 0, "default-model server exits 0")
 
 
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def peak_rss_kib(s):
+    with open(f"/proc/{s.proc.pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+
+def test_png_info_bomb(exe):
+    """A ~65 kB PNG declaring 8192×8192 pixels (a 256 MiB decode): png-info
+    reads its text without decoding; six at once leave RSS flat."""
+    raw = zlib.compress(b"\0" * ((8192 + 1) * 8192), 9)
+    png = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8192, 8192, 8, 0, 0, 0, 0)) +
+           png_chunk(b"tEXt", b"parameters\0a bomb\nSteps: 7, Seed: 5, Size: 8192x8192") + png_chunk(b"IDAT", raw) +
+           png_chunk(b"IEND", b""))
+    body = {"image": base64.b64encode(png).decode()}
+    s = Server(exe)
+    rss0 = peak_rss_kib(s)
+    out = []
+    ths = [threading.Thread(target=lambda: out.append(s.json("POST", "/sdapi/v1/png-info", body, timeout=60)))
+           for _ in range(6)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join(60)
+    rss1 = peak_rss_kib(s)
+    check(len(out) == 6 and all(st == 200 and b["parameters"].get("Seed") == "5" for st, b in out),
+          f"png-info of an 8192×8192 PNG: {[st for st, _ in out]}")
+    grew = (rss1 - rss0) // 1024
+    if not s.sanitized():
+        check(grew < 64, f"peak RSS grew {grew} MiB over six parallel 8192×8192 png-info requests")
+    print(f"  png-info bomb: {len(png) // 1024} kB PNG declaring 8192×8192, 6 in parallel: 200s, peak RSS "
+          f"{rss0 // 1024} → {rss1 // 1024} MiB")
+    check(s.stop() == 0, "png-info server exits 0")
+
+
 def main():
     test_slow_clients(EXE)
     test_jobs_bounded(EXE)
     test_sigkill(EXE)
     test_defaults(EXE)
+    test_png_info_bomb(EXE)
     finish()
 
 
