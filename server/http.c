@@ -66,19 +66,17 @@ enum MHD_Result reply_json(srv_request *rq, int status, cJSON *o)
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (!s) {
-        static char oom[] = "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\",\"code\":503}}";
+        static char oom[] = "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\",\"code\":null}}";
         return reply_buffer(rq, 503, "application/json", oom, sizeof oom - 1, 0);
     }
     return reply_buffer(rq, status, "application/json", s, strlen(s), 1);
 }
 
-enum MHD_Result reply_error(srv_request *rq, int status, const char *field, const char *fmt, ...)
+static enum MHD_Result reply_error_v(srv_request *rq, int status, const char *field, const char *code,
+                                     const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
     cJSON_AddStringToObject(e, "message", msg);
     cJSON_AddStringToObject(e, "type", status == 401 ? "authentication_error"
@@ -86,9 +84,36 @@ enum MHD_Result reply_error(srv_request *rq, int status, const char *field, cons
                                        : status < 500 ? "invalid_request_error" : "server_error");
     if (field && *field) cJSON_AddStringToObject(e, "param", field);
     else cJSON_AddNullToObject(e, "param");
-    cJSON_AddNumberToObject(e, "code", status);
+    /* OpenAI's code is a string or null; the HTTP status says the rest. */
+    if (!code && status == 401) code = "invalid_api_key";
+    if (code && *code) cJSON_AddStringToObject(e, "code", code);
+    else cJSON_AddNullToObject(e, "code");
     cJSON_AddStringToObject(o, "detail", msg);
     return reply_json(rq, status, o);
+}
+
+enum MHD_Result reply_error(srv_request *rq, int status, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result r = reply_error_v(rq, status, field, NULL, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+enum MHD_Result reply_api_error(srv_request *rq, const api_error *e)
+{
+    return reply_error_code(rq, e->status, e->field, e->code, "%s", e->message);
+}
+
+enum MHD_Result reply_error_code(srv_request *rq, int status, const char *field, const char *code,
+                                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result r = reply_error_v(rq, status, field, code, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 /* ---- authentication --------------------------------------------------------- */

@@ -16,7 +16,7 @@
  *
  * Error bodies have one shape that both client families understand:
  *   {"error": {"message": "steps: ...", "type": "invalid_request_error",
- *              "param": "steps", "code": 400}, "detail": "steps: ..."}
+ *              "param": "steps", "code": null}, "detail": "steps: ..."}
  * (OpenAI clients read error.message, A1111 clients read detail.)
  */
 #ifndef T2I_SERVER_HTTP_H
@@ -57,9 +57,12 @@ struct srv_route {
 
 /* Queue a JSON reply; takes ownership of o. */
 enum MHD_Result reply_json(srv_request *rq, int status, cJSON *o);
-/* Queue a JSON error naming the field (may be ""). */
+/* Queue a JSON error naming the field (may be ""); error.code is null
+ * (OpenAI's code strings: "invalid_api_key" for 401), or the given code. */
 enum MHD_Result reply_error(srv_request *rq, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+enum MHD_Result reply_error_code(srv_request *rq, int status, const char *field, const char *code,
+                                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Queue raw bytes; with must_free the buffer (malloc'ed) is taken over. */
 enum MHD_Result reply_buffer(srv_request *rq, int status, const char *content_type, void *data, size_t n,
                              int must_free);

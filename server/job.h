@@ -23,6 +23,7 @@ typedef struct gen_params {
     int width, height;           /* 0 = model default */
     int batch_size, n_iter;
     int expand;                  /* prompt expansion (t2i_txt2img_params.expand) */
+    int model;                   /* index into g_models: the model to draw with */
 } gen_params;
 
 void gen_params_free(gen_params *p);

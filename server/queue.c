@@ -32,7 +32,8 @@ static int accepting, worker_stop;
 static job *running[MAX_GROUP];
 static int n_running;
 static srv_health health = SRV_LOADING;
-static int cur_model = -1;
+static int cur_model = -1;       /* loaded by the worker */
+static int selected_model = -1;  /* drawn with when a request names none (options) */
 static int native_size;          /* the loaded model's default image side */
 static pthread_t worker;
 static int worker_started;
@@ -252,9 +253,27 @@ int queue_running(void)
 int queue_current_model(void)
 {
     pthread_mutex_lock(&mu);
-    int m = cur_model;
+    int m = selected_model;
     pthread_mutex_unlock(&mu);
     return m;
+}
+
+int queue_image_png(const char *image_id, double max_age_s, unsigned char **png, size_t *n)
+{
+    int found = 0;
+    double now = srv_now();
+    *png = NULL, *n = 0;
+    pthread_mutex_lock(&mu);
+    for (job *j = reg_head; j && !found; j = j->reg_next) {
+        if (j->state != JOB_DONE || now - j->t_end > max_age_s) continue;
+        for (int i = 0; i < j->n_images && !found; i++) {
+            if (strcmp(j->images[i].id, image_id)) continue;
+            const char *why;
+            found = b64_decode(j->images[i].png_b64, png, n, &why) == 0 ? 1 : -1;
+        }
+    }
+    pthread_mutex_unlock(&mu);
+    return found;
 }
 
 int queue_native_size(void)
@@ -330,7 +349,7 @@ static int compatible(const job *a, const job *b, uint64_t next_seed)
     const gen_params *x = &a->p, *y = &b->p;
     if (x->n_iter != 1 || y->n_iter != 1) return 0;
     if (strcmp(x->prompt, y->prompt) || strcmp(x->negative_prompt, y->negative_prompt)) return 0;
-    if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg) return 0;
+    if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg || x->model != y->model) return 0;
     /* An expansion depends on the call's seed: expanded jobs draw alone. */
     if (x->width != y->width || x->height != y->height || x->expand || y->expand) return 0;
     if (x->n_styles != y->n_styles) return 0;
@@ -429,6 +448,18 @@ static void run_group(job **g, int n)
     }
     t2i_status s = T2I_OK;
     char err[512] = "";
+    /* The request's model (override_settings.sd_model_checkpoint, OpenAI
+     * "model", else the one selected when it was submitted). */
+    if (p->model >= 0 && p->model != cur_model && engine) {
+        char why[256];
+        if (load_model(p->model, why, sizeof why) == 0) {
+            pthread_mutex_lock(&mu);
+            cur_model = p->model;
+            pthread_mutex_unlock(&mu);
+        } else {
+            s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "%s", why);   /* 503: the server keeps serving */
+        }
+    }
     if (!model) s = T2I_ERR_DEVICE, snprintf(err, sizeof err, "no model is loaded");
     for (int i = 0; i < n; i++)
         if (!g[i]->images) s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory");
@@ -540,6 +571,7 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&mu);
     health = ok ? SRV_READY : SRV_FATAL;
     if (ok) cur_model = index;
+    selected_model = index;
     for (;;) {
         while (!q_head && !pending_switch && !worker_stop) pthread_cond_wait(&cv, &mu);
         if (pending_switch) {
@@ -550,7 +582,7 @@ static void *worker_main(void *arg)
             r->rc = engine ? load_model(r->index, r->err, sizeof r->err) : -1;
             if (!engine) snprintf(r->err, sizeof r->err, "the engine is not available");
             pthread_mutex_lock(&mu);
-            if (r->rc == 0) cur_model = r->index, health = SRV_READY;
+            if (r->rc == 0) cur_model = selected_model = r->index, health = SRV_READY;
             else health = before == SRV_FATAL ? SRV_FATAL : (model ? SRV_READY : SRV_FATAL);
             r->done = 1;
             pending_switch = NULL;

@@ -33,9 +33,18 @@ enum MHD_Result route_sd_options_get(srv_request *rq);
 enum MHD_Result route_sd_options_post(srv_request *rq);
 enum MHD_Result route_sd_png_info(srv_request *rq);
 
+/* routes_sdapi_lists.c */
+enum MHD_Result route_sd_empty_list(srv_request *rq);
+enum MHD_Result route_sd_embeddings(srv_request *rq);
+enum MHD_Result route_sd_scripts(srv_request *rq);
+enum MHD_Result route_sd_cmd_flags(srv_request *rq);
+enum MHD_Result route_sd_refresh(srv_request *rq);
+enum MHD_Result route_sd_memory(srv_request *rq);
+
 /* routes_openai.c */
 enum MHD_Result route_oa_generations(srv_request *rq);
 enum MHD_Result route_oa_edits(srv_request *rq);
+enum MHD_Result route_oa_image_file(srv_request *rq);
 enum MHD_Result route_oa_models(srv_request *rq);
 enum MHD_Result route_oa_model(srv_request *rq);
 
@@ -46,6 +55,9 @@ enum MHD_Result route_jobs_cancel(srv_request *rq);
 enum MHD_Result route_jobs_events(srv_request *rq);
 enum MHD_Result route_feedback(srv_request *rq);
 enum MHD_Result route_feedback_stats(srv_request *rq);
+
+/* Reply with a validation error, its OpenAI code included (http.c). */
+enum MHD_Result reply_api_error(srv_request *rq, const api_error *e);
 
 /* Shared by the generation routes (routes_jobs.c). */
 

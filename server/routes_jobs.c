@@ -33,7 +33,7 @@ cJSON *route_body_json(srv_request *rq, enum MHD_Result *ret)
 {
     api_error e;
     cJSON *o = params_parse_body(rq->body, rq->body_len, &e);
-    if (!o) *ret = reply_error(rq, e.status, e.field, "%s", e.message);
+    if (!o) *ret = reply_api_error(rq, &e);
     return o;
 }
 
@@ -122,7 +122,7 @@ enum MHD_Result route_jobs_create(srv_request *rq)
     int send_images;
     int rc = params_from_a1111(o, &p, &send_images, &e);
     cJSON_Delete(o);
-    if (rc) return reply_error(rq, e.status, e.field, "%s", e.message);
+    if (rc) return reply_api_error(rq, &e);
     job *j = route_submit(rq, &p, "jobs", &ret);
     if (!j) return ret;
     cJSON *r = cJSON_CreateObject();
@@ -265,7 +265,7 @@ enum MHD_Result route_feedback(srv_request *rq)
     int rc = -1;
     if (params_get_string(o, "image_id", 64, NULL, &image_id, &e) ||
         params_get_string(o, "event", 32, NULL, &event, &e) || params_get_string(o, "text", 4096, NULL, &text, &e))
-        ret = reply_error(rq, e.status, e.field, "%s", e.message);
+        ret = reply_api_error(rq, &e);
     else if (!image_id)
         ret = reply_error(rq, 400, "image_id", "image_id: required");
     else if (!event)

@@ -124,7 +124,7 @@ enum MHD_Result route_sd_txt2img(srv_request *rq)
     int send_images = 1;
     if (params_from_a1111(req, &p, &send_images, &e)) {
         cJSON_Delete(req);
-        return reply_error(rq, e.status, e.field, "%s", e.message);
+        return reply_api_error(rq, &e);
     }
     cJSON *params = echo_parameters(req, &p);
     cJSON_Delete(req);
@@ -288,11 +288,12 @@ enum MHD_Result route_sd_options_post(srv_request *rq)
     if (!o) return ret;
     const char *ckpt;
     api_error e;
-    if (params_get_string(o, "sd_model_checkpoint", 256, NULL, &ckpt, &e)) {
+    if (params_get_string(o, "sd_model_checkpoint", 256, NULL, &ckpt, &e) || params_check_unimplemented(o, "", &e)) {
         cJSON_Delete(o);
-        return reply_error(rq, e.status, e.field, "%s", e.message);
+        return reply_api_error(rq, &e);
     }
-    /* Other options are accepted and ignored, as for options A1111 lacks. */
+    /* Other options are accepted and ignored (A1111 has hundreds; clients
+     * send them back as they read them), except those refused above. */
     if (ckpt) {
         int m = srv_model_find(ckpt);
         char err[300];
