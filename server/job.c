@@ -25,7 +25,7 @@ void job_free(job *j)
     gen_params_free(&j->p);
     for (int i = 0; i < j->n_images; i++)
         free(j->images[i].png_b64), free(j->images[i].infotext), free(j->images[i].prompt);
-    free(j->images), free(j->error), free(j->request_json);
+    free(j->images), free(j->error), free(j->warning), free(j->request_json);
     t2i_free(j->final_prompt), t2i_free(j->final_negative);
     free(j);
 }

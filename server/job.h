@@ -63,6 +63,7 @@ typedef struct job {
     job_image *images;
     int n_images;
     char *error;
+    char *warning;               /* e.g. a size far from the model's native one; NULL if none */
     int error_status;            /* HTTP status for synchronous routes */
     double t_submit, t_start, t_end;
     unsigned version;

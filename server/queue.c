@@ -404,6 +404,22 @@ static int store_image(job *j, int slot, t2i_image *img, const char *drawn)
     return ji->png_b64 && ji->infotext && ji->prompt ? 0 : -1;
 }
 
+/* A size more than 2× off the model's native side (either way) draws
+ * repeated or broken compositions: say so in the result. */
+static void size_warning(job **g, int n, int native)
+{
+    const gen_params *p = &g[0]->p;
+    int w = p->width ? p->width : native, h = p->height ? p->height : native;
+    if (native <= 0 || (2 * w >= native && w <= 2 * native && 2 * h >= native && h <= 2 * native)) return;
+    char msg[200];
+    snprintf(msg, sizeof msg, "size %dx%d is far from the model's native %dx%d: expect repeated or broken "
+             "composition", w, h, native, native);
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < n; i++)
+        if (!g[i]->warning) g[i]->warning = strdup(msg);
+    pthread_mutex_unlock(&mu);
+}
+
 /* After a cancelled call: 1 when it was a skip of the iteration (some job
  * asked to skip, not every job is cancelled); clears the skip requests. */
 static int take_skip(job **g, int n)
@@ -461,6 +477,7 @@ static void run_group(job **g, int n)
         }
     }
     if (!model) s = T2I_ERR_DEVICE, snprintf(err, sizeof err, "no model is loaded");
+    else size_warning(g, n, t2i_model_default_size(model));
     for (int i = 0; i < n; i++)
         if (!g[i]->images) s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory");
     double t0 = srv_now();

@@ -101,6 +101,8 @@ static cJSON *job_json_locked(const job *j, int with_images)
         cJSON_AddNumberToObject(o, "generation_s", j->t_end - j->t_start);
     }
     if (j->error) cJSON_AddStringToObject(o, "error", j->error);
+    cJSON *warnings = cJSON_AddArrayToObject(o, "warnings");
+    if (j->warning) cJSON_AddItemToArray(warnings, cJSON_CreateString(j->warning));
     return o;
 }
 

@@ -69,6 +69,8 @@ enum MHD_Result route_oa_generations(srv_request *rq)
             cJSON_AddItemToArray(data, d);
         }
         cJSON_AddStringToObject(o, "output_format", "png");
+        cJSON *warnings = cJSON_AddArrayToObject(o, "warnings");   /* an extension; the SDK keeps it */
+        if (j->warning) cJSON_AddItemToArray(warnings, cJSON_CreateString(j->warning));
         if (j->n_images) {
             char size[32];
             snprintf(size, sizeof size, "%dx%d", j->images[0].width, j->images[0].height);

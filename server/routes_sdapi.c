@@ -109,6 +109,8 @@ static char *info_string(const job *j)
     cJSON_AddBoolToObject(o, "is_using_inpainting_conditioning", 0);
     cJSON_AddBoolToObject(o, "interrupted", j->state == JOB_CANCELLED);
     cJSON_AddStringToObject(o, "version", "t2i-server");
+    cJSON *warnings = cJSON_AddArrayToObject(o, "warnings");
+    if (j->warning) cJSON_AddItemToArray(warnings, cJSON_CreateString(j->warning));
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;

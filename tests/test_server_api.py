@@ -93,6 +93,18 @@ def test_a1111(s):
     check(st == 200 and b is None, f"refresh-checkpoints -> {st} {b}")
 
 
+def test_size_warning(s):
+    """A size far from the model's native one (64 for tiny-sd1) is drawn
+    with a warning in the response; the native size has none."""
+    st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "x", "steps": 1, "width": 256, "height": 64})
+    w = json.loads(b["info"])["warnings"] if st == 200 else None
+    check(st == 200 and w and "256x64" in w[0] and "native 64x64" in w[0], f"size warning (A1111): {w}")
+    st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "x", "steps": 1, "width": 64, "height": 64})
+    check(st == 200 and json.loads(b["info"])["warnings"] == [], "no warning at the native size")
+    st, b = s.json("POST", "/v1/images/generations", {"prompt": "x", "size": "64x192"})
+    check(st == 200 and b["warnings"] and "64x192" in b["warnings"][0], f"size warning (OpenAI): {b.get('warnings')}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="t2i-server-api-")
     models = os.path.join(tmp, "models")
@@ -103,6 +115,7 @@ def main():
     try:
         urls = test_openai(s)
         test_a1111(s)
+        test_size_warning(s)
         time.sleep(2.2)
         st, _, _ = s.request("GET", urls[0].split(str(s.port), 1)[1]) if urls else (0, 0, 0)
         check(st == 404, f"an image URL past --url-ttl -> {st}")
