@@ -382,7 +382,10 @@ def test_auth(exe):
               ("POST", "/sdapi/v1/png-info"), ("POST", "/v1/images/generations"), ("GET", "/v1/models"),
               ("GET", "/v1/models/tiny-sd1"), ("POST", "/v1/jobs"), ("GET", "/v1/jobs/abc"),
               ("POST", "/v1/jobs/abc/cancel"), ("GET", "/v1/jobs/abc/events"), ("POST", "/v1/feedback"),
-              ("GET", "/v1/feedback/stats"), ("POST", "/v1/images/edits")]
+              ("GET", "/v1/feedback/stats"), ("POST", "/v1/images/edits"), ("POST", "/sdapi/v1/skip"),
+              ("GET", "/sdapi/v1/upscalers"), ("GET", "/sdapi/v1/loras"), ("GET", "/sdapi/v1/embeddings"),
+              ("GET", "/sdapi/v1/memory"), ("GET", "/sdapi/v1/cmd-flags"), ("GET", "/sdapi/v1/scripts"),
+              ("POST", "/sdapi/v1/refresh-checkpoints")]
     basic = base64.b64encode(b"user:s3cret-key").decode()
     for method, path in routes:
         body = {} if method == "POST" else None
@@ -392,6 +395,8 @@ def test_auth(exe):
         check(st == 401, f"{method} {path} wrong key -> {st}")
     st, _, _ = s.request("GET", "/health")
     check(st == 200, "/health needs no key")
+    st, _, _ = s.request("GET", "/v1/images/files/" + "0" * 32 + ".png")
+    check(st == 404, f"image URLs need no key (the id is the capability): {st}")
     for hdr in ({"Authorization": "Bearer s3cret-key"}, {"x-api-key": "s3cret-key"},
                 {"Authorization": "Basic " + basic}):
         st, _, _ = s.request("GET", "/sdapi/v1/samplers", headers=hdr)
