@@ -180,6 +180,8 @@ static void usage(void)
           "  --max-steps N          steps cap (default 150)\n"
           "  --max-images N         images per request cap (default 16)\n"
           "  --max-cost M           width × height × steps × images cap, in millions (default 1000)\n"
+          "  --max-decodes N        uploaded images decoded at once (default 4)\n"
+          "  --max-decode-bytes B   their decoded bytes in flight (default 67108864)\n"
           "  --url-ttl S            response_format=url images are served S seconds (default 3600)\n"
           "  --job-timeout S        a job ends (failed) S seconds after submission (default 600; 0 = never)\n"
           "  --keep-jobs N          finished jobs kept for GET /v1/jobs/{id} (default 64)\n"
@@ -225,7 +227,8 @@ static int parse_args(int argc, char **argv, int *export_stats)
 {
     g_cfg = (srv_config){.listen_addr = "127.0.0.1", .port = 7860, .web_dir = T2I_WEB_DIR,
                          .queue_max = 16, .batch_max = 1, .conn_timeout_s = 30, .per_ip_limit = 32,
-                         .conn_limit = 256, .drain_timeout_s = 30, .body_timeout_s = 30, .job_timeout_s = 600, .url_ttl_s = 3600,
+                         .conn_limit = 256, .drain_timeout_s = 30, .body_timeout_s = 30, .job_timeout_s = 600, .url_ttl_s = 3600, .max_decodes = 4,
+                         .max_decode_bytes = 64u << 20,
                          .max_cost = 1e9, .keep_jobs = 64, .max_body = 16u << 20,
                          .max_side = 2048, .max_steps = 150, .max_images = 16};
     for (int i = 1; i < argc; i++) {
@@ -258,13 +261,17 @@ static int parse_args(int argc, char **argv, int *export_stats)
         INT_FLAG("--body-timeout", 1, 3600, body_timeout_s)
         INT_FLAG("--job-timeout", 0, 86400, job_timeout_s)
         INT_FLAG("--url-ttl", 1, 604800, url_ttl_s)
+        INT_FLAG("--max-decodes", 1, 1024, max_decodes)
         STR_FLAG("--model", model_dir)
         STR_FLAG("--models-dir", models_dir)
         STR_FLAG("--db", db_path)
         STR_FLAG("--access-log", access_log)
         STR_FLAG("--web-dir", web_dir)
         STR_FLAG("--styles", styles_path)
-        if (!strcmp(a, "--max-cost")) {   /* in millions of pixel-steps */
+        if (!strcmp(a, "--max-decode-bytes")) {
+            if (parse_int(a, v, 1024, 1L << 34, &x)) return -1;
+            g_cfg.max_decode_bytes = (size_t)x, i++;
+        } else if (!strcmp(a, "--max-cost")) {   /* in millions of pixel-steps */
             if (parse_int(a, v, 1, 1000000, &x)) return -1;
             g_cfg.max_cost = (double)x * 1e6, i++;
         } else if (!strcmp(a, "--max-body")) {

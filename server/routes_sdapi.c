@@ -24,6 +24,7 @@
 #include "server/b64.h"
 #include "server/routes.h"
 #include "server/styles.h"
+#include "server/uploads.h"
 
 /* The request echoed back with the defaults A1111 would report. */
 static cJSON *echo_parameters(const cJSON *req, const gen_params *p)
@@ -331,10 +332,18 @@ enum MHD_Result route_sd_png_info(srv_request *rq)
         return reply_error(rq, 400, "image", "%s", e.message);
     }
     unsigned char *png = NULL;
-    size_t n = 0;
+    size_t n = 0, budget = strlen(b64) / 4 * 3 + 3;
     const char *why = NULL;
+    int admit = uploads_enter(budget);
+    if (admit) {
+        cJSON_Delete(o);
+        return reply_error(rq, admit, "image", admit == 413 ? "image: decodes to more than %zu bytes "
+                           "(--max-decode-bytes)" : "image: the server is decoding other uploads; retry later",
+                           g_cfg.max_decode_bytes);
+    }
     if (b64_decode(b64, &png, &n, &why)) {
         cJSON_Delete(o);
+        uploads_leave(budget);
         return reply_error(rq, 400, "image", "image: invalid base64: %s", why);
     }
     cJSON_Delete(o);
@@ -343,6 +352,7 @@ enum MHD_Result route_sd_png_info(srv_request *rq)
     char *text = NULL;
     t2i_status s = t2i_png_read_text_memory(png, n, &text, NULL, NULL);
     free(png);
+    uploads_leave(budget);
     if (s == T2I_ERR_NOMEM) return reply_error(rq, 503, "", "out of memory");
     if (s != T2I_OK) return reply_error(rq, 400, "image", "image: not a valid PNG (%s)", t2i_last_error());
     cJSON *r = cJSON_CreateObject(), *items = cJSON_AddObjectToObject(r, "items");

@@ -14,6 +14,7 @@
  *   metrics.c       Prometheus counters and histograms
  *   styles.c        the prompt-style catalog served to clients
  *   b64.c           base64 for PNGs in JSON
+ *   uploads.c       the budget for decoding uploaded images
  *   routes_sdapi.c  A1111 /sdapi/v1/... generation, progress, options
  *   routes_sdapi_lists.c  A1111 listing routes (upscalers, loras, memory…)
  *   routes_openai.c OpenAI /v1/images/generations, /v1/models
@@ -59,6 +60,8 @@ typedef struct srv_config {
     int max_steps;
     int max_images;              /* batch_size × n_iter cap per request */
     int body_timeout_s;          /* a request body must arrive within this */
+    int max_decodes;             /* uploaded images decoded at once */
+    size_t max_decode_bytes;     /* their decoded bytes in flight, in all */
     int url_ttl_s;               /* response_format=url images are served this long */
     int job_timeout_s;           /* a job must end this long after submission; 0 = never */
     double max_cost;             /* width × height × steps × images cap */

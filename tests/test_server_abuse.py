@@ -282,7 +282,7 @@ def test_png_info_bomb(exe):
            png_chunk(b"tEXt", b"parameters\0a bomb\nSteps: 7, Seed: 5, Size: 8192x8192") + png_chunk(b"IDAT", raw) +
            png_chunk(b"IEND", b""))
     body = {"image": base64.b64encode(png).decode()}
-    s = Server(exe)
+    s = Server(exe, "--max-decodes", "6")   # all six admitted: this measures memory, not the budget
     rss0 = peak_rss_kib(s)
     out = []
     ths = [threading.Thread(target=lambda: out.append(s.json("POST", "/sdapi/v1/png-info", body, timeout=60)))
@@ -300,6 +300,12 @@ def test_png_info_bomb(exe):
     print(f"  png-info bomb: {len(png) // 1024} kB PNG declaring 8192×8192, 6 in parallel: 200s, peak RSS "
           f"{rss0 // 1024} → {rss1 // 1024} MiB")
     check(s.stop() == 0, "png-info server exits 0")
+    # The decode budget: an upload that alone exceeds --max-decode-bytes.
+    s = Server(exe, "--max-decode-bytes", "32768")
+    st, b = s.json("POST", "/sdapi/v1/png-info", body)
+    check(st == 413 and b["error"]["param"] == "image" and "--max-decode-bytes" in b["detail"],
+          f"png-info over --max-decode-bytes -> {st} {b}")
+    check(s.stop() == 0, "decode-budget server exits 0")
 
 
 def main():
