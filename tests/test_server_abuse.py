@@ -171,11 +171,11 @@ def test_jobs_bounded(exe):
     # Skip: the current iteration ends, the next ones run.
     out = {}
     th = threading.Thread(target=lambda: out.setdefault("r", s.json(
-        "POST", "/sdapi/v1/txt2img", {"prompt": "skip", "steps": 150, "n_iter": 3, "seed": 10}, timeout=30)))
+        "POST", "/sdapi/v1/txt2img", {"prompt": "skip", "steps": 100, "n_iter": 3, "seed": 10}, timeout=120)))
     th.start()
     wait_step(s, 2)
     st, _ = s.json("POST", "/sdapi/v1/skip", {})
-    th.join(30)
+    th.join(120)
     st, b = out.get("r", (0, {}))
     info = json.loads(b["info"]) if st == 200 else {}
     check(st == 200 and len(b["images"]) == 2 and not info.get("interrupted"),
