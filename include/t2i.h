@@ -437,6 +437,17 @@ t2i_status t2i_png_encode_memory(const t2i_image *img, void **out, size_t *out_s
 t2i_status t2i_png_read(const char *path, t2i_image *img);
 t2i_status t2i_png_decode_memory(const void *buf, size_t n, t2i_image *img);
 
+/* Read a PNG buffer's "parameters" text without decoding its pixels: the
+ * chunks are walked and CRC-checked up to IEND, the first tEXt / zTXt /
+ * iTXt chunk with the keyword "parameters" is taken (compressed text
+ * inflated up to 8 MiB), as UTF-8 (tEXt and zTXt are Latin-1). Memory used
+ * is bounded by the text, whatever size the image declares. *text: malloc'ed
+ * (free with t2i_free), NULL when there is no such chunk (still T2I_OK).
+ * *width / *height (may be NULL): from IHDR. Errors: T2I_ERR_FORMAT (not a
+ * PNG, IHDR not first, a chunk past the end or with a bad CRC, no IEND,
+ * corrupt or oversized compressed text), T2I_ERR_NOMEM; *text is then NULL. */
+t2i_status t2i_png_read_text_memory(const void *buf, size_t n, char **text, int *width, int *height);
+
 /* Free one image's pixels and infotext and zero it (accepts NULL). */
 void t2i_image_clear(t2i_image *img);
 
