@@ -108,7 +108,7 @@ t2i_status t2i_model_load_weights(t2i_model *m, const char *part, const char *pr
 {
     char *dir = t2i_path_join(m->dir, part);
     t2i_st_set *set = NULL;
-    t2i_status st = dir ? t2i_st_set_open_dir(dir, &set) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
+    t2i_status st = dir ? t2i_st_set_open_preferred(dir, &set, NULL) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
     if (st == T2I_OK) st = t2i_weights_load(m->eng->be, set, g, part, prefix, w);
     t2i_st_set_destroy(set);
     t2i_graph_destroy(g);
