@@ -12,6 +12,7 @@
 #define T2I_MODEL_CONFIG_H
 
 #include <stdbool.h>
+#include <cjson/cJSON.h>
 #include "graph/op_attrs.h"
 #include "t2i.h"
 
@@ -68,6 +69,12 @@ t2i_status t2i_clip_text_config_load(const char *path, t2i_clip_text_config *out
 t2i_status t2i_bert_config_load(const char *path, t2i_bert_config *out);
 t2i_status t2i_unet_config_load(const char *path, t2i_unet_config *out);
 t2i_status t2i_vae_config_load(const char *path, t2i_vae_config *out);
+
+/* The same from a parsed config.json object; `path` names it in messages. */
+t2i_status t2i_clip_text_config_parse(const cJSON *j, const char *path, t2i_clip_text_config *out);
+t2i_status t2i_bert_config_parse(const cJSON *j, const char *path, t2i_bert_config *out);
+t2i_status t2i_unet_config_parse(const cJSON *j, const char *path, t2i_unet_config *out);
+t2i_status t2i_vae_config_parse(const cJSON *j, const char *path, t2i_vae_config *out);
 
 /* The VAE's spatial factor: 2^(n_blocks-1). */
 int t2i_vae_scale(const t2i_vae_config *c);

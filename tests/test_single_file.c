@@ -1,0 +1,162 @@
+/*
+ * test_single_file.c — single-file checkpoints in the original (LDM / A1111)
+ * naming (tests/fixtures/formats/tiny-sd15*.safetensors, written by
+ * scripts/fixtures/fixtures_single_file.py and read back by diffusers'
+ * from_single_file there):
+ *
+ *  - the checkpoint (UNet F16, VAE BF16, text encoder F32: a mixed file), its
+ *    architecture inferred from tensor names and shapes, runs equal to
+ *    diffusers' from_single_file pipeline: 10-step DPM++ 2M, CFG 7.5, seed
+ *    1234, 64×64, within test_pipeline.c's rule (latents 1e-3 · max|ref|,
+ *    image 1e-3 absolute);
+ *  - with a separate VAE file (no "first_stage_model." prefix): the latents
+ *    are unchanged and the image is diffusers' image with that VAE;
+ *  - `t2i_convert` to a diffusers folder gives a folder whose run is
+ *    IDENTICAL (bit for bit) to the single file's, and converting that folder
+ *    back gives the checkpoint's tensors byte for byte under the same names;
+ *  - bad input: a .ckpt pickle, a pickle renamed .safetensors, unknown
+ *    naming, a missing block, a tensor of the wrong shape, a tokenizer larger
+ *    than the checkpoint's vocabulary — each a clear error naming the file and
+ *    the tensor.
+ */
+#include <sys/stat.h>
+#include "formats/safetensors.h"
+#include "stage_util.h"
+
+#define LATENT_REL_BOUND 1e-3
+#define IMAGE_ABS_BOUND 1e-3
+
+static const char *CKPT = "tests/fixtures/formats/tiny-sd15.safetensors";
+static const char *VAE = "tests/fixtures/formats/tiny-sd15-vae.safetensors";
+static const char *REF = "tests/fixtures/formats/tiny-sd15-ref.safetensors";
+static const char *TOK = "tests/fixtures/tiny-sd1/tokenizer";
+
+static t2i_status load(t2i_engine *e, const char *path, const char *vae, const char *tok, t2i_model **m)
+{
+    t2i_model_options o;
+    t2i_model_options_init(&o);
+    o.vae_path = vae;
+    o.tokenizer_dir = tok;
+    return t2i_model_load_ex(e, path, &o, m);
+}
+
+/* A reference run of m; returns the stages file (caller closes, unlinks). */
+static t2i_st_file *run(t2i_model *m, const char *tag, char *stages, size_t cap)
+{
+    snprintf(stages, cap, "/tmp/t2i_test_sf_%s_%d.safetensors", tag, (int)getpid());
+    t2i_txt2img_params p;
+    ref_params(&p, "a red circle on a blue background, high quality", "", T2I_SAMPLER_DPMPP_2M, stages);
+    t2i_image *imgs;
+    int n;
+    t2i_st_file *got = run_ref_txt2img(m, &p, &imgs, &n);
+    t2i_images_free(imgs, n);
+    return got;
+}
+
+static void check_against_diffusers(t2i_engine *e, const t2i_st_file *ref)
+{
+    CHECK(strcmp(t2i_st_metadata(ref, "prompt"), "a red circle on a blue background, high quality") == 0,
+          "reference prompt changed");
+    for (int with_vae = 0; with_vae < 2; with_vae++) {
+        t2i_model *m = NULL;
+        CHECK_OK(load(e, CKPT, with_vae ? VAE : NULL, TOK, &m));
+        if (!m) continue;
+        char stages[96];
+        t2i_st_file *got = run(m, with_vae ? "vae" : "plain", stages, sizeof stages);
+        if (got) {
+            check_ref_tensor(ref, "ref_latents", got, "latents", with_vae ? "single file + --vae latents" :
+                             "single file latents", LATENT_REL_BOUND);
+            size_t nw, ng;
+            float *want = ref_f32(ref, with_vae ? "vae_ref_image" : "ref_image", &nw), *x = ref_f32(got, "image", &ng);
+            cmp_result c = compare_f32(x, want, nw);
+            printf("  %-40s max|err| %.3g (bound %.1g absolute)\n", with_vae ? "single file + --vae image" :
+                   "single file image", c.max_abs, IMAGE_ABS_BOUND);
+            CHECK(nw == ng && c.max_abs <= IMAGE_ABS_BOUND, "image differs by %.3g", c.max_abs);
+            free(want), free(x);
+            t2i_st_close(got);
+        }
+        unlink(stages);
+        t2i_model_destroy(m);
+    }
+}
+
+/* ---- bad input ----------------------------------------------------------------- */
+
+/* A copy of the checkpoint with tensor `drop` left out, or (when reshape)
+ * replaced by a 1-D tensor of the same name. */
+static void write_edited(const char *out, const char *drop, int reshape)
+{
+    t2i_st_file *f = NULL;
+    t2i_st_writer *w = NULL;
+    CHECK_OK(t2i_st_open(CKPT, &f));
+    CHECK_OK(t2i_st_writer_create(&w));
+    for (int i = 0; f && w && i < t2i_st_count(f); i++) {
+        const t2i_st_tensor *t = t2i_st_get(f, i);
+        if (strcmp(t->name, drop) == 0) {
+            if (!reshape) continue;
+            int64_t n = (int64_t)(t->nbytes / t2i_dtype_size(t->dtype));
+            CHECK_OK(t2i_st_writer_add(w, t->name, t->dtype, 1, &n, t->data));
+            continue;
+        }
+        CHECK_OK(t2i_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data));
+    }
+    if (w) CHECK_OK(t2i_st_writer_save(w, out));
+    t2i_st_writer_destroy(w);
+    t2i_st_close(f);
+}
+
+static void expect_error(t2i_engine *e, const char *label, const char *path, const char *tok, t2i_status want,
+                         const char *frag1, const char *frag2)
+{
+    t2i_model *m = NULL;
+    t2i_status st = load(e, path, NULL, tok, &m);
+    printf("  bad input: %-28s -> %s: %.300s\n", label, t2i_status_name(st), st ? t2i_last_error() : "");
+    CHECK(st == want && !m, "%s: got %s", label, t2i_status_name(st));
+    CHECK(st && strstr(t2i_last_error(), frag1), "%s: message lacks '%s'", label, frag1);
+    if (frag2) CHECK(st && strstr(t2i_last_error(), frag2), "%s: message lacks '%s'", label, frag2);
+    t2i_model_destroy(m);
+}
+
+static void check_bad_input(t2i_engine *e)
+{
+    char path[128], cmd[400];
+    snprintf(path, sizeof path, "/tmp/t2i_sf_bad_%d.ckpt", (int)getpid());
+    snprintf(cmd, sizeof cmd, "printf 'PK\\003\\004fake' > %s", path);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    expect_error(e, ".ckpt pickle", path, TOK, T2I_ERR_UNSUPPORTED, "PyTorch pickle", "weights_only=True");
+    unlink(path);
+    snprintf(path, sizeof path, "/tmp/t2i_sf_bad_%d.safetensors", (int)getpid());
+    snprintf(cmd, sizeof cmd, "printf 'PK\\003\\004fake-zip-archive' > %s", path);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    expect_error(e, "pickle named .safetensors", path, TOK, T2I_ERR_UNSUPPORTED, "PyTorch pickle", NULL);
+    expect_error(e, "unknown naming", "tests/fixtures/formats/py_f32.safetensors", TOK, T2I_ERR_FORMAT,
+                 "unknown naming", "model.diffusion_model.input_blocks.0.0.weight");
+    write_edited(path, "model.diffusion_model.input_blocks.1.0.in_layers.2.weight", 0);
+    expect_error(e, "missing UNet block", path, TOK, T2I_ERR_FORMAT,
+                 "model.diffusion_model.input_blocks.1.0.in_layers.2.weight", "missing");
+    write_edited(path, "model.diffusion_model.output_blocks.3.1.transformer_blocks.0.attn2.to_v.weight", 0);
+    expect_error(e, "missing attention tensor", path, TOK, T2I_ERR_FORMAT,
+                 "model.diffusion_model.output_blocks.3.1.transformer_blocks.0.attn2.to_v.weight",
+                 "up_blocks.1.attentions.1.transformer_blocks.0.attn2.to_v.weight");
+    write_edited(path, "first_stage_model.decoder.up.0.block.1.conv2.weight", 1);
+    expect_error(e, "VAE tensor of wrong shape", path, TOK, T2I_ERR_FORMAT,
+                 "first_stage_model.decoder.up.0.block.1.conv2.weight", "has shape");
+    unlink(path);
+    /* without a tokenizer the project's real CLIP vocabulary (49408) is used: too large for this file */
+    expect_error(e, "tokenizer larger than vocab", CKPT, NULL, T2I_ERR_FORMAT, "49408 tokens", "2514 rows");
+}
+
+int main(void)
+{
+    t2i_engine *e = NULL;
+    CHECK_OK(t2i_engine_create(NULL, &e));
+    t2i_st_file *ref = NULL;
+    CHECK_OK(t2i_st_open(REF, &ref));
+    if (e && ref) {
+        check_against_diffusers(e, ref);
+        check_bad_input(e);
+    }
+    t2i_st_close(ref);
+    t2i_engine_destroy(e);
+    return test_finish();
+}
