@@ -51,5 +51,17 @@ check "unknown style"      1 -m $model -p "a cat" --style no_such_style -q -o "$
 check "chinese model"      0 -m tests/fixtures/tiny-taiyi -p "一只红色的猫" -s 3 --steps 2 -o "$tmp/f.png" -q
 if grep -aq "一只红色的猫" "$tmp/f.png"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL Chinese prompt not in the infotext"; fi
 check "sdxl model"         0 -m tests/fixtures/tiny-sdxl -p "a (red:1.2) circle" -n "blurry" -s 3 --steps 2 -o "$tmp/g.png" -q
+# Single-file checkpoints: generate, --vae, convert to a folder and back.
+sf=tests/fixtures/formats/tiny-sd15.safetensors
+check "single file"        0 -m $sf --tokenizer tests/fixtures/tiny-sd1/tokenizer -p "a red circle" -s 3 --steps 2 -o "$tmp/h.png" -q \
+  --vae tests/fixtures/formats/tiny-sd15-vae.safetensors --prediction epsilon
+check "bad --prediction"   2 -m $sf -p x --prediction x0
+check "convert"            0 convert $sf "$tmp/sd15" --tokenizer tests/fixtures/tiny-sd1/tokenizer
+check "converted folder"   0 -m "$tmp/sd15" -p "a red circle" -s 3 --steps 2 -o "$tmp/i.png" -q
+check "convert back"       0 convert "$tmp/sd15" "$tmp/back.safetensors"
+check "convert exists"     1 convert $sf "$tmp/sd15"
+check "convert one arg"    2 convert $sf
+printf 'PK\003\004' > "$tmp/m.ckpt"
+check "pickle refused"     1 -m "$tmp/m.ckpt" -p x -q
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -80,6 +80,69 @@ static void check_against_diffusers(t2i_engine *e, const t2i_st_file *ref)
     }
 }
 
+/* ---- t2i_convert ------------------------------------------------------------------ */
+
+static void check_convert(t2i_engine *e)
+{
+    char dir[96], back[128], cmd[300];
+    snprintf(dir, sizeof dir, "/tmp/t2i_sf_conv_%d", (int)getpid());
+    snprintf(back, sizeof back, "%s.back.safetensors", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, back);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    t2i_model_options o;
+    t2i_model_options_init(&o);
+    o.tokenizer_dir = TOK;
+    CHECK_OK(t2i_convert(CKPT, dir, &o));
+    CHECK(t2i_convert(CKPT, dir, &o) == T2I_ERR_INVALID_ARG && strstr(t2i_last_error(), "already exists"),
+          "convert overwrote an existing folder");
+
+    /* the folder runs exactly as the single file */
+    t2i_model *a = NULL, *b = NULL;
+    CHECK_OK(load(e, CKPT, NULL, TOK, &a));
+    CHECK_OK(t2i_model_load(e, dir, &b));
+    if (a && b) {
+        char sa[96], sb[96];
+        t2i_st_file *ga = run(a, "conv_a", sa, sizeof sa), *gb = run(b, "conv_b", sb, sizeof sb);
+        static const char *const keys[] = {"text_embeddings", "latents", "image"};
+        for (int k = 0; ga && gb && k < 3; k++) {
+            size_t na, nb;
+            float *xa = ref_f32(ga, keys[k], &na), *xb = ref_f32(gb, keys[k], &nb);
+            cmp_result c = compare_f32(xb, xa, na);
+            printf("  converted folder vs single file: %-16s max|err| %.3g (bound 0: identical)\n", keys[k], c.max_abs);
+            CHECK(na == nb && na > 0 && c.max_abs == 0, "%s: folder differs from the single file by %.3g", keys[k], c.max_abs);
+            free(xa), free(xb);
+        }
+        t2i_st_close(ga), t2i_st_close(gb);
+        unlink(sa), unlink(sb);
+    }
+    t2i_model_destroy(a);
+    t2i_model_destroy(b);
+
+    /* and back: the same tensors, byte for byte, under the same names */
+    CHECK_OK(t2i_convert(dir, back, NULL));
+    t2i_st_file *f0 = NULL, *f1 = NULL;
+    CHECK_OK(t2i_st_open(CKPT, &f0));
+    CHECK_OK(t2i_st_open(back, &f1));
+    if (f0 && f1) {
+        int same = 0;
+        CHECK(t2i_st_count(f0) == t2i_st_count(f1), "round trip: %d tensors, the checkpoint has %d", t2i_st_count(f1),
+              t2i_st_count(f0));
+        for (int i = 0; i < t2i_st_count(f0); i++) {
+            const t2i_st_tensor *x = t2i_st_get(f0, i), *y = t2i_st_find(f1, x->name);
+            int eq = y && y->dtype == x->dtype && y->ndim == x->ndim && y->nbytes == x->nbytes &&
+                     memcmp(y->shape, x->shape, sizeof x->shape[0] * (size_t)x->ndim) == 0 &&
+                     memcmp(y->data, x->data, x->nbytes) == 0;
+            CHECK(eq, "round trip: tensor '%s' %s", x->name, y ? "differs" : "is missing");
+            same += eq;
+        }
+        printf("  single file -> folder -> single file: %d/%d tensors identical (names, dtypes, shapes, bytes)\n", same,
+               t2i_st_count(f0));
+    }
+    t2i_st_close(f0), t2i_st_close(f1);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, back);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
+
 /* ---- bad input ----------------------------------------------------------------- */
 
 /* A copy of the checkpoint with tensor `drop` left out, or (when reshape)
@@ -154,6 +217,7 @@ int main(void)
     CHECK_OK(t2i_st_open(REF, &ref));
     if (e && ref) {
         check_against_diffusers(e, ref);
+        check_convert(e);
         check_bad_input(e);
     }
     t2i_st_close(ref);
