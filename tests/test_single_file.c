@@ -14,6 +14,8 @@
  *  - `t2i_convert` to a diffusers folder gives a folder whose run is
  *    IDENTICAL (bit for bit) to the single file's, and converting that folder
  *    back gives the checkpoint's tensors byte for byte under the same names;
+ *  - t2i_model_list finds a diffusers folder and a single file side by side
+ *    and leaves out a VAE file, other safetensors, pickles, plain folders;
  *  - bad input: a .ckpt pickle, a pickle renamed .safetensors, unknown
  *    naming, a missing block, a tensor of the wrong shape, a tokenizer larger
  *    than the checkpoint's vocabulary — each a clear error naming the file and
@@ -143,6 +145,39 @@ static void check_convert(t2i_engine *e)
     CHECK(system(cmd) == 0, "%s", cmd);
 }
 
+/* ---- t2i_model_list ------------------------------------------------------------ */
+
+static void check_list(void)
+{
+    char dir[96], cmd[4096], cwd[512];
+    snprintf(dir, sizeof dir, "/tmp/t2i_sf_list_%d", (int)getpid());
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s && mkdir -p %s/not-a-model && cd %s && ln -s %s/tests/fixtures/tiny-sd1 tiny-sd1 && "
+             "ln -s %s/%s tiny-sd15.safetensors && ln -s %s/%s vae.safetensors && "
+             "ln -s %s/tests/fixtures/formats/py_f32.safetensors other.safetensors && printf 'PK' > old.ckpt",
+             dir, dir, dir, cwd, cwd, CKPT, cwd, VAE, cwd);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    t2i_model_entry *list = NULL;
+    int n = 0;
+    CHECK_OK(t2i_model_list(dir, &list, &n));
+    CHECK(n == 2, "listed %d models, want 2 (a folder and a single file)", n);
+    if (n == 2) {
+        CHECK(strcmp(list[0].name, "tiny-sd1") == 0 && list[0].kind == T2I_MODEL_FOLDER && list[0].bytes > 1000000,
+              "entry 0: %s kind %d bytes %lld", list[0].name, (int)list[0].kind, (long long)list[0].bytes);
+        CHECK(strcmp(list[1].name, "tiny-sd15") == 0 && list[1].kind == T2I_MODEL_SINGLE_FILE &&
+                  strstr(list[1].path, "tiny-sd15.safetensors") && list[1].bytes > 1000000,
+              "entry 1: %s kind %d", list[1].name, (int)list[1].kind);
+        for (int i = 0; i < n; i++)
+            printf("  t2i_model_list: %-10s %-11s %lld bytes\n", list[i].name,
+                   list[i].kind == T2I_MODEL_FOLDER ? "folder" : "single file", (long long)list[i].bytes);
+    }
+    t2i_model_list_free(list, n);
+    CHECK(t2i_model_list("/nonexistent/t2i", &list, &n) == T2I_ERR_IO && n == 0 && !list, "missing folder listed");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
+
 /* ---- bad input ----------------------------------------------------------------- */
 
 /* A copy of the checkpoint with tensor `drop` left out, or (when reshape)
@@ -218,6 +253,7 @@ int main(void)
     if (e && ref) {
         check_against_diffusers(e, ref);
         check_convert(e);
+        check_list();
         check_bad_input(e);
     }
     t2i_st_close(ref);
