@@ -114,9 +114,10 @@ t2i_status t2i_model_load_ex(t2i_engine *e, const char *path, const t2i_model_op
 
 /* Convert between a single-file checkpoint and a diffusers folder: `in` a
  * .safetensors file -> `out` a new folder (model_index.json, configs,
- * weights in their stored dtypes, the tokenizer used, scheduler); `in` a
- * folder -> `out` a .safetensors file in the original naming. opts as for
- * t2i_model_load_ex (NULL: defaults). `out` must not exist. */
+ * weights in their stored dtypes, the tokenizer used, scheduler); `in` an
+ * SD 1.x folder -> `out` a .safetensors file in the original naming (SD 2.x
+ * / SDXL folders: T2I_ERR_UNSUPPORTED). opts as for t2i_model_load_ex
+ * (NULL: defaults). `out` must not exist (T2I_ERR_INVALID_ARG). */
 t2i_status t2i_convert(const char *in, const char *out, const t2i_model_options *opts);
 
 /* ---- model listing --------------------------------------------------------- */

@@ -175,6 +175,19 @@ static t2i_status file_to_folder(const char *in, const char *out, const t2i_mode
         snprintf(path, sizeof path, "%s/tokenizer/%s", out, tok_files[i]);
         st = copy_file(from, path, 1);
     }
+    if (st == T2I_OK && c.kind == T2I_CKPT_SD2) {   /* OpenCLIP pads with "!" (id 0) */
+        cJSON *tcfg = NULL;
+        snprintf(path, sizeof path, "%s/tokenizer/tokenizer_config.json", out);
+        FILE *probe = fopen(path, "rb");
+        if (probe) fclose(probe), st = t2i_json_load(path, &tcfg);
+        else tcfg = cJSON_CreateObject();
+        if (st == T2I_OK) {
+            cJSON_DeleteItemFromObjectCaseSensitive(tcfg, "pad_token");
+            cJSON_AddStringToObject(tcfg, "pad_token", "!");
+            st = write_json(out, "tokenizer/tokenizer_config.json", tcfg);
+        }
+        cJSON_Delete(tcfg);
+    }
     for (size_t i = 0; i < 3 && st == T2I_OK; i++) {
         t2i_graph *g = NULL;
         st = part_graph(parts[i].part, &tc, &uc, &vc, &g);

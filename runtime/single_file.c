@@ -144,8 +144,7 @@ static t2i_status detect(t2i_ckpt *c)
         c->kind = T2I_CKPT_SD2;
         l->text_prefix = "cond_stage_model.model.";
         l->text_naming = T2I_CKPT_TEXT_OPENCLIP;
-        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: an SD 2.x checkpoint (OpenCLIP text encoder "
-                        "cond_stage_model.model.): not supported as a single file yet", c->path);
+        return T2I_OK;
     }
     if (t2i_st_find(f, "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight")) {
         c->kind = T2I_CKPT_SD1;
@@ -314,6 +313,45 @@ static t2i_status infer_text_hf(t2i_ckpt *c)
     return T2I_OK;
 }
 
+/* ---- text encoder (OpenCLIP names, SD 2.x) ---------------------------------------- */
+
+/* SD 2.x conditions on the PENULTIMATE layer of OpenCLIP ViT-H (the original
+ * FrozenOpenCLIPEmbedder, layer="penultimate"): diffusers' text encoder has
+ * one layer fewer than the checkpoint's resblocks and ignores the last one. */
+static t2i_status infer_text_openclip(t2i_ckpt *c)
+{
+    const t2i_st_file *f = c->f;
+    const char *P = c->layout.text_prefix;
+    const t2i_st_tensor *t;
+    T2I_TRY(need(c->path, f, 2, &t, "%stoken_embedding.weight", P));
+    int vocab = (int)t->shape[0], hidden = (int)t->shape[1];
+    T2I_TRY(need(c->path, f, 2, &t, "%spositional_embedding", P));
+    int positions = (int)t->shape[0];
+    char pre[MAX_NAME];
+    snprintf(pre, sizeof pre, "%stransformer.resblocks.", P);
+    int blocks = count_seq(f, pre, ".mlp.c_fc.weight");
+    if (blocks < 2)
+        return t2i_fail(T2I_ERR_FORMAT, "%s: tensor '%s1.mlp.c_fc.weight' is missing (SD 2.x needs at least two "
+                        "text encoder blocks: it uses the penultimate one)", c->path, pre);
+    T2I_TRY(need(c->path, f, 2, &t, "%s0.mlp.c_fc.weight", pre));
+    int inter = (int)t->shape[0];
+    const t2i_st_tensor *proj = tfind(f, "%stext_projection", P);
+    cJSON *j = c->text = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "architectures", cJSON_CreateStringArray((const char *[]){"CLIPTextModel"}, 1));
+    cJSON_AddStringToObject(j, "model_type", "clip_text_model");
+    cJSON_AddNumberToObject(j, "vocab_size", vocab);
+    cJSON_AddNumberToObject(j, "hidden_size", hidden);
+    cJSON_AddNumberToObject(j, "intermediate_size", inter);
+    cJSON_AddNumberToObject(j, "num_hidden_layers", blocks - 1);
+    cJSON_AddNumberToObject(j, "num_attention_heads", hidden / 64 > 0 ? hidden / 64 : 1);
+    cJSON_AddNumberToObject(j, "max_position_embeddings", positions);
+    cJSON_AddStringToObject(j, "hidden_act", "gelu");
+    cJSON_AddNumberToObject(j, "layer_norm_eps", 1e-5);
+    cJSON_AddNumberToObject(j, "projection_dim", proj && proj->ndim == 2 ? (int)proj->shape[1] : hidden);
+    cJSON_AddNumberToObject(j, "eos_token_id", 2);
+    return T2I_OK;
+}
+
 /* ---- scheduler -------------------------------------------------------------------- */
 
 /* A1111 / the original configs: parameterization: "v" in the model's yaml. */
@@ -355,6 +393,8 @@ static void infer_scheduler(t2i_ckpt *c, int pred)
     int v = pred == T2I_PREDICT_V ? 1 : pred == T2I_PREDICT_EPSILON ? 0 : yaml_says_v(c->path);
     if (v < 0) v = c->kind == T2I_CKPT_SD2;   /* diffusers' rule: SD 2.x defaults to 768-v */
     cJSON_AddStringToObject(j, "prediction_type", v ? "v_prediction" : "epsilon");
+    /* no size is stored: 512 px, 768 px for SD 2.x v-prediction (768-v) */
+    cJSON_ReplaceItemInObject(c->unet, "sample_size", cJSON_CreateNumber(v && c->kind == T2I_CKPT_SD2 ? 96 : 64));
 }
 
 /* ---- open / close ---------------------------------------------------------------- */
@@ -379,7 +419,7 @@ t2i_status t2i_ckpt_open(const char *path, const char *vae_path, int pred, t2i_c
         }
         if (st == T2I_OK) st = infer_vae(c, c->vae_f, vae_path, c->vae_prefix);
     }
-    if (st == T2I_OK) st = infer_text_hf(c);
+    if (st == T2I_OK) st = c->kind == T2I_CKPT_SD2 ? infer_text_openclip(c) : infer_text_hf(c);
     if (st == T2I_OK) infer_scheduler(c, pred);
     if (st != T2I_OK) t2i_ckpt_close(c);
     return st;
@@ -538,6 +578,8 @@ t2i_status t2i_single_file_load(t2i_engine *e, const char *path, const t2i_model
     const char *tokdir = t2i_ckpt_tokenizer_dir(o);
     m->text_kind = T2I_TEXT_CLIP;
     if (st == T2I_OK) st = t2i_clip_tokenizer_load(tokdir, &m->tok);
+    /* OpenCLIP pads with id 0 ("!"), as SD 2.x's tokenizer_config.json says */
+    if (st == T2I_OK && c.kind == T2I_CKPT_SD2) st = t2i_clip_set_pad(m->tok, "!");
     if (st == T2I_OK && t2i_clip_vocab_size(m->tok) > m->text_cfg.vocab_size)
         st = t2i_fail(T2I_ERR_FORMAT, "%s: the tokenizer in %s has %d tokens but the checkpoint's token embedding "
                       "has %d rows: pass the tokenizer that goes with the checkpoint", path, tokdir,

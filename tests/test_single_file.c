@@ -82,6 +82,75 @@ static void check_against_diffusers(t2i_engine *e, const t2i_st_file *ref)
     }
 }
 
+/* SD 2.x: OpenCLIP text encoder (q/k/v split from in_proj, the penultimate
+ * layer), 64-wide heads, linear projections, v-prediction by the SD 2.x rule,
+ * "!" padding — against diffusers' from_single_file run. */
+static void check_sd2(t2i_engine *e)
+{
+    const char *ckpt = "tests/fixtures/formats/tiny-sd2v.safetensors";
+    t2i_st_file *ref = NULL;
+    t2i_model *m = NULL;
+    CHECK_OK(t2i_st_open("tests/fixtures/formats/tiny-sd2v-ref.safetensors", &ref));
+    CHECK_OK(load(e, ckpt, NULL, TOK, &m));
+    if (m && ref) {
+        CHECK(t2i_model_default_size(m) == 768, "SD 2.x v default size %d, want 768", t2i_model_default_size(m));
+        char stages[96];
+        t2i_st_file *got = run(m, "sd2", stages, sizeof stages);
+        if (got) {
+            check_ref_tensor(ref, "ref_latents", got, "latents", "SD 2.x single file latents", LATENT_REL_BOUND);
+            size_t nw, ng;
+            float *want = ref_f32(ref, "ref_image", &nw), *x = ref_f32(got, "image", &ng);
+            cmp_result c = compare_f32(x, want, nw);
+            printf("  %-40s max|err| %.3g (bound %.1g absolute)\n", "SD 2.x single file image", c.max_abs, IMAGE_ABS_BOUND);
+            CHECK(nw == ng && c.max_abs <= IMAGE_ABS_BOUND, "SD 2.x image differs by %.3g", c.max_abs);
+            free(want), free(x);
+            t2i_st_close(got);
+        }
+        unlink(stages);
+    }
+    t2i_model_destroy(m);
+    m = NULL;
+    /* --prediction epsilon overrides the rule: another run, other latents */
+    t2i_model_options o;
+    t2i_model_options_init(&o);
+    o.tokenizer_dir = TOK;
+    o.prediction = T2I_PREDICT_EPSILON;
+    CHECK_OK(t2i_model_load_ex(e, ckpt, &o, &m));
+    if (m) CHECK(t2i_model_default_size(m) == 512, "SD 2.x epsilon default size %d", t2i_model_default_size(m));
+    t2i_model_destroy(m);
+    /* converted to a folder it runs identically; an SD 2.x folder is not written back */
+    char dir[96], back[128], cmd[300];
+    snprintf(dir, sizeof dir, "/tmp/t2i_sf_sd2_%d", (int)getpid());
+    snprintf(back, sizeof back, "%s.safetensors", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, back);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    o.prediction = T2I_PREDICT_AUTO;
+    CHECK_OK(t2i_convert(ckpt, dir, &o));
+    t2i_model *a = NULL, *b = NULL;
+    CHECK_OK(load(e, ckpt, NULL, TOK, &a));
+    CHECK_OK(t2i_model_load(e, dir, &b));
+    if (a && b) {
+        char sa[96], sb[96];
+        t2i_st_file *ga = run(a, "sd2a", sa, sizeof sa), *gb = run(b, "sd2b", sb, sizeof sb);
+        size_t na = 0, nb = 0;
+        float *xa = ga ? ref_f32(ga, "image", &na) : NULL, *xb = gb ? ref_f32(gb, "image", &nb) : NULL;
+        cmp_result c = compare_f32(xb, xa, na);
+        printf("  SD 2.x converted folder vs single file: image max|err| %.3g (bound 0: identical)\n", c.max_abs);
+        CHECK(na == nb && na > 0 && c.max_abs == 0, "SD 2.x folder differs from the single file by %.3g", c.max_abs);
+        free(xa), free(xb);
+        t2i_st_close(ga), t2i_st_close(gb);
+        unlink(sa), unlink(sb);
+    }
+    t2i_model_destroy(a);
+    t2i_model_destroy(b);
+    t2i_status st = t2i_convert(dir, back, NULL);
+    CHECK(st == T2I_ERR_UNSUPPORTED && strstr(t2i_last_error(), "only SD 1.x"), "SD 2.x folder -> file: %s",
+          t2i_last_error());
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, back);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    t2i_st_close(ref);
+}
+
 /* ---- t2i_convert ------------------------------------------------------------------ */
 
 static void check_convert(t2i_engine *e)
@@ -253,6 +322,7 @@ int main(void)
     if (e && ref) {
         check_against_diffusers(e, ref);
         check_convert(e);
+        check_sd2(e);
         check_list();
         check_bad_input(e);
     }

@@ -682,3 +682,12 @@ void t2i_clip_tokenizer_destroy(t2i_clip_tokenizer *t)
     free(t->merges);
     free(t);
 }
+t2i_status t2i_clip_set_pad(t2i_clip_tokenizer *t, const char *content)
+{
+    /* as a pad_token entry of tokenizer_config.json: an added token, cut out
+     * of the raw text, whose id pads */
+    int index = -1;
+    T2I_TRY(add_token(t, content, -1, 0, &index, "pad token"));
+    t->pad = t->added.v[index].id;
+    return T2I_OK;
+}
