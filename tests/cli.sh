@@ -53,11 +53,11 @@ if grep -aq "一只红色的猫" "$tmp/f.png"; then pass=$((pass+1)); else fail=
 check "sdxl model"         0 -m tests/fixtures/tiny-sdxl -p "a (red:1.2) circle" -n "blurry" -s 3 --steps 2 -o "$tmp/g.png" -q
 # Single-file checkpoints: generate, --vae, convert to a folder and back.
 sf=tests/fixtures/formats/tiny-sd15.safetensors
-check "single file"        0 -m $sf --tokenizer tests/fixtures/tiny-sd1/tokenizer -p "a red circle" -s 3 --steps 2 -o "$tmp/h.png" -q \
+check "single file"        0 -m $sf --tokenizer tests/fixtures/tiny-sd1/tokenizer -p "a red circle" -s 3 --steps 2 -W 64 -H 64 -o "$tmp/h.png" -q \
   --vae tests/fixtures/formats/tiny-sd15-vae.safetensors --prediction epsilon
 check "bad --prediction"   2 -m $sf -p x --prediction x0
 check "convert"            0 convert $sf "$tmp/sd15" --tokenizer tests/fixtures/tiny-sd1/tokenizer
-check "converted folder"   0 -m "$tmp/sd15" -p "a red circle" -s 3 --steps 2 -o "$tmp/i.png" -q
+check "converted folder"   0 -m "$tmp/sd15" -p "a red circle" -s 3 --steps 2 -W 64 -H 64 -o "$tmp/i.png" -q
 check "convert back"       0 convert "$tmp/sd15" "$tmp/back.safetensors"
 check "convert exists"     1 convert $sf "$tmp/sd15"
 check "convert one arg"    2 convert $sf
