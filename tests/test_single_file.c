@@ -14,6 +14,8 @@
  *  - `t2i_convert` to a diffusers folder gives a folder whose run is
  *    IDENTICAL (bit for bit) to the single file's, and converting that folder
  *    back gives the checkpoint's tensors byte for byte under the same names;
+ *  - the old text-encoder naming (no "text_model.") gives the same
+ *    embeddings; a "<name>.yaml" beside an SD 2.x file decides v-prediction;
  *  - t2i_model_list finds a diffusers folder and a single file side by side
  *    and leaves out a VAE file, other safetensors, pickles, plain folders;
  *  - bad input: a .ckpt pickle, a pickle renamed .safetensors, unknown
@@ -214,6 +216,80 @@ static void check_convert(t2i_engine *e)
     CHECK(system(cmd) == 0, "%s", cmd);
 }
 
+/* Older checkpoints name the SD 1.x text encoder without "text_model."
+ * (transformers < 4.20 state dicts): same model, same output. */
+static void write_renamed(const char *out, const char *from, const char *to)
+{
+    t2i_st_file *f = NULL;
+    t2i_st_writer *w = NULL;
+    CHECK_OK(t2i_st_open(CKPT, &f));
+    CHECK_OK(t2i_st_writer_create(&w));
+    size_t nf = strlen(from);
+    for (int i = 0; f && w && i < t2i_st_count(f); i++) {
+        const t2i_st_tensor *t = t2i_st_get(f, i);
+        char name[512];
+        if (strncmp(t->name, from, nf) == 0) snprintf(name, sizeof name, "%s%s", to, t->name + nf);
+        else snprintf(name, sizeof name, "%s", t->name);
+        CHECK_OK(t2i_st_writer_add(w, name, t->dtype, t->ndim, t->shape, t->data));
+    }
+    if (w) CHECK_OK(t2i_st_writer_save(w, out));
+    t2i_st_writer_destroy(w);
+    t2i_st_close(f);
+}
+
+static void check_variants(t2i_engine *e)
+{
+    char path[128], yaml[128], stages[96];
+    snprintf(path, sizeof path, "/tmp/t2i_sf_old_%d.safetensors", (int)getpid());
+    write_renamed(path, "cond_stage_model.transformer.text_model.", "cond_stage_model.transformer.");
+    t2i_model *a = NULL, *b = NULL;
+    CHECK_OK(load(e, CKPT, NULL, TOK, &a));
+    CHECK_OK(load(e, path, NULL, TOK, &b));
+    if (a && b) {
+        t2i_st_file *ga = run(a, "old_a", stages, sizeof stages);
+        size_t na = 0, nb = 0;
+        float *xa = ga ? ref_f32(ga, "text_embeddings", &na) : NULL;
+        t2i_st_close(ga);
+        unlink(stages);
+        t2i_st_file *gb = run(b, "old_b", stages, sizeof stages);
+        float *xb = gb ? ref_f32(gb, "text_embeddings", &nb) : NULL;
+        t2i_st_close(gb);
+        unlink(stages);
+        cmp_result c = compare_f32(xb, xa, na);
+        printf("  text encoder named without text_model.: embeddings max|err| %.3g (bound 0)\n", c.max_abs);
+        CHECK(na == nb && na > 0 && c.max_abs == 0, "old text naming differs by %.3g", c.max_abs);
+        free(xa), free(xb);
+    }
+    t2i_model_destroy(a);
+    t2i_model_destroy(b);
+    unlink(path);
+
+    /* A1111's yaml beside the file decides the prediction type (SD 2.x): size 768 for v, 512 for eps */
+    static const struct { const char *yaml; int size; } cases[] = {
+        {"model:\n  params:\n    parameterization: \"v\"\n", 768},
+        {"model:\n  params:\n    linear_start: 0.00085\n", 512},
+    };
+    char cwd[512];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/tmp/t2i_sf_yaml_%d.safetensors", (int)getpid());
+        snprintf(yaml, sizeof yaml, "/tmp/t2i_sf_yaml_%d.yaml", (int)getpid());
+        unlink(path);
+        char target[700];
+        snprintf(target, sizeof target, "%s/tests/fixtures/formats/tiny-sd2v.safetensors", cwd);
+        CHECK(symlink(target, path) == 0, "symlink %s", path);
+        FILE *fy = fopen(yaml, "w");
+        if (fy) fputs(cases[i].yaml, fy), fclose(fy);
+        t2i_model *m = NULL;
+        CHECK_OK(load(e, path, NULL, TOK, &m));
+        if (m) CHECK(t2i_model_default_size(m) == cases[i].size, "yaml case %d: size %d, want %d", i,
+                     t2i_model_default_size(m), cases[i].size);
+        t2i_model_destroy(m);
+        unlink(path);
+        unlink(yaml);
+    }
+}
+
 /* ---- t2i_model_list ------------------------------------------------------------ */
 
 static void check_list(void)
@@ -323,6 +399,7 @@ int main(void)
         check_against_diffusers(e, ref);
         check_convert(e);
         check_sd2(e);
+        check_variants(e);
         check_list();
         check_bad_input(e);
     }
