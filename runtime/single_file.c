@@ -133,13 +133,22 @@ static t2i_status detect(t2i_ckpt *c)
         const char *first = t2i_st_count(f) ? t2i_st_get(f, 0)->name : "(none)";
         return t2i_fail(T2I_ERR_FORMAT,
                         "%s: unknown naming: no tensor '" UNET_P "input_blocks.0.0.weight' (first tensor: '%.80s'); "
-                        "t2i reads SD 1.x / 2.x single files in the original (LDM / A1111) naming, "
+                        "t2i reads SD 1.x / 2.x / XL single files in the original (LDM / A1111) naming, "
                         "and diffusers-named weights as a diffusers folder", c->path, first);
     }
     t2i_ckpt_layout *l = &c->layout;
-    if (t2i_st_find(f, "conditioner.embedders.1.model.token_embedding.weight"))
-        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: an SDXL checkpoint (conditioner.embedders.1): not supported as a "
-                        "single file yet; convert it to a diffusers folder with diffusers", c->path);
+    if (t2i_st_find(f, "conditioner.embedders.1.model.token_embedding.weight")) {
+        c->kind = T2I_CKPT_SDXL;
+        l->text_prefix = "conditioner.embedders.0.transformer.";
+        l->text_naming = T2I_CKPT_TEXT_HF;
+        l->text2_prefix = "conditioner.embedders.1.model.";
+        l->text2_naming = T2I_CKPT_TEXT_OPENCLIP;
+        if (!t2i_st_find(f, "conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight"))
+            return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: tensor 'conditioner.embedders.0.transformer.text_model.embeddings."
+                            "token_embedding.weight' is missing: an SDXL refiner (one OpenCLIP encoder) is not "
+                            "supported", c->path);
+        return T2I_OK;
+    }
     if (t2i_st_find(f, "cond_stage_model.model.token_embedding.weight")) {
         c->kind = T2I_CKPT_SD2;
         l->text_prefix = "cond_stage_model.model.";
@@ -204,7 +213,7 @@ static t2i_status infer_unet(t2i_ckpt *c)
         const t2i_st_tensor *k = tfind(f, "%s0.attn2.to_k.weight", pre);
         if (k && !ctx) ctx = (int)k->shape[1];
         up_cross[b] = tfind(f, UNET_P "output_blocks.%d.1.proj_in.weight", b * (L + 1)) != NULL;
-        heads[b] = c->kind == T2I_CKPT_SD1 ? 8 : ch[b] / 64 > 0 ? ch[b] / 64 : 1;
+        heads[b] = c->kind == T2I_CKPT_SD1 ? 8 : ch[b] / 64 > 0 ? ch[b] / 64 : 1;   /* SD 1.x: 8 heads; else 64-wide */
         c->layout.unet_up_cross[b] = up_cross[b];
     }
     if (!ctx) {
@@ -286,7 +295,8 @@ static t2i_status infer_vae(t2i_ckpt *c, const t2i_st_file *f, const char *path,
 static t2i_status infer_text_hf(t2i_ckpt *c)
 {
     const t2i_st_file *f = c->f;
-    const char *P = c->text_strip ? "cond_stage_model.transformer." : "cond_stage_model.transformer.text_model.";
+    char P[128];
+    snprintf(P, sizeof P, "%s%s", c->layout.text_prefix, c->text_strip ? "" : "text_model.");
     const t2i_st_tensor *t;
     T2I_TRY(need(c->path, f, 2, &t, "%sembeddings.token_embedding.weight", P));
     int vocab = (int)t->shape[0], hidden = (int)t->shape[1];
@@ -318,10 +328,9 @@ static t2i_status infer_text_hf(t2i_ckpt *c)
 /* SD 2.x conditions on the PENULTIMATE layer of OpenCLIP ViT-H (the original
  * FrozenOpenCLIPEmbedder, layer="penultimate"): diffusers' text encoder has
  * one layer fewer than the checkpoint's resblocks and ignores the last one. */
-static t2i_status infer_text_openclip(t2i_ckpt *c)
+static t2i_status infer_text_openclip(t2i_ckpt *c, const char *P, bool sdxl, cJSON **out)
 {
     const t2i_st_file *f = c->f;
-    const char *P = c->layout.text_prefix;
     const t2i_st_tensor *t;
     T2I_TRY(need(c->path, f, 2, &t, "%stoken_embedding.weight", P));
     int vocab = (int)t->shape[0], hidden = (int)t->shape[1];
@@ -336,13 +345,16 @@ static t2i_status infer_text_openclip(t2i_ckpt *c)
     T2I_TRY(need(c->path, f, 2, &t, "%s0.mlp.c_fc.weight", pre));
     int inter = (int)t->shape[0];
     const t2i_st_tensor *proj = tfind(f, "%stext_projection", P);
-    cJSON *j = c->text = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "architectures", cJSON_CreateStringArray((const char *[]){"CLIPTextModel"}, 1));
+    if (sdxl) T2I_TRY(need(c->path, f, 2, &proj, "%stext_projection", P));
+    cJSON *j = *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "architectures", cJSON_CreateStringArray(
+        (const char *[]){sdxl ? "CLIPTextModelWithProjection" : "CLIPTextModel"}, 1));
     cJSON_AddStringToObject(j, "model_type", "clip_text_model");
     cJSON_AddNumberToObject(j, "vocab_size", vocab);
     cJSON_AddNumberToObject(j, "hidden_size", hidden);
     cJSON_AddNumberToObject(j, "intermediate_size", inter);
-    cJSON_AddNumberToObject(j, "num_hidden_layers", blocks - 1);
+    /* SDXL's pipeline takes the penultimate hidden state itself: all layers */
+    cJSON_AddNumberToObject(j, "num_hidden_layers", sdxl ? blocks : blocks - 1);
     cJSON_AddNumberToObject(j, "num_attention_heads", hidden / 64 > 0 ? hidden / 64 : 1);
     cJSON_AddNumberToObject(j, "max_position_embeddings", positions);
     cJSON_AddStringToObject(j, "hidden_act", "gelu");
@@ -393,8 +405,30 @@ static void infer_scheduler(t2i_ckpt *c, int pred)
     int v = pred == T2I_PREDICT_V ? 1 : pred == T2I_PREDICT_EPSILON ? 0 : yaml_says_v(c->path);
     if (v < 0) v = c->kind == T2I_CKPT_SD2;   /* diffusers' rule: SD 2.x defaults to 768-v */
     cJSON_AddStringToObject(j, "prediction_type", v ? "v_prediction" : "epsilon");
-    /* no size is stored: 512 px, 768 px for SD 2.x v-prediction (768-v) */
-    cJSON_ReplaceItemInObject(c->unet, "sample_size", cJSON_CreateNumber(v && c->kind == T2I_CKPT_SD2 ? 96 : 64));
+    if (c->kind == T2I_CKPT_SDXL) cJSON_AddStringToObject(j, "timestep_spacing", "leading");   /* SDXL's config */
+    /* no size is stored: 512 px, 768 px for SD 2.x v-prediction (768-v), 1024 px for SDXL */
+    int size = c->kind == T2I_CKPT_SDXL ? 128 : v && c->kind == T2I_CKPT_SD2 ? 96 : 64;
+    cJSON_ReplaceItemInObject(c->unet, "sample_size", cJSON_CreateNumber(size));
+}
+
+/* SDXL: the second text encoder, the "text_time" added embedding (pooled
+ * width + 6 size values of addition_time_embed_dim each) and the VAE's
+ * scaling factor 0.13025. */
+static t2i_status infer_sdxl(t2i_ckpt *c)
+{
+    T2I_TRY(infer_text_openclip(c, c->layout.text2_prefix, true, &c->text2));
+    const t2i_st_tensor *t;
+    T2I_TRY(need(c->path, c->f, 2, &t, UNET_P "label_emb.0.0.weight"));
+    int in = (int)t->shape[1];
+    int pooled = (int)cJSON_GetObjectItem(c->text2, "projection_dim")->valuedouble;
+    if (in <= pooled || (in - pooled) % 6)
+        return t2i_fail(T2I_ERR_FORMAT, "%s: tensor '" UNET_P "label_emb.0.0.weight' takes %d inputs, not the pooled "
+                        "width %d + 6 time embeddings", c->path, in, pooled);
+    cJSON_AddStringToObject(c->unet, "addition_embed_type", "text_time");
+    cJSON_AddNumberToObject(c->unet, "addition_time_embed_dim", (in - pooled) / 6);
+    cJSON_AddNumberToObject(c->unet, "projection_class_embeddings_input_dim", in);
+    cJSON_ReplaceItemInObject(c->vae, "scaling_factor", cJSON_CreateNumber(0.13025));
+    return T2I_OK;
 }
 
 /* ---- open / close ---------------------------------------------------------------- */
@@ -419,7 +453,9 @@ t2i_status t2i_ckpt_open(const char *path, const char *vae_path, int pred, t2i_c
         }
         if (st == T2I_OK) st = infer_vae(c, c->vae_f, vae_path, c->vae_prefix);
     }
-    if (st == T2I_OK) st = c->kind == T2I_CKPT_SD2 ? infer_text_openclip(c) : infer_text_hf(c);
+    if (st == T2I_OK)
+        st = c->kind == T2I_CKPT_SD2 ? infer_text_openclip(c, c->layout.text_prefix, false, &c->text) : infer_text_hf(c);
+    if (st == T2I_OK && c->kind == T2I_CKPT_SDXL) st = infer_sdxl(c);
     if (st == T2I_OK) infer_scheduler(c, pred);
     if (st != T2I_OK) t2i_ckpt_close(c);
     return st;
@@ -576,8 +612,19 @@ t2i_status t2i_single_file_load(t2i_engine *e, const char *path, const t2i_model
         st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet in_channels %d", path,
                       m->vae_cfg.latent_channels, m->unet_cfg.in_channels);
     const char *tokdir = t2i_ckpt_tokenizer_dir(o);
-    m->text_kind = T2I_TEXT_CLIP;
+    m->text_kind = c.kind == T2I_CKPT_SDXL ? T2I_TEXT_SDXL : T2I_TEXT_CLIP;
+    m->force_zeros_for_empty_prompt = c.kind == T2I_CKPT_SDXL;   /* SDXL's model_index.json */
     if (st == T2I_OK) st = t2i_clip_tokenizer_load(tokdir, &m->tok);
+    if (st == T2I_OK && c.kind == T2I_CKPT_SDXL) {
+        snprintf(what, sizeof what, "%s (inferred text_encoder_2 config)", path);
+        st = t2i_clip_text_config_parse(c.text2, what, &m->text2_cfg);
+        /* tokenizer_2: the same vocabulary, padded with "!" (OpenCLIP) */
+        if (st == T2I_OK) st = t2i_clip_tokenizer_load(tokdir, &m->tok2);
+        if (st == T2I_OK) st = t2i_clip_set_pad(m->tok2, "!");
+        if (st == T2I_OK && m->unet_cfg.projection_class_embeddings_input_dim !=
+                                m->text2_cfg.projection_dim + 6 * m->unet_cfg.addition_time_embed_dim)
+            st = t2i_fail(T2I_ERR_FORMAT, "%s: the UNet's added embedding does not fit the pooled text width", path);
+    }
     /* OpenCLIP pads with id 0 ("!"), as SD 2.x's tokenizer_config.json says */
     if (st == T2I_OK && c.kind == T2I_CKPT_SD2) st = t2i_clip_set_pad(m->tok, "!");
     if (st == T2I_OK && t2i_clip_vocab_size(m->tok) > m->text_cfg.vocab_size)
@@ -591,6 +638,11 @@ t2i_status t2i_single_file_load(t2i_engine *e, const char *path, const t2i_model
     if (st == T2I_OK) st = t2i_text_build(m, 0, 1, 1, &g);
     if (st == T2I_OK) st = load_part(m, &c, T2I_CKPT_TEXT, "text_encoder", g, &m->text_w);
     g = NULL;
+    if (st == T2I_OK && c.kind == T2I_CKPT_SDXL) {
+        st = t2i_text_build(m, 1, 1, 1, &g);
+        if (st == T2I_OK) st = load_part(m, &c, T2I_CKPT_TEXT2, "text_encoder_2", g, &m->text2_w);
+        g = NULL;
+    }
     int lat = st == T2I_OK ? 1 << (m->unet_cfg.n_blocks - 1) : 1;
     if (st == T2I_OK) st = t2i_build_unet(&m->unet_cfg, 1, lat, lat, 1, &g);
     if (st == T2I_OK) st = load_part(m, &c, T2I_CKPT_UNET, "unet", g, &m->unet_w);

@@ -14,6 +14,7 @@
  *  - `t2i_convert` to a diffusers folder gives a folder whose run is
  *    IDENTICAL (bit for bit) to the single file's, and converting that folder
  *    back gives the checkpoint's tensors byte for byte under the same names;
+ *  - SDXL (base): the same against StableDiffusionXLPipeline.from_single_file;
  *  - the old text-encoder naming (no "text_model.") gives the same
  *    embeddings; a "<name>.yaml" beside an SD 2.x file decides v-prediction;
  *  - t2i_model_list finds a diffusers folder and a single file side by side
@@ -151,6 +152,45 @@ static void check_sd2(t2i_engine *e)
     snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, back);
     CHECK(system(cmd) == 0, "%s", cmd);
     t2i_st_close(ref);
+}
+
+/* SDXL: two text encoders (CLIP-L names under conditioner.embedders.0, OpenCLIP
+ * under conditioner.embedders.1 with its transposed text_projection), the
+ * text_time added embedding, VAE scaling 0.13025, "!" padding for tokenizer_2
+ * — against diffusers' StableDiffusionXLPipeline.from_single_file run (with
+ * negative_prompt None there: force_zeros_for_empty_prompt, which is what
+ * t2i does for an empty negative prompt). */
+static void check_sdxl(t2i_engine *e)
+{
+    const char *ckpt = "tests/fixtures/formats/tiny-sdxl.safetensors";
+    t2i_st_file *ref = NULL;
+    t2i_model *m = NULL;
+    CHECK_OK(t2i_st_open("tests/fixtures/formats/tiny-sdxl-ref.safetensors", &ref));
+    CHECK_OK(load(e, ckpt, NULL, TOK, &m));
+    if (m && ref) {
+        CHECK(t2i_model_default_size(m) == 1024, "SDXL default size %d, want 1024", t2i_model_default_size(m));
+        char stages[96];
+        t2i_st_file *got = run(m, "sdxl", stages, sizeof stages);
+        if (got) {
+            check_ref_tensor(ref, "ref_latents", got, "latents", "SDXL single file latents", LATENT_REL_BOUND);
+            size_t nw, ng;
+            float *want = ref_f32(ref, "ref_image", &nw), *x = ref_f32(got, "image", &ng);
+            cmp_result c = compare_f32(x, want, nw);
+            printf("  %-40s max|err| %.3g (bound %.1g absolute)\n", "SDXL single file image", c.max_abs, IMAGE_ABS_BOUND);
+            CHECK(nw == ng && c.max_abs <= IMAGE_ABS_BOUND, "SDXL image differs by %.3g", c.max_abs);
+            free(want), free(x);
+            t2i_st_close(got);
+        }
+        unlink(stages);
+    }
+    t2i_model_destroy(m);
+    t2i_st_close(ref);
+    char dir[96];
+    snprintf(dir, sizeof dir, "/tmp/t2i_sf_sdxl_%d", (int)getpid());
+    t2i_model_options o;
+    t2i_model_options_init(&o);
+    o.tokenizer_dir = TOK;
+    CHECK(t2i_convert(ckpt, dir, &o) == T2I_ERR_UNSUPPORTED, "SDXL convert: %s", t2i_last_error());
 }
 
 /* ---- t2i_convert ------------------------------------------------------------------ */
@@ -399,6 +439,7 @@ int main(void)
         check_against_diffusers(e, ref);
         check_convert(e);
         check_sd2(e);
+        check_sdxl(e);
         check_variants(e);
         check_list();
         check_bad_input(e);
