@@ -104,7 +104,7 @@ typedef struct t2i_model_options {
 void t2i_model_options_init(t2i_model_options *o);
 
 /* t2i_model_load for a diffusers folder OR a single-file checkpoint
- * ("*.safetensors" in the original LDM / A1111 naming: SD 1.x, SD 2.x),
+ * ("*.safetensors" in the original LDM / A1111 naming: SD 1.x, SD 2.x, SDXL base),
  * whose architecture is inferred from its tensor names and shapes. opts may
  * be NULL. A PyTorch pickle (.ckpt, .pt, .pth, .bin) is refused with
  * T2I_ERR_UNSUPPORTED saying how to convert it safely; a file that is not a
@@ -114,7 +114,8 @@ t2i_status t2i_model_load_ex(t2i_engine *e, const char *path, const t2i_model_op
 
 /* Convert between a single-file checkpoint and a diffusers folder: `in` a
  * .safetensors file -> `out` a new folder (model_index.json, configs,
- * weights in their stored dtypes, the tokenizer used, scheduler); `in` an
+ * weights in their stored dtypes, the tokenizer used, scheduler; SDXL
+ * files: T2I_ERR_UNSUPPORTED for now); `in` an
  * SD 1.x folder -> `out` a .safetensors file in the original naming (SD 2.x
  * / SDXL folders: T2I_ERR_UNSUPPORTED). opts as for t2i_model_load_ex
  * (NULL: defaults). `out` must not exist (T2I_ERR_INVALID_ARG). */
