@@ -114,6 +114,9 @@ t2i_status t2i_st_set_open_variant(const char *dir, const char *variant,
  * original when both exist. *variant (may be NULL) = NULL or "fp16". Neither
  * present -> T2I_ERR_IO naming the folder. */
 t2i_status t2i_st_set_open_preferred(const char *dir, t2i_st_set **out, const char **variant);
+
+/* A set of one file (a single-file model, a LoRA, an aesthetic head). */
+t2i_status t2i_st_set_open_file(const char *path, t2i_st_set **out);
 void t2i_st_set_destroy(t2i_st_set *s);        /* accepts NULL */
 
 const t2i_st_tensor *t2i_st_set_find(const t2i_st_set *s, const char *name);

@@ -305,25 +305,7 @@ static int png_decode_run(png_job *j)
     return 0;
 }
 
-void t2i_image_clear(t2i_image *img)
-{
-    if (!img) return;
-    free(img->pixels);
-    free(img->infotext);
-    memset(img, 0, sizeof *img);
-}
-
-void t2i_images_free(t2i_image *images, int count)
-{
-    if (!images) return;
-    for (int i = 0; i < count; i++) {
-        free(images[i].pixels);
-        free(images[i].infotext);
-    }
-    free(images);
-}
-
-static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_image *img)
+static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_image *img, int keep_alpha)
 {
     memset(img, 0, sizeof *img);
     png_job j = {.name = name, .in = buf, .in_size = n};
@@ -359,7 +341,7 @@ static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_im
     }
     /* Composite RGBA on white, in place (RGB index 3i <= RGBA index 4i). */
     size_t npix = (size_t)j.width * j.height;
-    for (size_t i = 0; i < npix; i++) {
+    for (size_t i = 0; !keep_alpha && i < npix; i++) {
         const unsigned char *p = j.pixels + 4 * i;
         unsigned a = p[3];
         unsigned char r = p[0], g = p[1], b = p[2];
@@ -372,11 +354,11 @@ static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_im
         j.pixels[3 * i + 1] = g;
         j.pixels[3 * i + 2] = b;
     }
-    unsigned char *shrunk = realloc(j.pixels, npix * 3);
+    unsigned char *shrunk = keep_alpha ? NULL : realloc(j.pixels, npix * 3);
     if (shrunk) j.pixels = shrunk;
     img->width = (int)j.width;
     img->height = (int)j.height;
-    img->channels = 3;
+    img->channels = keep_alpha ? 4 : 3;
     img->pixels = j.pixels;
     img->infotext = j.text;
     j.pixels = NULL;
@@ -392,7 +374,12 @@ done:
 
 t2i_status t2i_png_decode_memory(const void *buf, size_t n, t2i_image *img)
 {
-    return png_decode("<memory>", buf, n, img);
+    return png_decode("<memory>", buf, n, img, 0);
+}
+
+t2i_status t2i_png_decode_rgba(const char *name, const void *buf, size_t n, t2i_image *img)
+{
+    return png_decode(name ? name : "<memory>", buf, n, img, 1);
 }
 
 t2i_status t2i_png_read(const char *path, t2i_image *img)
@@ -423,7 +410,7 @@ t2i_status t2i_png_read(const char *path, t2i_image *img)
         }
     }
     fclose(fp);
-    if (s == T2I_OK) s = png_decode(path, buf, n, img);
+    if (s == T2I_OK) s = png_decode(path, buf, n, img, 0);
     free(buf);
     return s;
 }

@@ -151,7 +151,7 @@ static t2i_status file_to_folder(const char *in, const char *out, const t2i_mode
         t2i_ckpt_close(&c);
         return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: converting SDXL single files is not supported yet (they load)", in);
     }
-    t2i_status st = t2i_clip_text_config_parse(c.text, in, &tc);
+    t2i_status st = t2i_ckpt_text_config(c.text, in, &tc);
     if (st == T2I_OK) st = t2i_unet_config_parse(c.unet, in, &uc);
     if (st == T2I_OK) st = t2i_vae_config_parse(c.vae, in, &vc);
     if (st == T2I_OK) st = make_dir(out);

@@ -12,6 +12,8 @@
 #include "base/json_util.h"
 #include "runtime/scheduler.h"
 
+static void dpm_coeffs(float sigma, float *alpha_t, float *sigma_t, float *lambda);
+
 struct t2i_sched {
     t2i_sampler kind;
     t2i_sched_config c;         /* class defaults resolved */
@@ -527,6 +529,29 @@ float t2i_sched_sigma(const t2i_sched *s, int i)
 }
 
 float t2i_sched_init_noise_sigma(const t2i_sched *s) { return s->init_noise_sigma; }
+
+void t2i_sched_add_noise(const t2i_sched *s, int i, const float *orig, const float *noise, float *out, size_t n)
+{
+    if (s->kind == T2I_SAMPLER_DDIM) {   /* alphas_cumprod[t]**0.5, (1 - alphas_cumprod[t])**0.5 */
+        int t = (int)s->timesteps[i < s->nsteps ? i : s->nsteps - 1];
+        float a = s->alphas_cumprod[t < 0 ? t + s->n_train : t];
+        float sa = sqrtf(a), sb = sqrtf(1.0f - a);
+        for (size_t k = 0; k < n; k++) out[k] = sa * orig[k] + sb * noise[k];
+    } else if (s->kind == T2I_SAMPLER_EULER || s->kind == T2I_SAMPLER_EULER_A) {
+        float sigma = s->sigmas[i];
+        for (size_t k = 0; k < n; k++) out[k] = orig[k] + noise[k] * sigma;
+    } else {   /* DPM++: _sigma_to_alpha_sigma_t */
+        float a_t, s_t, l_t;
+        dpm_coeffs(s->sigmas[i], &a_t, &s_t, &l_t);
+        for (size_t k = 0; k < n; k++) out[k] = a_t * orig[k] + s_t * noise[k];
+    }
+}
+
+void t2i_sched_set_begin(t2i_sched *s, int begin)
+{
+    s->next_step = begin;
+    s->lower_order_nums = 0;
+}
 
 float t2i_sched_input_divisor(const t2i_sched *s, int i)
 {

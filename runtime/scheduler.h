@@ -134,6 +134,17 @@ float t2i_sched_sigma(const t2i_sched *s, int i);
  * init_noise_sigma): latents = noise * init (float32). */
 float t2i_sched_init_noise_sigma(const t2i_sched *s);
 
+/* diffusers' scheduler.add_noise(orig, noise, t) for the noise level of
+ * step i (0 <= i <= num_steps - 1), as img2img and inpainting call it with
+ * a begin index set: DDIM sqrt(ac[t])·orig + sqrt(1 - ac[t])·noise; Euler
+ * and Euler a orig + noise·sigma_i; DPM++ alpha_i·orig + sigma_t,i·noise
+ * (_sigma_to_alpha_sigma_t). Float32, element by element; out may be orig. */
+void t2i_sched_add_noise(const t2i_sched *s, int i, const float *orig, const float *noise, float *out, size_t n);
+
+/* Start the run at step `begin` instead of 0 (diffusers' set_begin_index,
+ * img2img's t_start): DPM++ expects that step next, with empty history. */
+void t2i_sched_set_begin(t2i_sched *s, int begin);
+
 /* scale_model_input divides the sample by this at step i (1 for DDIM and
  * DPM++; sqrt(sigma^2 + 1) in float32 for the Euler samplers). */
 float t2i_sched_input_divisor(const t2i_sched *s, int i);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/json_util.h"
 #include "graph/build.h"
 #include "runtime/text_encoder.h"
 
@@ -180,9 +181,9 @@ static t2i_status infer_unet(t2i_ckpt *c)
     T2I_TRY(need(path, f, 4, &t, UNET_P "input_blocks.0.0.weight"));
     int in_ch = (int)t->shape[1];
     if (in_ch == 9 || in_ch == 8)
-        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: an %s checkpoint (UNet in_channels %d): t2i has no %s pipeline yet",
-                        path, in_ch == 9 ? "inpainting" : "instruct-pix2pix", in_ch,
-                        in_ch == 9 ? "inpainting" : "image-editing");
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: an %s checkpoint (UNet in_channels %d): not supported as a single "
+                        "file yet; use it as a diffusers folder", path, in_ch == 9 ? "inpainting" : "instruct-pix2pix",
+                        in_ch);
     /* blocks: input_blocks.N (N = 0 is conv_in); the first ".0.op" is the
      * first downsampler, at index L + 1 */
     int max_in = 0, first_op = 0;
@@ -577,6 +578,13 @@ static t2i_status load_part(t2i_model *m, const t2i_ckpt *c, t2i_ckpt_part part,
     return st;
 }
 
+t2i_status t2i_ckpt_text_config(const cJSON *j, const char *what, t2i_clip_text_config *o)
+{
+    t2i_jctx c = {what, T2I_OK};
+    t2i_clip_text_config_parse(&c, j, o);
+    return c.status;
+}
+
 const char *t2i_ckpt_tokenizer_dir(const t2i_model_options *o)
 {
     if (o && o->tokenizer_dir) return o->tokenizer_dir;
@@ -606,7 +614,7 @@ t2i_status t2i_single_file_load(t2i_engine *e, const char *path, const t2i_model
     snprintf(what, sizeof what, "%s (inferred vae config)", o && o->vae_path ? o->vae_path : path);
     if (st == T2I_OK) st = t2i_vae_config_parse(c.vae, what, &m->vae_cfg);
     snprintf(what, sizeof what, "%s (inferred text_encoder config)", path);
-    if (st == T2I_OK) st = t2i_clip_text_config_parse(c.text, what, &m->text_cfg);
+    if (st == T2I_OK) st = t2i_ckpt_text_config(c.text, what, &m->text_cfg);
     if (st == T2I_OK) st = t2i_sched_config_parse(c.sched, &m->sched_cfg);
     if (st == T2I_OK && m->vae_cfg.latent_channels != m->unet_cfg.in_channels)
         st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet in_channels %d", path,
@@ -617,7 +625,7 @@ t2i_status t2i_single_file_load(t2i_engine *e, const char *path, const t2i_model
     if (st == T2I_OK) st = t2i_clip_tokenizer_load(tokdir, &m->tok);
     if (st == T2I_OK && c.kind == T2I_CKPT_SDXL) {
         snprintf(what, sizeof what, "%s (inferred text_encoder_2 config)", path);
-        st = t2i_clip_text_config_parse(c.text2, what, &m->text2_cfg);
+        st = t2i_ckpt_text_config(c.text2, what, &m->text2_cfg);
         /* tokenizer_2: the same vocabulary, padded with "!" (OpenCLIP) */
         if (st == T2I_OK) st = t2i_clip_tokenizer_load(tokdir, &m->tok2);
         if (st == T2I_OK) st = t2i_clip_set_pad(m->tok2, "!");
@@ -655,6 +663,7 @@ t2i_status t2i_single_file_load(t2i_engine *e, const char *path, const t2i_model
         t2i_graph_destroy(enc);
         if (st == T2I_OK) st = load_part(m, &c, T2I_CKPT_VAE, "vae", dec, &m->vae_w);
         else t2i_graph_destroy(dec);
+        m->has_vae_encoder = st == T2I_OK;   /* every encoder weight was required above */
     }
     t2i_ckpt_close(&c);
     if (st != T2I_OK) {

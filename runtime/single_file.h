@@ -53,6 +53,9 @@ void t2i_ckpt_extract(const t2i_st_tensor *t, const t2i_ckpt_src *src, int ndim,
 /* Load a checkpoint as a model (t2i_model_load_ex's single-file branch). */
 t2i_status t2i_single_file_load(t2i_engine *e, const char *path, const t2i_model_options *o, t2i_model **out);
 
+/* An inferred CLIP text config object parsed (`what` names it). */
+t2i_status t2i_ckpt_text_config(const cJSON *j, const char *what, t2i_clip_text_config *o);
+
 /* The CLIP tokenizer folder to use: o->tokenizer_dir, else
  * $T2I_CLIP_TOKENIZER, else the project's models/default/tokenizer. */
 const char *t2i_ckpt_tokenizer_dir(const t2i_model_options *o);

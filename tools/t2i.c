@@ -13,12 +13,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "t2i.h"
+#include "t2i_edit_opts.h"
 
 #ifndef T2I_SOURCE_DIR
 #define T2I_SOURCE_DIR "."
@@ -61,6 +63,11 @@ static const char *usage_text =
     "      --list-styles        print the catalog (id, English, Chinese, category)\n"
     "      --expand[=N]         expand a short prompt into a richer one, the same for\n"
     "                           the same seed, within N tokens (default 75)\n"
+    "      --lora FILE[:W]      merge a LoRA (kohya/A1111 or diffusers/PEFT .safetensors)\n"
+    "                           with weight W (default 1); repeat for several\n"
+    "      --lora-dir DIR       where <lora:name:W> in a prompt finds name.safetensors\n"
+    "      --embeddings DIR     textual-inversion embeddings: a prompt word NAME uses\n"
+    "                           DIR/NAME.safetensors\n"
     "      --init-noise FILE    read the initial latents from a safetensors file\n"
     "                           (tensor \"init_noise\", or its only tensor), shape\n"
     "                           [batch, C, height/f, width/f] (SD: C 4, f 8), before\n"
@@ -74,6 +81,7 @@ static const char *usage_text =
     "  -q, --quiet              no progress output\n"
     "      --list-samplers      print the sampler names and exit\n"
     "  -h, --help               this text\n"
+    T2I_EDIT_USAGE
     "\n"
     "\n"
     "t2i convert IN OUT writes a diffusers folder from a single-file checkpoint, or a\n"
@@ -189,7 +197,7 @@ int main(int argc, char **argv)
     enum {
         OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS, OPT_LIST,
         OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
-        OPT_VAE, OPT_TOKENIZER, OPT_PREDICTION
+        OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS, OPT_VAE, OPT_TOKENIZER, OPT_PREDICTION
     };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
@@ -204,11 +212,17 @@ int main(int argc, char **argv)
         {"style", required_argument, 0, OPT_STYLE},     {"styles-file", required_argument, 0, OPT_STYLES_FILE},
         {"list-styles", no_argument, 0, OPT_LIST_STYLES}, {"expand", optional_argument, 0, OPT_EXPAND},
         {"backend", required_argument, 0, OPT_BACKEND}, {"device", required_argument, 0, OPT_DEVICE},
+        {"lora", required_argument, 0, OPT_LORA},       {"lora-dir", required_argument, 0, OPT_LORA_DIR},
+        {"embeddings", required_argument, 0, OPT_EMBEDDINGS},
         {"vae", required_argument, 0, OPT_VAE},         {"tokenizer", required_argument, 0, OPT_TOKENIZER},
         {"prediction", required_argument, 0, OPT_PREDICTION},
+        T2I_EDIT_LONG_OPTIONS,
         {0, 0, 0, 0},
     };
     if (argc > 1 && strcmp(argv[1], "convert") == 0) return convert_main(argc - 1, argv + 1);
+    edit_opts ed;
+    memset(&ed, 0, sizeof ed);
+    t2i_img2img_params_init(&ed.p);
     t2i_txt2img_params p;
     t2i_txt2img_params_init(&p);
     t2i_model_options mo;
@@ -217,10 +231,13 @@ int main(int argc, char **argv)
     t2i_engine_options_init(&eo);
     const char *model_dir = NULL, *output = "out.png", *init_path = NULL, *styles_file = NULL;
     const char *styles[64];
+    t2i_lora loras[32];
+    char lora_paths[32][1024];
     int quiet = 0, have_seed = 0, list_styles = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:i:qh", opts, NULL)) != -1) {
+        if (edit_option(c, optarg, &ed)) continue;
         switch (c) {
         case 'p': p.prompt = optarg; break;
         case 'n': p.negative_prompt = optarg; break;
@@ -278,6 +295,26 @@ int main(int argc, char **argv)
             styles[p.n_styles++] = optarg;
             break;
         case OPT_STYLES_FILE: styles_file = optarg; break;
+        case OPT_LORA: {   /* FILE or FILE:WEIGHT (the part after the last ':' when it is a number) */
+            if (p.n_loras == (int)(sizeof loras / sizeof loras[0])) die_usage("%s", "too many --lora options");
+            if (strlen(optarg) >= sizeof lora_paths[0]) die_usage("--lora: path too long: '%s'", optarg);
+            char *path = lora_paths[p.n_loras], *colon, *end;
+            strcpy(path, optarg);
+            float w = 1.0f;
+            if ((colon = strrchr(path, ':')) != NULL) {
+                errno = 0;
+                double d = strtod(colon + 1, &end);
+                if (end != colon + 1 && !*end && !errno && isfinite(d)) {
+                    *colon = '\0';
+                    w = (float)d;
+                }
+            }
+            loras[p.n_loras++] = (t2i_lora){path, w};
+            p.loras = loras;
+            break;
+        }
+        case OPT_LORA_DIR: p.lora_dir = optarg; break;
+        case OPT_EMBEDDINGS: p.embedding_dir = optarg; break;
         case OPT_LIST_STYLES: list_styles = 1; break;
         case OPT_EXPAND:
             p.expand = 1;
@@ -332,7 +369,23 @@ int main(int argc, char **argv)
     clock_t t0 = clock();
     struct timespec w0, w1;
     clock_gettime(CLOCK_MONOTONIC, &w0);
-    if (t2i_txt2img(m, &p, &imgs, &n) != T2I_OK) {
+    t2i_status st;
+    if (ed.init_path) {   /* editing: the same request plus the image options */
+        t2i_image init = {0}, mask = {0};
+        ed.p.base = p;
+        ed.p.init_image = &init;
+        ed.p.mask = ed.mask_path ? &mask : NULL;
+        st = t2i_image_read(ed.init_path, &init);
+        if (st == T2I_OK && ed.mask_path) st = t2i_image_read(ed.mask_path, &mask);
+        if (st == T2I_OK) st = t2i_img2img(m, &ed.p, &imgs, &n);
+        t2i_image_clear(&init);
+        t2i_image_clear(&mask);
+    } else {
+        if (ed.mask_path || ed.p.outpaint[0] || ed.p.outpaint[1] || ed.p.outpaint[2] || ed.p.outpaint[3])
+            die_usage("%s", "--mask and --outpaint need an init image (-i FILE)");
+        st = t2i_txt2img(m, &p, &imgs, &n);
+    }
+    if (st != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
         goto out;
     }
