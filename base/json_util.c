@@ -3,10 +3,126 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "base/error.h"
 #include "base/json_util.h"
 
 #define JSON_MAX_BYTES (64u << 20)
+
+/* ---- Python's non-standard numbers ---------------------------------------- */
+
+/* Python's json writes float('nan') / float('inf') as the bare words NaN,
+ * Infinity and -Infinity (diffusers' DPMSolverMultistepScheduler saves
+ * "lambda_min_clipped": -Infinity); cJSON, like every strict parser, rejects
+ * them. Before parsing, those words OUTSIDE strings become ±1e999 (strtod
+ * overflows it to ±infinity) and NaN a marker string, turned back into a
+ * NaN number after parsing. Text inside strings is never touched. */
+#define NAN_MARKER "\x01t2i-NaN\x01"
+
+static int word_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
+static const struct { const char *word, *repl; } python_numbers[] = {
+    {"-Infinity", "-1e999"}, {"Infinity", "1e999"}, {"NaN", "\"" NAN_MARKER "\""},
+};
+#define MAX_REPL_GROWTH 16   /* no replacement is longer than its word + this */
+
+/* One pass over text[0..n): copies it to out (when non-NULL, with room for
+ * n + MAX_REPL_GROWTH per word) with the words outside strings replaced.
+ * Returns the output length; *words and *nans count the replacements. */
+static size_t scan_python_numbers(const char *text, size_t n, char *out, int *words, int *nans)
+{
+    size_t len = 0;
+    int in_string = 0;
+    *words = *nans = 0;
+    for (size_t i = 0; i < n;) {
+        if (!in_string) {
+            size_t w = 0, k = 0;
+            for (; w < 3; w++) {
+                k = strlen(python_numbers[w].word);
+                if (i + k <= n && memcmp(text + i, python_numbers[w].word, k) == 0 &&
+                    (i == 0 || !word_char(text[i - 1])) && (i + k == n || !word_char(text[i + k])))
+                    break;
+            }
+            if (w < 3) {
+                size_t rl = strlen(python_numbers[w].repl);
+                if (out) memcpy(out + len, python_numbers[w].repl, rl);
+                len += rl, i += k;
+                (*words)++, *nans += w == 2;
+                continue;
+            }
+        }
+        size_t step = in_string && text[i] == '\\' && i + 1 < n ? 2 : 1;
+        if (text[i] == '"') in_string = !in_string;
+        if (out) memcpy(out + len, text + i, step);
+        len += step, i += step;
+    }
+    return len;
+}
+
+/* A copy of text with the words replaced, or *fixed = NULL when there were
+ * none. 0 when out of memory. */
+static int replace_python_numbers(const char *text, size_t n, char **fixed, size_t *fixed_len, int *nans)
+{
+    int words;
+    *fixed = NULL;
+    scan_python_numbers(text, n, NULL, &words, nans);
+    if (!words) return 1;
+    if (!(*fixed = malloc(n + (size_t)words * MAX_REPL_GROWTH + 1))) return 0;
+    *fixed_len = scan_python_numbers(text, n, *fixed, &words, nans);
+    (*fixed)[*fixed_len] = '\0';
+    return 1;
+}
+
+static void restore_nans(cJSON *v)
+{
+    for (; v; v = v->next) {
+        if (cJSON_IsString(v) && v->valuestring && strcmp(v->valuestring, NAN_MARKER) == 0) {
+            cJSON_free(v->valuestring);
+            v->valuestring = NULL;
+            v->type = cJSON_Number;
+            v->valuedouble = NAN;
+            v->valueint = 0;
+        }
+        restore_nans(v->child);
+    }
+}
+
+static int contains_ci(const char *text, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (strncasecmp(text + i, needle, k) == 0) return 1;
+    return 0;
+}
+
+t2i_status t2i_json_parse(const char *text, size_t n, const char *path, cJSON **out)
+{
+    *out = NULL;
+    char *fixed = NULL;
+    size_t fixed_len = 0;
+    int nans = 0;
+    if (!replace_python_numbers(text, n, &fixed, &fixed_len, &nans))
+        return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+    /* the marker cannot come from the file: raw control bytes are invalid
+     * JSON, so only an escape could spell one */
+    if (nans && (memchr(text, 1, n) || contains_ci(text, n, "\\u0001"))) {
+        free(fixed);
+        return t2i_fail(T2I_ERR_FORMAT, "%s: NaN together with a \\u0001 character is not supported", path);
+    }
+    const char *src = fixed ? fixed : text;
+    size_t len = fixed ? fixed_len : n;
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(src, len, &end, 0);
+    size_t at = end ? (size_t)(end - src) : 0;
+    free(fixed);
+    if (!j) return t2i_fail(T2I_ERR_FORMAT, "%s: invalid JSON near byte %zu", path, at);
+    if (nans) restore_nans(j);
+    *out = j;
+    return T2I_OK;
+}
 
 t2i_status t2i_json_load(const char *path, cJSON **out)
 {
@@ -32,14 +148,10 @@ t2i_status t2i_json_load(const char *path, cJSON **out)
         return t2i_fail(T2I_ERR_IO, "%s: short read", path);
     }
     buf[n] = '\0';
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(buf, (size_t)n, &end, 0);
-    if (!j) {
-        size_t at = end ? (size_t)(end - buf) : 0;
-        free(buf);
-        return t2i_fail(T2I_ERR_FORMAT, "%s: invalid JSON near byte %zu", path, at);
-    }
+    cJSON *j = NULL;
+    t2i_status st = t2i_json_parse(buf, (size_t)n, path, &j);
     free(buf);
+    if (st != T2I_OK) return st;
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return t2i_fail(T2I_ERR_FORMAT, "%s: top level is not a JSON object", path);

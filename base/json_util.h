@@ -17,8 +17,18 @@ typedef struct t2i_jctx {
     t2i_status status;
 } t2i_jctx;
 
-/* Read and parse a JSON file (at most 64 MiB). */
+/* Read and parse a JSON file holding an object (at most 64 MiB), through
+ * t2i_json_parse. */
 t2i_status t2i_json_load(const char *path, cJSON **out);
+
+/* Parse text[0..n) as JSON, accepting Python's non-standard numbers as
+ * json.dump writes them: NaN, Infinity and -Infinity outside strings become
+ * number nodes holding NaN, +inf and -inf (a NaN together with a "\u0001"
+ * escape in the same text is refused: NaN is carried through cJSON as a
+ * marker string holding that character). On success *out is the tree (the
+ * caller cJSON_Deletes it); invalid JSON -> T2I_ERR_FORMAT "path: invalid
+ * JSON near byte N". */
+t2i_status t2i_json_parse(const char *text, size_t n, const char *path, cJSON **out);
 
 /* Absent or null -> def. Wrong type or outside [lo, hi] -> error. */
 int t2i_jint(t2i_jctx *c, const cJSON *o, const char *key, int def, int lo, int hi);

@@ -107,6 +107,14 @@ t2i_status t2i_st_set_open_dir(const char *dir, t2i_st_set **out);
  * "*.fp16.safetensors.index.json"; variant NULL or "" = no variant. */
 t2i_status t2i_st_set_open_variant(const char *dir, const char *variant,
                                    t2i_st_set **out);
+/* What a model folder's component loads: the plain weights when present,
+ * else the "fp16" variant (diffusion_pytorch_model.fp16.safetensors, as
+ * `save_pretrained(variant="fp16")` writes it; the values are converted at
+ * upload like any F16 file). Plain first because it is the full-precision
+ * original when both exist. *variant (may be NULL) = NULL or "fp16". Neither
+ * present -> T2I_ERR_IO naming the folder. */
+t2i_status t2i_st_set_open_preferred(const char *dir, t2i_st_set **out, const char **variant);
+
 /* A set of one file (a single-file model, a LoRA, an aesthetic head). */
 t2i_status t2i_st_set_open_file(const char *path, t2i_st_set **out);
 void t2i_st_set_destroy(t2i_st_set *s);        /* accepts NULL */

@@ -246,6 +246,32 @@ t2i_status t2i_st_set_open_dir(const char *dir, t2i_st_set **out)
     return t2i_st_set_open_variant(dir, NULL, out);
 }
 
+/* Does dir hold weights of this variant (a single file or an index)? */
+static t2i_status has_weights(const char *dir, const char *variant, int *found)
+{
+    char *name = NULL;
+    T2I_TRY(pick_file(dir, variant, ".safetensors.index.json", &name));
+    if (!name) T2I_TRY(pick_file(dir, variant, ".safetensors", &name));
+    *found = name != NULL;
+    free(name);
+    return T2I_OK;
+}
+
+t2i_status t2i_st_set_open_preferred(const char *dir, t2i_st_set **out, const char **variant)
+{
+    static const char *const order[] = {NULL, "fp16"};
+    *out = NULL;
+    for (int i = 0; i < 2; i++) {
+        int found = 0;
+        T2I_TRY(has_weights(dir, order[i], &found));
+        if (found) {
+            if (variant) *variant = order[i];
+            return t2i_st_set_open_variant(dir, order[i], out);
+        }
+    }
+    return t2i_fail(T2I_ERR_IO, "%s: no *.safetensors weights (neither plain nor the fp16 variant)", dir);
+}
+
 t2i_status t2i_st_set_open_file(const char *path, t2i_st_set **out)
 {
     *out = NULL;

@@ -104,6 +104,13 @@ t2i_status t2i_unet_config_load(const char *path, t2i_unet_config *o)
 {
     cJSON *j;
     T2I_TRY(t2i_json_load(path, &j));
+    t2i_status st = t2i_unet_config_parse(j, path, o);
+    cJSON_Delete(j);
+    return st;
+}
+
+t2i_status t2i_unet_config_parse(const cJSON *j, const char *path, t2i_unet_config *o)
+{
     t2i_jctx c = {path, T2I_OK};
     memset(o, 0, sizeof *o);
     o->in_channels = t2i_jint(&c, j, "in_channels", 4, 1, 64);
@@ -175,13 +182,20 @@ t2i_status t2i_unet_config_load(const char *path, t2i_unet_config *o)
         else if (o->block_out_channels[i] % o->heads[i])
             t2i_jerror(&c, T2I_ERR_FORMAT, heads_key, "does not divide the block's channels");
     }
-    return finish(&c, j);
+    return c.status;
 }
 
 t2i_status t2i_vae_config_load(const char *path, t2i_vae_config *o)
 {
     cJSON *j;
     T2I_TRY(t2i_json_load(path, &j));
+    t2i_status st = t2i_vae_config_parse(j, path, o);
+    cJSON_Delete(j);
+    return st;
+}
+
+t2i_status t2i_vae_config_parse(const cJSON *j, const char *path, t2i_vae_config *o)
+{
     t2i_jctx c = {path, T2I_OK};
     memset(o, 0, sizeof *o);
     bool dummy[T2I_MAX_BLOCKS];
@@ -211,7 +225,7 @@ t2i_status t2i_vae_config_load(const char *path, t2i_vae_config *o)
     for (int i = 0; c.status == T2I_OK && i < o->n_blocks; i++)
         if (o->block_out_channels[i] % o->norm_num_groups)
             t2i_jerror(&c, T2I_ERR_FORMAT, "norm_num_groups", "does not divide every block_out_channels entry");
-    return finish(&c, j);
+    return c.status;
 }
 
 int t2i_vae_scale(const t2i_vae_config *c) { return 1 << (c->n_blocks - 1); }

@@ -94,6 +94,10 @@ t2i_status t2i_clip_model_config_load(const char *path, t2i_clip_model_config *o
 t2i_status t2i_bert_config_load(const char *path, t2i_bert_config *out);
 t2i_status t2i_unet_config_load(const char *path, t2i_unet_config *out);
 t2i_status t2i_vae_config_load(const char *path, t2i_vae_config *out);
+/* The same from a parsed config.json object; `path` names it in messages. */
+t2i_status t2i_unet_config_parse(const struct cJSON *j, const char *path, t2i_unet_config *out);
+t2i_status t2i_vae_config_parse(const struct cJSON *j, const char *path, t2i_vae_config *out);
+
 
 /* The VAE's spatial factor: 2^(n_blocks-1). */
 int t2i_vae_scale(const t2i_vae_config *c);

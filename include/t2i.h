@@ -77,9 +77,73 @@ typedef struct t2i_model t2i_model;
 /* Load the model folder `dir` (model_index.json, text_encoder/, tokenizer/,
  * unet/, vae/, scheduler/). Architecture comes from the config.json files;
  * every tensor's shape is checked against it. The engine must outlive the
- * model. */
+ * model. A single-file checkpoint path is loaded as t2i_model_load_ex does
+ * with default options. */
 t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out);
 void t2i_model_destroy(t2i_model *m);
+
+/* ---- model: single-file checkpoints, options (docs/formats.md) ----------- */
+
+typedef enum t2i_prediction_choice {
+    T2I_PREDICT_AUTO = 0,   /* scheduler_config.json / "<file>.yaml" / the SD 2.x rule */
+    T2I_PREDICT_EPSILON,
+    T2I_PREDICT_V,
+} t2i_prediction_choice;
+
+typedef struct t2i_model_options {
+    /* A separate VAE .safetensors in the original naming (with or without
+     * the "first_stage_model." prefix) replacing a single-file checkpoint's
+     * VAE; NULL: none. With a folder: T2I_ERR_UNSUPPORTED. */
+    const char *vae_path;
+    /* The CLIP tokenizer folder for a single-file checkpoint (which holds
+     * none); NULL: the project's models/default/tokenizer (the real CLIP
+     * vocabulary), or $T2I_CLIP_TOKENIZER when set. */
+    const char *tokenizer_dir;
+    t2i_prediction_choice prediction;   /* single files: overrides the detection */
+} t2i_model_options;
+
+void t2i_model_options_init(t2i_model_options *o);
+
+/* t2i_model_load for a diffusers folder OR a single-file checkpoint
+ * ("*.safetensors" in the original LDM / A1111 naming: SD 1.x, SD 2.x, SDXL base),
+ * whose architecture is inferred from its tensor names and shapes. opts may
+ * be NULL. A PyTorch pickle (.ckpt, .pt, .pth, .bin) is refused with
+ * T2I_ERR_UNSUPPORTED saying how to convert it safely; a file that is not a
+ * checkpoint of a known kind, or lacks a tensor, is T2I_ERR_FORMAT naming
+ * the tensor. */
+t2i_status t2i_model_load_ex(t2i_engine *e, const char *path, const t2i_model_options *opts, t2i_model **out);
+
+/* Convert between a single-file checkpoint and a diffusers folder: `in` a
+ * .safetensors file -> `out` a new folder (model_index.json, configs,
+ * weights in their stored dtypes, the tokenizer used, scheduler; SDXL
+ * files: T2I_ERR_UNSUPPORTED for now); `in` an
+ * SD 1.x folder -> `out` a .safetensors file in the original naming (SD 2.x
+ * / SDXL folders: T2I_ERR_UNSUPPORTED). opts as for t2i_model_load_ex
+ * (NULL: defaults). `out` must not exist (T2I_ERR_INVALID_ARG). */
+t2i_status t2i_convert(const char *in, const char *out, const t2i_model_options *opts);
+
+/* ---- model listing --------------------------------------------------------- */
+
+typedef enum t2i_model_kind {
+    T2I_MODEL_FOLDER = 0,   /* a diffusers folder (has model_index.json) */
+    T2I_MODEL_SINGLE_FILE,  /* a .safetensors checkpoint in the original naming */
+} t2i_model_kind;
+
+typedef struct t2i_model_entry {
+    char *name;             /* file or folder name without ".safetensors" */
+    char *path;             /* what t2i_model_load_ex takes */
+    t2i_model_kind kind;
+    int64_t bytes;          /* file size; a folder's *.safetensors sizes summed */
+} t2i_model_entry;
+
+/* The models directly inside `dir`, sorted by name: diffusers folders and
+ * single-file checkpoints side by side (a .safetensors file counts when its
+ * header names UNet tensors in the original naming; VAE, LoRA and embedding
+ * files are left out). *out is malloc'd with *n entries; free it with
+ * t2i_model_list_free. Unreadable entries are skipped; only an unreadable
+ * `dir` is an error (T2I_ERR_IO). */
+t2i_status t2i_model_list(const char *dir, t2i_model_entry **out, int *n);
+void t2i_model_list_free(t2i_model_entry *list, int n);
 
 /* The model's native image size in pixels (unet sample_size × VAE factor). */
 int t2i_model_default_size(const t2i_model *m);

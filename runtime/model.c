@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "graph/build.h"
 #include "graph/fuse.h"
 #include "base/error.h"
@@ -16,6 +17,7 @@
 #include "runtime/embeddings.h"
 #include "runtime/lora.h"
 #include "runtime/model.h"
+#include "runtime/single_file.h"
 #include "runtime/text_encoder.h"
 
 void t2i_engine_options_init(t2i_engine_options *o)
@@ -110,7 +112,7 @@ t2i_status t2i_model_load_weights(t2i_model *m, const char *part, const char *pr
 {
     char *dir = t2i_path_join(m->dir, part);
     t2i_st_set *set = NULL;
-    t2i_status st = dir ? t2i_st_set_open_dir(dir, &set) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
+    t2i_status st = dir ? t2i_st_set_open_preferred(dir, &set, NULL) : t2i_fail(T2I_ERR_NOMEM, "out of memory");
     if (st == T2I_OK) st = t2i_weights_load(m->eng->be, set, g, part, prefix, w);
     t2i_st_set_destroy(set);
     t2i_graph_destroy(g);
@@ -141,7 +143,32 @@ static t2i_status load_config(t2i_model *m, const char *rel, void *cfg,
 
 #define LOAD_CONFIG(m, rel, cfg, fn) load_config(m, rel, cfg, (t2i_status(*)(const char *, void *))(fn))
 
-t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out)
+static t2i_status load_folder(t2i_engine *e, const char *dir, t2i_model **out);
+
+void t2i_model_options_init(t2i_model_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+t2i_status t2i_model_load_ex(t2i_engine *e, const char *path, const t2i_model_options *o, t2i_model **out)
+{
+    *out = NULL;
+    if (!e || !path || !*path) return t2i_fail(T2I_ERR_INVALID_ARG, "model: engine and path are required");
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) return t2i_single_file_load(e, path, o, out);
+    T2I_TRY(t2i_ckpt_refuse_pickle(path));
+    if (o && o->vae_path)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: a separate VAE (%s) is supported with single-file checkpoints only",
+                        path, o->vae_path);
+    return load_folder(e, path, out);
+}
+
+t2i_status t2i_model_load(t2i_engine *e, const char *path, t2i_model **out)
+{
+    return t2i_model_load_ex(e, path, NULL, out);
+}
+
+static t2i_status load_folder(t2i_engine *e, const char *dir, t2i_model **out)
 {
     *out = NULL;
     if (!e || !dir || !*dir) return t2i_fail(T2I_ERR_INVALID_ARG, "model: engine and folder are required");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/error.h"
+#include "base/json_util.h"
 #include "runtime/sched_internal.h"
 
 static void dpm_coeffs(float sigma, float *alpha_t, float *sigma_t, float *lambda);
@@ -190,9 +191,10 @@ t2i_status t2i_sched_config_load(const char *path, t2i_sched_config *out)
     fclose(f);
     if (too_big) { free(buf); return t2i_fail(T2I_ERR_FORMAT, "%s: larger than 1 MiB", path); }
     buf[n] = 0;
-    cJSON *j = cJSON_ParseWithLength(buf, n);
+    cJSON *j = NULL;
+    t2i_status ps = t2i_json_parse(buf, n, path, &j);   /* Python's -Infinity included */
     free(buf);
-    if (!j) return t2i_fail(T2I_ERR_FORMAT, "%s: not valid JSON", path);
+    if (ps != T2I_OK) return ps;
     t2i_status s = t2i_sched_config_parse(j, out);
     cJSON_Delete(j);
     return s == T2I_OK ? s : t2i_fail_context(s, "%s", path);

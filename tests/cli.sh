@@ -76,5 +76,17 @@ check "bad fill"           2 -m $model -p x -i $ed/init.png --mask $ed/mask.png 
 check "mask, no image"     2 -m $model -p x --mask $ed/mask.png
 check "not an image"       1 -m $model -p x -i tests/cli.sh -q
 check "mask size differs"  1 -m $model -p x -i $ed/init.png --mask $ed/resize_src.png -q
+# Single-file checkpoints: generate, --vae, convert to a folder and back.
+sf=tests/fixtures/formats/tiny-sd15.safetensors
+check "single file"        0 -m $sf --tokenizer tests/fixtures/tiny-sd1/tokenizer -p "a red circle" -s 3 --steps 2 -W 64 -H 64 -o "$tmp/sf1.png" -q \
+  --vae tests/fixtures/formats/tiny-sd15-vae.safetensors --prediction epsilon
+check "bad --prediction"   2 -m $sf -p x --prediction x0
+check "convert"            0 convert $sf "$tmp/sd15" --tokenizer tests/fixtures/tiny-sd1/tokenizer
+check "converted folder"   0 -m "$tmp/sd15" -p "a red circle" -s 3 --steps 2 -W 64 -H 64 -o "$tmp/sf2.png" -q
+check "convert back"       0 convert "$tmp/sd15" "$tmp/back.safetensors"
+check "convert exists"     1 convert $sf "$tmp/sd15"
+check "convert one arg"    2 convert $sf
+printf 'PK\003\004' > "$tmp/m.ckpt"
+check "pickle refused"     1 -m "$tmp/m.ckpt" -p x -q
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -81,8 +81,8 @@ int main(void)
     expect(e, "malformed JSON", T2I_ERR_FORMAT, "unet/config.json", "invalid JSON");
 
     fresh_copy();
-    sh("%s", "rm tokenizer/vocab.json");
-    expect(e, "missing vocabulary", T2I_ERR_IO, "vocab.json", NULL);
+    sh("%s", "rm tokenizer/vocab.json tokenizer/tokenizer.json");
+    expect(e, "missing vocabulary", T2I_ERR_IO, "vocab.json", "tokenizer.json");
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);

@@ -7,6 +7,12 @@
  * (tokenizer(text).input_ids without BOS/EOS) and padded to 77. Then bad
  * input: missing / malformed vocabulary files and invalid UTF-8 prompts must
  * give a non-OK status with a message naming the file, line or byte offset.
+ * The same corpora go through the tokenizer.json path (the only vocabulary
+ * file transformers 5 writes): a folder holding tokenizer.json alone must give
+ * exactly the same ids; for the real vocabulary, whose folder has no
+ * tokenizer.json, one is written from vocab.json / merges.txt into the tiny
+ * model's tokenizer.json (merges as "a b" strings, the older spelling). Bad
+ * tokenizer.json input: an unsupported model type, normalizer, pre-tokenizer.
  * Finally it times tokenizing a ~77-token prompt.
  */
 #include <cjson/cJSON.h>
@@ -51,14 +57,14 @@ static int json_ids(const cJSON *arr, int32_t *out, int cap)
 }
 
 /* Returns 1 if the fixture was found and checked. */
-static int check_fixture(const char *fixture)
+static int check_fixture_in(const char *fixture, const char *dir_override)
 {
     char *text = read_all(fixture, NULL);
     if (!text) { printf("skip %s (not generated)\n", fixture); return 0; }
     cJSON *doc = cJSON_Parse(text);
     free(text);
     if (!doc) { CHECK(0, "%s: malformed JSON", fixture); return 0; }
-    const char *dir = cJSON_GetObjectItem(doc, "vocab_dir")->valuestring;
+    const char *dir = dir_override ? dir_override : cJSON_GetObjectItem(doc, "vocab_dir")->valuestring;
     t2i_clip_tokenizer *tok = NULL;
     t2i_status st = t2i_clip_tokenizer_load(dir, &tok);
     CHECK(st == T2I_OK, "%s: load failed: %s", dir, t2i_last_error());
@@ -107,6 +113,8 @@ static int check_fixture(const char *fixture)
     cJSON_Delete(doc);
     return 1;
 }
+
+static int check_fixture(const char *fixture) { return check_fixture_in(fixture, NULL); }
 
 /* ---- bad input ------------------------------------------------------------ */
 
@@ -244,6 +252,120 @@ static void time_tokenize(void)
     t2i_clip_tokenizer_destroy(tok);
 }
 
+/* ---- tokenizer.json ------------------------------------------------------- */
+
+static char jdir[] = "/tmp/t2i_tokjson_XXXXXX";
+
+static void jwrite(const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", jdir, name);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL, "cannot write %s", path);
+    if (f) fputs(text, f), fclose(f);
+}
+
+static void jremove(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", jdir, name);
+    unlink(path);
+}
+
+/* jdir/tokenizer.json = the tiny model's, with the real vocabulary and
+ * merges of tests/fixtures/clip-vocab (no tokenizer_config.json: defaults). */
+static int write_real_tokenizer_json(void)
+{
+    char *tj = read_all("tests/fixtures/tiny-sd1/tokenizer/tokenizer.json", NULL);
+    char *vj = read_all("tests/fixtures/clip-vocab/vocab.json", NULL);
+    char *mt = read_all("tests/fixtures/clip-vocab/merges.txt", NULL);
+    cJSON *root = tj ? cJSON_Parse(tj) : NULL, *vocab = vj ? cJSON_Parse(vj) : NULL;
+    int ok = root && vocab && mt;
+    if (ok) {
+        cJSON *model = cJSON_GetObjectItem(root, "model");
+        cJSON_ReplaceItemInObject(model, "vocab", vocab);
+        vocab = NULL;
+        cJSON *merges = cJSON_CreateArray();
+        for (char *line = strtok(mt, "\n"); line; line = strtok(NULL, "\n"))
+            if (strncmp(line, "#version", 8) != 0) cJSON_AddItemToArray(merges, cJSON_CreateString(line));
+        cJSON_ReplaceItemInObject(model, "merges", merges);
+        cJSON *added = cJSON_GetObjectItem(root, "added_tokens"), *e;
+        cJSON_ArrayForEach(e, added) {
+            const char *c = cJSON_GetObjectItem(e, "content")->valuestring;
+            cJSON_SetNumberValue(cJSON_GetObjectItem(e, "id"), strcmp(c, "<|startoftext|>") == 0 ? 49406 : 49407);
+        }
+        char *out = cJSON_PrintUnformatted(root);
+        jwrite("tokenizer.json", out);
+        free(out);
+    }
+    cJSON_Delete(root);
+    cJSON_Delete(vocab);
+    free(tj), free(vj), free(mt);
+    return ok;
+}
+
+/* jdir holds `from`'s tokenizer.json and tokenizer_config.json only. */
+static int copy_json_only(const char *from)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/tokenizer.json", from);
+    char *tj = read_all(path, NULL);
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", from);
+    char *tc = read_all(path, NULL);
+    if (tj) jwrite("tokenizer.json", tj);
+    if (tc) jwrite("tokenizer_config.json", tc);
+    free(tj), free(tc);
+    return tj != NULL;
+}
+
+static void expect_json_error(const char *label, const char *find, const char *replace, const char *needle)
+{
+    char *tj = read_all("tests/fixtures/tiny-sd1/tokenizer/tokenizer.json", NULL);
+    char *at = tj ? strstr(tj, find) : NULL;
+    CHECK(at != NULL, "%s: \"%s\" not in the fixture", label, find);
+    if (!at) { free(tj); return; }
+    size_t nf = strlen(find), nr = strlen(replace), n = strlen(tj);
+    char *bad = malloc(n - nf + nr + 1);
+    memcpy(bad, tj, (size_t)(at - tj));
+    memcpy(bad + (at - tj), replace, nr);
+    strcpy(bad + (at - tj) + nr, at + nf);
+    jwrite("tokenizer.json", bad);
+    free(bad), free(tj);
+    t2i_clip_tokenizer *tok = NULL;
+    t2i_status st = t2i_clip_tokenizer_load(jdir, &tok);
+    CHECK(st != T2I_OK && !tok && strstr(t2i_last_error(), needle), "%s: status %d, \"%s\" lacks \"%s\"", label,
+          (int)st, st ? t2i_last_error() : "", needle);
+    if (st != T2I_OK) printf("bad input ok: %-28s -> %s\n", label, t2i_last_error());
+    t2i_clip_tokenizer_destroy(tok);
+}
+
+static void check_tokenizer_json(void)
+{
+    CHECK(mkdtemp(jdir) != NULL, "mkdtemp");
+    CHECK(write_real_tokenizer_json(), "cannot build the real vocabulary's tokenizer.json");
+    CHECK(check_fixture_in("tests/fixtures/tokenizer/clip_ids.json", jdir), "real vocabulary via tokenizer.json");
+    jremove("tokenizer.json");
+    const char *tiny[][2] = {{"tests/fixtures/tokenizer/tiny_sd1_ids.json", "tests/fixtures/tiny-sd1/tokenizer"},
+                             {"tests/fixtures/tokenizer/tiny_sd2_ids.json", "tests/fixtures/tiny-sd2/tokenizer"}};
+    for (int i = 0; i < 2; i++) {
+        CHECK(copy_json_only(tiny[i][1]), "%s: no tokenizer.json", tiny[i][1]);
+        CHECK(check_fixture_in(tiny[i][0], jdir), "%s via tokenizer.json", tiny[i][1]);
+    }
+    copy_json_only("tests/fixtures/tiny-sd1/tokenizer");
+    expect_json_error("unsupported model type", "\"type\": \"BPE\"", "\"type\": \"Unigram\"",
+                      "key 'model.type': unsupported tokenizer model \"Unigram\"");
+    expect_json_error("unsupported normalizer", "\"type\": \"Lowercase\"", "\"type\": \"NFKC\"",
+                      "key 'normalizer.normalizers[2].type'");
+    expect_json_error("byte-level prefix space", "\"add_prefix_space\": false", "\"add_prefix_space\": true",
+                      "key 'pre_tokenizer.pretokenizers[1].add_prefix_space'");
+    expect_json_error("unknown merge part", "[\n        \"i\",\n        \"n\"\n      ]",
+                      "[\n        \"i\",\n        \"zzz\"\n      ]", "key 'model.merges[0]': merge part \"zzz\"");
+    expect_json_error("lstrip added token", "\"lstrip\": false", "\"lstrip\": true", "\"lstrip\": true is not supported");
+    jremove("tokenizer.json");
+    jremove("tokenizer_config.json");
+    rmdir(jdir);
+}
+
 int main(void)
 {
     int checked = 0;
@@ -251,6 +373,7 @@ int main(void)
     checked += check_fixture("tests/fixtures/tokenizer/tiny_sd1_ids.json");
     checked += check_fixture("tests/fixtures/tokenizer/tiny_sd2_ids.json");
     CHECK(checked >= 1, "no fixture checked (clip_ids.json is required)");
+    check_tokenizer_json();
     check_bad_input();
     time_tokenize();
     if (failures) { printf("%d failures\n", failures); return 1; }

@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "tokenizer/added_tokens.h"
+#include "tokenizer/hf_json.h"
 #include "tokenizer/text_norm.h"
 #include "tokenizer/unicode_tables.h"
 #include "tokenizer/utf8.h"
@@ -101,6 +103,42 @@ done:
     return st;
 }
 
+/* One merge "a b" of rank `rank`: both parts and their concatenation must
+ * be vocabulary tokens. `where` names the file and line or entry. */
+static t2i_status add_merge(t2i_clip_tokenizer *t, const char *a_s, size_t na, const char *b_s, size_t nb,
+                            int32_t rank, char **joined, size_t *joined_cap, const char *where)
+{
+    int32_t a = t2i_vocab_find(&t->vocab, a_s, na), b = t2i_vocab_find(&t->vocab, b_s, nb);
+    if (a < 0 || b < 0)
+        return t2i_fail(T2I_ERR_FORMAT, "%s: merge part \"%.*s\" is not in the vocabulary", where,
+                        a < 0 ? (int)(na > 60 ? 60 : na) : (int)(nb > 60 ? 60 : nb), a < 0 ? a_s : b_s);
+    if (na + nb > *joined_cap) {
+        size_t cap = (na + nb) * 2;
+        char *p = realloc(*joined, cap);
+        if (!p) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", where);
+        *joined = p;
+        *joined_cap = cap;
+    }
+    memcpy(*joined, a_s, na);
+    memcpy(*joined + na, b_s, nb);
+    int32_t merged = t2i_vocab_find(&t->vocab, *joined, na + nb);
+    if (merged < 0)
+        return t2i_fail(T2I_ERR_FORMAT, "%s: merge result \"%.*s\" is not in the vocabulary", where,
+                        (int)(na + nb > 60 ? 60 : na + nb), *joined);
+    if (rank == INT32_MAX) return t2i_fail(T2I_ERR_FORMAT, "%s: too many merges", where);
+    merge_put(t, a, b, rank, merged);
+    return T2I_OK;
+}
+
+static t2i_status alloc_merges(t2i_clip_tokenizer *t, size_t n, const char *path)
+{
+    t->merge_mask = t2i_table_size_for(n) - 1;
+    t->merges = malloc(((size_t)t->merge_mask + 1) * sizeof *t->merges);
+    if (!t->merges) return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+    for (size_t i = 0; i <= t->merge_mask; i++) t->merges[i].rank = -1;
+    return T2I_OK;
+}
+
 /* merges.txt: "#version..." lines are skipped; every other line (a final
  * newline ends the last one) must be "left right", both vocabulary tokens
  * whose concatenation is one too. The rank is the index among merge lines. */
@@ -110,15 +148,11 @@ static t2i_status load_merges(t2i_clip_tokenizer *t, const char *path)
     T2I_TRY(t2i_read_file(path, MAX_FILE_BYTES, &text, &len, NULL));
     size_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
-    t2i_status st = T2I_OK;
     char *joined = NULL; size_t joined_cap = 0;
-    t->merge_mask = t2i_table_size_for(lines) - 1;
-    t->merges = malloc(((size_t)t->merge_mask + 1) * sizeof *t->merges);
-    if (!t->merges) { st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); goto done; }
-    for (size_t i = 0; i <= t->merge_mask; i++) t->merges[i].rank = -1;
+    t2i_status st = alloc_merges(t, lines, path);
     int32_t rank = 0;
     size_t lineno = 0;
-    for (size_t pos = 0; pos < len;) {
+    for (size_t pos = 0; pos < len && st == T2I_OK;) {
         char *line = text + pos;
         char *nl = memchr(line, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - line) : len - pos;
@@ -126,37 +160,17 @@ static t2i_status load_merges(t2i_clip_tokenizer *t, const char *path)
         lineno++;
         if (n && line[n - 1] == '\r') n--;
         if (n >= 8 && memcmp(line, "#version", 8) == 0) continue;
+        char where[4200];
+        snprintf(where, sizeof where, "%s:%zu", path, lineno);
         char *sp = memchr(line, ' ', n);
         if (!sp || memchr(sp + 1, ' ', n - (size_t)(sp + 1 - line))) {
-            st = t2i_fail(T2I_ERR_FORMAT, "%s:%zu: expected two space-separated tokens, got \"%.*s\"",
-                          path, lineno, (int)(n > 60 ? 60 : n), line);
-            goto done;
+            st = t2i_fail(T2I_ERR_FORMAT, "%s: expected two space-separated tokens, got \"%.*s\"", where,
+                          (int)(n > 60 ? 60 : n), line);
+            break;
         }
-        size_t na = (size_t)(sp - line), nb = n - na - 1;
-        int32_t a = t2i_vocab_find(&t->vocab, line, na), b = t2i_vocab_find(&t->vocab, sp + 1, nb);
-        if (a < 0 || b < 0) {
-            st = t2i_fail(T2I_ERR_FORMAT, "%s:%zu: merge part \"%.*s\" is not in vocab.json", path, lineno,
-                          a < 0 ? (int)(na > 60 ? 60 : na) : (int)(nb > 60 ? 60 : nb), a < 0 ? line : sp + 1);
-            goto done;
-        }
-        if (na + nb > joined_cap) {
-            joined_cap = (na + nb) * 2;
-            char *p = realloc(joined, joined_cap);
-            if (!p) { st = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); goto done; }
-            joined = p;
-        }
-        memcpy(joined, line, na);
-        memcpy(joined + na, sp + 1, nb);
-        int32_t merged = t2i_vocab_find(&t->vocab, joined, na + nb);
-        if (merged < 0) {
-            st = t2i_fail(T2I_ERR_FORMAT, "%s:%zu: merge result \"%.*s\" is not in vocab.json", path,
-                          lineno, (int)(na + nb > 60 ? 60 : na + nb), joined);
-            goto done;
-        }
-        if (rank == INT32_MAX) { st = t2i_fail(T2I_ERR_FORMAT, "%s: too many merges", path); goto done; }
-        merge_put(t, a, b, rank++, merged);
+        size_t na = (size_t)(sp - line);
+        st = add_merge(t, line, na, sp + 1, n - na - 1, rank++, &joined, &joined_cap, where);
     }
-done:
     free(joined);
     free(text);
     return st;
@@ -545,23 +559,117 @@ static t2i_status load_config(t2i_clip_tokenizer *t, const char *dir)
     return st;
 }
 
+/* ---- tokenizer.json ---------------------------------------------------------- */
+
+/* What CLIPTokenizer's tokenizer.json holds; anything else changes the ids. */
+#define CLIP_NORMALIZER \
+    "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFC\"},{\"type\":\"Replace\"," \
+    "\"pattern\":{\"Regex\":\"\\\\s+\"},\"content\":\" \"},{\"type\":\"Lowercase\"}]}"
+#define CLIP_PRETOKENIZER \
+    "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":" \
+    "\"<\\\\|startoftext\\\\|>|<\\\\|endoftext\\\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\\\p{L}]+|[\\\\p{N}]|[^\\\\s\\\\p{L}\\\\p{N}]+\"}," \
+    "\"behavior\":\"Removed\",\"invert\":true},{\"type\":\"ByteLevel\",\"add_prefix_space\":false," \
+    "\"use_regex\":true}]}"
+
+static t2i_status put_vocab(void *ctx, const char *token, int32_t id)
+{
+    t2i_clip_tokenizer *t = ctx;
+    if (!t2i_vocab_put(&t->vocab, token, strlen(token), id))
+        return t2i_fail(T2I_ERR_NOMEM, "clip tokenizer: out of memory");
+    return T2I_OK;
+}
+
+/* model.merges: "a b" strings (tokenizers < 0.20) or ["a", "b"] pairs. */
+static t2i_status json_merges(t2i_clip_tokenizer *t, const cJSON *model, const char *path)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(model, "merges"), *e;
+    if (!cJSON_IsArray(list)) return t2i_fail(T2I_ERR_FORMAT, "%s: key 'model.merges': missing or not a list", path);
+    T2I_TRY(alloc_merges(t, (size_t)cJSON_GetArraySize(list), path));
+    char *joined = NULL; size_t joined_cap = 0;
+    int32_t rank = 0;
+    t2i_status st = T2I_OK;
+    cJSON_ArrayForEach(e, list) {
+        char where[4200];
+        snprintf(where, sizeof where, "%s: key 'model.merges[%d]'", path, rank);
+        const char *a = NULL, *b = NULL;
+        size_t na = 0, nb = 0;
+        if (cJSON_IsString(e)) {
+            const char *sp = strchr(e->valuestring, ' ');
+            if (sp && !strchr(sp + 1, ' ')) {
+                a = e->valuestring, na = (size_t)(sp - a);
+                b = sp + 1, nb = strlen(b);
+            }
+        } else if (cJSON_IsArray(e) && cJSON_GetArraySize(e) == 2 && cJSON_IsString(cJSON_GetArrayItem(e, 0)) &&
+                   cJSON_IsString(cJSON_GetArrayItem(e, 1))) {
+            a = cJSON_GetArrayItem(e, 0)->valuestring, na = strlen(a);
+            b = cJSON_GetArrayItem(e, 1)->valuestring, nb = strlen(b);
+        }
+        if (!a) { st = t2i_fail(T2I_ERR_FORMAT, "%s: expected \"left right\" or [left, right]", where); break; }
+        if ((st = add_merge(t, a, na, b, nb, rank++, &joined, &joined_cap, where)) != T2I_OK) break;
+    }
+    free(joined);
+    return st;
+}
+
+static t2i_status add_json_token(void *ctx, const char *content, int32_t id, int normalized, const char *where)
+{
+    return add_token(ctx, content, id, normalized, NULL, where);
+}
+
+/* The vocabulary, merges and added tokens of tokenizer.json, its settings
+ * checked against the pipeline of this file. */
+static t2i_status load_tokenizer_json(t2i_clip_tokenizer *t, const cJSON *root, const char *path)
+{
+    const cJSON *model;
+    int32_t max_id;
+    T2I_TRY(t2i_hf_json_model(root, path, "BPE", &model));
+    T2I_TRY(t2i_hf_json_expect(model, path, "end_of_word_suffix", "\"</w>\"", NULL));
+    T2I_TRY(t2i_hf_json_expect(model, path, "continuing_subword_prefix", "\"\"", NULL));
+    T2I_TRY(t2i_hf_json_expect(model, path, "dropout", "null", NULL));
+    T2I_TRY(t2i_hf_json_expect(model, path, "fuse_unk", "false", NULL));
+    T2I_TRY(t2i_hf_json_expect(model, path, "byte_fallback", "false", NULL));
+    T2I_TRY(t2i_hf_json_expect(model, path, "ignore_merges", "false", NULL));
+    T2I_TRY(t2i_hf_json_expect(root, path, "normalizer", CLIP_NORMALIZER, NULL));
+    T2I_TRY(t2i_hf_json_expect(root, path, "pre_tokenizer", CLIP_PRETOKENIZER, "trim_offsets"));
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+    if (!t2i_vocab_init(&t->vocab, (size_t)cJSON_GetArraySize(vocab)))
+        return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+    T2I_TRY(t2i_hf_json_vocab(model, path, put_vocab, t, &max_id));
+    T2I_TRY(json_merges(t, model, path));
+    return t2i_hf_json_added(root, path, add_json_token, t);
+}
+
 t2i_status t2i_clip_tokenizer_load(const char *dir, t2i_clip_tokenizer **out)
 {
     if (!dir || !out) return t2i_fail(T2I_ERR_INVALID_ARG, "t2i_clip_tokenizer_load: NULL argument");
     *out = NULL;
     t2i_clip_tokenizer *t = calloc(1, sizeof *t);
     if (!t) return t2i_fail(T2I_ERR_NOMEM, "clip tokenizer: out of memory");
-    char vocab_path[4096], merges_path[4096];
+    char vocab_path[4096], merges_path[4096], json_path[4096];
     snprintf(vocab_path, sizeof vocab_path, "%s/vocab.json", dir);
     snprintf(merges_path, sizeof merges_path, "%s/merges.txt", dir);
-    t2i_status st;
-    if ((st = load_vocab(t, vocab_path)) != T2I_OK) goto fail;
-    if ((st = load_merges(t, merges_path)) != T2I_OK) goto fail;
+    cJSON *root = NULL;
+    t2i_status st = T2I_OK;
+    /* vocab.json + merges.txt when present (the Hub layout), else tokenizer.json */
+    if (access(vocab_path, F_OK) != 0) {
+        st = t2i_hf_json_open(dir, json_path, sizeof json_path, &root);
+        if (st == T2I_OK && !root)
+            st = t2i_fail(T2I_ERR_IO, "%s: no vocabulary: neither vocab.json + merges.txt nor tokenizer.json", dir);
+    }
+    if (st != T2I_OK) goto fail;
+    if (root) {
+        if ((st = load_tokenizer_json(t, root, json_path)) != T2I_OK) goto fail;
+    } else {
+        if ((st = load_vocab(t, vocab_path)) != T2I_OK) goto fail;
+        if ((st = load_merges(t, merges_path)) != T2I_OK) goto fail;
+    }
     init_byte_symbols(t);
     if ((st = load_config(t, dir)) != T2I_OK) goto fail;
+    cJSON_Delete(root);
     *out = t;
     return T2I_OK;
 fail:
+    cJSON_Delete(root);
     t2i_clip_tokenizer_destroy(t);
     return st;
 }
@@ -573,4 +681,13 @@ void t2i_clip_tokenizer_destroy(t2i_clip_tokenizer *t)
     t2i_vocab_free(&t->vocab);
     free(t->merges);
     free(t);
+}
+t2i_status t2i_clip_set_pad(t2i_clip_tokenizer *t, const char *content)
+{
+    /* as a pad_token entry of tokenizer_config.json: an added token, cut out
+     * of the raw text, whose id pads */
+    int index = -1;
+    T2I_TRY(add_token(t, content, -1, 0, &index, "pad token"));
+    t->pad = t->added.v[index].id;
+    return T2I_OK;
 }

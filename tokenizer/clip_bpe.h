@@ -61,6 +61,12 @@ t2i_status t2i_clip_tokenize(const t2i_clip_tokenizer *t, const char *utf8,
 t2i_status t2i_clip_encode_padded(const t2i_clip_tokenizer *t, const char *utf8,
                                   int32_t *out_ids, int max_len);
 
+/* Make `content` (a vocabulary token) the padding token, as a
+ * tokenizer_config.json "pad_token" would (an added token, not normalized,
+ * cut out of prompts): SD 2.x pads with "!" (id 0). T2I_ERR_FORMAT when it
+ * is not in the vocabulary. */
+t2i_status t2i_clip_set_pad(t2i_clip_tokenizer *t, const char *content);
+
 int32_t t2i_clip_bos(const t2i_clip_tokenizer *t);
 int32_t t2i_clip_eos(const t2i_clip_tokenizer *t);
 int32_t t2i_clip_pad(const t2i_clip_tokenizer *t);

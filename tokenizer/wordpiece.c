@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "tokenizer/added_tokens.h"
+#include "tokenizer/hf_json.h"
 #include "tokenizer/bert_unicode.h"
 #include "tokenizer/text_norm.h"
 #include "tokenizer/unicode_tables.h"
@@ -317,7 +319,9 @@ static t2i_status normalize_added(t2i_wordpiece *t)
     return T2I_OK;
 }
 
-static t2i_status load_config(t2i_wordpiece *t, const char *dir)
+/* norm: tokenizer.json's BertNormalizer, which then decides the flags; NULL
+ * for a vocab.txt folder (tokenizer_config.json decides). */
+static t2i_status load_config(t2i_wordpiece *t, const char *dir, const cJSON *norm)
 {
     char tc_path[4096], stm_path[4096];
     snprintf(tc_path, sizeof tc_path, "%s/tokenizer_config.json", dir);
@@ -333,9 +337,10 @@ static t2i_status load_config(t2i_wordpiece *t, const char *dir)
     if (st == T2I_OK) st = special_token(t, tc, stm, "mask_token", "[MASK]", tc_path, stm_path, &mask);
     if (st == T2I_OK) st = t2i_added_tokens_decoder(tc, tc_path, add_decoder_token, t);
     if (st == T2I_OK) {
-        t->lower = json_flag(tc, "do_lower_case", 1);
-        t->strip = json_flag(tc, "strip_accents", t->lower);   /* null: follows lower-casing */
-        t->chinese = json_flag(tc, "tokenize_chinese_chars", 1);
+        const cJSON *src = norm ? norm : tc;
+        t->lower = json_flag(src, norm ? "lowercase" : "do_lower_case", 1);
+        t->strip = json_flag(src, "strip_accents", t->lower);   /* null: follows lower-casing */
+        t->chinese = json_flag(src, norm ? "handle_chinese_chars" : "tokenize_chinese_chars", 1);
         const cJSON *ml = tc ? cJSON_GetObjectItemCaseSensitive(tc, "model_max_length") : NULL;
         t->max_length = cJSON_IsNumber(ml) && ml->valuedouble >= 2 && ml->valuedouble <= 1 << 20
                             ? (int)ml->valuedouble : 0;
@@ -346,16 +351,65 @@ static t2i_status load_config(t2i_wordpiece *t, const char *dir)
     return st;
 }
 
+/* ---- tokenizer.json ------------------------------------------------------------ */
+
+static t2i_status put_vocab(void *ctx, const char *token, int32_t id)
+{
+    t2i_wordpiece *t = ctx;
+    if (!t2i_vocab_put(&t->vocab, token, strlen(token), id))
+        return t2i_fail(T2I_ERR_NOMEM, "wordpiece tokenizer: out of memory");
+    return T2I_OK;
+}
+
+static t2i_status add_json_token(void *ctx, const char *content, int32_t id, int normalized, const char *where)
+{
+    return add_token(ctx, content, id, normalized, NULL, where);
+}
+
+/* model.vocab and added_tokens; the model, normalizer and pre-tokenizer
+ * settings checked against this file's pipeline (clean_text is always on). */
+static t2i_status load_tokenizer_json(t2i_wordpiece *t, const cJSON *root, const char *path, const cJSON **norm)
+{
+    const cJSON *model;
+    int32_t max_id;
+    T2I_TRY(t2i_hf_json_model(root, path, "WordPiece", &model));
+    T2I_TRY(t2i_hf_json_expect(model, path, "continuing_subword_prefix", "\"##\"", NULL));
+    T2I_TRY(t2i_hf_json_expect(model, path, "max_input_chars_per_word", "100", NULL));
+    T2I_TRY(t2i_hf_json_expect(root, path, "pre_tokenizer", "{\"type\":\"BertPreTokenizer\"}", NULL));
+    *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(*norm, "type");
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "BertNormalizer") != 0)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: key 'normalizer.type': unsupported normalizer \"%.40s\" "
+                        "(supported here: BertNormalizer)", path, cJSON_IsString(type) ? type->valuestring : "?");
+    T2I_TRY(t2i_hf_json_expect(*norm, path, "clean_text", "true", NULL));
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+    if (!t2i_vocab_init(&t->vocab, (size_t)cJSON_GetArraySize(vocab)))
+        return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+    T2I_TRY(t2i_hf_json_vocab(model, path, put_vocab, t, &max_id));
+    t->n_lines = max_id + 1;
+    return t2i_hf_json_added(root, path, add_json_token, t);
+}
+
 t2i_status t2i_wordpiece_load(const char *dir, t2i_wordpiece **out)
 {
     if (!dir || !out) return t2i_fail(T2I_ERR_INVALID_ARG, "t2i_wordpiece_load: NULL argument");
     *out = NULL;
     t2i_wordpiece *t = calloc(1, sizeof *t);
     if (!t) return t2i_fail(T2I_ERR_NOMEM, "wordpiece tokenizer: out of memory");
-    char path[4096];
+    char path[4096], json_path[4096];
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    t2i_status st = load_vocab(t, path);
-    if (st == T2I_OK) st = load_config(t, dir);
+    cJSON *root = NULL;
+    const cJSON *norm = NULL;
+    t2i_status st = T2I_OK;
+    /* vocab.txt when present (the Hub layout), else tokenizer.json */
+    if (access(path, F_OK) != 0) {
+        st = t2i_hf_json_open(dir, json_path, sizeof json_path, &root);
+        if (st == T2I_OK && !root)
+            st = t2i_fail(T2I_ERR_IO, "%s: no vocabulary: neither vocab.txt nor tokenizer.json", dir);
+    }
+    if (st == T2I_OK) st = root ? load_tokenizer_json(t, root, json_path, &norm) : load_vocab(t, path);
+    if (st == T2I_OK) st = load_config(t, dir, norm);
+    cJSON_Delete(root);
     if (st != T2I_OK) {
         t2i_wordpiece_destroy(t);
         return st;

@@ -28,13 +28,20 @@
 
 static const char *usage_text =
     "usage: t2i [options] -p PROMPT\n"
+    "       t2i convert IN OUT [--vae FILE] [--tokenizer DIR]\n"
     "\n"
     "Generate images from a text prompt with a Stable Diffusion model.\n"
     "\n"
     "  -p, --prompt TEXT        what to draw (required)\n"
     "  -n, --negative TEXT      negative prompt (default: none)\n"
-    "  -m, --model DIR          diffusers-layout model folder (default: $T2I_MODEL,\n"
-    "                           else the embedded model in models/default)\n"
+    "  -m, --model PATH         diffusers-layout model folder or single-file .safetensors\n"
+    "                           checkpoint (default: $T2I_MODEL, else the embedded\n"
+    "                           model in models/default)\n"
+    "      --vae FILE           a separate VAE .safetensors for a single-file checkpoint\n"
+    "      --tokenizer DIR      CLIP tokenizer folder for a single-file checkpoint\n"
+    "                           (default: the project's models/default/tokenizer)\n"
+    "      --prediction TYPE    epsilon or v: a single file's prediction type (default:\n"
+    "                           its .yaml beside it, else v for SD 2.x, else epsilon)\n"
     "  -o, --output FILE        PNG file to write (default: out.png); with a batch,\n"
     "                           image i goes to FILE with -i before the extension\n"
     "  -s, --seed N             seed; image i of a batch uses N+i (default: random)\n"
@@ -81,6 +88,10 @@ static const char *usage_text =
     "      --list-samplers      print the sampler names and exit\n"
     "  -h, --help               this text\n"
     T2I_EDIT_USAGE
+    "\n"
+    "\n"
+    "t2i convert IN OUT writes a diffusers folder from a single-file checkpoint, or a\n"
+    "single file (original naming) from an SD 1.x folder; OUT must not exist.\n"
     "\n"
     "Exit status: 0 success, 1 generation failed, 2 bad arguments.\n";
 
@@ -159,12 +170,40 @@ static const char *default_model(void)
     return NULL;
 }
 
+/* t2i convert IN OUT [--vae FILE] [--tokenizer DIR] */
+static int convert_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"vae", required_argument, 0, 'v'}, {"tokenizer", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    t2i_model_options mo;
+    t2i_model_options_init(&mo);
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'v': mo.vae_path = optarg; break;
+        case 't': mo.tokenizer_dir = optarg; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case ':': die_usage("option %s needs a value", argv[optind - 1]); break;
+        default: die_usage("unknown option '%s'", argv[optind - 1]); break;
+        }
+    }
+    if (argc - optind != 2) die_usage("%s", "convert takes IN and OUT");
+    if (t2i_convert(argv[optind], argv[optind + 1], &mo) != T2I_OK) {
+        fprintf(stderr, "t2i: convert: %s\n", t2i_last_error());
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     enum {
         OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_CLIP_SKIP, OPT_SCHEDULE, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS,
         OPT_LIST, OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
-        OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS
+        OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS, OPT_VAE, OPT_TOKENIZER, OPT_PREDICTION
     };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
@@ -182,14 +221,19 @@ int main(int argc, char **argv)
         {"backend", required_argument, 0, OPT_BACKEND}, {"device", required_argument, 0, OPT_DEVICE},
         {"lora", required_argument, 0, OPT_LORA},       {"lora-dir", required_argument, 0, OPT_LORA_DIR},
         {"embeddings", required_argument, 0, OPT_EMBEDDINGS},
+        {"vae", required_argument, 0, OPT_VAE},         {"tokenizer", required_argument, 0, OPT_TOKENIZER},
+        {"prediction", required_argument, 0, OPT_PREDICTION},
         T2I_EDIT_LONG_OPTIONS,
         {0, 0, 0, 0},
     };
+    if (argc > 1 && strcmp(argv[1], "convert") == 0) return convert_main(argc - 1, argv + 1);
     edit_opts ed;
     memset(&ed, 0, sizeof ed);
     t2i_img2img_params_init(&ed.p);
     t2i_txt2img_params p;
     t2i_txt2img_params_init(&p);
+    t2i_model_options mo;
+    t2i_model_options_init(&mo);
     t2i_engine_options eo;
     t2i_engine_options_init(&eo);
     const char *model_dir = NULL, *output = "out.png", *init_path = NULL, *styles_file = NULL;
@@ -253,6 +297,13 @@ int main(int argc, char **argv)
         case OPT_DEVICE: eo.device = (int)parse_long(optarg, "--device", 0, 1024); break;
         case OPT_THREADS: eo.threads = (int)parse_long(optarg, "--threads", 0, 1024); break;
         case 'q': quiet = 1; break;
+        case OPT_VAE: mo.vae_path = optarg; break;
+        case OPT_TOKENIZER: mo.tokenizer_dir = optarg; break;
+        case OPT_PREDICTION:
+            if (strcmp(optarg, "epsilon") == 0) mo.prediction = T2I_PREDICT_EPSILON;
+            else if (strcmp(optarg, "v") == 0 || strcmp(optarg, "v_prediction") == 0) mo.prediction = T2I_PREDICT_V;
+            else die_usage("--prediction expects epsilon or v, got '%s'", optarg);
+            break;
         case OPT_STYLE:
             if (p.n_styles == (int)(sizeof styles / sizeof styles[0])) die_usage("%s", "too many --style options");
             styles[p.n_styles++] = optarg;
@@ -319,7 +370,7 @@ int main(int argc, char **argv)
     t2i_image *imgs = NULL;
     int n = 0, rc = 1;
     float *noise = NULL;
-    if (t2i_engine_create(&eo, &eng) != T2I_OK || t2i_model_load(eng, model_dir, &m) != T2I_OK) {
+    if (t2i_engine_create(&eo, &eng) != T2I_OK || t2i_model_load_ex(eng, model_dir, &mo, &m) != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
         goto out;
     }
