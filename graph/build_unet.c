@@ -77,6 +77,10 @@ static int resnet(unet_ctx *u, const char *name, int x, int cin, int cout)
 t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int ctx_len, t2i_graph **out)
 {
     *out = NULL;
+    if (c->n_blocks < 1 || c->n_blocks > T2I_MAX_BLOCKS || c->layers_per_block < 1 ||
+        c->layers_per_block > T2I_MAX_LAYERS_PER_BLOCK)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "unet: %d blocks of %d layers (1 to %d blocks of 1 to %d layers)",
+                        c->n_blocks, c->layers_per_block, T2I_MAX_BLOCKS, T2I_MAX_LAYERS_PER_BLOCK);
     int nb = c->n_blocks, down = 1 << (nb - 1);
     if (h % down || w % down)
         return t2i_fail(T2I_ERR_INVALID_ARG, "unet: latent size %dx%d is not a multiple of %d", w, h, down);
@@ -108,7 +112,9 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
     }
 
     int x = b_conv(g, "conv_in", sample, c->in_channels, boc[0], 3, 1, 1);
-    int skips[T2I_MAX_BLOCKS * 8], skip_ch[T2I_MAX_BLOCKS * 8], n_skips = 0;
+    /* conv_in, every down-block layer, every downsampler */
+    enum { MAX_SKIPS = 1 + T2I_MAX_BLOCKS * (T2I_MAX_LAYERS_PER_BLOCK + 1) };
+    int skips[MAX_SKIPS], skip_ch[MAX_SKIPS], n_skips = 0;
     skips[n_skips] = x;
     skip_ch[n_skips++] = boc[0];
 

@@ -40,9 +40,21 @@ static int vae_mid(t2i_graph *g, const t2i_vae_config *c, int x, int ch)
     return x;
 }
 
+/* The block counts the config parser accepts (block_out_channels is a
+ * fixed array). */
+static t2i_status check_blocks(const t2i_vae_config *c, const char *who)
+{
+    if (c->n_blocks < 1 || c->n_blocks > T2I_MAX_BLOCKS || c->layers_per_block < 1 ||
+        c->layers_per_block > T2I_MAX_LAYERS_PER_BLOCK)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "%s: %d blocks of %d layers (1 to %d blocks of 1 to %d layers)", who,
+                        c->n_blocks, c->layers_per_block, T2I_MAX_BLOCKS, T2I_MAX_LAYERS_PER_BLOCK);
+    return T2I_OK;
+}
+
 t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out)
 {
     *out = NULL;
+    T2I_TRY(check_blocks(c, "vae decoder"));
     t2i_graph *g = t2i_graph_create();
     if (!g) return t2i_fail(T2I_ERR_NOMEM, "vae decoder: out of memory");
     int nb = c->n_blocks, L = c->latent_channels;
@@ -76,6 +88,7 @@ t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int 
 t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out)
 {
     *out = NULL;
+    T2I_TRY(check_blocks(c, "vae encoder"));
     int nb = c->n_blocks, L = c->latent_channels, f = t2i_vae_scale(c);
     if (h % f || w % f)
         return t2i_fail(T2I_ERR_INVALID_ARG, "vae encoder: image size %dx%d is not a multiple of %d", w, h, f);
