@@ -24,8 +24,8 @@
 static int clip_attention(t2i_graph *g, int x, int dim, int heads)
 {
     int s = t2i_graph_scope_push(g, "self_attn");
-    int o = b_qkv_attention(g, (const char *const[]){"q_proj", "k_proj", "v_proj"}, x, x, dim, dim, heads, true, true);
-    o = b_linear(g, "out_proj", o, dim, dim, true, T2I_ACT_NONE);
+    int o = t2i_b_qkv_attention(g, (const char *const[]){"q_proj", "k_proj", "v_proj"}, x, x, dim, dim, heads, true, true);
+    o = t2i_b_linear(g, "out_proj", o, dim, dim, true, T2I_ACT_NONE);
     t2i_graph_scope_pop(g, s);
     return o;
 }
@@ -68,29 +68,29 @@ t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int 
     if (seq_len < c->max_positions)
         pos = t2i_graph_op(g, T2I_OP_SLICE, "position_ids", (int[]){pos}, 1,
                            &(t2i_op_attrs){.slice = {.axis = 0, .start = 0, .len = seq_len}});
-    h = b_add(g, "add_position", h, pos);
+    h = t2i_b_add(g, "add_position", h, pos);
     t2i_graph_scope_pop(g, s);
     for (int l = 0; l < c->layers; l++) {
         if (o && o->penultimate && l == c->layers - 1) t2i_graph_output(g, h, "penultimate");
         s = t2i_graph_scope_push(g, "encoder.layers.%d", l);
-        int x = b_layernorm(g, "layer_norm1", h, C, c->layer_norm_eps);
-        h = b_add(g, "residual1", h, clip_attention(g, x, C, c->heads));
-        x = b_layernorm(g, "layer_norm2", h, C, c->layer_norm_eps);
-        x = b_linear(g, "mlp.fc1", x, C, c->intermediate_size, true, c->act);
-        x = b_linear(g, "mlp.fc2", x, c->intermediate_size, C, true, T2I_ACT_NONE);
-        h = b_add(g, "residual2", h, x);
+        int x = t2i_b_layernorm(g, "layer_norm1", h, C, c->layer_norm_eps);
+        h = t2i_b_add(g, "residual1", h, clip_attention(g, x, C, c->heads));
+        x = t2i_b_layernorm(g, "layer_norm2", h, C, c->layer_norm_eps);
+        x = t2i_b_linear(g, "mlp.fc1", x, C, c->intermediate_size, true, c->act);
+        x = t2i_b_linear(g, "mlp.fc2", x, c->intermediate_size, C, true, T2I_ACT_NONE);
+        h = t2i_b_add(g, "residual2", h, x);
         t2i_graph_scope_pop(g, s);
     }
-    h = b_layernorm(g, "final_layer_norm", h, C, c->layer_norm_eps);
+    h = t2i_b_layernorm(g, "final_layer_norm", h, C, c->layer_norm_eps);
     t2i_graph_output(g, h, "hidden");
     t2i_graph_scope_pop(g, 0);
     if (o && o->pooled) {
         int idx = t2i_graph_input(g, "pool_index", T2I_I32, 2, (int64_t[]){batch, 1});
-        int rows = b_reshape(g, "hidden_rows", h, 2, (int64_t[]){(int64_t)batch * seq_len, C});
+        int rows = t2i_b_reshape(g, "hidden_rows", h, 2, (int64_t[]){(int64_t)batch * seq_len, C});
         int p = t2i_graph_op(g, T2I_OP_EMBEDDING, "pool_gather", (int[]){idx, rows}, 2, NULL);
-        p = b_linear(g, "text_projection", p, C, c->projection_dim, false, T2I_ACT_NONE);
-        p = b_reshape(g, "pooled_2d", p, 2, (int64_t[]){batch, c->projection_dim});
+        p = t2i_b_linear(g, "text_projection", p, C, c->projection_dim, false, T2I_ACT_NONE);
+        p = t2i_b_reshape(g, "pooled_2d", p, 2, (int64_t[]){batch, c->projection_dim});
         t2i_graph_output(g, p, "pooled");
     }
-    return b_finish(g, "text encoder", out);
+    return t2i_b_finish(g, "text encoder", out);
 }

@@ -21,11 +21,11 @@ static int vae_attention(t2i_graph *g, const t2i_vae_config *c, int x, int ch)
     int s = t2i_graph_scope_push(g, "attentions.0");
     const t2i_tensor *xt = &g->tensors[x];
     int h = (int)xt->ne[2], w = (int)xt->ne[3];
-    int y = b_groupnorm(g, "group_norm", x, ch, c->norm_num_groups, VAE_EPS, T2I_ACT_NONE);
+    int y = t2i_b_groupnorm(g, "group_norm", x, ch, c->norm_num_groups, VAE_EPS, T2I_ACT_NONE);
     y = t2i_graph_op(g, T2I_OP_TO_TOKENS, "to_tokens", (int[]){y}, 1, NULL);
-    y = b_attention(g, "", y, y, ch, ch, 1, true, false);
+    y = t2i_b_attention(g, "", y, y, ch, ch, 1, true, false);
     y = t2i_graph_op(g, T2I_OP_FROM_TOKENS, "from_tokens", (int[]){y}, 1, &(t2i_op_attrs){.hw = {.h = h, .w = w}});
-    y = b_add(g, "residual", y, x);
+    y = t2i_b_add(g, "residual", y, x);
     t2i_graph_scope_pop(g, s);
     return y;
 }
@@ -33,9 +33,9 @@ static int vae_attention(t2i_graph *g, const t2i_vae_config *c, int x, int ch)
 static int vae_mid(t2i_graph *g, const t2i_vae_config *c, int x, int ch)
 {
     int s = t2i_graph_scope_push(g, "mid_block");
-    x = b_resnet(g, "resnets.0", x, ch, ch, -1, 0, c->norm_num_groups, VAE_EPS);
+    x = t2i_b_resnet(g, "resnets.0", x, ch, ch, -1, 0, c->norm_num_groups, VAE_EPS);
     if (c->mid_block_add_attention) x = vae_attention(g, c, x, ch);
-    x = b_resnet(g, "resnets.1", x, ch, ch, -1, 0, c->norm_num_groups, VAE_EPS);
+    x = t2i_b_resnet(g, "resnets.1", x, ch, ch, -1, 0, c->norm_num_groups, VAE_EPS);
     t2i_graph_scope_pop(g, s);
     return x;
 }
@@ -59,10 +59,10 @@ t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int 
     if (!g) return t2i_fail(T2I_ERR_NOMEM, "vae decoder: out of memory");
     int nb = c->n_blocks, L = c->latent_channels;
     int x = t2i_graph_input(g, "latents", T2I_F32, 4, (int64_t[]){batch, L, h, w});
-    x = b_conv(g, "post_quant_conv", x, L, L, 1, 1, 0);
+    x = t2i_b_conv(g, "post_quant_conv", x, L, L, 1, 1, 0);
     t2i_graph_scope_push(g, "decoder");
     int ch = c->block_out_channels[nb - 1];
-    x = b_conv(g, "conv_in", x, L, ch, 3, 1, 1);
+    x = t2i_b_conv(g, "conv_in", x, L, ch, 3, 1, 1);
     x = vae_mid(g, c, x, ch);
     for (int i = 0; i < nb; i++) {
         int s = t2i_graph_scope_push(g, "up_blocks.%d", i);
@@ -70,19 +70,19 @@ t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int 
         for (int l = 0; l < c->layers_per_block + 1; l++) {
             char name[32];
             snprintf(name, sizeof name, "resnets.%d", l);
-            x = b_resnet(g, name, x, ch, cout, -1, 0, c->norm_num_groups, VAE_EPS);
+            x = t2i_b_resnet(g, name, x, ch, cout, -1, 0, c->norm_num_groups, VAE_EPS);
             ch = cout;
         }
         if (i < nb - 1) {
             x = t2i_graph_op(g, T2I_OP_UPSAMPLE, "upsamplers.0.nearest", (int[]){x}, 1, NULL);
-            x = b_conv(g, "upsamplers.0.conv", x, ch, ch, 3, 1, 1);
+            x = t2i_b_conv(g, "upsamplers.0.conv", x, ch, ch, 3, 1, 1);
         }
         t2i_graph_scope_pop(g, s);
     }
-    x = b_groupnorm(g, "conv_norm_out", x, ch, c->norm_num_groups, VAE_EPS, T2I_ACT_SILU);
-    x = b_conv(g, "conv_out", x, ch, c->out_channels, 3, 1, 1);
+    x = t2i_b_groupnorm(g, "conv_norm_out", x, ch, c->norm_num_groups, VAE_EPS, T2I_ACT_SILU);
+    x = t2i_b_conv(g, "conv_out", x, ch, c->out_channels, 3, 1, 1);
     t2i_graph_output(g, x, "image");
-    return b_finish(g, "vae decoder", out);
+    return t2i_b_finish(g, "vae decoder", out);
 }
 
 t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out)
@@ -97,14 +97,14 @@ t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int 
     int x = t2i_graph_input(g, "image", T2I_F32, 4, (int64_t[]){batch, c->in_channels, h, w});
     int s0 = t2i_graph_scope_push(g, "encoder");
     int ch = c->block_out_channels[0];
-    x = b_conv(g, "conv_in", x, c->in_channels, ch, 3, 1, 1);
+    x = t2i_b_conv(g, "conv_in", x, c->in_channels, ch, 3, 1, 1);
     for (int i = 0; i < nb; i++) {
         int s = t2i_graph_scope_push(g, "down_blocks.%d", i);
         int cout = c->block_out_channels[i];
         for (int l = 0; l < c->layers_per_block; l++) {
             char name[32];
             snprintf(name, sizeof name, "resnets.%d", l);
-            x = b_resnet(g, name, x, ch, cout, -1, 0, c->norm_num_groups, VAE_EPS);
+            x = t2i_b_resnet(g, name, x, ch, cout, -1, 0, c->norm_num_groups, VAE_EPS);
             ch = cout;
         }
         if (i < nb - 1) {
@@ -118,11 +118,11 @@ t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int 
         t2i_graph_scope_pop(g, s);
     }
     x = vae_mid(g, c, x, ch);
-    x = b_groupnorm(g, "conv_norm_out", x, ch, c->norm_num_groups, VAE_EPS, T2I_ACT_SILU);
-    x = b_conv(g, "conv_out", x, ch, 2 * L, 3, 1, 1);
+    x = t2i_b_groupnorm(g, "conv_norm_out", x, ch, c->norm_num_groups, VAE_EPS, T2I_ACT_SILU);
+    x = t2i_b_conv(g, "conv_out", x, ch, 2 * L, 3, 1, 1);
     t2i_graph_scope_pop(g, s0);
-    x = b_conv(g, "quant_conv", x, 2 * L, 2 * L, 1, 1, 0);
+    x = t2i_b_conv(g, "quant_conv", x, 2 * L, 2 * L, 1, 1, 0);
     x = t2i_graph_op(g, T2I_OP_SLICE, "mean", (int[]){x}, 1, &(t2i_op_attrs){.slice = {.axis = 1, .start = 0, .len = L}});
     t2i_graph_output(g, x, "mean");
-    return b_finish(g, "vae encoder", out);
+    return t2i_b_finish(g, "vae encoder", out);
 }
