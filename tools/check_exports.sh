@@ -8,12 +8,14 @@
 #   cpu_    the CPU backend's kernels and thread pool (kernels/cpu/)
 #   cuda_   the CUDA backend's kernels (kernels/cuda/, CUDA builds)
 #
-# Not checked: C++ mangled names (_Z..., from the CUDA translation units:
+# Checked: the strong definitions (nm types T D B R G S C). Not checked: weak
+# ones (V, W: C++ template instances, header-only NVTX, the EH personality
+# reference), C++ mangled names (_Z..., from the CUDA translation units:
 # they cannot collide with C names) and names reserved to the
 # implementation (__..., _X...), which the compilers emit.
 set -euo pipefail
 lib="${1:?usage: check_exports.sh libt2i.a}"
-bad=$(nm -g --defined-only "$lib" 2>/dev/null | awk 'NF == 3 { print $3 }' |
+bad=$(nm -g --defined-only "$lib" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[TDBRGSC]$/ { print $3 }' |
       grep -Ev '^(t2i_|cpu_|cuda_|_Z|__|_[A-Z])' | sort -u || true)
 if [ -n "$bad" ]; then
     echo "$lib defines global symbols without the t2i_/cpu_/cuda_ prefix:" >&2
