@@ -430,8 +430,14 @@ const char *t2i_st_metadata(const t2i_st_file *f, const char *key)
     return NULL;
 }
 
+/* The reader checked that product(shape) * dtype size is the tensor's byte
+ * count, so the product fits, unless a dimension is 0: then the others may
+ * be as large as the reader allows ([2^52, 2048, 0]) and their product must
+ * not be formed (signed overflow). */
 int64_t t2i_st_numel(const t2i_st_tensor *t)
 {
+    for (int i = 0; i < t->ndim; i++)
+        if (t->shape[i] == 0) return 0;
     int64_t n = 1;
     for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
     return n;

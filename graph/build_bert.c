@@ -26,7 +26,7 @@
 static int bert_attention(t2i_graph *g, int x, int dim, int heads)
 {
     int s = t2i_graph_scope_push(g, "attention.self");
-    int o = b_qkv_attention(g, (const char *const[]){"query", "key", "value"}, x, x, dim, dim, heads, true, false);
+    int o = t2i_b_qkv_attention(g, (const char *const[]){"query", "key", "value"}, x, x, dim, dim, heads, true, false);
     t2i_graph_scope_pop(g, s);
     return o;
 }
@@ -55,21 +55,21 @@ t2i_status t2i_build_bert_text_ex(const t2i_bert_config *c, int batch, int seq_l
     int h = t2i_graph_op(g, T2I_OP_EMBEDDING, "word_embeddings", (int[]){ids, word}, 2, NULL);
     type = t2i_graph_op(g, T2I_OP_SLICE, "token_type_0", (int[]){type}, 1,
                         &(t2i_op_attrs){.slice = {.axis = 0, .start = 0, .len = 1}});
-    h = b_add(g, "add_token_type", h, type);
+    h = t2i_b_add(g, "add_token_type", h, type);
     if (seq_len < c->max_positions)
         pos = t2i_graph_op(g, T2I_OP_SLICE, "position_ids", (int[]){pos}, 1,
                            &(t2i_op_attrs){.slice = {.axis = 0, .start = 0, .len = seq_len}});
-    h = b_add(g, "add_position", h, pos);
-    h = b_layernorm(g, "LayerNorm", h, C, c->layer_norm_eps);
+    h = t2i_b_add(g, "add_position", h, pos);
+    h = t2i_b_layernorm(g, "LayerNorm", h, C, c->layer_norm_eps);
     t2i_graph_scope_pop(g, s);
     for (int l = 0; l < c->layers; l++) {
         s = t2i_graph_scope_push(g, "encoder.layer.%d", l);
         int a = bert_attention(g, h, C, c->heads);
-        a = b_linear(g, "attention.output.dense", a, C, C, true, T2I_ACT_NONE);
-        h = b_layernorm(g, "attention.output.LayerNorm", b_add(g, "attention.residual", a, h), C, c->layer_norm_eps);
-        int x = b_linear(g, "intermediate.dense", h, C, c->intermediate_size, true, c->act);
-        x = b_linear(g, "output.dense", x, c->intermediate_size, C, true, T2I_ACT_NONE);
-        h = b_layernorm(g, "output.LayerNorm", b_add(g, "output.residual", x, h), C, c->layer_norm_eps);
+        a = t2i_b_linear(g, "attention.output.dense", a, C, C, true, T2I_ACT_NONE);
+        h = t2i_b_layernorm(g, "attention.output.LayerNorm", t2i_b_add(g, "attention.residual", a, h), C, c->layer_norm_eps);
+        int x = t2i_b_linear(g, "intermediate.dense", h, C, c->intermediate_size, true, c->act);
+        x = t2i_b_linear(g, "output.dense", x, c->intermediate_size, C, true, T2I_ACT_NONE);
+        h = t2i_b_layernorm(g, "output.LayerNorm", t2i_b_add(g, "output.residual", x, h), C, c->layer_norm_eps);
         t2i_graph_scope_pop(g, s);
     }
     t2i_graph_output(g, h, "hidden");
@@ -77,9 +77,9 @@ t2i_status t2i_build_bert_text_ex(const t2i_bert_config *c, int batch, int seq_l
     if (projection_dim > 0) {
         int cls = t2i_graph_op(g, T2I_OP_SLICE, "cls_row", (int[]){h}, 1,
                                &(t2i_op_attrs){.slice = {.axis = 1, .start = 0, .len = 1}});
-        cls = b_linear(g, "text_projection", cls, C, projection_dim, false, T2I_ACT_NONE);
-        t2i_graph_output(g, b_reshape(g, "text_embeds_2d", cls, 2, (int64_t[]){batch, projection_dim}),
+        cls = t2i_b_linear(g, "text_projection", cls, C, projection_dim, false, T2I_ACT_NONE);
+        t2i_graph_output(g, t2i_b_reshape(g, "text_embeds_2d", cls, 2, (int64_t[]){batch, projection_dim}),
                          "text_embeds");
     }
-    return b_finish(g, "text encoder", out);
+    return t2i_b_finish(g, "text encoder", out);
 }

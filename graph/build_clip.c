@@ -43,16 +43,16 @@ static int clip_encoder_layer(t2i_graph *g, int l, int h, int C, int heads, int 
                               bool causal)
 {
     int s = t2i_graph_scope_push(g, "encoder.layers.%d", l);
-    int x = b_layernorm(g, "layer_norm1", h, C, eps);
+    int x = t2i_b_layernorm(g, "layer_norm1", h, C, eps);
     int sa = t2i_graph_scope_push(g, "self_attn");
-    int o = b_qkv_attention(g, (const char *const[]){"q_proj", "k_proj", "v_proj"}, x, x, C, C, heads, true, causal);
-    o = b_linear(g, "out_proj", o, C, C, true, T2I_ACT_NONE);
+    int o = t2i_b_qkv_attention(g, (const char *const[]){"q_proj", "k_proj", "v_proj"}, x, x, C, C, heads, true, causal);
+    o = t2i_b_linear(g, "out_proj", o, C, C, true, T2I_ACT_NONE);
     t2i_graph_scope_pop(g, sa);
-    h = b_add(g, "residual1", h, o);
-    x = b_layernorm(g, "layer_norm2", h, C, eps);
-    x = b_linear(g, "mlp.fc1", x, C, inter, true, act);
-    x = b_linear(g, "mlp.fc2", x, inter, C, true, T2I_ACT_NONE);
-    h = b_add(g, "residual2", h, x);
+    h = t2i_b_add(g, "residual1", h, o);
+    x = t2i_b_layernorm(g, "layer_norm2", h, C, eps);
+    x = t2i_b_linear(g, "mlp.fc1", x, C, inter, true, act);
+    x = t2i_b_linear(g, "mlp.fc2", x, inter, C, true, T2I_ACT_NONE);
+    h = t2i_b_add(g, "residual2", h, x);
     t2i_graph_scope_pop(g, s);
     return h;
 }
@@ -106,24 +106,24 @@ t2i_status t2i_build_clip_text_ex(const t2i_clip_text_config *c, int batch, int 
     if (seq_len < c->max_positions)
         pos = t2i_graph_op(g, T2I_OP_SLICE, "position_ids", (int[]){pos}, 1,
                            &(t2i_op_attrs){.slice = {.axis = 0, .start = 0, .len = seq_len}});
-    h = b_add(g, "add_position", h, pos);
+    h = t2i_b_add(g, "add_position", h, pos);
     t2i_graph_scope_pop(g, s);
     for (int l = 0; l < run; l++) {
         if (o && o->penultimate && l == c->layers - 1 - skip) t2i_graph_output(g, h, "penultimate");
         h = clip_encoder_layer(g, l, h, C, c->heads, c->intermediate_size, c->act, c->layer_norm_eps, true);
     }
-    h = b_layernorm(g, "final_layer_norm", h, C, c->layer_norm_eps);
+    h = t2i_b_layernorm(g, "final_layer_norm", h, C, c->layer_norm_eps);
     t2i_graph_output(g, h, "hidden");
     t2i_graph_scope_pop(g, 0);
     if (o && o->pooled) {
         int idx = t2i_graph_input(g, "pool_index", T2I_I32, 2, (int64_t[]){batch, 1});
-        int rows = b_reshape(g, "hidden_rows", h, 2, (int64_t[]){(int64_t)batch * seq_len, C});
+        int rows = t2i_b_reshape(g, "hidden_rows", h, 2, (int64_t[]){(int64_t)batch * seq_len, C});
         int p = t2i_graph_op(g, T2I_OP_EMBEDDING, "pool_gather", (int[]){idx, rows}, 2, NULL);
-        p = b_linear(g, "text_projection", p, C, c->projection_dim, false, T2I_ACT_NONE);
-        p = b_reshape(g, "pooled_2d", p, 2, (int64_t[]){batch, c->projection_dim});
+        p = t2i_b_linear(g, "text_projection", p, C, c->projection_dim, false, T2I_ACT_NONE);
+        p = t2i_b_reshape(g, "pooled_2d", p, 2, (int64_t[]){batch, c->projection_dim});
         t2i_graph_output(g, p, "pooled");
     }
-    return b_finish(g, "text encoder", out);
+    return t2i_b_finish(g, "text encoder", out);
 }
 
 t2i_status t2i_build_clip_vision(const t2i_clip_vision_config *c, int batch, t2i_graph **out)
@@ -141,23 +141,23 @@ t2i_status t2i_build_clip_vision(const t2i_clip_vision_config *c, int batch, t2i
                          &(t2i_op_attrs){.conv2d = {.stride = P}});
     x = t2i_graph_op(g, T2I_OP_TO_TOKENS, "patch_tokens", (int[]){x}, 1, NULL);
     int cls = t2i_graph_weight1(g, "class_embedding", C);
-    cls = b_reshape(g, "class_row", cls, 2, (int64_t[]){1, C});
+    cls = t2i_b_reshape(g, "class_row", cls, 2, (int64_t[]){1, C});
     cls = t2i_graph_op(g, T2I_OP_EMBEDDING, "class_token", (int[]){cls_ids, cls}, 2, NULL);
     int h = t2i_graph_op(g, T2I_OP_CONCAT, "tokens", (int[]){cls, x}, 2, &(t2i_op_attrs){.axis = {.axis = 1}});
     int pos = t2i_graph_weight2(g, "position_embedding.weight", n + 1, C);
-    h = b_add(g, "add_position", h, pos);
+    h = t2i_b_add(g, "add_position", h, pos);
     t2i_graph_scope_pop(g, s);
-    h = b_layernorm(g, "pre_layrnorm", h, C, c->layer_norm_eps);
+    h = t2i_b_layernorm(g, "pre_layrnorm", h, C, c->layer_norm_eps);
     for (int l = 0; l < c->layers; l++)
         h = clip_encoder_layer(g, l, h, C, c->heads, c->intermediate_size, c->act, c->layer_norm_eps, false);
     h = t2i_graph_op(g, T2I_OP_SLICE, "class_out", (int[]){h}, 1,
                      &(t2i_op_attrs){.slice = {.axis = 1, .start = 0, .len = 1}});
-    h = b_layernorm(g, "post_layernorm", h, C, c->layer_norm_eps);
+    h = t2i_b_layernorm(g, "post_layernorm", h, C, c->layer_norm_eps);
     t2i_graph_scope_pop(g, 0);
-    h = b_linear(g, "visual_projection", h, C, c->projection_dim, false, T2I_ACT_NONE);
-    h = b_reshape(g, "image_embeds_2d", h, 2, (int64_t[]){batch, c->projection_dim});
+    h = t2i_b_linear(g, "visual_projection", h, C, c->projection_dim, false, T2I_ACT_NONE);
+    h = t2i_b_reshape(g, "image_embeds_2d", h, 2, (int64_t[]){batch, c->projection_dim});
     t2i_graph_output(g, h, "image_embeds");
-    return b_finish(g, "image encoder", out);
+    return t2i_b_finish(g, "image encoder", out);
 }
 
 t2i_status t2i_build_aesthetic_head(int in_dim, int batch, t2i_graph **out)
@@ -170,8 +170,8 @@ t2i_status t2i_build_aesthetic_head(int in_dim, int batch, t2i_graph **out)
     for (int i = 0, d = in_dim; i < 5; d = widths[i++]) {
         char name[32];
         snprintf(name, sizeof name, "layers.%d", index[i]);
-        x = b_linear(g, name, x, d, widths[i], true, T2I_ACT_NONE);
+        x = t2i_b_linear(g, name, x, d, widths[i], true, T2I_ACT_NONE);
     }
     t2i_graph_output(g, x, "score");
-    return b_finish(g, "aesthetic head", out);
+    return t2i_b_finish(g, "aesthetic head", out);
 }

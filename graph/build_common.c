@@ -3,7 +3,7 @@
 #include "graph/build_common.h"
 #include "base/error.h"
 
-int b_linear(t2i_graph *g, const char *name, int x, int in_f, int out_f, bool bias, t2i_act act)
+int t2i_b_linear(t2i_graph *g, const char *name, int x, int in_f, int out_f, bool bias, t2i_act act)
 {
     int s = t2i_graph_scope_push(g, "%s", name);
     int w = t2i_graph_weight2(g, "weight", out_f, in_f);
@@ -14,7 +14,7 @@ int b_linear(t2i_graph *g, const char *name, int x, int in_f, int out_f, bool bi
     return y;
 }
 
-int b_conv(t2i_graph *g, const char *name, int x, int cin, int cout, int k, int stride, int pad)
+int t2i_b_conv(t2i_graph *g, const char *name, int x, int cin, int cout, int k, int stride, int pad)
 {
     int s = t2i_graph_scope_push(g, "%s", name);
     int w = t2i_graph_weight4(g, "weight", cout, cin, k, k);
@@ -36,72 +36,72 @@ static int norm(t2i_graph *g, t2i_op op, const char *name, int x, int channels, 
     return y;
 }
 
-int b_groupnorm(t2i_graph *g, const char *name, int x, int channels, int groups, float eps, t2i_act act)
+int t2i_b_groupnorm(t2i_graph *g, const char *name, int x, int channels, int groups, float eps, t2i_act act)
 {
     return norm(g, T2I_OP_GROUPNORM, name, x, channels, groups, eps, act);
 }
 
-int b_layernorm(t2i_graph *g, const char *name, int x, int channels, float eps)
+int t2i_b_layernorm(t2i_graph *g, const char *name, int x, int channels, float eps)
 {
     return norm(g, T2I_OP_LAYERNORM, name, x, channels, 1, eps, T2I_ACT_NONE);
 }
 
-int b_add(t2i_graph *g, const char *name, int a, int b)
+int t2i_b_add(t2i_graph *g, const char *name, int a, int b)
 {
     return t2i_graph_op(g, T2I_OP_ADD, name, (int[]){a, b}, 2, NULL);
 }
 
-int b_reshape(t2i_graph *g, const char *name, int x, int ndim, const int64_t *ne)
+int t2i_b_reshape(t2i_graph *g, const char *name, int x, int ndim, const int64_t *ne)
 {
     t2i_op_attrs a = {.shape = {.ndim = ndim}};
     for (int i = 0; i < ndim; i++) a.shape.ne[i] = ne[i];
     return t2i_graph_op(g, T2I_OP_RESHAPE, name, (int[]){x}, 1, &a);
 }
 
-int b_resnet(t2i_graph *g, const char *name, int x, int cin, int cout, int temb, int temb_dim, int groups,
+int t2i_b_resnet(t2i_graph *g, const char *name, int x, int cin, int cout, int temb, int temb_dim, int groups,
              float eps)
 {
     int s = t2i_graph_scope_push(g, "%s", name);
-    int h = b_groupnorm(g, "norm1", x, cin, groups, eps, T2I_ACT_SILU);
-    h = b_conv(g, "conv1", h, cin, cout, 3, 1, 1);
+    int h = t2i_b_groupnorm(g, "norm1", x, cin, groups, eps, T2I_ACT_SILU);
+    h = t2i_b_conv(g, "conv1", h, cin, cout, 3, 1, 1);
     if (temb >= 0) {
         int t = t2i_graph_op(g, T2I_OP_ACT, "time_emb_act", (int[]){temb}, 1,
                              &(t2i_op_attrs){.act = {.act = T2I_ACT_SILU}});
-        t = b_linear(g, "time_emb_proj", t, temb_dim, cout, true, T2I_ACT_NONE);
+        t = t2i_b_linear(g, "time_emb_proj", t, temb_dim, cout, true, T2I_ACT_NONE);
         int64_t batch = temb >= 0 && t >= 0 ? g->tensors[t].ne[0] : 1;
-        t = b_reshape(g, "time_emb_4d", t, 4, (int64_t[]){batch, cout, 1, 1});
-        h = b_add(g, "add_temb", h, t);
+        t = t2i_b_reshape(g, "time_emb_4d", t, 4, (int64_t[]){batch, cout, 1, 1});
+        h = t2i_b_add(g, "add_temb", h, t);
     }
-    h = b_groupnorm(g, "norm2", h, cout, groups, eps, T2I_ACT_SILU);
-    h = b_conv(g, "conv2", h, cout, cout, 3, 1, 1);
-    int sc = cin != cout ? b_conv(g, "conv_shortcut", x, cin, cout, 1, 1, 0) : x;
-    int y = b_add(g, "residual", sc, h);
+    h = t2i_b_groupnorm(g, "norm2", h, cout, groups, eps, T2I_ACT_SILU);
+    h = t2i_b_conv(g, "conv2", h, cout, cout, 3, 1, 1);
+    int sc = cin != cout ? t2i_b_conv(g, "conv_shortcut", x, cin, cout, 1, 1, 0) : x;
+    int y = t2i_b_add(g, "residual", sc, h);
     t2i_graph_scope_pop(g, s);
     return y;
 }
 
-int b_qkv_attention(t2i_graph *g, const char *const names[3], int x, int ctx, int dim, int ctx_dim, int heads,
+int t2i_b_qkv_attention(t2i_graph *g, const char *const names[3], int x, int ctx, int dim, int ctx_dim, int heads,
                     bool qkv_bias, bool causal)
 {
-    int q = b_linear(g, names[0], x, dim, dim, qkv_bias, T2I_ACT_NONE);
-    int k = b_linear(g, names[1], ctx, ctx_dim, dim, qkv_bias, T2I_ACT_NONE);
-    int v = b_linear(g, names[2], ctx, ctx_dim, dim, qkv_bias, T2I_ACT_NONE);
+    int q = t2i_b_linear(g, names[0], x, dim, dim, qkv_bias, T2I_ACT_NONE);
+    int k = t2i_b_linear(g, names[1], ctx, ctx_dim, dim, qkv_bias, T2I_ACT_NONE);
+    int v = t2i_b_linear(g, names[2], ctx, ctx_dim, dim, qkv_bias, T2I_ACT_NONE);
     t2i_op_attrs a = {.attention = {.heads = heads, .scale = 1.0f / sqrtf((float)(dim / heads)), .causal = causal}};
     return t2i_graph_op(g, T2I_OP_ATTENTION, "sdpa", (int[]){q, k, v}, 3, &a);
 }
 
-int b_attention(t2i_graph *g, const char *name, int x, int ctx, int dim, int ctx_dim, int heads, bool qkv_bias,
+int t2i_b_attention(t2i_graph *g, const char *name, int x, int ctx, int dim, int ctx_dim, int heads, bool qkv_bias,
                 bool causal)
 {
     int s = t2i_graph_scope_push(g, "%s", name);
-    int o = b_qkv_attention(g, (const char *const[]){"to_q", "to_k", "to_v"}, x, ctx, dim, ctx_dim, heads, qkv_bias,
+    int o = t2i_b_qkv_attention(g, (const char *const[]){"to_q", "to_k", "to_v"}, x, ctx, dim, ctx_dim, heads, qkv_bias,
                             causal);
-    o = b_linear(g, "to_out.0", o, dim, dim, true, T2I_ACT_NONE);
+    o = t2i_b_linear(g, "to_out.0", o, dim, dim, true, T2I_ACT_NONE);
     t2i_graph_scope_pop(g, s);
     return o;
 }
 
-t2i_status b_finish(t2i_graph *g, const char *what, t2i_graph **out)
+t2i_status t2i_b_finish(t2i_graph *g, const char *what, t2i_graph **out)
 {
     if (g->status != T2I_OK) {
         t2i_status st = g->status;

@@ -34,49 +34,53 @@ static int transformer(unet_ctx *u, const char *name, int x, int ch, int heads, 
     t2i_graph *g = u->g;
     const t2i_unet_config *c = u->c;
     int s = t2i_graph_scope_push(g, "%s", name);
-    int y = b_groupnorm(g, "norm", x, ch, c->norm_num_groups, 1e-6f, T2I_ACT_NONE);
+    int y = t2i_b_groupnorm(g, "norm", x, ch, c->norm_num_groups, 1e-6f, T2I_ACT_NONE);
     if (c->use_linear_projection) {
         y = t2i_graph_op(g, T2I_OP_TO_TOKENS, "to_tokens", (int[]){y}, 1, NULL);
-        y = b_linear(g, "proj_in", y, ch, ch, true, T2I_ACT_NONE);
+        y = t2i_b_linear(g, "proj_in", y, ch, ch, true, T2I_ACT_NONE);
     } else {
-        y = b_conv(g, "proj_in", y, ch, ch, 1, 1, 0);
+        y = t2i_b_conv(g, "proj_in", y, ch, ch, 1, 1, 0);
         y = t2i_graph_op(g, T2I_OP_TO_TOKENS, "to_tokens", (int[]){y}, 1, NULL);
     }
     for (int l = 0; l < layers; l++) {
         int sb = t2i_graph_scope_push(g, "transformer_blocks.%d", l);
-        int n = b_layernorm(g, "norm1", y, ch, 1e-5f);
-        y = b_add(g, "residual1", y, b_attention(g, "attn1", n, n, ch, ch, heads, false, false));
-        n = b_layernorm(g, "norm2", y, ch, 1e-5f);
-        y = b_add(g, "residual2", y,
-                  b_attention(g, "attn2", n, u->context, ch, c->cross_attention_dim, heads, false, false));
-        n = b_layernorm(g, "norm3", y, ch, 1e-5f);
-        n = b_linear(g, "ff.net.0.proj", n, ch, 8 * ch, true, T2I_ACT_NONE);
+        int n = t2i_b_layernorm(g, "norm1", y, ch, 1e-5f);
+        y = t2i_b_add(g, "residual1", y, t2i_b_attention(g, "attn1", n, n, ch, ch, heads, false, false));
+        n = t2i_b_layernorm(g, "norm2", y, ch, 1e-5f);
+        y = t2i_b_add(g, "residual2", y,
+                  t2i_b_attention(g, "attn2", n, u->context, ch, c->cross_attention_dim, heads, false, false));
+        n = t2i_b_layernorm(g, "norm3", y, ch, 1e-5f);
+        n = t2i_b_linear(g, "ff.net.0.proj", n, ch, 8 * ch, true, T2I_ACT_NONE);
         n = t2i_graph_op(g, T2I_OP_GEGLU, "ff.net.0.geglu", (int[]){n}, 1, NULL);
-        n = b_linear(g, "ff.net.2", n, 4 * ch, ch, true, T2I_ACT_NONE);
-        y = b_add(g, "residual3", y, n);
+        n = t2i_b_linear(g, "ff.net.2", n, 4 * ch, ch, true, T2I_ACT_NONE);
+        y = t2i_b_add(g, "residual3", y, n);
         t2i_graph_scope_pop(g, sb);
     }
     t2i_op_attrs hw = {.hw = {.h = h, .w = w}};
     if (c->use_linear_projection) {
-        y = b_linear(g, "proj_out", y, ch, ch, true, T2I_ACT_NONE);
+        y = t2i_b_linear(g, "proj_out", y, ch, ch, true, T2I_ACT_NONE);
         y = t2i_graph_op(g, T2I_OP_FROM_TOKENS, "from_tokens", (int[]){y}, 1, &hw);
     } else {
         y = t2i_graph_op(g, T2I_OP_FROM_TOKENS, "from_tokens", (int[]){y}, 1, &hw);
-        y = b_conv(g, "proj_out", y, ch, ch, 1, 1, 0);
+        y = t2i_b_conv(g, "proj_out", y, ch, ch, 1, 1, 0);
     }
-    y = b_add(g, "residual", y, x);
+    y = t2i_b_add(g, "residual", y, x);
     t2i_graph_scope_pop(g, s);
     return y;
 }
 
 static int resnet(unet_ctx *u, const char *name, int x, int cin, int cout)
 {
-    return b_resnet(u->g, name, x, cin, cout, u->temb, u->temb_dim, u->c->norm_num_groups, u->c->norm_eps);
+    return t2i_b_resnet(u->g, name, x, cin, cout, u->temb, u->temb_dim, u->c->norm_num_groups, u->c->norm_eps);
 }
 
 t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int ctx_len, t2i_graph **out)
 {
     *out = NULL;
+    if (c->n_blocks < 1 || c->n_blocks > T2I_MAX_BLOCKS || c->layers_per_block < 1 ||
+        c->layers_per_block > T2I_MAX_LAYERS_PER_BLOCK)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "unet: %d blocks of %d layers (1 to %d blocks of 1 to %d layers)",
+                        c->n_blocks, c->layers_per_block, T2I_MAX_BLOCKS, T2I_MAX_LAYERS_PER_BLOCK);
     int nb = c->n_blocks, down = 1 << (nb - 1);
     if (h % down || w % down)
         return t2i_fail(T2I_ERR_INVALID_ARG, "unet: latent size %dx%d is not a multiple of %d", w, h, down);
@@ -91,24 +95,26 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
 
     t2i_op_attrs ta = {.timestep = {.dim = boc[0], .flip_sin_to_cos = c->flip_sin_to_cos, .freq_shift = c->freq_shift}};
     int temb = t2i_graph_op(g, T2I_OP_TIMESTEP, "time_proj", (int[]){t}, 1, &ta);
-    temb = b_linear(g, "time_embedding.linear_1", temb, boc[0], u.temb_dim, true, T2I_ACT_SILU);
-    u.temb = b_linear(g, "time_embedding.linear_2", temb, u.temb_dim, u.temb_dim, true, T2I_ACT_NONE);
+    temb = t2i_b_linear(g, "time_embedding.linear_1", temb, boc[0], u.temb_dim, true, T2I_ACT_SILU);
+    u.temb = t2i_b_linear(g, "time_embedding.linear_2", temb, u.temb_dim, u.temb_dim, true, T2I_ACT_NONE);
     if (c->add_text_time) {
         const int D = c->addition_time_embed_dim, P = c->projection_class_embeddings_input_dim - 6 * D;
         int te = t2i_graph_input(g, "text_embeds", T2I_F32, 2, (int64_t[]){batch, P});
         int ti = t2i_graph_input(g, "time_ids", T2I_F32, 2, (int64_t[]){batch, 6});
-        ti = b_reshape(g, "time_ids_flat", ti, 1, (int64_t[]){(int64_t)batch * 6});
+        ti = t2i_b_reshape(g, "time_ids_flat", ti, 1, (int64_t[]){(int64_t)batch * 6});
         t2i_op_attrs at = {.timestep = {.dim = D, .flip_sin_to_cos = c->flip_sin_to_cos, .freq_shift = c->freq_shift}};
         ti = t2i_graph_op(g, T2I_OP_TIMESTEP, "add_time_proj", (int[]){ti}, 1, &at);
-        ti = b_reshape(g, "time_embeds", ti, 2, (int64_t[]){batch, 6 * D});
+        ti = t2i_b_reshape(g, "time_embeds", ti, 2, (int64_t[]){batch, 6 * D});
         int a = t2i_graph_op(g, T2I_OP_CONCAT, "add_embeds", (int[]){te, ti}, 2, &(t2i_op_attrs){.axis = {.axis = 1}});
-        a = b_linear(g, "add_embedding.linear_1", a, P + 6 * D, u.temb_dim, true, T2I_ACT_SILU);
-        a = b_linear(g, "add_embedding.linear_2", a, u.temb_dim, u.temb_dim, true, T2I_ACT_NONE);
-        u.temb = b_add(g, "add_aug_emb", u.temb, a);
+        a = t2i_b_linear(g, "add_embedding.linear_1", a, P + 6 * D, u.temb_dim, true, T2I_ACT_SILU);
+        a = t2i_b_linear(g, "add_embedding.linear_2", a, u.temb_dim, u.temb_dim, true, T2I_ACT_NONE);
+        u.temb = t2i_b_add(g, "add_aug_emb", u.temb, a);
     }
 
-    int x = b_conv(g, "conv_in", sample, c->in_channels, boc[0], 3, 1, 1);
-    int skips[T2I_MAX_BLOCKS * 8], skip_ch[T2I_MAX_BLOCKS * 8], n_skips = 0;
+    int x = t2i_b_conv(g, "conv_in", sample, c->in_channels, boc[0], 3, 1, 1);
+    /* conv_in, every down-block layer, every downsampler */
+    enum { MAX_SKIPS = 1 + T2I_MAX_BLOCKS * (T2I_MAX_LAYERS_PER_BLOCK + 1) };
+    int skips[MAX_SKIPS], skip_ch[MAX_SKIPS], n_skips = 0;
     skips[n_skips] = x;
     skip_ch[n_skips++] = boc[0];
 
@@ -128,7 +134,7 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
             skip_ch[n_skips++] = ch;
         }
         if (i < nb - 1) {
-            x = b_conv(g, "downsamplers.0.conv", x, ch, ch, 3, 2, 1);
+            x = t2i_b_conv(g, "downsamplers.0.conv", x, ch, ch, 3, 2, 1);
             hh /= 2;
             ww /= 2;
             skips[n_skips] = x;
@@ -161,14 +167,14 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
         }
         if (i < nb - 1) {
             x = t2i_graph_op(g, T2I_OP_UPSAMPLE, "upsamplers.0.nearest", (int[]){x}, 1, NULL);
-            x = b_conv(g, "upsamplers.0.conv", x, ch, ch, 3, 1, 1);
+            x = t2i_b_conv(g, "upsamplers.0.conv", x, ch, ch, 3, 1, 1);
             hh *= 2;
             ww *= 2;
         }
         t2i_graph_scope_pop(g, s);
     }
-    x = b_groupnorm(g, "conv_norm_out", x, ch, c->norm_num_groups, c->norm_eps, T2I_ACT_SILU);
-    x = b_conv(g, "conv_out", x, ch, c->out_channels, 3, 1, 1);
+    x = t2i_b_groupnorm(g, "conv_norm_out", x, ch, c->norm_num_groups, c->norm_eps, T2I_ACT_SILU);
+    x = t2i_b_conv(g, "conv_out", x, ch, c->out_channels, 3, 1, 1);
     t2i_graph_output(g, x, "out");
-    return b_finish(g, "unet", out);
+    return t2i_b_finish(g, "unet", out);
 }

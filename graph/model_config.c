@@ -125,7 +125,7 @@ t2i_status t2i_unet_config_parse(const cJSON *j, const char *path, t2i_unet_conf
     if (c.status == T2I_OK && (!cJSON_IsArray(boc) || cJSON_GetArraySize(boc) != o->n_blocks))
         t2i_jerror(&c, T2I_ERR_FORMAT, "block_out_channels", "must list one width per block");
     t2i_jint_per_block(&c, j, "block_out_channels", o->block_out_channels, o->n_blocks, 320);
-    o->layers_per_block = t2i_jint(&c, j, "layers_per_block", 2, 1, 16);
+    o->layers_per_block = t2i_jint(&c, j, "layers_per_block", 2, 1, T2I_MAX_LAYERS_PER_BLOCK);
     /* diffusers: num_attention_heads = num_attention_heads or attention_head_dim
      * (the historical naming: SD's "attention_head_dim" counts heads). */
     const char *heads_key = cJSON_GetObjectItem(j, "num_attention_heads") &&
@@ -212,7 +212,7 @@ t2i_status t2i_vae_config_parse(const cJSON *j, const char *path, t2i_vae_config
     if (c.status == T2I_OK && (!cJSON_IsArray(boc) || cJSON_GetArraySize(boc) != o->n_blocks))
         t2i_jerror(&c, T2I_ERR_FORMAT, "block_out_channels", "must list one width per block");
     t2i_jint_per_block(&c, j, "block_out_channels", o->block_out_channels, o->n_blocks, 64);
-    o->layers_per_block = t2i_jint(&c, j, "layers_per_block", 1, 1, 16);
+    o->layers_per_block = t2i_jint(&c, j, "layers_per_block", 1, 1, T2I_MAX_LAYERS_PER_BLOCK);
     o->norm_num_groups = t2i_jint(&c, j, "norm_num_groups", 32, 1, 1 << 16);
     o->mid_block_add_attention = t2i_jbool(&c, j, "mid_block_add_attention", true);
     o->scaling_factor = (float)t2i_jnum(&c, j, "scaling_factor", 0.18215);

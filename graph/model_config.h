@@ -15,7 +15,10 @@
 #include "graph/op_attrs.h"
 #include "t2i.h"
 
+/* The largest block counts the parsers accept; the builders size their
+ * fixed arrays (the UNet's skip stack) by them and refuse configs beyond. */
 #define T2I_MAX_BLOCKS 6
+#define T2I_MAX_LAYERS_PER_BLOCK 16
 
 typedef struct t2i_clip_text_config {
     int vocab_size, hidden_size, intermediate_size, layers, heads, max_positions;

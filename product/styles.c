@@ -279,12 +279,12 @@ t2i_status t2i_styles_load(const char *path, t2i_styles **out)
     }
     char *s = buf;
     if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) s += 3;   /* BOM */
-    const char *nl = strchr(s, '\n');
-    const int csv = !memchr(s, '\t', nl ? (size_t)(nl - s) : strlen(s));
+    const int csv = !memchr(s, '\t', strcspn(s, "\r\n"));   /* a tab in the header line: TSV */
 
-    /* rows: at most one per line; strings: ids made from CSV names */
+    /* rows: at most one per line, a line ending as split_record ends it (LF,
+     * CR LF or a lone CR); strings: ids made from CSV names */
     size_t lines = 1;
-    for (char *c = s; *c; c++) lines += *c == '\n';
+    for (char *c = s; *c; c++) lines += *c == '\n' || (*c == '\r' && c[1] != '\n');
     t2i_styles *cat = calloc(1, sizeof *cat);
     /* one block: the rows, then 96 bytes per row for ids made from names */
     t2i_style *rows = calloc(lines, sizeof *rows + 96);
@@ -310,6 +310,7 @@ t2i_status t2i_styles_load(const char *path, t2i_styles **out)
             st = t2i_fail(T2I_ERR_FORMAT, "%s: line %d: %d fields, expected %d", path, line, nf, want);
             break;
         }
+        T2I_ASSERT((size_t)n < lines);
         t2i_style *r = &rows[n];
         if (csv) {
             char *id = ids + (size_t)n * 96;

@@ -131,17 +131,16 @@ static int vae_has_encoder(t2i_model *m)
     return has;
 }
 
-static t2i_status load_config(t2i_model *m, const char *rel, void *cfg,
-                              t2i_status (*fn)(const char *, void *))
-{
-    char *path = t2i_path_join(m->dir, rel);
-    if (!path) return t2i_fail(T2I_ERR_NOMEM, "out of memory");
-    t2i_status st = fn(path, cfg);
-    free(path);
-    return st;
-}
-
-#define LOAD_CONFIG(m, rel, cfg, fn) load_config(m, rel, cfg, (t2i_status(*)(const char *, void *))(fn))
+/* st = parse(<model folder>/rel, cfg). A macro rather than a function
+ * taking a parser pointer: each parser has its own config type, and calling
+ * one through a pointer cast to a (const char *, void *) type is undefined
+ * behaviour. */
+#define LOAD_CONFIG(st, m, rel, cfg, parse)                                  \
+    do {                                                                     \
+        char *path_ = t2i_path_join((m)->dir, rel);                          \
+        (st) = path_ ? parse(path_, cfg) : t2i_fail(T2I_ERR_NOMEM, "out of memory"); \
+        free(path_);                                                         \
+    } while (0)
 
 static t2i_status load_folder(t2i_engine *e, const char *dir, t2i_model **out);
 
@@ -184,9 +183,9 @@ static t2i_status load_folder(t2i_engine *e, const char *dir, t2i_model **out)
     t2i_graph *g = NULL;
 
     if (st == T2I_OK) st = check_index(m);
-    if (st == T2I_OK) st = LOAD_CONFIG(m, "unet/config.json", &m->unet_cfg, t2i_unet_config_load);
-    if (st == T2I_OK) st = LOAD_CONFIG(m, "vae/config.json", &m->vae_cfg, t2i_vae_config_load);
-    if (st == T2I_OK) st = LOAD_CONFIG(m, "scheduler/scheduler_config.json", &m->sched_cfg, t2i_sched_config_load);
+    if (st == T2I_OK) LOAD_CONFIG(st, m, "unet/config.json", &m->unet_cfg, t2i_unet_config_load);
+    if (st == T2I_OK) LOAD_CONFIG(st, m, "vae/config.json", &m->vae_cfg, t2i_vae_config_load);
+    if (st == T2I_OK) LOAD_CONFIG(st, m, "scheduler/scheduler_config.json", &m->sched_cfg, t2i_sched_config_load);
     /* The UNet predicts latents; its input is the latents alone, or with the
      * image latents (InstructPix2Pix, 2·L), or with mask and masked-image
      * latents (inpainting, 2·L + 1). */

@@ -76,6 +76,15 @@ int main(void)
     sh("%s", "sed -i 's/\"hidden_act\": \"quick_gelu\"/\"hidden_act\": \"relu\"/' text_encoder/config.json");
     expect(e, "unsupported activation", T2I_ERR_UNSUPPORTED, "hidden_act", "relu");
 
+    /* 4 blocks x 12 layers: inside what the parser accepts; the UNet
+     * builder's skip stack once overflowed (52 entries in 48) */
+    fresh_copy();
+    sh("%s", "sed -i -e 's/\"layers_per_block\": 2/\"layers_per_block\": 12/'"
+             " -e 's/^    \"DownBlock2D\"$/    \"DownBlock2D\", \"DownBlock2D\", \"DownBlock2D\"/'"
+             " -e 's/^    \"UpBlock2D\",$/    \"UpBlock2D\", \"UpBlock2D\", \"UpBlock2D\",/'"
+             " -e 's/^    64$/    64, 64, 64/' unet/config.json");
+    expect(e, "4 blocks x 12 layers, weights for 2 x 2", T2I_ERR_FORMAT, "down_blocks.0.resnets.2", "missing");
+
     fresh_copy();
     sh("%s", "printf '{\"in_channels\": 4,' > unet/config.json");
     expect(e, "malformed JSON", T2I_ERR_FORMAT, "unet/config.json", "invalid JSON");

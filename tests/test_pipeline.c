@@ -42,7 +42,8 @@ static const struct {
 
 static void run_case(t2i_model *m, const char *dir, t2i_sampler s, const char *id, t2i_schedule schedule, int batch)
 {
-    char path[512], what[128], stages[64];
+    char path[512], what[128], stages[64], label[64];
+    const char *model = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;   /* "tiny-sd1" */
     snprintf(path, sizeof path, "%s/ref/sampler_%s%s.safetensors", dir, id, batch > 1 ? "_batch2" : "");
     t2i_st_file *ref = NULL;
     CHECK_OK(t2i_st_open(path, &ref));
@@ -59,14 +60,9 @@ static void run_case(t2i_model *m, const char *dir, t2i_sampler s, const char *i
     int n;
     t2i_st_file *got = run_ref_txt2img(m, &p, &imgs, &n);
     if (got) {
-        size_t ng = 0, ni = 0;
-        float *want_noise = ref_f32(ref, "init_noise", &ni);
-        float *noise = ref_f32(got, "init_noise", &ng);
-        cmp_result c = compare_f32(noise, want_noise, ni);
-        printf("  %-7s %-16s seeded noise max|err| %.3g\n", dir + 15, id, c.max_abs);
-        CHECK(ng == ni && c.max_abs <= NOISE_ABS_BOUND, "%s: seeded noise differs by %.3g", id, c.max_abs);
-        free(want_noise), free(noise);
-        snprintf(what, sizeof what, "%s %s%s latents", dir + 15, id, batch > 1 ? " batch2" : "");
+        snprintf(label, sizeof label, "%s %s seeded noise", model, id);
+        check_ref_abs(ref, got, "init_noise", label, id, NOISE_ABS_BOUND);
+        snprintf(what, sizeof what, "%s %s%s latents", model, id, batch > 1 ? " batch2" : "");
         check_ref_tensor(ref, "latents", got, "latents", what, LATENT_REL_BOUND);
         if (batch == 1 && t2i_st_find(ref, "image")) check_ref_image(ref, got, "  decoded image", id, IMAGE_ABS_BOUND);
         t2i_st_close(got);

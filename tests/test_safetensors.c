@@ -173,6 +173,16 @@ static void test_malformed(void)
         CHECK(s && s->ndim == 0 && t2i_st_numel(s) == 1 && ((const signed char *)s->data)[0] == 0x5a);
         t2i_st_close(f);
     }
+    /* zero elements with huge other dimensions: the reader's unsigned fold
+     * fits (2^52 * 2048 = 2^63), a signed one would overflow (UBSan) */
+    write_raw(path, ~(uint64_t)0, "{" T("z", "F32", "[4503599627370496,2048,0]", "[0,0]") "}", 0);
+    f = NULL;
+    CHECK(t2i_st_open(path, &f) == T2I_OK);
+    if (f) {
+        const t2i_st_tensor *z = t2i_st_find(f, "z");
+        CHECK(z && z->nbytes == 0 && t2i_st_numel(z) == 0 && z->ndim == 3);
+        t2i_st_close(f);
+    }
 }
 
 static void test_round_trip(void)

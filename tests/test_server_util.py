@@ -137,10 +137,15 @@ class Server:
 
     def sanitized(self):
         """True when the server runs under AddressSanitizer (RSS is then
-        dominated by its quarantine, so memory-growth checks do not apply)."""
+        dominated by its quarantine, so memory-growth checks do not apply):
+        GCC's shared libasan shows in the maps, clang's runtime is linked
+        into the executable."""
         try:
             with open(f"/proc/{self.proc.pid}/maps") as f:
-                return "libasan" in f.read()
+                if "libasan" in f.read():
+                    return True
+            with open(f"/proc/{self.proc.pid}/exe", "rb") as f:
+                return b"__asan_init" in f.read()
         except OSError:
             return False
 

@@ -225,6 +225,28 @@ static void test_csv(void)
     CHECK(t2i_styles_load(path, &s) == T2I_ERR_FORMAT && strstr(t2i_last_error(), "quote"), "quote: %s",
           t2i_last_error());
     CHECK(t2i_styles_load("/nonexistent/styles.csv", &s) == T2I_ERR_IO, "missing file");
+
+    /* CR-only line endings (classic Mac): every lone CR ends a row, and the
+     * row block must count them so (it overflowed the heap when it counted
+     * LFs only); a tab in a later row does not make the file TSV */
+    f = fopen(path, "wb");
+    fputs("name,prompt,negative_prompt\rfirst,a {prompt}\rsecond,b {prompt}\r", f);
+    for (int i = 0; i < 200; i++) fprintf(f, "row %d,x %d,\r", i, i);
+    fclose(f);
+    s = NULL;
+    CHECK_OK(t2i_styles_load(path, &s));
+    CHECK(t2i_styles_count(s) == 202, "CR-only catalog: %d rows, want 202", t2i_styles_count(s));
+    const t2i_style *second = t2i_styles_find(s, "second"), *last = t2i_styles_find(s, "row 199");
+    CHECK(second && !strcmp(second->prompt, "b {prompt}"), "CR-only catalog: row 'second'");
+    CHECK(last && !strcmp(last->prompt, "x 199"), "CR-only catalog: last row");
+    t2i_styles_destroy(s);
+    f = fopen(path, "wb");
+    fputs("name,prompt,negative_prompt\rfirst,a\tb {prompt},\r", f);
+    fclose(f);
+    s = NULL;
+    CHECK_OK(t2i_styles_load(path, &s));
+    CHECK(t2i_styles_count(s) == 1, "CR-only catalog with a tab: %d rows, want 1", t2i_styles_count(s));
+    t2i_styles_destroy(s);
     unlink(path);
 }
 
@@ -233,7 +255,7 @@ static void test_csv(void)
 static void test_fuzz(void)
 {
     static const char *atoms[] = {",", "\"", "\n", "\t", "a", "b", "猫", "{prompt}", "name,prompt,negative_prompt\n",
-                                  ":", "\r\n", " ", "x\"y", "\nrow,{prompt} x,y", "\n\"q, 1\",\"{prompt}\nz\",",
+                                  ":", "\r\n", "\r", " ", "x\"y", "\nrow,{prompt} x,y", "\n\"q, 1\",\"{prompt}\nz\",",
                                   "\nk,v"};
     char path[64], buf[512];
     snprintf(path, sizeof path, "/tmp/t2i_styles_fuzz_%d.csv", (int)getpid());

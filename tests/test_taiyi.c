@@ -92,11 +92,10 @@ static void check_weighted(t2i_model *m)
             CHECK(ids && c.ctx_len == 512 && ids->nbytes == 512 * sizeof(int32_t) &&
                       memcmp(ids->data, c.ids + (size_t)idx[k] * 512, ids->nbytes) == 0,
                   "%s differ", names[k][0]);
-            size_t n = 0;
+            size_t n = 0, per = (size_t)c.ctx_len * c.hidden;
             float *want = ref_f32(ref, names[k][1], &n);
-            if (n == (size_t)c.ctx_len * c.hidden)
-                CHECK_CLOSE(k ? "weighted negative (BERT)" : "weighted prompt with BREAK (BERT)",
-                            c.emb + (size_t)idx[k] * n, want, n, STAGE_REL_BOUND);
+            CHECK_CLOSE_SIZED(k ? "weighted negative (BERT)" : "weighted prompt with BREAK (BERT)",
+                              c.emb + (size_t)idx[k] * per, per, want, n, STAGE_REL_BOUND);
             free(want);
         }
     }

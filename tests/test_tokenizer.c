@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "tokenizer/added_tokens.h"
 #include "tokenizer/clip_bpe.h"
+#include "tokenizer/text_norm.h"
 #include "test_file.h"
 
 static int failures;
@@ -366,6 +368,36 @@ static void check_tokenizer_json(void)
     rmdir(jdir);
 }
 
+static int segment_calls;
+static int count_segment(void *ctx, const uint32_t *v, size_t n, t2i_id_buf *out)
+{
+    (void)ctx, (void)v, (void)out;
+    segment_calls++;
+    CHECK(n > 0, "added_split passed an empty run to its segment");
+    return 1;
+}
+
+/* Empty text (an empty negative prompt) reaches the normalizers and the
+ * added-token splitter as (NULL, 0): nothing is computed from the NULL
+ * pointer (NULL + 0 is undefined; clang's UBSan stops there), no empty run
+ * is passed on, and nothing is appended. */
+static void check_empty_text(void)
+{
+    t2i_cp_buf cps = {0};
+    CHECK(t2i_nfd_append(NULL, 0, &cps) == 1 && cps.n == 0 && !cps.v, "NFD of empty text");
+    CHECK(t2i_nfc_append(NULL, 0, &cps) == 1 && cps.n == 0 && !cps.v, "NFC of empty text");
+    uint32_t tok[] = {'<', '>'}, text[] = {'<', '>', '<', '>'};
+    t2i_added_tokens added = {&(t2i_added_token){tok, 2, 7, 0}, 1};
+    t2i_id_buf ids = {0};
+    CHECK(t2i_added_split(&added, NULL, 0, 0, count_segment, NULL, &ids) == 1 && ids.n == 0,
+          "added_split of empty text");
+    CHECK(t2i_added_split(&added, text, 4, 0, count_segment, NULL, &ids) == 1 && ids.n == 2,
+          "added_split of two added tokens: %zu ids", ids.n);
+    CHECK(segment_calls == 0, "segment called %d times for no text between tokens", segment_calls);
+    free(ids.v);
+    printf("empty text ok: NFD, NFC and added-token split\n");
+}
+
 int main(void)
 {
     int checked = 0;
@@ -375,6 +407,7 @@ int main(void)
     CHECK(checked >= 1, "no fixture checked (clip_ids.json is required)");
     check_tokenizer_json();
     check_bad_input();
+    check_empty_text();
     time_tokenize();
     if (failures) { printf("%d failures\n", failures); return 1; }
     printf("all tokenizer tests passed\n");

@@ -59,14 +59,30 @@ static inline cmp_result compare_f32(const float *got, const float *ref, size_t 
     return r;
 }
 
-/* Compare and check rel <= bound; prints the figures either way. */
+/* Compare n values and check rel <= bound; prints the figures either way.
+ * A missing side (NULL) or nothing to compare (n == 0) is a failure, not a
+ * pass. */
 #define CHECK_CLOSE(what, got, ref, n, bound)                                \
     do {                                                                     \
-        cmp_result c_ = compare_f32((got), (ref), (n));                      \
+        const float *g_ = (got), *r_ = (ref);                                \
+        size_t n_ = (n);                                                     \
+        CHECK(g_ && r_ && n_ > 0, "%s: nothing to compare (%s, %zu values)", \
+              (what), !g_ ? "no result" : !r_ ? "no reference" : "both present", n_); \
+        if (!g_ || !r_ || n_ == 0) break;                                    \
+        cmp_result c_ = compare_f32(g_, r_, n_);                             \
         printf("  %-40s max|err| %.3g  max|ref| %.3g  rel %.3g (bound %.1g)\n", \
                (what), c_.max_abs, c_.max_ref, c_.rel, (double)(bound));     \
         CHECK(c_.nonfinite == 0 && c_.rel <= (bound), "%s: rel %.3g > %.3g (%d non-finite)", \
               (what), c_.rel, (double)(bound), c_.nonfinite);                \
+    } while (0)
+
+/* CHECK_CLOSE of two tensors whose sizes must agree: a size mismatch is a
+ * failure, and nothing is read past the shorter one. */
+#define CHECK_CLOSE_SIZED(what, got, n_got, ref, n_ref, bound)              \
+    do {                                                                     \
+        size_t ng_ = (n_got), nr_ = (n_ref);                                 \
+        CHECK(ng_ == nr_, "%s: %zu values, the reference has %zu", (what), ng_, nr_); \
+        if (ng_ == nr_) CHECK_CLOSE(what, got, ref, nr_, bound);             \
     } while (0)
 
 /* Load a whole reference tensor as FP32 (malloc'ed), or NULL with a FAIL. */

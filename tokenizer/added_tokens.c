@@ -50,15 +50,18 @@ int t2i_added_match(const t2i_added_tokens *a, const uint32_t *v, size_t n, int 
 int t2i_added_split(const t2i_added_tokens *a, const uint32_t *v, size_t n, int normalized,
                     t2i_segment_fn segment, void *ctx, t2i_id_buf *out)
 {
+    /* Empty runs are not passed on: v is NULL for empty text, and NULL + 0
+     * is undefined behaviour. */
     size_t start = 0;
     for (size_t i = 0; i < n;) {
         int k = t2i_added_match(a, v + i, n - i, normalized);
         if (k < 0) { i++; continue; }
-        if (!segment(ctx, v + start, i - start, out) || !t2i_id_push(out, a->v[k].id)) return 0;
+        if (i > start && !segment(ctx, v + start, i - start, out)) return 0;
+        if (!t2i_id_push(out, a->v[k].id)) return 0;
         i += (size_t)a->v[k].n;
         start = i;
     }
-    return segment(ctx, v + start, n - start, out);
+    return n > start ? segment(ctx, v + start, n - start, out) : 1;
 }
 
 t2i_status t2i_added_encode(const t2i_added_tokens *a, const char *utf8, const char *who,

@@ -44,8 +44,8 @@ int t2i_added_append(t2i_added_tokens *a, uint32_t *cps, size_t n, int32_t id, i
 int t2i_added_match(const t2i_added_tokens *a, const uint32_t *v, size_t n, int normalized);
 
 /* Walk v[0..n): every token of the given kind found (leftmost-longest)
- * appends its id to out, and every run of text before, between and after
- * them (empty ones included) goes to segment(ctx, run, len, out). Returns
+ * appends its id to out, and every non-empty run of text before, between
+ * and after them goes to segment(ctx, run, len, out). Returns
  * 0 as soon as segment or a push fails (out of memory). */
 typedef int (*t2i_segment_fn)(void *ctx, const uint32_t *v, size_t n, t2i_id_buf *out);
 int t2i_added_split(const t2i_added_tokens *a, const uint32_t *v, size_t n, int normalized,

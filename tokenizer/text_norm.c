@@ -26,6 +26,7 @@ int t2i_nfd_append(const uint32_t *in, size_t n, t2i_cp_buf *out)
         if (!k) { if (!t2i_cp_push(out, c)) return 0; continue; }
         for (int j = 0; j < k; j++) if (!t2i_cp_push(out, d[j])) return 0;
     }
+    if (out->n == base) return 1;   /* nothing appended: out->v may be NULL, and NULL + 0 is undefined */
     uint32_t *v = out->v + base;
     /* canonical ordering: stable insertion sort of each run of non-starters */
     for (size_t i = 1, m = out->n - base; i < m; i++) {
@@ -53,9 +54,9 @@ int t2i_nfc_append(const uint32_t *in, size_t n, t2i_cp_buf *out)
 {
     size_t base = out->n;
     if (!t2i_nfd_append(in, n, out)) return 0;
-    uint32_t *v = out->v + base;
     size_t m = out->n - base;
-    if (m == 0) return 1;
+    if (m == 0) return 1;   /* before the pointer arithmetic: out->v may be NULL */
+    uint32_t *v = out->v + base;
     /* composition (the algorithm of UAX #15's sample code): a character
      * joins the last starter unless a character of equal or higher class,
      * or a starter, stands between them */

@@ -17,8 +17,9 @@
  * registers and the stack pointer (the System V ABI makes everything else
  * caller-saved at a call) instead of swapcontext, which makes a sigprocmask
  * system call every time (test_cuda_emu: 14 s of CPU time with swapcontext,
- * 2.6 s with this); elsewhere, and under AddressSanitizer (which must be told
- * about stack switches), ucontext.
+ * 2.6 s with this; under AddressSanitizer, whose swapcontext interceptor
+ * clears a whole stack's shadow at every switch, it runs past the test's
+ * time limit); elsewhere ucontext.
  * A deadlock (every live thread waiting on barriers nobody else can reach,
  * i.e. a __syncthreads inside divergent code) aborts with a message naming
  * the block — a kernel bug, not an input error.
@@ -31,7 +32,25 @@
 
 #define EMU_STACK (256 * 1024)
 
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+/* Under AddressSanitizer (GCC says __SANITIZE_ADDRESS__, clang
+ * __has_feature(address_sanitizer)) a fiber that switches away for good
+ * leaves the redzones of its frames poisoned on its stack: the stacks are
+ * unpoisoned before each block reuses them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_ASAN 1
+#endif
+#endif
+#ifdef EMU_ASAN
+#include <sanitizer/asan_interface.h>
+#define EMU_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define EMU_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#if defined(__x86_64__)
 #define EMU_FAST_SWITCH 1
 /* Save rbp, rbx, r12-r15 on the current stack, store rsp in *from, load
  * `to` as rsp, restore its registers and return into it. */
@@ -181,6 +200,7 @@ static void run_block(emu_block &b)
 {
     b.live = b.n;
     b.arrived = 0;
+    EMU_UNPOISON(b.stacks.data(), (size_t)b.n * EMU_STACK);
     for (size_t i = 0; i < b.w.size(); i++) {
         b.w[i].arrived = 0;
         b.w[i].live = (int)(i + 1 < b.w.size() ? 32 : b.n - 32 * (int)i);
@@ -247,6 +267,7 @@ void emu_run_grid(dim3 grid, dim3 block, void (*body)(void *), void *ctx)
     b.ctx = ctx;
     if ((int)b.f.size() < n) {
         b.f.resize((size_t)n);
+        EMU_UNPOISON(b.stacks.data(), b.stacks.size());
         b.stacks.resize((size_t)n * EMU_STACK);
     }
     b.w.resize((size_t)(n + 31) / 32);
