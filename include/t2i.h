@@ -153,6 +153,16 @@ int t2i_model_default_size(const t2i_model *m);
  * what t2i_txt2img_params.init_noise holds per image. */
 void t2i_model_latent_shape(const t2i_model *m, int width, int height, int *channels, int *h, int *w);
 
+/* The size rule of a model: width and height must be multiples of this (the
+ * VAE's factor × 2^(UNet blocks − 1): 64 for SD 1.x/2.x/SDXL), between it
+ * and 8192. The CLI, the server and t2i_txt2img all apply this rule. */
+int t2i_model_size_multiple(const t2i_model *m);
+
+/* Check a prompt's syntax (the A1111 prompt language of t2i_txt2img_params)
+ * without drawing: T2I_OK, or T2I_ERR_INVALID_ARG with t2i_last_error()
+ * "prompt: column C (byte B): …" counted in the text given. */
+t2i_status t2i_prompt_check(const char *prompt);
+
 /* ---- LoRA ---------------------------------------------------------------- */
 
 /* One LoRA of a set: a .safetensors file in the kohya/A1111 naming

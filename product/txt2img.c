@@ -21,6 +21,7 @@
 #include "product/styles.h"
 #include "product/txt2img.h"
 #include "runtime/model.h"
+#include "tokenizer/prompt_parse.h"
 #include "runtime/pipeline.h"
 
 void t2i_txt2img_params_init(t2i_txt2img_params *p)
@@ -116,6 +117,25 @@ static t2i_status apply_loras(t2i_model *m, const t2i_txt2img_params *p, const c
     free(pr);
     free(ng);
     t2i_lora_list_free(&list);
+    return st;
+}
+
+t2i_status t2i_prompt_check(const char *prompt)
+{
+    /* <lora:…> tags are taken out before parsing (product/lora_tags.h); here
+     * they become spaces, so columns still count in the text given */
+    char *text = strdup(prompt ? prompt : "");
+    if (!text) return t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory");
+    for (char *q = text; (q = strstr(q, "<lora:")) != NULL;) {
+        char *close = strchr(q + 6, '>');
+        if (!close) break;
+        memset(q, ' ', (size_t)(close - q + 1));
+        q = close + 1;
+    }
+    t2i_prompt_schedule sched = {0};
+    t2i_status st = t2i_prompt_parse(text, 1000, &sched, NULL);
+    t2i_prompt_schedule_free(&sched);
+    free(text);
     return st;
 }
 

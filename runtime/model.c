@@ -252,6 +252,11 @@ void t2i_model_destroy(t2i_model *m)
     free(m);
 }
 
+int t2i_model_size_multiple(const t2i_model *m)
+{
+    return t2i_vae_scale(&m->vae_cfg) << (m->unet_cfg.n_blocks - 1);
+}
+
 int t2i_model_default_size(const t2i_model *m)
 {
     return m->unet_cfg.sample_size * t2i_vae_scale(&m->vae_cfg);

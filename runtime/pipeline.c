@@ -75,7 +75,7 @@ static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int 
     int def = t2i_model_default_size(m);
     *W = p->width ? p->width : def;
     *H = p->height ? p->height : def;
-    int mult = t2i_vae_scale(&m->vae_cfg) << (m->unet_cfg.n_blocks - 1);
+    const int mult = t2i_model_size_multiple(m);
     if (*W < mult || *H < mult || *W > 8192 || *H > 8192 || *W % mult || *H % mult)
         return t2i_fail(T2I_ERR_INVALID_ARG, "size %dx%d: width and height must be multiples of %d in %d..8192",
                         *W, *H, mult, mult);

@@ -165,6 +165,11 @@ static int get_styles(const cJSON *o, gen_params *p, api_error *e)
 
 static int set_prompts(gen_params *p, const char *prompt, const char *neg, api_error *e)
 {
+    /* syntax errors at submission, with the column in the user's own text
+     * (styles and expansion are applied later, when the job runs) */
+    if (t2i_prompt_check(prompt) != T2I_OK) return api_error_set(e, 400, "prompt", "%s", t2i_last_error()), -1;
+    if (neg && t2i_prompt_check(neg) != T2I_OK)
+        return api_error_set(e, 400, "negative_prompt", "%s", t2i_last_error()), -1;
     p->prompt = strdup(prompt);
     p->negative_prompt = strdup(neg ? neg : "");
     if (!p->prompt || !p->negative_prompt) return api_error_set(e, 503, "prompt", "out of memory"), -1;

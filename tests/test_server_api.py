@@ -93,6 +93,19 @@ def test_a1111(s):
     check(st == 200 and b is None, f"refresh-checkpoints -> {st} {b}")
 
 
+def test_prompt_syntax(s):
+    """A malformed prompt fails at submission on every route, /v1/jobs too,
+    with the column counted in the user's own text (not the styled one)."""
+    for route in ("/sdapi/v1/txt2img", "/v1/jobs"):
+        st, b = s.json("POST", route, {"prompt": "a (red cat", "styles": ["oil_painting"], "steps": 1})
+        check(st == 400 and b["error"]["param"] == "prompt" and "column 3" in b["detail"],
+              f"{route} bad prompt -> {st} {b}")
+        st, b = s.json("POST", route, {"prompt": "a cat", "negative_prompt": "blurry]", "steps": 1})
+        check(st == 400 and b["error"]["param"] == "negative_prompt", f"{route} bad negative prompt -> {st} {b}")
+    st, b = s.json("POST", "/v1/jobs", {"prompt": "a (red:1.2) cat <lora:none:0.5>", "steps": 1})
+    check(st == 202, f"a <lora:…> tag is not a prompt syntax error -> {st} {b}")
+
+
 def test_size_warning(s):
     """A size far from the model's native one (64 for tiny-sd1) is drawn
     with a warning in the response; the native size has none."""
@@ -116,6 +129,7 @@ def main():
         urls = test_openai(s)
         test_a1111(s)
         test_size_warning(s)
+        test_prompt_syntax(s)
         time.sleep(2.2)
         st, _, _ = s.request("GET", urls[0].split(str(s.port), 1)[1]) if urls else (0, 0, 0)
         check(st == 404, f"an image URL past --url-ttl -> {st}")
