@@ -88,5 +88,11 @@ check "convert exists"     1 convert $sf "$tmp/sd15"
 check "convert one arg"    2 convert $sf
 printf 'PK\003\004' > "$tmp/m.ckpt"
 check "pickle refused"     1 -m "$tmp/m.ckpt" -p x -q
+# Best-of-n with a scorer: the kept image's infotext carries its scores.
+check "best-of"            0 -m $model -p "a red circle" -s 3 --steps 2 -W 64 -H 64 --best-of 3 --keep 2 \
+  --scorer tests/fixtures/tiny-clip -o "$tmp/best.png" -q
+if grep -aq "Rank score: " "$tmp/best.png"; then pass=$((pass + 1)); else echo "FAIL best-of: no scores in the infotext"; fail=$((fail + 1)); fi
+check "best-of no scorer"  2 -m $model -p x --best-of 3
+check "keep over best-of"  2 -m $model -p x --best-of 2 --keep 3 --scorer tests/fixtures/tiny-clip
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

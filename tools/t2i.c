@@ -74,6 +74,12 @@ static const char *usage_text =
     "      --lora-dir DIR       where <lora:name:W> in a prompt finds name.safetensors\n"
     "      --embeddings DIR     textual-inversion embeddings: a prompt word NAME uses\n"
     "                           DIR/NAME.safetensors\n"
+    "      --best-of N          draw N candidates (seeds SEED..SEED+N-1), judge them and\n"
+    "                           keep the best --keep K (default 1) that are not\n"
+    "                           near-duplicates; needs --scorer (docs/judging.md)\n"
+    "      --scorer DIR         CLIP model folder that judges relevance (transformers\n"
+    "                           CLIPModel); --scorer-zh DIR a ChineseCLIPModel for\n"
+    "                           Chinese prompts; --aesthetic FILE an aesthetic head\n"
     "      --init-noise FILE    read the initial latents from a safetensors file\n"
     "                           (tensor \"init_noise\", or its only tensor), shape\n"
     "                           [batch, C, height/f, width/f] (SD: C 4, f 8), before\n"
@@ -203,7 +209,8 @@ int main(int argc, char **argv)
     enum {
         OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_CLIP_SKIP, OPT_SCHEDULE, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS,
         OPT_LIST, OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
-        OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS, OPT_VAE, OPT_TOKENIZER, OPT_PREDICTION
+        OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS, OPT_VAE, OPT_TOKENIZER, OPT_PREDICTION,
+        OPT_BEST_OF, OPT_KEEP, OPT_SCORER, OPT_SCORER_ZH, OPT_AESTHETIC
     };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
@@ -221,6 +228,9 @@ int main(int argc, char **argv)
         {"backend", required_argument, 0, OPT_BACKEND}, {"device", required_argument, 0, OPT_DEVICE},
         {"lora", required_argument, 0, OPT_LORA},       {"lora-dir", required_argument, 0, OPT_LORA_DIR},
         {"embeddings", required_argument, 0, OPT_EMBEDDINGS},
+        {"best-of", required_argument, 0, OPT_BEST_OF},  {"keep", required_argument, 0, OPT_KEEP},
+        {"scorer", required_argument, 0, OPT_SCORER},    {"scorer-zh", required_argument, 0, OPT_SCORER_ZH},
+        {"aesthetic", required_argument, 0, OPT_AESTHETIC},
         {"vae", required_argument, 0, OPT_VAE},         {"tokenizer", required_argument, 0, OPT_TOKENIZER},
         {"prediction", required_argument, 0, OPT_PREDICTION},
         T2I_EDIT_LONG_OPTIONS,
@@ -237,6 +247,8 @@ int main(int argc, char **argv)
     t2i_engine_options eo;
     t2i_engine_options_init(&eo);
     const char *model_dir = NULL, *output = "out.png", *init_path = NULL, *styles_file = NULL;
+    const char *scorer_dir = NULL, *scorer_zh = NULL, *aesthetic = NULL;
+    int best_of = 0, keep = 1;
     const char *styles[64];
     t2i_lora loras[32];
     char lora_paths[32][1024];
@@ -329,6 +341,11 @@ int main(int argc, char **argv)
         }
         case OPT_LORA_DIR: p.lora_dir = optarg; break;
         case OPT_EMBEDDINGS: p.embedding_dir = optarg; break;
+        case OPT_BEST_OF: best_of = (int)parse_long(optarg, "--best-of", 1, 256); break;
+        case OPT_KEEP: keep = (int)parse_long(optarg, "--keep", 1, 256); break;
+        case OPT_SCORER: scorer_dir = optarg; break;
+        case OPT_SCORER_ZH: scorer_zh = optarg; break;
+        case OPT_AESTHETIC: aesthetic = optarg; break;
         case OPT_LIST_STYLES: list_styles = 1; break;
         case OPT_EXPAND:
             p.expand = 1;
@@ -368,7 +385,11 @@ int main(int argc, char **argv)
     t2i_engine *eng = NULL;
     t2i_model *m = NULL;
     t2i_image *imgs = NULL;
+    t2i_scorer *scorer = NULL;
     int n = 0, rc = 1;
+    if (best_of && !scorer_dir && !scorer_zh) die_usage("%s", "--best-of needs a scorer (--scorer DIR or --scorer-zh DIR)");
+    if (keep > (best_of ? best_of : 1)) die_usage("%s", "--keep must not exceed --best-of");
+    if (best_of && ed.init_path) die_usage("%s", "--best-of works with txt2img only for now");
     float *noise = NULL;
     if (t2i_engine_create(&eo, &eng) != T2I_OK || t2i_model_load_ex(eng, model_dir, &mo, &m) != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
@@ -397,7 +418,17 @@ int main(int argc, char **argv)
     } else {
         if (ed.mask_path || ed.p.outpaint[0] || ed.p.outpaint[1] || ed.p.outpaint[2] || ed.p.outpaint[3])
             die_usage("%s", "--mask and --outpaint need an init image (-i FILE)");
-        st = t2i_txt2img(m, &p, &imgs, &n);
+        if (best_of) {
+            t2i_image_scores *scores = NULL;
+            st = t2i_scorer_load(eng, scorer_dir, scorer_zh, aesthetic, &scorer);
+            if (st == T2I_OK) st = t2i_best_of(m, scorer, &p, best_of, keep, NULL, &imgs, &scores, &n);
+            for (int i = 0; st == T2I_OK && !quiet && i < n; i++)
+                fprintf(stderr, "seed %llu: CLIP score %.2f, aesthetic %.3f, rank score %.4f\n",
+                        (unsigned long long)imgs[i].seed, scores[i].clip_score, scores[i].aesthetic, scores[i].score);
+            t2i_free(scores);
+        } else {
+            st = t2i_txt2img(m, &p, &imgs, &n);
+        }
     }
     if (st != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
@@ -421,6 +452,7 @@ int main(int argc, char **argv)
                 (double)(clock() - t0) / CLOCKS_PER_SEC);
 out:
     t2i_images_free(imgs, n);
+    t2i_scorer_destroy(scorer);
     t2i_styles_destroy(catalog);
     free(noise);
     t2i_model_destroy(m);
