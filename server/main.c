@@ -39,10 +39,13 @@
 #define T2I_WEB_DIR "web"
 #endif
 
+/* A diffusers folder (model_index.json) or a single-file .safetensors checkpoint. */
 static int is_model_dir(const char *path)
 {
     char p[1200];
     struct stat st;
+    size_t n = strlen(path);
+    if (n > 12 && !strcmp(path + n - 12, ".safetensors")) return stat(path, &st) == 0 && S_ISREG(st.st_mode);
     snprintf(p, sizeof p, "%s/model_index.json", path);
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
@@ -53,8 +56,10 @@ static int add_model(const char *path)
     srv_model_entry *m = &g_models[g_n_models];
     snprintf(m->path, sizeof m->path, "%s", path);
     while (strlen(m->path) > 1 && m->path[strlen(m->path) - 1] == '/') m->path[strlen(m->path) - 1] = 0;
-    const char *slash = strrchr(m->path, '/');
-    snprintf(m->name, sizeof m->name, "%.127s", slash ? slash + 1 : m->path);
+    const char *slash = strrchr(m->path, '/'), *base = slash ? slash + 1 : m->path;
+    size_t n = strlen(base);
+    if (n > 12 && !strcmp(base + n - 12, ".safetensors")) n -= 12;   /* a single file: its name without the suffix */
+    snprintf(m->name, sizeof m->name, "%.*s", (int)(n < 127 ? n : 127), base);
     for (int i = 0; i < g_n_models; i++)          /* --model also under --models-dir */
         if (!strcmp(g_models[i].name, m->name)) return i;
     return g_n_models++;
@@ -65,21 +70,17 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(((const srv_model_entry *)a)->name, ((const srv_model_entry *)b)->name);
 }
 
+/* Diffusers folders and single-file checkpoints side by side (t2i_model_list). */
 static int scan_models_dir(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "t2i-server: cannot open --models-dir %s\n", dir);
+    t2i_model_entry *list = NULL;
+    int n = 0;
+    if (t2i_model_list(dir, &list, &n) != T2I_OK) {
+        fprintf(stderr, "t2i-server: --models-dir %s: %s\n", dir, t2i_last_error());
         return -1;
     }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (is_model_dir(p)) add_model(p);
-    }
-    closedir(d);
+    for (int i = 0; i < n; i++) add_model(list[i].path);
+    t2i_model_list_free(list, n);
     qsort(g_models, (size_t)g_n_models, sizeof g_models[0], cmp_names);
     return 0;
 }
@@ -332,7 +333,8 @@ int main(int argc, char **argv)
     if (!g_cfg.model_dir && !g_cfg.models_dir) g_cfg.model_dir = default_model();
     if (g_cfg.model_dir) {
         if (!is_model_dir(g_cfg.model_dir))
-            return fprintf(stderr, "t2i-server: --model %s: no model_index.json there\n", g_cfg.model_dir), 1;
+            return fprintf(stderr, "t2i-server: --model %s: neither a diffusers folder (model_index.json) nor a .safetensors checkpoint\n",
+                           g_cfg.model_dir), 1;
         start = add_model(g_cfg.model_dir);
     } else if (g_n_models > 0) {
         start = 0;

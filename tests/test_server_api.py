@@ -58,6 +58,9 @@ def test_openai(s):
 
 
 def test_a1111(s):
+    st, b = s.json("GET", "/sdapi/v1/sd-models")
+    names = [m.get("model_name") for m in b] if st == 200 else []
+    check(names == ["tiny-sd1", "tiny-sd15", "tiny-sd2"], f"sd-models lists folders and single files: {names}")
     t = "/sdapi/v1/txt2img"
     st, b = s.json("POST", t, {"prompt": "x", "steps": 1, "override_settings": {"sd_model_checkpoint": "tiny-sd2"}})
     check(st == 200 and model_of(b) == "tiny-sd2", f"override_settings selects tiny-sd2: {st}")
@@ -124,6 +127,8 @@ def main():
     os.makedirs(models)
     os.symlink(TINY_SD1, os.path.join(models, "tiny-sd1"))
     os.symlink(TINY_SD2, os.path.join(models, "tiny-sd2"))
+    # a single-file checkpoint beside the folders is listed too
+    os.symlink(os.path.abspath("tests/fixtures/formats/tiny-sd15.safetensors"), os.path.join(models, "tiny-sd15.safetensors"))
     s = Server(EXE, "--models-dir", models, "--url-ttl", "2", model=None)
     try:
         urls = test_openai(s)
