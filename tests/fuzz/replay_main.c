@@ -73,7 +73,7 @@ int main(int argc, char **argv)
             names[n++] = strdup(p);
         }
         closedir(d);
-        qsort(names, (size_t)n, sizeof *names, cmp);   /* the same order everywhere */
+        if (n) qsort(names, (size_t)n, sizeof *names, cmp);   /* the same order everywhere */
         for (int k = 0; k < n; k++) {
             bad += run_file(names[k]) != 0;
             files++;
