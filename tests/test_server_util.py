@@ -127,7 +127,10 @@ class Server:
         dominated by its quarantine, so memory-growth checks do not apply)."""
         try:
             with open(f"/proc/{self.proc.pid}/maps") as f:
-                return "libasan" in f.read()
+                if "libasan" in f.read():      # gcc: the shared runtime
+                    return True
+            with open(f"/proc/{self.proc.pid}/exe", "rb") as f:
+                return b"__asan_init" in f.read()   # clang: linked in statically
         except OSError:
             return False
 
