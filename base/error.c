@@ -42,6 +42,7 @@ const char *t2i_status_name(t2i_status s)
     case T2I_ERR_DEVICE: return "T2I_ERR_DEVICE";
     case T2I_ERR_CANCELLED: return "T2I_ERR_CANCELLED";
     case T2I_ERR_INTERNAL: return "T2I_ERR_INTERNAL";
+    case T2I_ERR_PEER: return "T2I_ERR_PEER";
     }
     return "T2I_ERR_UNKNOWN";
 }

@@ -40,7 +40,7 @@ target_compile_options(t2i_cuda_emu PRIVATE -Wno-unused-parameter)
 target_link_libraries(t2i_cuda_emu PUBLIC ${T2I_LIB})
 
 add_executable(test_cuda_emu tests/test_cuda_emu.cpp)
-target_link_libraries(test_cuda_emu PRIVATE t2i_cuda_emu ${T2I_LIB})
+target_link_libraries(test_cuda_emu PRIVATE t2i_op_cases t2i_cuda_emu ${T2I_LIB})
 add_test(NAME test_cuda_emu COMMAND test_cuda_emu
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(test_cuda_emu PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
@@ -70,9 +70,32 @@ if(T2I_HAVE_CUDA)
   endif()
 endif()
 
+# NCCL (multi-GPU collectives, kernels/cuda/nccl_comm.cu): in the CUDA
+# toolkit's lib folder or the system's; without it the NCCL entry points of
+# kernels/comm.h report "unsupported" (kernels/nccl_none.c).
+set(T2I_HAVE_NCCL OFF)
+if(T2I_HAVE_CUDA)
+  find_library(T2I_NCCL_LIB nccl HINTS ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}/lib /usr/local/cuda/lib)
+  find_path(T2I_NCCL_INCLUDE nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)
+  if(T2I_NCCL_LIB AND T2I_NCCL_INCLUDE)
+    set(T2I_HAVE_NCCL ON)
+  else()
+    message(WARNING "NCCL not found: multi-GPU collectives disabled (CPU ranks still work)")
+  endif()
+endif()
+if(NOT T2I_HAVE_NCCL)
+  target_sources(${T2I_LIB} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/kernels/nccl_none.c)
+endif()
+
 if(T2I_HAVE_CUDA)
   file(GLOB T2I_CUDA_SOURCES CONFIGURE_DEPENDS
        ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda/*.cu)
+  if(NOT T2I_HAVE_NCCL)
+    list(FILTER T2I_CUDA_SOURCES EXCLUDE REGEX "nccl_comm\\.cu$")
+  else()
+    target_include_directories(${T2I_LIB} PRIVATE ${T2I_NCCL_INCLUDE})
+    target_link_libraries(${T2I_LIB} PUBLIC ${T2I_NCCL_LIB})
+  endif()
   target_sources(${T2I_LIB} PRIVATE ${T2I_CUDA_SOURCES})
   set_source_files_properties(${T2I_CUDA_SOURCES} PROPERTIES COMPILE_OPTIONS
     "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wno-unused-parameter;--expt-relaxed-constexpr;-Werror=all-warnings>")

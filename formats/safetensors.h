@@ -107,6 +107,8 @@ t2i_status t2i_st_set_open_dir(const char *dir, t2i_st_set **out);
  * "*.fp16.safetensors.index.json"; variant NULL or "" = no variant. */
 t2i_status t2i_st_set_open_variant(const char *dir, const char *variant,
                                    t2i_st_set **out);
+/* A set of one file (a single-file model, a LoRA, an aesthetic head). */
+t2i_status t2i_st_set_open_file(const char *path, t2i_st_set **out);
 void t2i_st_set_destroy(t2i_st_set *s);        /* accepts NULL */
 
 const t2i_st_tensor *t2i_st_set_find(const t2i_st_set *s, const char *name);

@@ -245,3 +245,21 @@ t2i_status t2i_st_set_open_dir(const char *dir, t2i_st_set **out)
 {
     return t2i_st_set_open_variant(dir, NULL, out);
 }
+
+t2i_status t2i_st_set_open_file(const char *path, t2i_st_set **out)
+{
+    *out = NULL;
+    t2i_st_set *s = calloc(1, sizeof *s);
+    if (!s || !(s->files = calloc(1, sizeof *s->files))) {
+        free(s);
+        return t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+    }
+    t2i_status st = t2i_st_open(path, &s->files[0]);
+    if (st != T2I_OK) {
+        t2i_st_set_destroy(s);
+        return st;
+    }
+    s->nfiles = 1;
+    *out = s;
+    return T2I_OK;
+}

@@ -14,6 +14,10 @@
  * the text encoder's config sets use_attention_mask, so padding tokens are
  * attended to like any other. The pooler is not part of the graph.
  * Weights are named as in a saved BertModel ("embeddings.…", "encoder.…").
+ *
+ * ChineseCLIP's text tower (t2i_build_bert_text_ex) is the same BERT under
+ * "text_model.", and its text embedding is text_projection of the [CLS]
+ * row: text_embeds = text_projection(hidden[:, 0]) (no pooler).
  */
 #include "graph/build.h"
 #include "graph/build_common.h"
@@ -29,6 +33,12 @@ static int bert_attention(t2i_graph *g, int x, int dim, int heads)
 
 t2i_status t2i_build_bert_text(const t2i_bert_config *c, int batch, int seq_len, t2i_graph **out)
 {
+    return t2i_build_bert_text_ex(c, batch, seq_len, NULL, 0, out);
+}
+
+t2i_status t2i_build_bert_text_ex(const t2i_bert_config *c, int batch, int seq_len, const char *scope,
+                                  int projection_dim, t2i_graph **out)
+{
     *out = NULL;
     if (seq_len > c->max_positions)
         return t2i_fail(T2I_ERR_INVALID_ARG, "text encoder: %d tokens exceed max_position_embeddings %d", seq_len,
@@ -37,6 +47,7 @@ t2i_status t2i_build_bert_text(const t2i_bert_config *c, int batch, int seq_len,
     if (!g) return t2i_fail(T2I_ERR_NOMEM, "text encoder: out of memory");
     int C = c->hidden_size;
     int ids = t2i_graph_input(g, "ids", T2I_I32, 2, (int64_t[]){batch, seq_len});
+    if (scope) t2i_graph_scope_push(g, "%s", scope);
     int s = t2i_graph_scope_push(g, "embeddings");
     int word = t2i_graph_weight2(g, "word_embeddings.weight", c->vocab_size, C);
     int pos = t2i_graph_weight2(g, "position_embeddings.weight", c->max_positions, C);
@@ -62,5 +73,13 @@ t2i_status t2i_build_bert_text(const t2i_bert_config *c, int batch, int seq_len,
         t2i_graph_scope_pop(g, s);
     }
     t2i_graph_output(g, h, "hidden");
+    if (scope) t2i_graph_scope_pop(g, 0);
+    if (projection_dim > 0) {
+        int cls = t2i_graph_op(g, T2I_OP_SLICE, "cls_row", (int[]){h}, 1,
+                               &(t2i_op_attrs){.slice = {.axis = 1, .start = 0, .len = 1}});
+        cls = b_linear(g, "text_projection", cls, C, projection_dim, false, T2I_ACT_NONE);
+        t2i_graph_output(g, b_reshape(g, "text_embeds_2d", cls, 2, (int64_t[]){batch, projection_dim}),
+                         "text_embeds");
+    }
     return b_finish(g, "text encoder", out);
 }

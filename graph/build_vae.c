@@ -109,7 +109,11 @@ t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int 
     x = b_conv(g, "conv_out", x, ch, 2 * L, 3, 1, 1);
     t2i_graph_scope_pop(g, s0);
     x = b_conv(g, "quant_conv", x, 2 * L, 2 * L, 1, 1, 0);
-    x = t2i_graph_op(g, T2I_OP_SLICE, "mean", (int[]){x}, 1, &(t2i_op_attrs){.slice = {.axis = 1, .start = 0, .len = L}});
+    int moments = x;
+    x = t2i_graph_op(g, T2I_OP_SLICE, "mean", (int[]){moments}, 1, &(t2i_op_attrs){.slice = {.axis = 1, .start = 0, .len = L}});
     t2i_graph_output(g, x, "mean");
+    x = t2i_graph_op(g, T2I_OP_SLICE, "logvar", (int[]){moments}, 1,
+                     &(t2i_op_attrs){.slice = {.axis = 1, .start = L, .len = L}});
+    t2i_graph_output(g, x, "logvar");
     return b_finish(g, "vae encoder", out);
 }

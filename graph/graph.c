@@ -12,15 +12,18 @@
 #include "graph/graph.h"
 #include "base/error.h"
 
-static const struct { const char *name; int min_in, max_in; } op_table[T2I_OP_COUNT] = {
-#define T2I_OP(id, name, min_in, max_in, type, field) [T2I_OP_##id] = {name, min_in, max_in},
+#define T2I_IS_VIEW_KERNEL false
+#define T2I_IS_VIEW_LIBRARY false
+#define T2I_IS_VIEW_VIEW true
+static const struct { const char *name; int min_in, max_in; bool view; } op_table[T2I_OP_COUNT] = {
+#define T2I_OP(id, name, min_in, max_in, attr, impl) [T2I_OP_##id] = {#name, min_in, max_in, T2I_IS_VIEW_##impl},
 #include "graph/ops.def"
-#undef T2I_OP
 };
 
 const char *t2i_op_name(t2i_op op) { return (unsigned)op < T2I_OP_COUNT ? op_table[op].name : "?"; }
 int t2i_op_min_inputs(t2i_op op) { return op_table[op].min_in; }
 int t2i_op_max_inputs(t2i_op op) { return op_table[op].max_in; }
+bool t2i_op_is_view(t2i_op op) { return op_table[op].view; }
 
 t2i_graph *t2i_graph_create(void)
 {
@@ -348,7 +351,7 @@ int t2i_graph_op(t2i_graph *g, t2i_op op, const char *name, const int *inputs, i
         g->nodes = n;
         g->cap_nodes = cap;
     }
-    t2i_dtype dt = op == T2I_OP_RESHAPE ? g->tensors[in[0]].dtype : T2I_F32;
+    t2i_dtype dt = t2i_op_is_view(op) ? g->tensors[in[0]].dtype : T2I_F32;
     int out = add_tensor(g, T2I_TENSOR_ACT, dt, s.ndim, s.ne, NULL);
     if (out < 0) {
         free(full);
@@ -368,7 +371,7 @@ int t2i_graph_op(t2i_graph *g, t2i_op op, const char *name, const int *inputs, i
         int src = g->tensors[in[0]].view_of >= 0 ? g->tensors[in[0]].view_of : in[0];
         g->tensors[in[0]].f32_storage = g->tensors[src].f32_storage = true;
     }
-    if (op == T2I_OP_RESHAPE) {
+    if (t2i_op_is_view(op)) {
         int root = g->tensors[in[0]].view_of;
         g->tensors[out].view_of = root >= 0 ? root : in[0];
     }

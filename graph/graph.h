@@ -33,30 +33,34 @@
 #define T2I_MAX_INPUTS 4
 
 typedef enum t2i_op {
-#define T2I_OP(id, name, min_in, max_in, type, field) T2I_OP_##id,
+#define T2I_OP(id, name, min_in, max_in, attr, impl) T2I_OP_##id,
 #include "graph/ops.def"
-#undef T2I_OP
     T2I_OP_COUNT
 } t2i_op;
 
-/* A node's attributes: the union member named in ops.def's last column. */
+/* A node's attributes: one member per T2I_ATTR of ops.def; an op reads the
+ * member its `attr` column names. */
 typedef union t2i_op_attrs {
-    t2i_attr_none none;
-    t2i_attr_act act;
-    t2i_attr_linear linear;
-    t2i_attr_conv2d conv2d;
-    t2i_attr_norm norm;
-    t2i_attr_attention attention;
-    t2i_attr_timestep timestep;
-    t2i_attr_axis axis;
-    t2i_attr_hw hw;
-    t2i_attr_slice slice;
-    t2i_attr_shape shape;
+#define T2I_ATTR(attr) t2i_attr_##attr attr;
+#include "graph/ops.def"
 } t2i_op_attrs;
 
 const char *t2i_op_name(t2i_op op);
 int t2i_op_min_inputs(t2i_op op);
 int t2i_op_max_inputs(t2i_op op);
+/* A view (ops.def impl VIEW): no kernel runs, the output aliases the input. */
+bool t2i_op_is_view(t2i_op op);
+
+/* For generating per-op code from ops.def's impl column: T2I_OP_FN_<impl>(fn)
+ * is fn for an op that runs a kernel and NULL for a view;
+ * T2I_IF_KERNEL_<impl>(...) keeps its arguments (e.g. a prototype) for an
+ * op that runs a kernel and drops them for a view. */
+#define T2I_OP_FN_KERNEL(fn) fn
+#define T2I_OP_FN_LIBRARY(fn) fn
+#define T2I_OP_FN_VIEW(fn) NULL
+#define T2I_IF_KERNEL_KERNEL(...) __VA_ARGS__
+#define T2I_IF_KERNEL_LIBRARY(...) __VA_ARGS__
+#define T2I_IF_KERNEL_VIEW(...)
 
 typedef enum t2i_tensor_kind { T2I_TENSOR_ACT = 0, T2I_TENSOR_WEIGHT, T2I_TENSOR_INPUT } t2i_tensor_kind;
 

@@ -12,32 +12,63 @@ static t2i_status finish(t2i_jctx *c, cJSON *j)
     return c->status;
 }
 
+void t2i_clip_text_config_parse(t2i_jctx *c, const cJSON *j, t2i_clip_text_config *o)
+{
+    memset(o, 0, sizeof *o);
+    const char *arch[4];
+    int na = cJSON_GetObjectItem(j, "architectures") ? t2i_jstr_list(c, j, "architectures", arch, 4) : 0;
+    for (int i = 0; i < na; i++)
+        if (strcmp(arch[i], "CLIPTextModel") && strcmp(arch[i], "CLIPTextModelWithProjection"))
+            t2i_jerror(c, T2I_ERR_UNSUPPORTED, "architectures", "only CLIPTextModel is supported here");
+        else o->with_projection = strcmp(arch[i], "CLIPTextModelWithProjection") == 0;
+    o->vocab_size = t2i_jint(c, j, "vocab_size", 49408, 1, 1 << 22);
+    o->hidden_size = t2i_jint(c, j, "hidden_size", 512, 1, 1 << 16);
+    o->intermediate_size = t2i_jint(c, j, "intermediate_size", 2048, 1, 1 << 18);
+    o->layers = t2i_jint(c, j, "num_hidden_layers", 12, 1, 256);
+    o->heads = t2i_jint(c, j, "num_attention_heads", 8, 1, 1024);
+    o->max_positions = t2i_jint(c, j, "max_position_embeddings", 77, 1, 1 << 16);
+    static const char *const acts[] = {"quick_gelu", "gelu", NULL};
+    o->act = t2i_jenum(c, j, "hidden_act", acts, 0) == 0 ? T2I_ACT_QUICK_GELU : T2I_ACT_GELU;
+    o->layer_norm_eps = (float)t2i_jnum(c, j, "layer_norm_eps", 1e-5);
+    o->projection_dim = t2i_jint(c, j, "projection_dim", 512, 1, 1 << 16);
+    o->eos_token_id = t2i_jint(c, j, "eos_token_id", 2, 0, 1 << 22);
+    if (c->status == T2I_OK && o->hidden_size % o->heads)
+        t2i_jerror(c, T2I_ERR_FORMAT, "num_attention_heads", "does not divide hidden_size");
+}
+
 t2i_status t2i_clip_text_config_load(const char *path, t2i_clip_text_config *o)
 {
     cJSON *j;
     T2I_TRY(t2i_json_load(path, &j));
     t2i_jctx c = {path, T2I_OK};
+    t2i_clip_text_config_parse(&c, j, o);
+    return finish(&c, j);
+}
+
+void t2i_bert_config_parse(t2i_jctx *c, const cJSON *j, const char *model_type, t2i_bert_config *o)
+{
     memset(o, 0, sizeof *o);
     const char *arch[4];
-    int na = cJSON_GetObjectItem(j, "architectures") ? t2i_jstr_list(&c, j, "architectures", arch, 4) : 0;
+    int na = cJSON_GetObjectItem(j, "architectures") ? t2i_jstr_list(c, j, "architectures", arch, 4) : 0;
     for (int i = 0; i < na; i++)
-        if (strcmp(arch[i], "CLIPTextModel") && strcmp(arch[i], "CLIPTextModelWithProjection"))
-            t2i_jerror(&c, T2I_ERR_UNSUPPORTED, "architectures", "only CLIPTextModel is supported here");
-        else o->with_projection = strcmp(arch[i], "CLIPTextModelWithProjection") == 0;
-    o->vocab_size = t2i_jint(&c, j, "vocab_size", 49408, 1, 1 << 22);
-    o->hidden_size = t2i_jint(&c, j, "hidden_size", 512, 1, 1 << 16);
-    o->intermediate_size = t2i_jint(&c, j, "intermediate_size", 2048, 1, 1 << 18);
-    o->layers = t2i_jint(&c, j, "num_hidden_layers", 12, 1, 256);
-    o->heads = t2i_jint(&c, j, "num_attention_heads", 8, 1, 1024);
-    o->max_positions = t2i_jint(&c, j, "max_position_embeddings", 77, 1, 1 << 16);
-    static const char *const acts[] = {"quick_gelu", "gelu", NULL};
-    o->act = t2i_jenum(&c, j, "hidden_act", acts, 0) == 0 ? T2I_ACT_QUICK_GELU : T2I_ACT_GELU;
-    o->layer_norm_eps = (float)t2i_jnum(&c, j, "layer_norm_eps", 1e-5);
-    o->projection_dim = t2i_jint(&c, j, "projection_dim", 512, 1, 1 << 16);
-    o->eos_token_id = t2i_jint(&c, j, "eos_token_id", 2, 0, 1 << 22);
-    if (c.status == T2I_OK && o->hidden_size % o->heads)
-        t2i_jerror(&c, T2I_ERR_FORMAT, "num_attention_heads", "does not divide hidden_size");
-    return finish(&c, j);
+        if (strcmp(arch[i], "BertModel"))
+            t2i_jerror(c, T2I_ERR_UNSUPPORTED, "architectures", "only BertModel is supported here");
+    t2i_jexpect(c, j, "model_type", model_type);
+    o->vocab_size = t2i_jint(c, j, "vocab_size", 30522, 1, 1 << 22);
+    o->hidden_size = t2i_jint(c, j, "hidden_size", 768, 1, 1 << 16);
+    o->intermediate_size = t2i_jint(c, j, "intermediate_size", 3072, 1, 1 << 18);
+    o->layers = t2i_jint(c, j, "num_hidden_layers", 12, 1, 256);
+    o->heads = t2i_jint(c, j, "num_attention_heads", 12, 1, 1024);
+    o->max_positions = t2i_jint(c, j, "max_position_embeddings", 512, 1, 1 << 16);
+    o->type_vocab_size = t2i_jint(c, j, "type_vocab_size", 2, 1, 1 << 16);
+    static const char *const acts[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", NULL};
+    o->act = t2i_jenum(c, j, "hidden_act", acts, 0) == 0 ? T2I_ACT_GELU : T2I_ACT_GELU_TANH;
+    o->layer_norm_eps = (float)t2i_jnum(c, j, "layer_norm_eps", 1e-12);
+    t2i_jexpect(c, j, "position_embedding_type", "\"absolute\"");
+    t2i_jexpect(c, j, "is_decoder", "false");
+    t2i_jexpect(c, j, "add_cross_attention", "false");
+    if (c->status == T2I_OK && o->hidden_size % o->heads)
+        t2i_jerror(c, T2I_ERR_FORMAT, "num_attention_heads", "does not divide hidden_size");
 }
 
 t2i_status t2i_bert_config_load(const char *path, t2i_bert_config *o)
@@ -45,28 +76,7 @@ t2i_status t2i_bert_config_load(const char *path, t2i_bert_config *o)
     cJSON *j;
     T2I_TRY(t2i_json_load(path, &j));
     t2i_jctx c = {path, T2I_OK};
-    memset(o, 0, sizeof *o);
-    const char *arch[4];
-    int na = cJSON_GetObjectItem(j, "architectures") ? t2i_jstr_list(&c, j, "architectures", arch, 4) : 0;
-    for (int i = 0; i < na; i++)
-        if (strcmp(arch[i], "BertModel"))
-            t2i_jerror(&c, T2I_ERR_UNSUPPORTED, "architectures", "only BertModel is supported here");
-    t2i_jexpect(&c, j, "model_type", "\"bert\"");
-    o->vocab_size = t2i_jint(&c, j, "vocab_size", 30522, 1, 1 << 22);
-    o->hidden_size = t2i_jint(&c, j, "hidden_size", 768, 1, 1 << 16);
-    o->intermediate_size = t2i_jint(&c, j, "intermediate_size", 3072, 1, 1 << 18);
-    o->layers = t2i_jint(&c, j, "num_hidden_layers", 12, 1, 256);
-    o->heads = t2i_jint(&c, j, "num_attention_heads", 12, 1, 1024);
-    o->max_positions = t2i_jint(&c, j, "max_position_embeddings", 512, 1, 1 << 16);
-    o->type_vocab_size = t2i_jint(&c, j, "type_vocab_size", 2, 1, 1 << 16);
-    static const char *const acts[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", NULL};
-    o->act = t2i_jenum(&c, j, "hidden_act", acts, 0) == 0 ? T2I_ACT_GELU : T2I_ACT_GELU_TANH;
-    o->layer_norm_eps = (float)t2i_jnum(&c, j, "layer_norm_eps", 1e-12);
-    t2i_jexpect(&c, j, "position_embedding_type", "\"absolute\"");
-    t2i_jexpect(&c, j, "is_decoder", "false");
-    t2i_jexpect(&c, j, "add_cross_attention", "false");
-    if (c.status == T2I_OK && o->hidden_size % o->heads)
-        t2i_jerror(&c, T2I_ERR_FORMAT, "num_attention_heads", "does not divide hidden_size");
+    t2i_bert_config_parse(&c, j, "\"bert\"", o);
     return finish(&c, j);
 }
 

@@ -26,6 +26,16 @@ typedef struct t2i_clip_text_config {
     int eos_token_id;        /* 2 = legacy: the pooled token is at argmax(ids) */
 } t2i_clip_text_config;
 
+/* transformers CLIPVisionModelWithProjection (CLIPModel's vision_config;
+ * ChineseCLIP's image tower is the same). */
+typedef struct t2i_clip_vision_config {
+    int hidden_size, intermediate_size, layers, heads;
+    int image_size, patch_size, num_channels;   /* image_size a multiple of patch_size */
+    t2i_act act;
+    float layer_norm_eps;
+    int projection_dim;
+} t2i_clip_vision_config;
+
 /* transformers BertModel (absolute positions, post-norm encoder). */
 typedef struct t2i_bert_config {
     int vocab_size, hidden_size, intermediate_size, layers, heads, max_positions, type_vocab_size;
@@ -65,6 +75,22 @@ typedef struct t2i_vae_config {
 } t2i_vae_config;
 
 t2i_status t2i_clip_text_config_load(const char *path, t2i_clip_text_config *out);
+/* The same from an object inside a config (a CLIPModel's text_config);
+ * errors go to c (sticky). model_type: the accepted value(s) as JSON text. */
+struct t2i_jctx;
+struct cJSON;
+void t2i_clip_text_config_parse(struct t2i_jctx *c, const struct cJSON *j, t2i_clip_text_config *out);
+void t2i_bert_config_parse(struct t2i_jctx *c, const struct cJSON *j, const char *model_type, t2i_bert_config *out);
+
+/* A transformers CLIPModel or ChineseCLIPModel config.json: both towers. */
+typedef struct t2i_clip_model_config {
+    bool chinese;                   /* ChineseCLIPModel: BERT text tower, CLS pooling */
+    t2i_clip_text_config text;      /* CLIPModel */
+    t2i_bert_config bert;           /* ChineseCLIPModel */
+    t2i_clip_vision_config vision;
+    int projection_dim;             /* both projections end here */
+} t2i_clip_model_config;
+t2i_status t2i_clip_model_config_load(const char *path, t2i_clip_model_config *out);
 t2i_status t2i_bert_config_load(const char *path, t2i_bert_config *out);
 t2i_status t2i_unet_config_load(const char *path, t2i_unet_config *out);
 t2i_status t2i_vae_config_load(const char *path, t2i_vae_config *out);

@@ -40,6 +40,7 @@ typedef enum t2i_status {
     T2I_ERR_DEVICE,        /* a device (CUDA) call failed */
     T2I_ERR_CANCELLED,     /* the progress callback asked to stop */
     T2I_ERR_INTERNAL,      /* a bug: please report */
+    T2I_ERR_PEER,          /* another rank of a multi-device run failed or timed out */
 } t2i_status;
 
 /* The message of the last failure in this thread ("" if none). The string is
@@ -88,6 +89,29 @@ int t2i_model_default_size(const t2i_model *m);
  * what t2i_txt2img_params.init_noise holds per image. */
 void t2i_model_latent_shape(const t2i_model *m, int width, int height, int *channels, int *h, int *w);
 
+/* ---- LoRA ---------------------------------------------------------------- */
+
+/* One LoRA of a set: a .safetensors file in the kohya/A1111 naming
+ * (lora_unet_*, lora_te_*, lora_te1_/lora_te2_, lora_down/lora_up/alpha,
+ * LoCon convolutions) or the diffusers/PEFT naming (unet.*, text_encoder.*,
+ * lora_A/lora_B), and its multiplier (A1111's <lora:name:weight>). See
+ * docs/lora.md. */
+typedef struct t2i_lora {
+    const char *path;
+    float weight;          /* 1 = as trained; any finite value */
+} t2i_lora;
+
+/* Merge loras[0..n) into m's text encoder(s) and UNet, replacing the set
+ * merged before (n = 0: back to the loaded weights, bit for bit). The same
+ * list as last time costs nothing. Every file is checked before any weight
+ * changes, so on failure the previous set stays. t2i_txt2img calls this
+ * with the run's list (params.loras plus the prompt's <lora:…> tags).
+ * Errors, naming the file and tensor: T2I_ERR_IO, T2I_ERR_FORMAT,
+ * T2I_ERR_INVALID_ARG (shapes that do not fit, a tensor naming no weight of
+ * the model, an SDXL LoRA on a model with one text encoder),
+ * T2I_ERR_UNSUPPORTED (LoHa/LoKr, DoRA). */
+t2i_status t2i_model_set_loras(t2i_model *m, const t2i_lora *loras, int n);
+
 /* ---- samplers ----------------------------------------------------------- */
 
 typedef enum t2i_sampler {
@@ -96,6 +120,15 @@ typedef enum t2i_sampler {
     T2I_SAMPLER_DDIM,             /* DDIMScheduler (eta = 0) */
     T2I_SAMPLER_DPMPP_2M,         /* DPMSolverMultistepScheduler, order 2 */
     T2I_SAMPLER_DPMPP_2M_KARRAS,  /* the same with Karras sigmas */
+    T2I_SAMPLER_HEUN,             /* HeunDiscreteScheduler (2 UNet calls a step) */
+    T2I_SAMPLER_DPM2,             /* KDPM2DiscreteScheduler (2 UNet calls a step) */
+    T2I_SAMPLER_DPM2_A,           /* KDPM2AncestralDiscreteScheduler (2 calls) */
+    T2I_SAMPLER_LMS,              /* LMSDiscreteScheduler (order 4) */
+    T2I_SAMPLER_DDPM,             /* DDPMScheduler (fixed_small variance) */
+    T2I_SAMPLER_LCM,              /* LCMScheduler (LCM / LCM-LoRA models) */
+    T2I_SAMPLER_UNIPC,            /* UniPCMultistepScheduler (bh2, order 2) */
+    T2I_SAMPLER_DPMPP_2S,         /* DPMSolverSinglestepScheduler, order 2 */
+    T2I_SAMPLER_DPMPP_2S_A,       /* the same with algorithm_type sde-dpmsolver++ */
     T2I_SAMPLER_COUNT
 } t2i_sampler;
 
@@ -117,6 +150,16 @@ const char *t2i_sampler_name(t2i_sampler s);
  * an A1111 alias ("k_euler_a"); case-insensitive. Returns
  * T2I_ERR_INVALID_ARG for an unknown name. */
 t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out);
+
+/* A1111's "Schedule type": the sigmas of the samplers that take them
+ * (Euler, Heun, DPM2, DPM2 a, LMS, DPM++ 2M, UniPC, DPM++ 2S, 2S a), as
+ * diffusers' from_config(..., use_karras_sigmas / use_exponential_sigmas =
+ * True). AUTOMATIC keeps the model's scheduler_config.json. */
+typedef enum t2i_schedule {
+    T2I_SCHEDULE_AUTOMATIC = 0,
+    T2I_SCHEDULE_KARRAS,
+    T2I_SCHEDULE_EXPONENTIAL,
+} t2i_schedule;
 
 typedef enum t2i_noise_source {
     T2I_NOISE_TORCH_CPU = 0,  /* torch.randn with a CPU torch.Generator */
@@ -149,12 +192,29 @@ typedef struct t2i_txt2img_params {
      * expand_max_tokens text tokens (0 = 75). See t2i_prompt_expand. */
     int expand;
     int expand_max_tokens;
+    /* Feedback: styles users liked for a subject class. With liked styles of
+     * total weight W for the prompt's subject, the expansion picks one of
+     * them with probability W / (W + 1), ∝ its weight, else explores as
+     * without preferences (deterministic for the same list and seed).
+     * NULL/0: none. */
+    const struct t2i_style_pref *style_prefs;
+    int n_style_prefs;
     uint64_t seed;                 /* image i of the batch uses seed + i */
     int steps;                     /* 1..1000, default 20 */
     float guidance_scale;          /* CFG; <= 1 disables the negative pass */
     int width, height;             /* multiples of 8; 0 = model default */
     int batch_size;                /* 1..64 */
     t2i_sampler sampler;
+    /* A1111's "Clip skip": 0 or 1 = the text encoder's last layer; N = the
+     * hidden state N layers from the end, through the final layer norm (SD
+     * 1.x/2.x; diffusers' clip_skip = N - 1), for SDXL the penultimate
+     * state moved N - 1 layers earlier in both encoders; at most the
+     * encoder's layer count. BERT encoders (Taiyi) have none: must be 0 or 1. */
+    int clip_skip;
+    /* Karras / exponential sigmas for this run; another value than
+     * AUTOMATIC with a sampler that has no sigmas (DDIM, DDPM, LCM, Euler a)
+     * is T2I_ERR_INVALID_ARG. */
+    t2i_schedule schedule;
     t2i_noise_source noise;
     /* Optional: initial latents [batch, C, h, w] in FP32 (see
      * t2i_model_latent_shape; [batch, 4, height/8, width/8] for SD), not yet
@@ -163,6 +223,19 @@ typedef struct t2i_txt2img_params {
     /* Optional: write stage outputs (token ids, text embeddings, final
      * latents, decoded image tensor) to this safetensors file. */
     const char *stages_path;
+    /* LoRAs merged for this run (see t2i_model_set_loras), applied before
+     * those of <lora:name:weight> tags. Tags in the prompt and negative
+     * prompt are removed from the text (as A1111 does) and name
+     * lora_dir/name.safetensors; a tag without lora_dir is
+     * T2I_ERR_INVALID_ARG. The set stays merged until a run asks for another. */
+    const t2i_lora *loras;
+    int n_loras;
+    const char *lora_dir;
+    /* Textual-inversion embeddings (A1111 .safetensors with emb_params or
+     * clip_l/clip_g, diffusers {"<token>": [n, C]}): a word of the prompt or
+     * negative prompt equal to the name of embedding_dir/NAME.safetensors
+     * stands for its vectors (docs/lora.md). NULL = none. */
+    const char *embedding_dir;
     t2i_progress_fn progress;
     void *progress_user;
 } t2i_txt2img_params;
@@ -193,6 +266,74 @@ t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, c
 /* Free memory the library returned (strings of t2i_prompt_resolve,
  * t2i_styles_apply, t2i_prompt_expand). Accepts NULL. */
 void t2i_free(void *ptr);
+
+/* ---- image editing: img2img, inpainting, outpainting, instruct edits ----- */
+
+/* How an init image of another size becomes width × height (A1111 names). */
+typedef enum t2i_resize_mode {
+    T2I_RESIZE_JUST = 0,   /* "Just resize": stretch (Lanczos) */
+    T2I_RESIZE_CROP,       /* "Crop and resize": fill the frame, crop the excess */
+    T2I_RESIZE_FILL,       /* "Resize and fill": fit inside, stretch the edges into the gap */
+} t2i_resize_mode;
+
+/* What the masked area starts from (A1111 inpainting_fill). */
+typedef enum t2i_inpaint_fill {
+    T2I_FILL_FILL = 0,          /* "fill": colours smeared in from around the mask */
+    T2I_FILL_ORIGINAL,          /* "original": the init image as it is */
+    T2I_FILL_LATENT_NOISE,      /* "latent noise": seeded noise in the latents */
+    T2I_FILL_LATENT_NOTHING,    /* "latent nothing": zero latents */
+} t2i_inpaint_fill;
+
+typedef struct t2i_img2img_params {
+    /* Prompt, seed, steps, sampler, CFG, batch, styles, progress: as for
+     * txt2img. width/height 0 = the init image's size (after outpainting)
+     * rounded down to the model's size multiple. */
+    t2i_txt2img_params base;
+    /* Required: RGB (3), RGBA (4; composited on white) or grey (1), e.g.
+     * from t2i_image_read. Borrowed for the call. */
+    const t2i_image *init_image;
+    /* Optional inpainting mask, the init image's size: with alpha (channels
+     * 4, some pixel not opaque) alpha > 128 marks what to repaint, else
+     * luma > 128 (A1111 create_binary_mask). All or nothing marked is
+     * T2I_ERR_INVALID_ARG. */
+    const t2i_image *mask;
+    float strength;                /* denoising strength 0..1, default 0.75 */
+    t2i_resize_mode resize_mode;   /* default T2I_RESIZE_JUST */
+    int mask_blur;                 /* Gaussian sigma in pixels, default 4 */
+    t2i_inpaint_fill inpainting_fill;   /* default T2I_FILL_ORIGINAL */
+    int inpaint_full_res;          /* "only masked": work on the mask's box at full size */
+    int inpaint_full_res_padding;  /* pixels around that box, default 32 */
+    int mask_invert;               /* repaint what the mask leaves unmarked */
+    float image_guidance_scale;    /* InstructPix2Pix models, default 1.5 */
+    /* Outpainting: grow the canvas by these many pixels (left, top, right,
+     * bottom; 0..2048), new area filled with the nearest edge colours and
+     * inpainted (mask = the new area, blurred by mask_blur; strength 1 is
+     * typical). Cannot be combined with a mask. */
+    int outpaint[4];
+} t2i_img2img_params;
+
+void t2i_img2img_params_init(t2i_img2img_params *p);
+
+/* Edit p->init_image; the model decides the kind: an ordinary model does
+ * img2img (inpainting with a mask), an inpainting model (UNet in_channels
+ * 9) needs a mask or outpainting, an InstructPix2Pix model (in_channels 8)
+ * follows the prompt as an instruction. Pixels outside the (blurred) mask
+ * come back exactly as in the resized init image. Images as t2i_txt2img
+ * returns them, infotext with A1111's "Denoising strength", "Mask blur",
+ * "Image CFG scale". Errors: T2I_ERR_INVALID_ARG naming the field (strength
+ * outside [0, 1], mask size differs, empty/full mask, bad sizes),
+ * T2I_ERR_UNSUPPORTED (the model's VAE has no encoder weights), and those of
+ * t2i_txt2img. */
+t2i_status t2i_img2img(t2i_model *m, const t2i_img2img_params *p, t2i_image **images, int *count);
+
+/* Read a PNG or JPEG (by content) as RGBA8: channels = 4, alpha 255 where
+ * the file has none; JPEG EXIF orientation applied. The size is checked
+ * before decoding (at most 16384 per side, 2^28 pixels). Free with
+ * t2i_image_clear. Errors: T2I_ERR_IO, T2I_ERR_FORMAT (not an image,
+ * truncated, corrupt, too large), T2I_ERR_UNSUPPORTED (CMYK JPEG),
+ * T2I_ERR_NOMEM. */
+t2i_status t2i_image_read(const char *path, t2i_image *img);
+t2i_status t2i_image_decode_memory(const void *buf, size_t n, t2i_image *img);
 
 /* ---- style catalog ------------------------------------------------------ */
 
@@ -252,6 +393,19 @@ t2i_status t2i_styles_apply(const t2i_styles *s, const char *const *styles, int 
  * tokenizer when m is given, else estimated from words and CJK characters);
  * a prompt already over the budget comes back unchanged. *style_id (may be
  * NULL) receives the chosen style's id or NULL. Result: t2i_free. */
+/* A style's liking for a subject class, from user feedback: subject is a
+ * t2i_prompt_subject name, weight >= 0 the odds of choosing it against
+ * exploring other styles (0 = no preference). */
+typedef struct t2i_style_pref {
+    const char *subject;
+    const char *style_id;
+    float weight;
+} t2i_style_pref;
+
+/* The subject class the expansion sees in a prompt: "generic", "person",
+ * "animal", "landscape", "city", "food", "object" or "fantasy" (static). */
+const char *t2i_prompt_subject(const char *prompt);
+
 t2i_status t2i_prompt_expand(const t2i_model *m, const char *prompt, uint64_t seed, int max_tokens, char **out,
                              const char **style_id);
 
@@ -282,6 +436,17 @@ t2i_status t2i_png_encode_memory(const t2i_image *img, void **out, size_t *out_s
  * T2I_ERR_FORMAT (not a PNG, corrupt, truncated, too large), T2I_ERR_NOMEM. */
 t2i_status t2i_png_read(const char *path, t2i_image *img);
 t2i_status t2i_png_decode_memory(const void *buf, size_t n, t2i_image *img);
+
+/* Read a PNG buffer's "parameters" text without decoding its pixels: the
+ * chunks are walked and CRC-checked up to IEND, the first tEXt / zTXt /
+ * iTXt chunk with the keyword "parameters" is taken (compressed text
+ * inflated up to 8 MiB), as UTF-8 (tEXt and zTXt are Latin-1). Memory used
+ * is bounded by the text, whatever size the image declares. *text: malloc'ed
+ * (free with t2i_free), NULL when there is no such chunk (still T2I_OK).
+ * *width / *height (may be NULL): from IHDR. Errors: T2I_ERR_FORMAT (not a
+ * PNG, IHDR not first, a chunk past the end or with a bad CRC, no IEND,
+ * corrupt or oversized compressed text), T2I_ERR_NOMEM; *text is then NULL. */
+t2i_status t2i_png_read_text_memory(const void *buf, size_t n, char **text, int *width, int *height);
 
 /* Free one image's pixels and infotext and zero it (accepts NULL). */
 void t2i_image_clear(t2i_image *img);
@@ -325,6 +490,108 @@ t2i_status t2i_infotext_parse(const char *text, t2i_infotext *it);
 
 /* Free the strings of a parsed infotext and reset it (accepts NULL). */
 void t2i_infotext_free(t2i_infotext *it);
+
+/* ---- judging images ------------------------------------------------------- */
+
+/* The models that judge images: a transformers CLIPModel folder (English
+ * relevance; its image embedding also feeds the aesthetic head and
+ * near-duplicate checks), a ChineseCLIPModel folder (Chinese relevance)
+ * and a LAION-style aesthetic head (.safetensors). Any may be NULL, not
+ * all three; the head needs the CLIP model whose embedding width it takes.
+ * Errors name the file and key or tensor. Destroy with t2i_scorer_destroy. */
+typedef struct t2i_scorer t2i_scorer;
+t2i_status t2i_scorer_load(t2i_engine *e, const char *clip_dir, const char *zh_clip_dir,
+                           const char *aesthetic_path, t2i_scorer **out);
+void t2i_scorer_destroy(t2i_scorer *s);   /* accepts NULL */
+
+/* Which text tower scores a prompt: AUTO takes the Chinese one when the
+ * prompt contains a CJK ideograph and a Chinese model is loaded. */
+typedef enum t2i_text_lang { T2I_LANG_AUTO = 0, T2I_LANG_EN, T2I_LANG_ZH } t2i_text_lang;
+
+/* CLIPScore as torchmetrics defines it: 100 · max(cos(image, text), 0), in
+ * [0, 100], for one RGB image (at least 16×16 pixels) and a prompt (used as
+ * given: pass the prompt a run drew — t2i_prompt_resolve — to score styles
+ * and expansion too, or the user's words to score those alone). The image
+ * is preprocessed exactly as transformers' CLIPImageProcessor (PIL backend)
+ * does with the folder's preprocessor_config.json. Errors:
+ * T2I_ERR_INVALID_ARG (image too small, no model for the language). */
+t2i_status t2i_clip_score(t2i_scorer *s, const t2i_image *img, const char *prompt, t2i_text_lang lang,
+                          float *score);
+
+/* The L2-normalised image embedding of the tower for `lang` (EN or AUTO:
+ * the CLIP model, ZH: the Chinese one) into out[0..max); *dim gets its
+ * width (an error when max is smaller). */
+t2i_status t2i_scorer_image_embedding(t2i_scorer *s, const t2i_image *img, t2i_text_lang lang, float *out,
+                                      int max, int *dim);
+
+/* The aesthetic head over the CLIP model's normalised image embedding (the
+ * LAION predictor's scale: about 1..10 with its published weights). */
+t2i_status t2i_aesthetic_score(t2i_scorer *s, const t2i_image *img, float *score);
+
+/* No-reference measures of an RGB image (definitions and ranges:
+ * product/image_metrics.c and docs/judging.md): sharpness = variance of the
+ * Laplacian of the grey image (0 = flat; blurry photos below ~100),
+ * colourfulness = Hasler–Süsstrunk M (0 = grey; ~33 moderate, ~109
+ * extreme), exposure = mean grey / 255 in [0, 1], contrast = RMS contrast in
+ * [0, 0.5]. Errors: T2I_ERR_INVALID_ARG (not an RGB image), T2I_ERR_NOMEM. */
+typedef struct t2i_image_quality {
+    float sharpness, colourfulness, exposure, contrast;
+} t2i_image_quality;
+t2i_status t2i_image_quality_measure(const t2i_image *img, t2i_image_quality *q);
+
+/* A 64-bit difference hash of the image (grey, 9×8 Lanczos, brighter-than-
+ * left bits) and the number of bits two hashes differ in (0..64). */
+t2i_status t2i_image_dhash(const t2i_image *img, uint64_t *hash);
+int t2i_hash_distance(uint64_t a, uint64_t b);
+
+/* ---- best-of-n ------------------------------------------------------------ */
+
+/* Near-duplicate thresholds (docs/judging.md says how they were chosen):
+ * two images are near-duplicates when their dHashes differ in at most
+ * T2I_DUP_HASH_BITS bits or their CLIP image embeddings have a cosine of at
+ * least T2I_DUP_COSINE. */
+#define T2I_DUP_HASH_BITS 5
+#define T2I_DUP_COSINE 0.95f
+
+/* How candidates are ranked: score = w_relevance · CLIPScore/100 +
+ * w_aesthetic · aesthetic/10 + w_sharpness · min(log10(1 + sharpness)/3, 1)
+ * (the aesthetic term only when the scorer has a head). score_resolved: 1
+ * judges relevance against the prompt drawn (styles, expansion), 0 against
+ * the user's own words. */
+typedef struct t2i_rank_options {
+    float w_relevance, w_aesthetic, w_sharpness;
+    int dup_hash_bits;
+    float dup_cosine;
+    int score_resolved;
+} t2i_rank_options;
+void t2i_rank_options_init(t2i_rank_options *o);   /* 1, 0.5, 0.1, the thresholds above, 1 */
+
+/* One judged image. aesthetic is NaN without a head. */
+typedef struct t2i_image_scores {
+    float clip_score, aesthetic, score;
+    t2i_image_quality quality;
+    uint64_t dhash;
+} t2i_image_scores;
+
+/* Draw n candidates (seeds p->seed … p->seed + n − 1, p->batch_size at a
+ * time), judge each with s, drop near-duplicates of better ones, and return
+ * the best `keep` (or fewer when duplicates were dropped), best first, with
+ * their scores (also appended to each infotext: "CLIP score", "Aesthetic",
+ * "Rank score"). o may be NULL (defaults). Free with t2i_images_free and
+ * t2i_free. Errors: those of t2i_txt2img and the scorer; n outside 1..256,
+ * keep outside 1..n: T2I_ERR_INVALID_ARG. */
+t2i_status t2i_best_of(t2i_model *m, t2i_scorer *s, const t2i_txt2img_params *p, int n, int keep,
+                       const t2i_rank_options *o, t2i_image **images, t2i_image_scores **scores, int *count);
+/* ---- several devices --------------------------------------------------------- */
+
+/* Data parallelism: p->batch_size images split across n_models models, each
+ * loaded on its own engine (one per device; the same model folder), drawn
+ * concurrently and returned in order — image i with seed p->seed + i, as
+ * t2i_txt2img on one device draws it. The first model's rank reports
+ * progress. A rank's failure fails the call naming the rank. Free with
+ * t2i_images_free. docs/multi_gpu.md describes the other modes. */
+t2i_status t2i_txt2img_parallel(t2i_model *const *models, int n_models, const t2i_txt2img_params *p,
+                                t2i_image **images, int *count);
 
 #ifdef __cplusplus
 }

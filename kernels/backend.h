@@ -3,12 +3,17 @@
  *
  * A backend owns its memory (host heap for the CPU, device memory for CUDA)
  * and runs one node at a time on pointers the plan gives it. Kernels are
- * looked up per op in a table generated from graph/ops.def, so adding an op
- * means adding one kernel per backend; a NULL entry means "not supported"
- * and is reported when a plan is compiled, never during a run.
+ * looked up per op in a table [T2I_OP_COUNT]; each backend generates its
+ * table and the kernels' prototypes from graph/ops.def (the CPU's
+ * cpu_op_<name>, CUDA's cuda_op_<name>), so an op added there without a
+ * kernel fails to link. A NULL entry means "not supported" (a view op has
+ * none: it needs no kernel); t2i_backend_supports() says so when a plan is
+ * compiled, never during a run.
  *
- * Layout: graph shapes are logical NCHW; `image_layout` says how the backend
- * stores 4-d activations. The plan converts inputs and outputs at its edges.
+ * Layout: every backend stores a tensor contiguous in the graph's logical
+ * shape (NCHW images, [B,L,C] sequences); only the element type differs
+ * (act_dtype, weight_dtype), and the plan converts inputs and outputs to and
+ * from FP32 at its edges.
  */
 #ifndef T2I_BACKEND_H
 #define T2I_BACKEND_H
@@ -17,8 +22,6 @@
 #include <stddef.h>
 #include "t2i.h"
 #include "graph/graph.h"
-
-typedef enum t2i_layout { T2I_LAYOUT_NCHW = 0, T2I_LAYOUT_NHWC } t2i_layout;
 
 /* Everything a kernel needs for one node: descriptors and data pointers of
  * its inputs (NULL for absent optional ones) and output, and the plan's
@@ -65,7 +68,6 @@ struct t2i_backend {
     const t2i_backend_vtable *vt;
     const t2i_kernel_fn *kernels;   /* [T2I_OP_COUNT] */
     t2i_backend_kind kind;
-    t2i_layout image_layout;
     t2i_dtype act_dtype;            /* storage type of activations */
     t2i_dtype weight_dtype;         /* storage type of weights */
 };
@@ -80,6 +82,12 @@ t2i_status t2i_cpu_backend_create(int threads, t2i_backend **out);
  * T2I_ERR_DEVICE when there is no usable device, T2I_ERR_NOMEM when its
  * memory is exhausted. */
 t2i_status t2i_cuda_backend_create(int device, t2i_dtype act_dtype, t2i_backend **out);
+
+/* Whether plans using op compile on be: a view, or a kernel in its table. */
+static inline bool t2i_backend_supports(const t2i_backend *be, t2i_op op)
+{
+    return t2i_op_is_view(op) || be->kernels[op] != NULL;
+}
 
 static inline void t2i_backend_destroy(t2i_backend *be)
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench_diffusers.py — t2i vs diffusers vs diffusers + torch.compile, side by side.
 
-DESIGN.md §7: speed is judged by ratios measured in one run on one GPU,
+Speed is judged by ratios (perf/README.md) measured in one run on one GPU,
 same architecture, resolution, steps, sampler, batch and CFG. This script
 runs, one after the other in the same process tree:
 

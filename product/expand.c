@@ -260,6 +260,14 @@ static int has_sub(const char *text, const char *const *kw, int n)
     return 0;
 }
 
+const char *const t2i_subject_names[T2I_SUBJECT_COUNT] = {"generic", "person", "animal", "landscape",
+                                                          "city",    "food",   "object", "fantasy"};
+
+const char *t2i_prompt_subject(const char *prompt)
+{
+    return t2i_subject_names[t2i_expand_subject(prompt ? prompt : "")];
+}
+
 t2i_subject t2i_expand_subject(const char *prompt)
 {
     /* most specific first: "a dragon made of glass" is fantasy, "a girl with a cat" a person */
@@ -328,8 +336,61 @@ static char *with_style(const t2i_style *st, const char *text, int zh)
     return r;
 }
 
+static int fits_subject(const t2i_style *sty, t2i_subject subj)
+{
+    for (int c = 0; c < 6 && fit_styles[subj][c]; c++)
+        if (!strcmp(sty->category, fit_styles[subj][c])) return 1;
+    return 0;
+}
+
+/* Users' liking of a style for this subject class (0 when none recorded). */
+static double pref_weight(const t2i_style *sty, t2i_subject subj, const t2i_style_pref *prefs, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (prefs[i].style_id && !strcmp(prefs[i].style_id, sty->id) && prefs[i].subject &&
+            !strcmp(prefs[i].subject, t2i_subject_names[subj]) && prefs[i].weight > 0)
+            return prefs[i].weight;
+    return 0;
+}
+
+/* One of the catalog styles whose category fits the subject, uniformly. */
+static const t2i_style *pick_fitting(uint64_t *rng, t2i_subject subj)
+{
+    const t2i_styles *cat = t2i_styles_builtin();
+    int n_fit = 0;
+    for (int i = 0; i < cat->n; i++) n_fit += fits_subject(&cat->v[i], subj);
+    if (!n_fit) return NULL;
+    for (int i = 0, target = pick(rng, n_fit), k = 0; i < cat->n; i++)
+        if (fits_subject(&cat->v[i], subj) && k++ == target) return &cat->v[i];
+    return NULL;
+}
+
+/* The style of step 3. Without preferences for this subject: a fitting
+ * style, uniformly. With liked styles of total weight W: one of them with
+ * probability W / (W + 1), chosen ∝ its weight (the weights are odds
+ * against exploring), else a fitting style uniformly. */
+static const t2i_style *pick_style(uint64_t *rng, t2i_subject subj, const t2i_style_pref *prefs, int n_prefs)
+{
+    const t2i_styles *cat = t2i_styles_builtin();
+    double W = 0;
+    for (int i = 0; i < cat->n && n_prefs > 0; i++) W += pref_weight(&cat->v[i], subj, prefs, n_prefs);
+    if (W <= 0) return pick_fitting(rng, subj);
+    double u = (double)(splitmix64(rng) >> 11) / 9007199254740992.0 * (W + 1);   /* [0, W + 1) */
+    for (int i = 0; i < cat->n && u < W; i++) {
+        const double w = pref_weight(&cat->v[i], subj, prefs, n_prefs);
+        if (w > 0 && (u -= w) < 0) return &cat->v[i];
+    }
+    return pick_fitting(rng, subj);
+}
+
 t2i_status t2i_prompt_expand_ex(const t2i_model *m, const char *prompt, uint64_t seed, int max_tokens, int style,
                                 char **out, const char **style_id)
+{
+    return t2i_prompt_expand_prefs(m, prompt, seed, max_tokens, style, NULL, 0, out, style_id);
+}
+
+t2i_status t2i_prompt_expand_prefs(const t2i_model *m, const char *prompt, uint64_t seed, int max_tokens, int style,
+                                   const t2i_style_pref *prefs, int n_prefs, char **out, const char **style_id)
 {
     *out = NULL;
     if (style_id) *style_id = NULL;
@@ -370,23 +431,7 @@ t2i_status t2i_prompt_expand_ex(const t2i_model *m, const char *prompt, uint64_t
     phr[4] = det[d2];
     phr[5] = zh ? zh_quality[pick(&rng, N_OF(zh_quality))] : en_quality[pick(&rng, N_OF(en_quality))];
 
-    const t2i_style *st = NULL;
-    if (style) {
-        const t2i_styles *cat = t2i_styles_builtin();
-        int n_fit = 0;
-        for (int pass = 0; pass < 2; pass++) {
-            int target = pass ? pick(&rng, n_fit) : -1, k = 0;
-            for (int i = 0; i < cat->n && !st; i++) {
-                int fits = 0;
-                for (int c = 0; c < 6 && fit_styles[subj][c]; c++) fits |= !strcmp(cat->v[i].category, fit_styles[subj][c]);
-                if (!fits) continue;
-                if (pass && k == target) st = &cat->v[i];
-                k++;
-            }
-            n_fit = k;
-            if (!n_fit) break;
-        }
-    }
+    const t2i_style *st = style ? pick_style(&rng, subj, prefs, n_prefs) : NULL;
 
     const char *sep = zh ? "，" : ", ";
     char *base = strdup(text), *cur = base ? with_style(st, base, zh) : NULL;

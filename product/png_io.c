@@ -9,9 +9,15 @@
  * function that called setjmp), so nothing is indeterminate after the
  * longjmp, and the caller's single cleanup path frees it all. The warning
  * function drops warnings: libpng never writes to stderr.
+ *
+ * t2i_png_read_text_memory does not use libpng: it walks the chunks itself
+ * (length, type, data, CRC) and inflates only a compressed "parameters"
+ * chunk, so reading the text of a PNG that declares 8192×8192 pixels costs
+ * no more memory than the text.
  */
 #include <errno.h>
 #include <png.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/error.h"
@@ -305,25 +311,7 @@ static int png_decode_run(png_job *j)
     return 0;
 }
 
-void t2i_image_clear(t2i_image *img)
-{
-    if (!img) return;
-    free(img->pixels);
-    free(img->infotext);
-    memset(img, 0, sizeof *img);
-}
-
-void t2i_images_free(t2i_image *images, int count)
-{
-    if (!images) return;
-    for (int i = 0; i < count; i++) {
-        free(images[i].pixels);
-        free(images[i].infotext);
-    }
-    free(images);
-}
-
-static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_image *img)
+static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_image *img, int keep_alpha)
 {
     memset(img, 0, sizeof *img);
     png_job j = {.name = name, .in = buf, .in_size = n};
@@ -373,7 +361,7 @@ static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_im
     }
     /* Composite RGBA on white, in place (RGB index 3i <= RGBA index 4i). */
     size_t npix = (size_t)j.width * j.height;
-    for (size_t i = 0; i < npix; i++) {
+    for (size_t i = 0; !keep_alpha && i < npix; i++) {
         const unsigned char *p = j.pixels + 4 * i;
         unsigned a = p[3];
         unsigned char r = p[0], g = p[1], b = p[2];
@@ -386,11 +374,11 @@ static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_im
         j.pixels[3 * i + 1] = g;
         j.pixels[3 * i + 2] = b;
     }
-    unsigned char *shrunk = realloc(j.pixels, npix * 3);
+    unsigned char *shrunk = keep_alpha ? NULL : realloc(j.pixels, npix * 3);
     if (shrunk) j.pixels = shrunk;
     img->width = (int)j.width;
     img->height = (int)j.height;
-    img->channels = 3;
+    img->channels = keep_alpha ? 4 : 3;
     img->pixels = j.pixels;
     img->infotext = j.text;
     j.pixels = NULL;
@@ -406,7 +394,12 @@ done:
 
 t2i_status t2i_png_decode_memory(const void *buf, size_t n, t2i_image *img)
 {
-    return png_decode("<memory>", buf, n, img);
+    return png_decode("<memory>", buf, n, img, 0);
+}
+
+t2i_status t2i_png_decode_rgba(const char *name, const void *buf, size_t n, t2i_image *img)
+{
+    return png_decode(name ? name : "<memory>", buf, n, img, 1);
 }
 
 t2i_status t2i_png_read(const char *path, t2i_image *img)
@@ -437,7 +430,151 @@ t2i_status t2i_png_read(const char *path, t2i_image *img)
         }
     }
     fclose(fp);
-    if (s == T2I_OK) s = png_decode(path, buf, n, img);
+    if (s == T2I_OK) s = png_decode(path, buf, n, img, 0);
     free(buf);
     return s;
+}
+
+/* ---- text without pixels ---------------------------------------------------- */
+
+static uint32_t be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* Inflate a zlib stream of at most T2I_PNG_MAX_CHUNK bytes into a NUL-ended
+ * malloc'ed string; NULL with *s set on failure. */
+static char *inflate_text(const unsigned char *in, size_t n, t2i_status *s)
+{
+    size_t cap = n * 4 + 64 < T2I_PNG_MAX_CHUNK ? n * 4 + 64 : T2I_PNG_MAX_CHUNK;
+    char *out = malloc(cap + 1);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (!out || inflateInit(&z) != Z_OK) {
+        free(out);
+        *s = t2i_fail(T2I_ERR_NOMEM, "<memory>: out of memory inflating PNG text");
+        return NULL;
+    }
+    z.next_in = (Bytef *)in, z.avail_in = (uInt)n;
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        if (z.total_out == cap) {
+            if (cap == T2I_PNG_MAX_CHUNK) break;
+            cap = cap * 2 < T2I_PNG_MAX_CHUNK ? cap * 2 : T2I_PNG_MAX_CHUNK;
+            char *nb = realloc(out, cap + 1);
+            if (!nb) { rc = Z_MEM_ERROR; break; }
+            out = nb;
+        }
+        z.next_out = (Bytef *)out + z.total_out, z.avail_out = (uInt)(cap - z.total_out);
+        rc = inflate(&z, Z_NO_FLUSH);
+        if (rc == Z_BUF_ERROR && z.avail_out > 0) break;   /* input ended early */
+    }
+    size_t got = z.total_out;
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        *s = rc == Z_MEM_ERROR ? t2i_fail(T2I_ERR_NOMEM, "<memory>: out of memory inflating PNG text")
+             : got >= T2I_PNG_MAX_CHUNK ? t2i_fail(T2I_ERR_FORMAT, "<memory>: PNG text larger than %u bytes",
+                                                   T2I_PNG_MAX_CHUNK)
+             : t2i_fail(T2I_ERR_FORMAT, "<memory>: corrupt compressed PNG text");
+        return NULL;
+    }
+    out[got] = 0;
+    return out;
+}
+
+/* The "parameters" text of one tEXt / zTXt / iTXt chunk body as UTF-8:
+ * *text stays NULL when the chunk has another keyword. */
+static t2i_status text_chunk(const unsigned char *type, const unsigned char *d, size_t n, char **text)
+{
+    static const char key[] = "parameters";
+    if (n < sizeof key || memcmp(d, key, sizeof key) != 0) return T2I_OK;   /* keyword + NUL */
+    const unsigned char *p = d + sizeof key, *end = d + n;
+    int compressed = 0, is_itxt = !memcmp(type, "iTXt", 4);
+    if (!memcmp(type, "zTXt", 4)) {
+        if (p >= end || *p != 0) return t2i_fail(T2I_ERR_FORMAT, "<memory>: zTXt with an unknown compression method");
+        p++, compressed = 1;
+    } else if (is_itxt) {
+        if (end - p < 2) return t2i_fail(T2I_ERR_FORMAT, "<memory>: truncated iTXt chunk");
+        compressed = p[0] != 0;
+        if (compressed && p[1] != 0) return t2i_fail(T2I_ERR_FORMAT, "<memory>: iTXt with an unknown compression method");
+        p += 2;
+        for (int field = 0; field < 2; field++) {                  /* language tag, translated keyword */
+            const unsigned char *nul = memchr(p, 0, (size_t)(end - p));
+            if (!nul) return t2i_fail(T2I_ERR_FORMAT, "<memory>: truncated iTXt chunk");
+            p = nul + 1;
+        }
+    }
+    t2i_status s = T2I_OK;
+    char *raw;
+    if (compressed) {
+        if (!(raw = inflate_text(p, (size_t)(end - p), &s))) return s;
+    } else {
+        if (!(raw = malloc((size_t)(end - p) + 1))) return t2i_fail(T2I_ERR_NOMEM, "<memory>: out of memory");
+        memcpy(raw, p, (size_t)(end - p));
+        raw[end - p] = 0;
+    }
+    /* iTXt is UTF-8 by definition (read as Latin-1 if it is not), tEXt and
+     * zTXt are Latin-1 — as the pixel decoder does. */
+    int latin1;
+    if (is_itxt && utf8_check(raw, &latin1)) {
+        *text = raw;
+        return T2I_OK;
+    }
+    *text = latin1_to_utf8(raw);
+    free(raw);
+    return *text ? T2I_OK : t2i_fail(T2I_ERR_NOMEM, "<memory>: out of memory");
+}
+
+static t2i_status walk_chunks(const unsigned char *u, size_t n, char **text, int *width, int *height);
+
+t2i_status t2i_png_read_text_memory(const void *buf, size_t n, char **text, int *width, int *height)
+{
+    *text = NULL;
+    if (width) *width = 0;
+    if (height) *height = 0;
+    t2i_status s = walk_chunks(buf, n, text, width, height);
+    if (s != T2I_OK) {
+        free(*text), *text = NULL;
+        if (width) *width = 0;
+        if (height) *height = 0;
+    }
+    return s;
+}
+
+/* The chunk walk of t2i_png_read_text_memory; *text may be set on failure. */
+static t2i_status walk_chunks(const unsigned char *u, size_t n, char **text, int *width, int *height)
+{
+    const void *buf = u;
+    if (!buf || n < 8 || png_sig_cmp((png_const_bytep)buf, 0, 8) != 0)
+        return t2i_fail(T2I_ERR_FORMAT, "<memory>: not a PNG file (bad signature)");
+    size_t pos = 8;
+    for (int index = 0;; index++) {
+        if (n - pos < 12) return t2i_fail(T2I_ERR_FORMAT, "<memory>: truncated PNG (no IEND chunk)");
+        uint32_t len = be32(u + pos);
+        const unsigned char *type = u + pos + 4, *data = u + pos + 8;
+        if (len > 0x7fffffffu || len > n - pos - 12)
+            return t2i_fail(T2I_ERR_FORMAT, "<memory>: PNG chunk %d runs past the end of the data", index);
+        for (int k = 0; k < 4; k++)
+            if (!((type[k] >= 'A' && type[k] <= 'Z') || (type[k] >= 'a' && type[k] <= 'z')))
+                return t2i_fail(T2I_ERR_FORMAT, "<memory>: PNG chunk %d has a malformed type", index);
+        if ((uint32_t)crc32(crc32(0L, Z_NULL, 0), type, len + 4) != be32(data + len))
+            return t2i_fail(T2I_ERR_FORMAT, "<memory>: PNG chunk %d (%.4s) has a bad CRC", index, (const char *)type);
+        int is_ihdr = !memcmp(type, "IHDR", 4);
+        if (index == 0 && (!is_ihdr || len != 13))
+            return t2i_fail(T2I_ERR_FORMAT, "<memory>: PNG does not start with an IHDR chunk");
+        if (is_ihdr && index == 0) {
+            uint32_t w = be32(data), h = be32(data + 4);
+            if (w == 0 || h == 0 || w > 0x7fffffffu || h > 0x7fffffffu)
+                return t2i_fail(T2I_ERR_FORMAT, "<memory>: PNG IHDR has a bad size %ux%u", (unsigned)w, (unsigned)h);
+            if (width) *width = (int)w;
+            if (height) *height = (int)h;
+        }
+        if (!memcmp(type, "IEND", 4)) return T2I_OK;
+        if (!*text && (!memcmp(type, "tEXt", 4) || !memcmp(type, "zTXt", 4) || !memcmp(type, "iTXt", 4))) {
+            t2i_status s = text_chunk(type, data, len, text);
+            if (s != T2I_OK) return s;
+        }
+        pos += (size_t)len + 12;
+    }
 }

@@ -37,4 +37,8 @@
 /* The encode/decode functions are public: include/t2i.h, "PNG files and
  * infotext". */
 
+/* As t2i_png_decode_memory but keeping alpha: channels = 4 (RGBA8; alpha
+ * 255 where the file has none). `name` is used in messages. */
+t2i_status t2i_png_decode_rgba(const char *name, const void *buf, size_t n, t2i_image *img);
+
 #endif /* T2I_PNG_IO_H */

@@ -19,8 +19,6 @@
 
 const t2i_styles *t2i_styles_builtin(void) { return &t2i_styles_builtin_catalog; }
 
-void t2i_free(void *ptr) { free(ptr); }
-
 int t2i_styles_count(const t2i_styles *s) { return s ? s->n : 0; }
 
 const t2i_style *t2i_styles_get(const t2i_styles *s, int i)

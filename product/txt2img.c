@@ -11,12 +11,15 @@
  * negative prompt is merged into the negative prompt. Editing, upscaling and
  * judging compose the engine the same way, each in a file of its own here.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/error.h"
 #include "product/expand.h"
 #include "product/infotext.h"
+#include "product/lora_tags.h"
 #include "product/styles.h"
+#include "product/txt2img.h"
 #include "runtime/model.h"
 #include "runtime/pipeline.h"
 
@@ -37,8 +40,8 @@ t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, c
     char *expanded = NULL;
     const char *style_id = NULL;
     if (p->expand)   /* the expansion picks a style only when the user picked none */
-        T2I_TRY(t2i_prompt_expand_ex(m, p->prompt, p->seed, p->expand_max_tokens, p->n_styles == 0, &expanded,
-                                     &style_id));
+        T2I_TRY(t2i_prompt_expand_prefs(m, p->prompt, p->seed, p->expand_max_tokens, p->n_styles == 0,
+                                        p->style_prefs, p->n_style_prefs, &expanded, &style_id));
     char *pr = NULL, *ng = NULL;
     t2i_status st = t2i_styles_apply(p->style_catalog, p->styles, p->n_styles, expanded ? expanded : p->prompt,
                                      p->negative_prompt, &pr, &ng);
@@ -62,8 +65,8 @@ t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, c
     return T2I_OK;
 }
 
-static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const char *prompt,
-                           const char *negative, uint64_t seed, int W, int H)
+char *t2i_make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
+                        uint64_t seed, int W, int H, const t2i_infotext_kv *extra_in, int n_extra)
 {
     t2i_infotext it;
     t2i_infotext_init(&it);
@@ -78,13 +81,42 @@ static char *make_infotext(const t2i_model *m, const t2i_txt2img_params *p, cons
     it.width = W;
     it.height = H;
     it.model = m->name;
-    t2i_infotext_kv extra[1] = {{"RNG", "NV"}};
-    if (p->noise == T2I_NOISE_PHILOX) {
-        it.extra = extra;
-        it.n_extra = 1;
-    }
+    char skip[16];
+    snprintf(skip, sizeof skip, "%d", p->clip_skip);
+    t2i_infotext_kv extra[12];   /* the caller's (editing), then what A1111 writes for these settings */
+    int n = 0;
+    for (int i = 0; i < n_extra && n < 8; i++) extra[n++] = extra_in[i];
+    if (p->schedule == T2I_SCHEDULE_KARRAS) extra[n++] = (t2i_infotext_kv){"Schedule type", "Karras"};
+    if (p->schedule == T2I_SCHEDULE_EXPONENTIAL) extra[n++] = (t2i_infotext_kv){"Schedule type", "Exponential"};
+    if (p->clip_skip > 1) extra[n++] = (t2i_infotext_kv){"Clip skip", skip};   /* A1111 writes it when not 1 */
+    if (p->noise == T2I_NOISE_PHILOX) extra[n++] = (t2i_infotext_kv){"RNG", "NV"};
+    it.extra = extra;
+    it.n_extra = n;
     char *s = NULL;
     return t2i_infotext_format(&it, &s) == T2I_OK ? s : NULL;
+}
+
+/* The run's LoRAs (p->loras, then the tags of both prompts) merged, and the
+ * pipeline run on the prompts without their tags; the infotext keeps them. */
+static t2i_status apply_loras(t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
+                              t2i_image **out, int *n)
+{
+    t2i_lora_list list = {0};
+    char *pr = NULL, *ng = NULL;
+    t2i_status st = T2I_OK;
+    if (p->n_loras < 0 || (p->n_loras > 0 && !p->loras))
+        st = t2i_fail(T2I_ERR_INVALID_ARG, "txt2img: n_loras %d without a list", p->n_loras);
+    for (int i = 0; st == T2I_OK && i < p->n_loras; i++)
+        st = p->loras[i].path ? t2i_lora_list_add(&list, p->loras[i].path, p->loras[i].weight)
+                              : t2i_fail(T2I_ERR_INVALID_ARG, "txt2img: lora %d has no file", i);
+    if (st == T2I_OK) st = t2i_lora_tags_extract(prompt, p->lora_dir, "prompt", &pr, &list);
+    if (st == T2I_OK && negative) st = t2i_lora_tags_extract(negative, p->lora_dir, "negative prompt", &ng, &list);
+    if (st == T2I_OK) st = t2i_model_set_loras(m, list.v, list.n);
+    if (st == T2I_OK) st = t2i_pipeline_txt2img(m, p, pr, ng, out, n);
+    free(pr);
+    free(ng);
+    t2i_lora_list_free(&list);
+    return st;
 }
 
 t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **images, int *count)
@@ -96,9 +128,10 @@ t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **im
     T2I_TRY(t2i_prompt_resolve(m, p, &prompt, &negative));
     t2i_image *out = NULL;
     int n = 0;
-    t2i_status st = t2i_pipeline_txt2img(m, p, prompt, negative, &out, &n);
+    t2i_status st = apply_loras(m, p, prompt, negative, &out, &n);
     for (int i = 0; st == T2I_OK && i < n; i++) {
-        out[i].infotext = make_infotext(m, p, prompt, negative, out[i].seed, out[i].width, out[i].height);
+        out[i].infotext =
+            t2i_make_infotext(m, p, prompt, negative, out[i].seed, out[i].width, out[i].height, NULL, 0);
         if (!out[i].infotext) st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for the infotext");
     }
     free(prompt);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "runtime/embeddings.h"
 #include "runtime/text_encoder.h"
 
 /* ---- chunks -------------------------------------------------------------- */
@@ -66,8 +67,20 @@ void t2i_prompt_chunks_free(t2i_prompt_chunks *c)
     memset(c, 0, sizeof *c);
 }
 
+/* With m (may be NULL): textual-inversion names become their vectors
+ * (runtime/embeddings.h), A1111's way: an embedding that does not fit in the
+ * chunk moves whole to the next. */
+static t2i_status chunks_build(const t2i_model *m, const t2i_clip_tokenizer *tok, const t2i_prompt_segments *segs,
+                               t2i_prompt_chunks *out);
+
 t2i_status t2i_prompt_chunks_build(const t2i_clip_tokenizer *tok, const t2i_prompt_segments *segs,
                                    t2i_prompt_chunks *out)
+{
+    return chunks_build(NULL, tok, segs, out);
+}
+
+static t2i_status chunks_build(const t2i_model *m, const t2i_clip_tokenizer *tok, const t2i_prompt_segments *segs,
+                               t2i_prompt_chunks *out)
 {
     memset(out, 0, sizeof *out);
     out->chunk_len = t2i_clip_max_length(tok);
@@ -91,6 +104,9 @@ t2i_status t2i_prompt_chunks_build(const t2i_clip_tokenizer *tok, const t2i_prom
         ids = NULL;
         if ((st = t2i_clip_tokenize(tok, g->text, &ids, &n)) != T2I_OK) break;
         for (int i = 0; i < n && st == T2I_OK; i++) {
+            int n_name, n_vec;
+            int32_t first;
+            t2i_status bad;
             if (ids[i] == comma) {
                 c.last_comma = c.n_cur;
             } else if (c.n_cur == T2I_CHUNK_TOKENS && c.last_comma != -1 &&
@@ -107,6 +123,16 @@ t2i_status t2i_prompt_chunks_build(const t2i_clip_tokenizer *tok, const t2i_prom
                 c.n_cur = moved;
             }
             if (c.n_cur == T2I_CHUNK_TOKENS && (st = next_chunk(&c)) != T2I_OK) break;
+            if (m && t2i_embeddings_match(m, ids, n, i, &n_name, &n_vec, &first, &bad)) {
+                if ((st = bad) != T2I_OK) break;
+                if (c.n_cur + n_vec > T2I_CHUNK_TOKENS && (st = next_chunk(&c)) != T2I_OK) break;
+                for (int j = 0; j < n_vec; j++, c.n_cur++) {
+                    c.cur[c.n_cur] = first + j;
+                    c.cur_w[c.n_cur] = (float)g->weight;
+                }
+                i += n_name - 1;
+                continue;
+            }
             c.cur[c.n_cur] = ids[i];
             c.cur_w[c.n_cur] = (float)g->weight;
             c.n_cur++;
@@ -173,8 +199,7 @@ typedef struct distinct {
     t2i_prompt_chunks chunks;
 } distinct;
 
-static t2i_status add_schedule(const t2i_clip_tokenizer *tok, const t2i_prompt_schedule *s, distinct *d,
-                               int *n_d, int *map)
+static t2i_status add_schedule(const t2i_model *m, const t2i_prompt_schedule *s, distinct *d, int *n_d, int *map)
 {
     for (int e = 0; e < s->n; e++) {
         int found = -1;
@@ -183,7 +208,7 @@ static t2i_status add_schedule(const t2i_clip_tokenizer *tok, const t2i_prompt_s
         if (found < 0) {
             found = (*n_d)++;
             d[found].segs = &s->parts[e];
-            T2I_TRY(t2i_prompt_chunks_build(tok, &s->parts[e], &d[found].chunks));
+            T2I_TRY(chunks_build(m, m->tok, &s->parts[e], &d[found].chunks));
         }
         map[e] = found;
     }
@@ -351,12 +376,12 @@ t2i_status t2i_conditioning_build(t2i_model *m, const char *prompt, const char *
         st = t2i_fail(T2I_ERR_NOMEM, "prompt: out of memory");
         goto done;
     }
-    if ((st = add_schedule(m->tok, &sp, d, &n_d, map_p)) != T2I_OK ||
-        (st = add_schedule(m->tok, &sn, d, &n_d, map_n)) != T2I_OK)
+    if ((st = add_schedule(m, &sp, d, &n_d, map_p)) != T2I_OK ||
+        (st = add_schedule(m, &sn, d, &n_d, map_n)) != T2I_OK)
         goto done;
     /* the empty prompt pads; it may already be a distinct entry */
     const int n_real = n_d;
-    if ((st = add_schedule(m->tok, &empty, d, &n_d, &map_e)) != T2I_OK) goto done;
+    if ((st = add_schedule(m, &empty, d, &n_d, &map_e)) != T2I_OK) goto done;
 
     int K = 1;
     for (int i = 0; i < n_d; i++)

@@ -13,6 +13,8 @@
 #include "graph/fuse.h"
 #include "base/error.h"
 #include "base/json_util.h"
+#include "runtime/embeddings.h"
+#include "runtime/lora.h"
 #include "runtime/model.h"
 #include "runtime/text_encoder.h"
 
@@ -116,6 +118,17 @@ t2i_status t2i_model_load_weights(t2i_model *m, const char *part, const char *pr
     return st;
 }
 
+/* Whether vae/ holds the encoder's weights (its first convolution). */
+static int vae_has_encoder(t2i_model *m)
+{
+    char *dir = t2i_path_join(m->dir, "vae");
+    t2i_st_set *set = NULL;
+    int has = dir && t2i_st_set_open_dir(dir, &set) == T2I_OK && t2i_st_set_find(set, "encoder.conv_in.weight");
+    t2i_st_set_destroy(set);
+    free(dir);
+    return has;
+}
+
 static t2i_status load_config(t2i_model *m, const char *rel, void *cfg,
                               t2i_status (*fn)(const char *, void *))
 {
@@ -147,9 +160,20 @@ t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out)
     if (st == T2I_OK) st = LOAD_CONFIG(m, "unet/config.json", &m->unet_cfg, t2i_unet_config_load);
     if (st == T2I_OK) st = LOAD_CONFIG(m, "vae/config.json", &m->vae_cfg, t2i_vae_config_load);
     if (st == T2I_OK) st = LOAD_CONFIG(m, "scheduler/scheduler_config.json", &m->sched_cfg, t2i_sched_config_load);
-    if (st == T2I_OK && m->vae_cfg.latent_channels != m->unet_cfg.in_channels)
-        st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet in_channels %d", m->dir,
-                      m->vae_cfg.latent_channels, m->unet_cfg.in_channels);
+    /* The UNet predicts latents; its input is the latents alone, or with the
+     * image latents (InstructPix2Pix, 2·L), or with mask and masked-image
+     * latents (inpainting, 2·L + 1). */
+    if (st == T2I_OK) {
+        const int L = m->vae_cfg.latent_channels, in = m->unet_cfg.in_channels;
+        if (m->unet_cfg.out_channels != L)
+            st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet out_channels %d", m->dir, L,
+                          m->unet_cfg.out_channels);
+        else if (in != L && in != 2 * L && in != 2 * L + 1)
+            st = t2i_fail(T2I_ERR_FORMAT,
+                          "%s: unet in_channels %d is none of %d (latents), %d (instruct edit), %d (inpainting) "
+                          "for vae latent_channels %d",
+                          m->dir, in, L, 2 * L, 2 * L + 1, L);
+    }
     if (st == T2I_OK) st = t2i_text_load(m);   /* tokenizer(s), text encoder(s), checked against the UNet */
     int lat = st == T2I_OK ? 1 << (m->unet_cfg.n_blocks - 1) : 1;   /* n_blocks is 0 after a failed config */
     if (st == T2I_OK) st = t2i_build_unet(&m->unet_cfg, 1, lat, lat, 1, &g);
@@ -160,8 +184,11 @@ t2i_status t2i_model_load(t2i_engine *e, const char *dir, t2i_model **out)
         t2i_graph *dec = NULL, *enc = NULL;
         int f = t2i_vae_scale(&m->vae_cfg);
         st = t2i_build_vae_decoder(&m->vae_cfg, 1, 1, 1, &dec);
-        if (st == T2I_OK) st = t2i_build_vae_encoder(&m->vae_cfg, 1, f, f, &enc);
-        if (st == T2I_OK) st = t2i_graph_merge_weights(dec, enc);
+        /* A decoder-only VAE (no encoder.* tensors) still draws; editing
+         * then refuses init images (has_vae_encoder = 0). */
+        m->has_vae_encoder = st == T2I_OK && vae_has_encoder(m);
+        if (st == T2I_OK && m->has_vae_encoder) st = t2i_build_vae_encoder(&m->vae_cfg, 1, f, f, &enc);
+        if (st == T2I_OK && enc) st = t2i_graph_merge_weights(dec, enc);
         t2i_graph_destroy(enc);
         if (st == T2I_OK) st = t2i_model_load_weights(m, "vae", NULL, dec, &m->vae_w);
         else t2i_graph_destroy(dec);
@@ -183,6 +210,8 @@ static void slot_clear(t2i_plan_slot *s)
 void t2i_model_destroy(t2i_model *m)
 {
     if (!m) return;
+    t2i_lora_state_free(m);
+    t2i_embeddings_free(m);
     slot_clear(&m->text);
     slot_clear(&m->unet);
     slot_clear(&m->vae_dec);
@@ -205,7 +234,7 @@ int t2i_model_default_size(const t2i_model *m)
 void t2i_model_latent_shape(const t2i_model *m, int width, int height, int *channels, int *h, int *w)
 {
     int f = t2i_vae_scale(&m->vae_cfg), size = t2i_model_default_size(m);
-    *channels = m->unet_cfg.in_channels;
+    *channels = m->vae_cfg.latent_channels;
     *h = (height ? height : size) / f;
     *w = (width ? width : size) / f;
 }
@@ -262,12 +291,12 @@ static t2i_status build_enc(t2i_model *m, int b, int h, int w, int ctx, t2i_grap
 
 t2i_status t2i_model_text_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out)
 {
-    return slot_get(m, &m->text, batch, 1, seq_len, 0, m->text_w, build_text, out);
+    return slot_get(m, &m->text, batch, 1, seq_len, m->clip_skip, m->text_w, build_text, out);
 }
 t2i_status t2i_model_text2_plan(t2i_model *m, int batch, int seq_len, t2i_plan **out)
 {
     if (m->text_kind != T2I_TEXT_SDXL) return t2i_fail(T2I_ERR_INVALID_ARG, "%s has no text_encoder_2", m->dir);
-    return slot_get(m, &m->text2, batch, 1, seq_len, 0, m->text2_w, build_text2, out);
+    return slot_get(m, &m->text2, batch, 1, seq_len, m->clip_skip, m->text2_w, build_text2, out);
 }
 t2i_status t2i_model_unet_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
 {
@@ -284,5 +313,7 @@ t2i_status t2i_model_vae_decoder_plan(t2i_model *m, int batch, int h, int w, t2i
 }
 t2i_status t2i_model_vae_encoder_plan(t2i_model *m, int batch, int h, int w, t2i_plan **out)
 {
+    if (!m->has_vae_encoder)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: the VAE has no encoder weights", m->dir);
     return slot_get(m, &m->vae_enc, batch, h, w, 0, m->vae_w, build_enc, out);
 }

@@ -53,7 +53,11 @@ struct t2i_model {
     t2i_vae_config vae_cfg;
     t2i_sched_config sched_cfg;
     t2i_weights *text_w, *unet_w, *vae_w;   /* vae_w holds encoder and decoder */
+    int has_vae_encoder;                    /* vae/ has encoder.* weights */
     t2i_plan_slot text, unet, vae_dec, vae_enc;
+    int clip_skip;                /* A1111 clip skip of the text plans (0, 1: none); set per run */
+    struct t2i_lora_state *lora;         /* LoRAs merged into the weights (runtime/lora.h) */
+    struct t2i_embeddings *emb;          /* textual inversion of the current run (runtime/embeddings.h) */
 };
 
 /* dir + "/" + rel, malloc'd (the caller frees it); NULL when out of memory. */

@@ -8,9 +8,28 @@
  *           weights; for a plain prompt of <= 75 tokens exactly
  *           text_encoder(tokenizer(text, padding to 77)))
  *   x     = randn(seed + i) · init_noise_sigma         per image i
- *   per step t:  eps = unet(scale(x), t, ctx) on the batch [uncond…, cond…]
+ *   per model evaluation t (one a step; two for Heun and DPM2):
+ *                eps = unet(scale(x), t, ctx) on the batch [uncond…, cond…]
  *                eps = eps_u + g·(eps_c − eps_u);  x = scheduler.step(eps, x)
  *   image = vae.decode(x / scaling_factor) → (v/2 + 0.5) clamped → 8 bits
+ *
+ * With an init image (t2i_pipeline_edit) the start differs, as diffusers'
+ * StableDiffusionImg2ImgPipeline / StableDiffusionInpaintPipeline /
+ * StableDiffusionInstructPix2PixPipeline do it, and the loop is the same:
+ *   img2img   z = sf · (mean + std · randn(gen_b))        (retrieve_latents)
+ *             t_start = steps − min(int(steps · strength), steps)
+ *             x = add_noise(z, randn(gen_b), t[t_start]); loop from t_start
+ *   inpaint   mask binarised at 0.5, nearest-downsampled to the latents;
+ *             masked image = image · (mask < 0.5) encoded after the noise;
+ *             4-channel UNet: after each step x = (1−m)·add_noise(z, noise,
+ *             t[i+1]) + m·x; 9-channel UNet: input [x, m, masked latents];
+ *             strength 1: x = noise · init_sigma (no image encode for 9)
+ *   pix2pix   image latents = latent_dist.mean (unscaled); UNet input
+ *             [x, image latents], batches [text, image, uncond] with
+ *             eps = u + g·(t − i) + ig·(i − u); pure noise start
+ * Every draw comes from image b's own generator in diffusers' order (image
+ * encode, noise, masked-image encode, then Euler a's steps), as diffusers
+ * does with one generator per image and one init image per prompt.
  *
  * Image i of a batch uses seed + i with its own generator, as the A1111 web
  * UI does and as diffusers does when given a list of generators, so an image
@@ -21,10 +40,12 @@
  * allocates nothing.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "runtime/conditioning.h"
 #include "base/error.h"
+#include "runtime/embeddings.h"
 #include "runtime/model.h"
 #include "runtime/pipeline.h"
 #include "runtime/rng.h"
@@ -40,6 +61,15 @@ static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int 
     if (!isfinite(p->guidance_scale) || p->guidance_scale < 0 || p->guidance_scale > 100)
         return t2i_fail(T2I_ERR_INVALID_ARG, "guidance scale %g outside 0..100", p->guidance_scale);
     if ((unsigned)p->sampler >= T2I_SAMPLER_COUNT) return t2i_fail(T2I_ERR_INVALID_ARG, "unknown sampler %d", p->sampler);
+    if (p->clip_skip < 0 || p->clip_skip > (m->text_kind == T2I_TEXT_BERT ? 1 : m->text_cfg.layers))
+        return t2i_fail(T2I_ERR_INVALID_ARG, "clip_skip %d outside 0..%d for this text encoder", p->clip_skip,
+                        m->text_kind == T2I_TEXT_BERT ? 1 : m->text_cfg.layers);
+    if ((unsigned)p->schedule > T2I_SCHEDULE_EXPONENTIAL)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "unknown schedule type %d", (int)p->schedule);
+    if ((p->schedule != T2I_SCHEDULE_AUTOMATIC && !t2i_sched_takes_sigma_schedule(p->sampler)) ||
+        (p->schedule == T2I_SCHEDULE_EXPONENTIAL && p->sampler == T2I_SAMPLER_DPMPP_2M_KARRAS))
+        return t2i_fail(T2I_ERR_INVALID_ARG, "schedule type %s is not available with sampler %s",
+                        p->schedule == T2I_SCHEDULE_KARRAS ? "Karras" : "Exponential", t2i_sampler_name(p->sampler));
     if (p->noise != T2I_NOISE_TORCH_CPU && p->noise != T2I_NOISE_PHILOX)
         return t2i_fail(T2I_ERR_INVALID_ARG, "unknown noise source %d", p->noise);
     int def = t2i_model_default_size(m);
@@ -60,6 +90,10 @@ typedef struct run {
     float *ctx1;         /* [n_cond][L][C] text embeddings at step 0, negative first */
     float *ctx;          /* [unet_batch][L][C] */
     float *x, *x_in, *eps, *t, *init;
+    float *img_lat;      /* [B][per] scaled image latents (img2img, 4-channel inpaint) */
+    float *extra;        /* [B][per_extra] the UNet's extra input channels per image and group */
+    float *mask_lat;     /* [h][w] binary latent mask */
+    float *enc_in, *enc_mean, *enc_logvar;   /* one image through the VAE encoder */
     float *pooled, *time_ids;   /* SDXL: [unet_batch][P], [unet_batch][6] */
     float *dec;          /* decoder output, one image [3][H][W] */
     float *images;       /* all decoded images (for stage dumps) */
@@ -82,6 +116,12 @@ static void run_free(run *r, int batch)
     free(r->pooled);
     free(r->time_ids);
     free(r->init);
+    free(r->img_lat);
+    free(r->extra);
+    free(r->mask_lat);
+    free(r->enc_in);
+    free(r->enc_mean);
+    free(r->enc_logvar);
     free(r->dec);
     free(r->images);
     free(r->rngs);
@@ -94,8 +134,9 @@ static void run_free(run *r, int batch)
  * for stage dumps; k = 0 is the negative prompt when guidance is on. */
 static t2i_status encode_prompts(t2i_model *m, const t2i_txt2img_params *p, int n_cond, int steps, run *r)
 {
-    (void)p;
-    T2I_TRY(t2i_conditioning_build(m, r->prompt, n_cond == 2 ? r->negative : NULL, steps, &r->cond));
+    T2I_TRY(t2i_embeddings_prepare(m, p->embedding_dir, r->prompt, n_cond >= 2 ? r->negative : NULL));
+    T2I_TRY(t2i_conditioning_build(m, r->prompt, n_cond >= 2 ? r->negative : NULL, steps, &r->cond));
+    if (n_cond > 2) n_cond = 2;   /* the dump holds [negative, prompt] */
     const int L = r->cond.ctx_len, C = r->cond.hidden;
     r->ids = malloc((size_t)n_cond * L * sizeof *r->ids);
     r->ctx1 = malloc((size_t)n_cond * L * C * sizeof *r->ctx1);
@@ -109,16 +150,18 @@ static t2i_status encode_prompts(t2i_model *m, const t2i_txt2img_params *p, int 
 }
 
 /* Copy the conditionings due at step i into the UNet's context input when
- * they differ from the ones loaded (*loaded: [neg, pos], -1 = none). */
-static t2i_status load_context(t2i_plan *up, run *r, int n_cond, int B, int i, int *loaded)
+ * they differ from the ones loaded (*loaded: [neg, pos], -1 = none). Group k
+ * of the UNet batch gets the prompt (role[k] = 1) or the negative (0). */
+static t2i_status load_context(t2i_plan *up, run *r, int n_cond, const int *role, int B, int i, int *loaded)
 {
     const t2i_conditioning *c = &r->cond;
     const int s = i < c->steps ? i : c->steps - 1;
-    const int want[2] = {n_cond == 2 ? c->neg_at_step[s] : -1, c->pos_at_step[s]};
+    const int has_neg = role[0] == 0 || (n_cond > 1 && role[1] == 0);
+    const int want[2] = {has_neg ? c->neg_at_step[s] : -1, c->pos_at_step[s]};
     if (want[0] == loaded[0] && want[1] == loaded[1]) return T2I_OK;
     const size_t ctx_n = (size_t)c->ctx_len * c->hidden;
     for (int k = 0; k < n_cond; k++) {
-        const float *src = c->emb + (size_t)want[k + 2 - n_cond] * ctx_n;
+        const float *src = c->emb + (size_t)want[role[k]] * ctx_n;
         for (int b = 0; b < B; b++) memcpy(r->ctx + ((size_t)k * B + b) * ctx_n, src, ctx_n * sizeof(float));
     }
     loaded[0] = want[0];
@@ -127,7 +170,7 @@ static t2i_status load_context(t2i_plan *up, run *r, int n_cond, int B, int i, i
         const size_t P = (size_t)c->pooled_dim;
         for (int k = 0; k < n_cond; k++)
             for (int b = 0; b < B; b++)
-                memcpy(r->pooled + ((size_t)k * B + b) * P, c->pooled + (size_t)want[k + 2 - n_cond] * P,
+                memcpy(r->pooled + ((size_t)k * B + b) * P, c->pooled + (size_t)want[role[k]] * P,
                        P * sizeof(float));
         T2I_TRY(t2i_plan_set_input(up, "text_embeds", r->pooled, (size_t)n_cond * B * P * sizeof(float)));
     }
@@ -154,26 +197,120 @@ static t2i_status dump_stages(const char *path, const run *r, int n_cond, int B,
         st = t2i_st_writer_add(wr, "text_embeddings", T2I_F32, 3, (int64_t[]){n_cond, L, C}, r->ctx1);
     if (st == T2I_OK) st = t2i_st_writer_add(wr, "init_noise", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->init);
     if (st == T2I_OK) st = t2i_st_writer_add(wr, "latents", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->x);
+    if (st == T2I_OK && r->img_lat)   /* editing: the init image's latents (scaled; pix2pix: the mean) */
+        st = t2i_st_writer_add(wr, "image_latents", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->img_lat);
     if (st == T2I_OK) st = t2i_st_writer_add(wr, "image", T2I_F32, 4, (int64_t[]){B, 3, H, W}, r->images);
     if (st == T2I_OK) st = t2i_st_writer_save(wr, path);
     t2i_st_writer_destroy(wr);
     return st;
 }
 
+/* Encode the [3][H][W] image r->enc_in for image b: mean and std of
+ * latent_dist, then sample = mean + std · randn(gen_b) (retrieve_latents)
+ * or the mean itself (sample = 0, "argmax"), times `scale`, into out. */
+static t2i_status encode_image(t2i_model *m, run *r, int h, int w, int sample, float scale, t2i_rng *rng,
+                               t2i_noise_source src, float *out)
+{
+    const int L = m->vae_cfg.latent_channels, H = h * t2i_vae_scale(&m->vae_cfg), W = w * t2i_vae_scale(&m->vae_cfg);
+    const size_t per = (size_t)L * h * w;
+    t2i_plan *ep;
+    T2I_TRY(t2i_model_vae_encoder_plan(m, 1, H, W, &ep));
+    T2I_TRY(t2i_plan_set_input(ep, "image", r->enc_in, (size_t)3 * H * W * sizeof(float)));
+    T2I_TRY(t2i_plan_run(ep));
+    T2I_TRY(t2i_plan_get_output(ep, "mean", r->enc_mean, per * sizeof(float)));
+    if (!sample) {
+        for (size_t j = 0; j < per; j++) out[j] = r->enc_mean[j] * scale;
+        return T2I_OK;
+    }
+    T2I_TRY(t2i_plan_get_output(ep, "logvar", r->enc_logvar, per * sizeof(float)));
+    T2I_TRY(t2i_rng_randn_from(rng, src, out, per));
+    for (size_t j = 0; j < per; j++) {
+        float lv = r->enc_logvar[j];
+        lv = lv < -30.0f ? -30.0f : lv > 20.0f ? 20.0f : lv;
+        float std = expf(0.5f * lv);
+        out[j] = (r->enc_mean[j] + std * out[j]) * scale;
+    }
+    return T2I_OK;
+}
+
+/* The double the user wrote when they wrote float f: the shortest decimal
+ * that reads back as f (0.7f -> 0.7, not 0.699999988). diffusers computes
+ * int(steps * strength) on a Python float; with 0.7f cast to double, 10
+ * steps would give 6 instead of 7. */
+static double float_as_written(float f)
+{
+    char buf[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+        if (strtof(buf, NULL) == f) break;
+    }
+    return strtod(buf, NULL);
+}
+
+typedef enum mode { MODE_TXT2IMG, MODE_IMG2IMG, MODE_INPAINT4, MODE_INPAINT9, MODE_PIX2PIX } mode;
+
+static t2i_status edit_mode(const t2i_model *m, const t2i_pipeline_edit *e, mode *md)
+{
+    const int L = m->vae_cfg.latent_channels, in = m->unet_cfg.in_channels;
+    if (!e || !e->image) {
+        if (in != L)
+            return t2i_fail(T2I_ERR_INVALID_ARG, "%s: an %s model needs an init image%s", m->name,
+                            in == 2 * L ? "instruct-edit" : "inpainting", in == 2 * L ? "" : " and a mask");
+        *md = MODE_TXT2IMG;
+        return T2I_OK;
+    }
+    if (!isfinite(e->strength) || e->strength < 0 || e->strength > 1)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "strength %g outside [0, 1]", e->strength);
+    if (!m->has_vae_encoder)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: the VAE has no encoder weights, so it cannot take an init image",
+                        m->name);
+    if (in == 2 * L) {
+        if (e->mask) return t2i_fail(T2I_ERR_INVALID_ARG, "%s: an instruct-edit model takes no mask", m->name);
+        if (!isfinite(e->image_guidance) || e->image_guidance < 0 || e->image_guidance > 100)
+            return t2i_fail(T2I_ERR_INVALID_ARG, "image guidance scale %g outside 0..100", e->image_guidance);
+        *md = MODE_PIX2PIX;
+    } else if (in == 2 * L + 1) {
+        if (!e->mask) return t2i_fail(T2I_ERR_INVALID_ARG, "%s: an inpainting model needs a mask", m->name);
+        *md = MODE_INPAINT9;
+    } else {
+        *md = e->mask ? MODE_INPAINT4 : MODE_IMG2IMG;
+    }
+    return T2I_OK;
+}
+
 t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const char *prompt,
                                 const char *negative, t2i_image **images, int *count)
+{
+    return t2i_pipeline_run(m, p, prompt, negative, NULL, images, count);
+}
+
+t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
+                            const t2i_pipeline_edit *e, t2i_image **images, int *count)
 {
     int W = 0, H = 0;
     *images = NULL;
     *count = 0;
     if (!m || !p) return t2i_fail(T2I_ERR_INVALID_ARG, "txt2img: model and parameters are required");
     T2I_TRY(validate(m, p, &W, &H));
+    mode md = MODE_TXT2IMG;
+    T2I_TRY(edit_mode(m, e, &md));
 
     const int B = p->batch_size, f = t2i_vae_scale(&m->vae_cfg);
-    const int h = H / f, w = W / f, lc = m->unet_cfg.in_channels;
+    const int h = H / f, w = W / f, lc = m->vae_cfg.latent_channels, cin = m->unet_cfg.in_channels;
     const int C = t2i_text_context_dim(m);
-    const int cfg = p->guidance_scale > 1.0f, n_cond = cfg ? 2 : 1, UB = B * n_cond;
-    const size_t per = (size_t)lc * h * w, pix = (size_t)3 * H * W;
+    /* UNet batch groups and the prompt each gets (1) or the negative (0) */
+    int n_cond, role[3];
+    if (md == MODE_PIX2PIX) {
+        int cfg3 = p->guidance_scale > 1.0f && e->image_guidance >= 1.0f;
+        n_cond = cfg3 ? 3 : 1;
+        role[0] = 1, role[1] = 0, role[2] = 0;
+    } else {
+        n_cond = p->guidance_scale > 1.0f ? 2 : 1;
+        role[0] = n_cond == 2 ? 0 : 1, role[1] = 1;
+    }
+    const int UB = B * n_cond;
+    const size_t per = (size_t)lc * h * w, per_in = (size_t)cin * h * w, per_x = per_in - per;
+    const size_t pix = (size_t)3 * H * W;
 
     run r;
     memset(&r, 0, sizeof r);
@@ -182,7 +319,7 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
     t2i_status st = T2I_OK;
     r.x = malloc((size_t)B * per * sizeof *r.x);
     r.init = malloc((size_t)B * per * sizeof *r.init);
-    r.x_in = malloc((size_t)UB * per * sizeof *r.x_in);
+    r.x_in = malloc((size_t)UB * (per_in > per ? per_in : per) * sizeof *r.x_in);
     r.eps = malloc((size_t)UB * per * sizeof *r.eps);
     r.t = malloc((size_t)UB * sizeof *r.t);
     r.dec = malloc(pix * sizeof *r.dec);
@@ -190,27 +327,112 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
     r.rngs = calloc((size_t)B, sizeof *r.rngs);
     r.rng_ptrs = calloc((size_t)B, sizeof *r.rng_ptrs);
     r.out = calloc((size_t)B, sizeof *r.out);
-    if (!r.x || !r.init || !r.x_in || !r.eps || !r.t || !r.dec ||
-        (p->stages_path && !r.images) || !r.rngs || !r.rng_ptrs || !r.out) {
+    int bad = !r.x || !r.init || !r.x_in || !r.eps || !r.t || !r.dec || (p->stages_path && !r.images) || !r.rngs ||
+              !r.rng_ptrs || !r.out;
+    if (!bad && md != MODE_TXT2IMG) {
+        r.img_lat = malloc((size_t)B * per * sizeof *r.img_lat);
+        r.extra = per_x ? malloc((size_t)n_cond * B * per_x * sizeof *r.extra) : NULL;
+        r.mask_lat = malloc((size_t)h * w * sizeof *r.mask_lat);
+        r.enc_in = malloc(pix * sizeof *r.enc_in);
+        r.enc_mean = malloc(per * sizeof *r.enc_mean);
+        r.enc_logvar = malloc(per * sizeof *r.enc_logvar);
+        bad = !r.img_lat || (per_x && !r.extra) || !r.mask_lat || !r.enc_in || !r.enc_mean || !r.enc_logvar;
+    }
+    if (bad) {
         st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for batch %d at %dx%d", B, W, H);
         goto done;
     }
 
-    /* Initial noise per image, then the sampler. */
+    t2i_sched_config sc = m->sched_cfg;   /* from_config(..., use_*_sigmas=True) */
+    if (p->schedule != T2I_SCHEDULE_AUTOMATIC) {
+        sc.use_karras_sigmas = p->schedule == T2I_SCHEDULE_KARRAS;
+        sc.use_exponential_sigmas = p->schedule == T2I_SCHEDULE_EXPONENTIAL;
+    }
+    st = t2i_sched_create(&sc, p->sampler, p->steps, &r.sched);
+    if (st == T2I_OK) st = t2i_sched_reserve(r.sched, per, B);
+    if (st != T2I_OK) goto done;
+    /* steps for the prompt schedule and progress; Heun and DPM2 evaluate
+     * the model twice in a step */
+    const int steps = t2i_sched_num_steps(r.sched), evals = t2i_sched_num_evals(r.sched);
+    /* StableDiffusionImg2ImgPipeline.get_timesteps (scheduler order 1) */
+    int begin = 0;
+    if (md == MODE_IMG2IMG || md == MODE_INPAINT4 || md == MODE_INPAINT9) {
+        if (!t2i_sched_can_begin_later(p->sampler)) {
+            st = t2i_fail(T2I_ERR_UNSUPPORTED, "sampler %s: image editing (img2img, inpainting) supports Euler, Euler a, "
+                          "DDIM and DPM++ 2M (Karras) for now", t2i_sampler_name(p->sampler));
+            goto done;
+        }
+        int init_t = (int)(p->steps * float_as_written(e->strength));
+        if (init_t > p->steps) init_t = p->steps;
+        begin = p->steps - init_t;
+        if (begin >= steps) {
+            st = t2i_fail(T2I_ERR_INVALID_ARG, "strength %g with %d steps leaves no denoising step", e->strength,
+                          p->steps);
+            goto done;
+        }
+        t2i_sched_set_begin(r.sched, begin);
+    }
+    const int strength_max = md == MODE_INPAINT4 || md == MODE_INPAINT9 ? e->strength == 1.0f : 0;
+
+    /* Binary mask at image and latent resolution (diffusers' mask processor
+     * binarises at 0.5; F.interpolate "nearest" picks pixel floor(j · H/h)). */
+    if (md == MODE_INPAINT4 || md == MODE_INPAINT9) {
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                r.mask_lat[y * w + x] = e->mask[(size_t)(y * H / h) * W + (size_t)(x * W / w)] < 0.5f ? 0.0f : 1.0f;
+    }
+
+    /* Per image b, every draw from generator b in diffusers' order. */
+    const float sf = m->vae_cfg.scaling_factor;
     for (int b = 0; b < B; b++) {
         t2i_rng_seed(&r.rngs[b], p->seed + (uint64_t)b);
         r.rng_ptrs[b] = &r.rngs[b];
+        float *zb = r.img_lat ? r.img_lat + b * per : NULL;
+        if (md == MODE_IMG2IMG || md == MODE_INPAINT4 || (md == MODE_INPAINT9 && !strength_max)) {
+            memcpy(r.enc_in, e->image, pix * sizeof(float));
+            if ((st = encode_image(m, &r, h, w, 1, sf, &r.rngs[b], p->noise, zb)) != T2I_OK) goto done;
+            if (e->latent_fill == 2 || e->latent_fill == 3) {   /* A1111 inpainting_fill inside the mask */
+                t2i_rng fill;
+                t2i_rng_seed(&fill, p->seed + (uint64_t)b);
+                if (e->latent_fill == 2 && (st = t2i_rng_randn_from(&fill, p->noise, r.eps, per)) != T2I_OK)
+                    goto done;
+                for (size_t j = 0; j < per; j++) {
+                    float mk = r.mask_lat[j % ((size_t)h * w)];
+                    zb[j] = zb[j] * (1.0f - mk) + (e->latent_fill == 2 ? r.eps[j] * mk : 0.0f);
+                }
+            }
+        }
         if (p->init_noise) memcpy(r.init + b * per, p->init_noise + b * per, per * sizeof(float));
         else if ((st = t2i_rng_randn_from(&r.rngs[b], p->noise, r.init + b * per, per)) != T2I_OK) goto done;
+        if (md == MODE_INPAINT4 || md == MODE_INPAINT9) {   /* masked image, encoded after the noise */
+            for (size_t j = 0; j < pix; j++)
+                r.enc_in[j] = e->mask[j % ((size_t)H * W)] < 0.5f ? e->image[j] : 0.0f;
+            float *ml = r.eps;   /* a 4-channel UNet does not use it, but its draw counts */
+            if ((st = encode_image(m, &r, h, w, 1, sf, &r.rngs[b], p->noise, ml)) != T2I_OK) goto done;
+            if (md == MODE_INPAINT9)   /* extra channels [mask, masked latents], the same in every group */
+                for (int k = 0; k < n_cond; k++) {
+                    float *ex = r.extra + ((size_t)k * B + b) * per_x;
+                    memcpy(ex, r.mask_lat, (size_t)h * w * sizeof(float));
+                    memcpy(ex + (size_t)h * w, ml, per * sizeof(float));
+                }
+        }
+        if (md == MODE_PIX2PIX) {   /* image latents: the mean, unscaled; zeros for the uncond group */
+            memcpy(r.enc_in, e->image, pix * sizeof(float));
+            if ((st = encode_image(m, &r, h, w, 0, 1.0f, NULL, p->noise, r.img_lat + b * per)) != T2I_OK) goto done;
+            for (int k = 0; k < n_cond; k++)
+                for (size_t j = 0; j < per; j++)
+                    r.extra[((size_t)k * B + b) * per_x + j] = k == 2 ? 0.0f : r.img_lat[b * per + j];
+        }
     }
-    st = t2i_sched_create(&m->sched_cfg, p->sampler, p->steps, &r.sched);
-    if (st == T2I_OK) st = t2i_sched_reserve(r.sched, per, B);
-    if (st != T2I_OK) goto done;
-    float sigma0 = t2i_sched_init_noise_sigma(r.sched);
-    for (size_t i = 0; i < (size_t)B * per; i++) r.x[i] = r.init[i] * sigma0;
-    int steps = t2i_sched_num_steps(r.sched);
+    if (md == MODE_TXT2IMG || md == MODE_PIX2PIX || strength_max) {
+        float sigma0 = t2i_sched_init_noise_sigma(r.sched);
+        for (size_t i = 0; i < (size_t)B * per; i++) r.x[i] = r.init[i] * sigma0;
+    } else {
+        t2i_sched_add_noise(r.sched, begin, r.img_lat, r.init, r.x, (size_t)B * per);
+    }
 
     /* Text: [uncond × B, cond × B] as diffusers concatenates them. */
+    m->clip_skip = p->clip_skip;
     st = encode_prompts(m, p, n_cond, steps, &r);
     if (st != T2I_OK) goto done;
     const int L = r.cond.ctx_len;
@@ -225,26 +447,50 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
     if (st != T2I_OK) goto done;
 
     int loaded[2] = {-1, -1};
-    for (int i = 0; i < steps; i++) {
-        if ((st = load_context(up, &r, n_cond, B, i, loaded)) != T2I_OK) goto done;
+    const size_t hw = (size_t)h * w;
+    for (int i = begin; i < evals; i++) {   /* begin > 0 only for single-evaluation samplers */
+        const int step = t2i_sched_eval_step(r.sched, i);
+        if ((st = load_context(up, &r, n_cond, role, B, step, loaded)) != T2I_OK) goto done;
         for (int k = 0; k < n_cond; k++)
-            t2i_sched_scale_model_input(r.sched, i, r.x, r.x_in + (size_t)k * B * per, (size_t)B * per);
+            for (int b = 0; b < B; b++) {
+                float *dst = r.x_in + ((size_t)k * B + b) * per_in;
+                t2i_sched_scale_model_input(r.sched, i, r.x + b * per, dst, per);
+                if (per_x) memcpy(dst + per, r.extra + ((size_t)k * B + b) * per_x, per_x * sizeof(float));
+            }
         float t = t2i_sched_timestep(r.sched, i);
         for (int b = 0; b < UB; b++) r.t[b] = t;
-        if ((st = t2i_plan_set_input(up, "sample", r.x_in, (size_t)UB * per * sizeof(float))) != T2I_OK ||
+        if ((st = t2i_plan_set_input(up, "sample", r.x_in, (size_t)UB * per_in * sizeof(float))) != T2I_OK ||
             (st = t2i_plan_set_input(up, "timestep", r.t, (size_t)UB * sizeof(float))) != T2I_OK ||
             (st = t2i_plan_run(up)) != T2I_OK ||
             (st = t2i_plan_get_output(up, "out", r.eps, (size_t)UB * per * sizeof(float))) != T2I_OK)
             goto done;
-        if (cfg) {
+        const size_t n = (size_t)B * per;
+        if (n_cond == 2) {
             const float g = p->guidance_scale;
-            const float *u = r.eps, *c = r.eps + (size_t)B * per;
-            for (size_t j = 0; j < (size_t)B * per; j++) r.eps[j] = u[j] + g * (c[j] - u[j]);
+            const float *u = r.eps, *c = r.eps + n;
+            for (size_t j = 0; j < n; j++) r.eps[j] = u[j] + g * (c[j] - u[j]);
+        } else if (n_cond == 3) {   /* [text, image, uncond] */
+            const float g = p->guidance_scale, ig = e->image_guidance;
+            const float *tx = r.eps, *im = r.eps + n, *u = r.eps + 2 * n;
+            for (size_t j = 0; j < n; j++) r.eps[j] = u[j] + g * (tx[j] - im[j]) + ig * (im[j] - u[j]);
         }
         st = t2i_sched_step(r.sched, i, r.eps, r.x, per, B, r.rng_ptrs);
         if (st != T2I_OK) goto done;
-        if (p->progress && p->progress(p->progress_user, i + 1, steps)) {
-            st = t2i_fail(T2I_ERR_CANCELLED, "txt2img: cancelled after step %d of %d", i + 1, steps);
+        if (i + 1 < evals && t2i_sched_eval_step(r.sched, i + 1) == step) continue;  /* mid-step */
+        if (md == MODE_INPAINT4) {   /* the noised original outside the mask */
+            for (int b = 0; b < B; b++) {
+                float *xb = r.x + b * per, *prop = r.eps;
+                const float *zb = r.img_lat + b * per;
+                if (step < steps - 1) t2i_sched_add_noise(r.sched, step + 1, zb, r.init + b * per, prop, per);
+                else memcpy(prop, zb, per * sizeof(float));
+                for (size_t j = 0; j < per; j++) {
+                    float mk = r.mask_lat[j % hw];
+                    xb[j] = (1.0f - mk) * prop[j] + mk * xb[j];
+                }
+            }
+        }
+        if (p->progress && p->progress(p->progress_user, step + 1 - begin, steps - begin)) {
+            st = t2i_fail(T2I_ERR_CANCELLED, "txt2img: cancelled after step %d of %d", step + 1 - begin, steps - begin);
             goto done;
         }
     }
@@ -281,7 +527,7 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
         }
     }
     if (p->stages_path) {
-        st = dump_stages(p->stages_path, &r, n_cond, B, L, C, lc, h, w, H, W);
+        st = dump_stages(p->stages_path, &r, n_cond > 2 ? 2 : n_cond, B, L, C, lc, h, w, H, W);
         if (st != T2I_OK) goto done;
     }
     *images = r.out;

@@ -19,4 +19,23 @@
 t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const char *prompt,
                                 const char *negative, t2i_image **images, int *count);
 
+/* The editing inputs of a run (see pipeline.c for each mode's steps). The
+ * mode follows from the model's UNet: in_channels = latent channels gives
+ * img2img (inpainting with a mask), 2·latent + 1 inpainting (mask required),
+ * 2·latent InstructPix2Pix (no mask). Sizes are p->width × p->height. */
+typedef struct t2i_pipeline_edit {
+    const float *image;    /* [3][H][W] in [-1, 1] (v / 127.5 − 1), the same for every image */
+    const float *mask;     /* NULL or [H][W] in [0, 1], >= 0.5 = repaint */
+    float strength;        /* img2img / inpainting: 0..1 */
+    float image_guidance;  /* InstructPix2Pix image_guidance_scale */
+    int latent_fill;       /* A1111 inpainting_fill 2 (latent noise) or 3 (latent nothing); else 0 */
+} t2i_pipeline_edit;
+
+/* t2i_pipeline_txt2img with an optional edit (NULL = txt2img). Errors as
+ * t2i_pipeline_txt2img, plus T2I_ERR_INVALID_ARG for strength outside [0, 1]
+ * or one leaving no step, a missing/extra mask for the model's kind, and
+ * T2I_ERR_UNSUPPORTED for a VAE without encoder weights. */
+t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
+                            const t2i_pipeline_edit *edit, t2i_image **images, int *count);
+
 #endif /* T2I_PIPELINE_H */

@@ -31,7 +31,7 @@ t2i_status t2i_plan_create(t2i_graph *g, t2i_backend *be, const t2i_weights *w, 
     p->be = be;
     for (int n = 0; n < g->n_nodes; n++) {
         const t2i_node *node = &g->nodes[n];
-        if (node->op != T2I_OP_RESHAPE && !be->kernels[node->op]) {
+        if (!t2i_backend_supports(be, node->op)) {
             st = t2i_fail(T2I_ERR_UNSUPPORTED, "backend %s has no kernel for op %s (node %s)",
                           be->vt->name, t2i_op_name(node->op), node->name);
             goto fail;
@@ -81,6 +81,8 @@ t2i_status t2i_plan_create(t2i_graph *g, t2i_backend *be, const t2i_weights *w, 
                 st = t2i_fail(T2I_ERR_FORMAT, "plan: weight '%s' is not loaded", tt->name);
                 goto fail;
             }
+        } else if (tt->view_of >= 0 && g->tensors[tt->view_of].kind == T2I_TENSOR_WEIGHT) {
+            p->data[t] = p->data[tt->view_of];   /* a view of a weight (RESHAPE) reads the weight */
         } else if (!tt->dead) {
             p->data[t] = (char *)p->arena + p->mem.offset[t];
         }
@@ -175,7 +177,7 @@ t2i_status t2i_plan_run(t2i_plan *p)
     }
     for (int n = 0; n < g->n_nodes; n++) {
         const t2i_node *node = &g->nodes[n];
-        if (node->op == T2I_OP_RESHAPE) continue;
+        if (t2i_op_is_view(node->op)) continue;
         t2i_op_args a;
         memset(&a, 0, sizeof a);
         a.node = node;

@@ -14,6 +14,15 @@ static const t2i_sampler_info samplers[T2I_SAMPLER_COUNT] = {
     [T2I_SAMPLER_DDIM] = {"DDIM", "ddim", {NULL, NULL}, NULL},
     [T2I_SAMPLER_DPMPP_2M] = {"DPM++ 2M", "dpmpp_2m", {"k_dpmpp_2m", NULL}, NULL},
     [T2I_SAMPLER_DPMPP_2M_KARRAS] = {"DPM++ 2M Karras", "dpmpp_2m_karras", {"k_dpmpp_2m_ka", NULL}, "karras"},
+    [T2I_SAMPLER_HEUN] = {"Heun", "heun", {"k_heun", NULL}, NULL},
+    [T2I_SAMPLER_DPM2] = {"DPM2", "dpm2", {"k_dpm_2", NULL}, NULL},
+    [T2I_SAMPLER_DPM2_A] = {"DPM2 a", "dpm2_a", {"k_dpm_2_a", NULL}, NULL},
+    [T2I_SAMPLER_LMS] = {"LMS", "lms", {"k_lms", NULL}, NULL},
+    [T2I_SAMPLER_DDPM] = {"DDPM", "ddpm", {NULL, NULL}, NULL},
+    [T2I_SAMPLER_LCM] = {"LCM", "lcm", {"k_lcm", NULL}, NULL},
+    [T2I_SAMPLER_UNIPC] = {"UniPC", "unipc", {NULL, NULL}, NULL},
+    [T2I_SAMPLER_DPMPP_2S] = {"DPM++ 2S", "dpmpp_2s", {NULL, NULL}, NULL},
+    [T2I_SAMPLER_DPMPP_2S_A] = {"DPM++ 2S a", "dpmpp_2s_a", {"k_dpmpp_2s_a", NULL}, NULL},
 };
 
 const t2i_sampler_info *t2i_sampler_get_info(t2i_sampler s)
@@ -43,6 +52,7 @@ t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out)
         }
     }
     return t2i_fail(T2I_ERR_INVALID_ARG,
-                    "unknown sampler '%s' (one of: euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras)",
+                    "unknown sampler '%s' (one of: euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras, heun, dpm2, "
+                    "dpm2_a, lms, ddpm, lcm, unipc, dpmpp_2s, dpmpp_2s_a)",
                     name ? name : "(null)");
 }

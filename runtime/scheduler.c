@@ -1,5 +1,7 @@
-/* scheduler.c — DDIM, Euler, Euler ancestral and DPM++ 2M (Karras) as
- * diffusers 0.42 computes them. Every float32 expression below mirrors one
+/* scheduler.c — the scheduler config, the timestep/sigma tables of every
+ * sampler, and DDIM, Euler, Euler ancestral and DPM++ 2M (Karras) as
+ * diffusers 0.42 computes them (the other samplers: sched_kdiff.c,
+ * sched_ddpm.c). Every float32 expression below mirrors one
  * torch op on a float32 tensor (0-d tensors included) in diffusers' order;
  * every double expression mirrors numpy float64. Comments name the diffusers
  * line where the correspondence is not obvious. */
@@ -9,28 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/error.h"
-#include "runtime/scheduler.h"
+#include "runtime/sched_internal.h"
 
-struct t2i_sched {
-    t2i_sampler kind;
-    t2i_sched_config c;         /* class defaults resolved */
-    int n_train;
-    float *alphas_cumprod;      /* [n_train] */
-    float *sigtab;              /* [n_train] ((1-ac)/ac)^0.5, float32 */
-    int steps;                  /* as requested (DDIM's step ratio) */
-    int nsteps;                 /* timesteps produced */
-    float *timesteps;           /* [nsteps] */
-    float *sigmas;              /* [nsteps+1]; NULL for DDIM */
-    float init_noise_sigma;
-    float final_alpha_cumprod;  /* DDIM */
-    /* run state */
-    size_t cap;                 /* reserved floats per buffer */
-    size_t cap_image;
-    float *hist[2];             /* DPM++: x0 predictions, [0] older */
-    float *noise;               /* Euler a: one image of noise */
-    int lower_order_nums;
-    int next_step;
-};
+static void dpm_coeffs(float sigma, float *alpha_t, float *sigma_t, float *lambda);
 
 /* ---- config -------------------------------------------------------------- */
 
@@ -49,8 +32,10 @@ void t2i_sched_config_init(t2i_sched_config *c)
     c->sigma_min = NAN;
     c->sigma_max = NAN;
     c->solver_order = 2;
-    c->lower_order_final = 1;
+    c->lower_order_final = -1;
     c->lambda_min_clipped = -INFINITY;
+    c->original_inference_steps = 50;
+    c->timestep_scaling = 10.0;
 }
 
 static const cJSON *item(const cJSON *j, const char *key)
@@ -147,7 +132,12 @@ t2i_status t2i_sched_config_parse(const cJSON *j, t2i_sched_config *out)
     T2I_TRY(get_bool(j, "rescale_betas_zero_snr", &c.rescale_betas_zero_snr));
     T2I_TRY(reject_true(j, "thresholding"));
     T2I_TRY(get_bool(j, "use_karras_sigmas", &c.use_karras_sigmas));
-    T2I_TRY(reject_true(j, "use_exponential_sigmas"));
+    T2I_TRY(get_bool(j, "use_exponential_sigmas", &c.use_exponential_sigmas));
+    if (c.use_karras_sigmas && c.use_exponential_sigmas)
+        return t2i_fail(T2I_ERR_INVALID_ARG,
+                        "scheduler config: \"use_karras_sigmas\" and \"use_exponential_sigmas\" are both true");
+    T2I_TRY(get_int(j, "original_inference_steps", 1, 100000, &c.original_inference_steps));
+    T2I_TRY(get_num(j, "timestep_scaling", 0.0, 1e6, &c.timestep_scaling));
     T2I_TRY(reject_true(j, "use_beta_sigmas"));
     T2I_TRY(reject_true(j, "use_lu_lambdas"));
     T2I_TRY(reject_true(j, "use_flow_sigmas"));
@@ -164,8 +154,16 @@ t2i_status t2i_sched_config_parse(const cJSON *j, t2i_sched_config *out)
     /* DPM-Solver: "deis" is mapped to dpmsolver++ by diffusers itself. */
     static const char *const algos[] = {"dpmsolver++", "deis", NULL};
     T2I_TRY(get_enum(j, "algorithm_type", algos, &dummy));
-    static const char *const solvers[] = {"midpoint", "heun", NULL};
-    T2I_TRY(get_enum(j, "solver_type", solvers, &c.solver_heun));
+    static const char *const solvers[] = {"midpoint", "heun", "bh1", "bh2", NULL};
+    T2I_TRY(get_enum(j, "solver_type", solvers, &c.solver_type));
+    c.solver_heun = c.solver_type == T2I_SOLVER_HEUN;  /* DPM++ maps bh1/bh2 to midpoint */
+    int predict_x0 = 1;
+    T2I_TRY(get_bool(j, "predict_x0", &predict_x0));
+    if (!predict_x0)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "scheduler config: \"predict_x0\" = false is not supported");
+    const cJSON *dc = item(j, "disable_corrector");
+    if (dc && (!cJSON_IsArray(dc) || cJSON_GetArraySize(dc) > 0))
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "scheduler config: \"disable_corrector\" other than [] is not supported");
     T2I_TRY(get_int(j, "solver_order", 1, 3, &c.solver_order));
     if (c.solver_order == 3)
         return t2i_fail(T2I_ERR_UNSUPPORTED, "scheduler config: \"solver_order\" = 3 is not supported");
@@ -320,18 +318,59 @@ static double karras_sigma(double smin, double smax, int n, int i)
 
 /* ---- create -------------------------------------------------------------- */
 
+/* _convert_to_exponential, float64: exp(linspace(log smax, log smin, n)). */
+static double exponential_sigma(double smin, double smax, int n, int i)
+{
+    double a = log(smax), b = log(smin);
+    if (n == 1) return exp(a);
+    if (i == n - 1) return exp(b);
+    return exp(i * ((b - a) / (n - 1)) + a);
+}
+
+static int is_kdiff(t2i_sampler k)   /* sigma-parameterised, k-diffusion style */
+{
+    return k == T2I_SAMPLER_EULER || k == T2I_SAMPLER_EULER_A || k == T2I_SAMPLER_HEUN ||
+           k == T2I_SAMPLER_DPM2 || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_LMS;
+}
+
+int t2i_sched_takes_sigma_schedule(t2i_sampler k)
+{
+    return (unsigned)k < T2I_SAMPLER_COUNT && k != T2I_SAMPLER_EULER_A && k != T2I_SAMPLER_DDIM &&
+           k != T2I_SAMPLER_DDPM && k != T2I_SAMPLER_LCM;
+}
+
+int t2i_sched_stateful(t2i_sampler k)
+{
+    return k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS || k == T2I_SAMPLER_UNIPC ||
+           k == T2I_SAMPLER_DPMPP_2S || k == T2I_SAMPLER_DPMPP_2S_A || k == T2I_SAMPLER_HEUN ||
+           k == T2I_SAMPLER_DPM2 || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_LMS;
+}
+
 static t2i_status build_tables(t2i_sched *s, int steps)
 {
     const t2i_sched_config *c = &s->c;
-    int N = s->n_train, kind = s->kind;
-    int is_dpm = kind == T2I_SAMPLER_DPMPP_2M || kind == T2I_SAMPLER_DPMPP_2M_KARRAS;
-    int is_euler = kind == T2I_SAMPLER_EULER || kind == T2I_SAMPLER_EULER_A;
-    int karras = (kind == T2I_SAMPLER_DPMPP_2M_KARRAS) ||
-                 (c->use_karras_sigmas && kind != T2I_SAMPLER_EULER_A && kind != T2I_SAMPLER_DDIM);
+    int N = s->n_train;
+    t2i_sampler kind = s->kind;
+    /* UniPC and the singlestep DPM++ build DPM-Solver's tables (UniPC
+     * without lambda_min_clipped; singlestep always with linspace spacing
+     * and rounded Karras timesteps) */
+    int is_unipc = kind == T2I_SAMPLER_UNIPC;
+    int is_single = kind == T2I_SAMPLER_DPMPP_2S || kind == T2I_SAMPLER_DPMPP_2S_A;
+    int is_dpm = kind == T2I_SAMPLER_DPMPP_2M || kind == T2I_SAMPLER_DPMPP_2M_KARRAS || is_unipc || is_single;
+    int is_euler = is_kdiff(kind);
+    int has_sigmas = is_dpm || is_euler;
+    int sigma_opts = has_sigmas && t2i_sched_takes_sigma_schedule(kind);  /* Karras / exponential */
+    int karras = kind == T2I_SAMPLER_DPMPP_2M_KARRAS || (c->use_karras_sigmas && sigma_opts);
+    int expo = !karras && c->use_exponential_sigmas && sigma_opts;
+    /* the DPM2 samplers round Karras timesteps; DPM++ rounds (truncates for
+     * cosine) Karras and truncates exponential ones by .to(int64) */
+    int round_karras = is_dpm || kind == T2I_SAMPLER_DPM2 || kind == T2I_SAMPLER_DPM2_A;
+
+    if (kind == T2I_SAMPLER_LCM) return t2i_sched_lcm_timesteps(s);
 
     /* timesteps, float64 */
     int last = N;
-    if (is_dpm && c->lambda_min_clipped > -INFINITY) {
+    if (is_dpm && !is_unipc && c->lambda_min_clipped > -INFINITY) {
         /* searchsorted(flip(lambda_t), lambda_min_clipped), lambda_t float32 */
         int idx = 0;
         for (int k = N - 1; k >= 0; k--) {
@@ -366,14 +405,16 @@ static t2i_status build_tables(t2i_sched *s, int steps)
         ts[i] = t;
     }
 
-    /* Karras sigmas are made for the requested count, whatever the
-     * spacing produced (their endpoints come from that schedule). */
+    /* Karras and exponential sigmas are made for the requested count,
+     * whatever the spacing produced (their endpoints come from that
+     * schedule). */
     int n_sched = n;
-    if (karras) n = steps;
+    if (karras || expo) n = steps;
     s->nsteps = n;
+    s->nevals = n;
     s->timesteps = malloc(sizeof(float) * (size_t)n);
     if (!s->timesteps) { free(ts); return t2i_fail(T2I_ERR_NOMEM, "scheduler: out of memory"); }
-    if (kind == T2I_SAMPLER_DDIM) {
+    if (!has_sigmas) {  /* DDIM, DDPM */
         for (int i = 0; i < n; i++) s->timesteps[i] = (float)ts[i];
         free(ts);
         return T2I_OK;
@@ -386,37 +427,42 @@ static t2i_status build_tables(t2i_sched *s, int steps)
         return t2i_fail(T2I_ERR_NOMEM, "scheduler: out of memory");
     }
     for (int k = 0; k < N; k++) log_sigmas[k] = (float)log((double)s->sigtab[k]);
-    if (!karras) {
+    if (!karras && !expo) {
         for (int i = 0; i < n; i++) s->sigmas[i] = (float)np_interp(ts[i], s->sigtab, N);
     } else {
         double smin, smax;
         if (is_dpm) { /* in_sigmas = flipped table */
             smin = s->sigtab[0];
             smax = s->sigtab[N - 1];
-        } else {      /* in_sigmas = interpolated schedule */
-            smin = isnan(c->sigma_min) ? np_interp(ts[n_sched - 1], s->sigtab, N) : c->sigma_min;
-            smax = isnan(c->sigma_max) ? np_interp(ts[0], s->sigtab, N) : c->sigma_max;
+        } else {      /* in_sigmas = interpolated schedule; only Euler has sigma_min/max */
+            int own = kind == T2I_SAMPLER_EULER;
+            smin = own && !isnan(c->sigma_min) ? c->sigma_min : np_interp(ts[n_sched - 1], s->sigtab, N);
+            smax = own && !isnan(c->sigma_max) ? c->sigma_max : np_interp(ts[0], s->sigtab, N);
         }
         for (int i = 0; i < n; i++) {
-            double sig = karras_sigma(smin, smax, n, i);
+            double sig = karras ? karras_sigma(smin, smax, n, i) : exponential_sigma(smin, smax, n, i);
             double t = sigma_to_t(sig, log_sigmas, N);
-            if (is_dpm)  /* rounded, or truncated by .to(int64) for cosine */
-                t = c->beta_schedule == T2I_BETA_SQUAREDCOS_CAP_V2 ? trunc(t) : rint(t);
+            if (is_dpm && (expo || (!is_unipc && !is_single && c->beta_schedule == T2I_BETA_SQUAREDCOS_CAP_V2)))
+                t = trunc(t);
+            else if (karras && round_karras) t = rint(t);
             ts[i] = is_dpm ? t : (float)t;
             s->sigmas[i] = (float)sig;
         }
     }
-    s->sigmas[n] = c->final_sigmas_min ? s->sigtab[0] : 0.0f;
+    s->sigmas[n] = c->final_sigmas_min && (is_dpm || kind == T2I_SAMPLER_EULER) ? s->sigtab[0] : 0.0f;
+    if (is_unipc && c->final_sigmas_min && (karras || expo)) s->sigmas[n] = s->sigmas[n - 1];
     for (int i = 0; i < n; i++) s->timesteps[i] = (float)ts[i];
     free(ts);
-    free(log_sigmas);
 
+    t2i_status st = T2I_OK;
     if (is_euler) {
         float m = s->sigmas[0];
         for (int i = 1; i <= n; i++) if (s->sigmas[i] > m) m = s->sigmas[i];
         s->init_noise_sigma = c->timestep_spacing == T2I_SPACING_LEADING ? sqrtf(m * m + 1.0f) : m;
+        st = t2i_sched_kdiff_tables(s, log_sigmas);
     }
-    return T2I_OK;
+    free(log_sigmas);
+    return st;
 }
 
 t2i_status t2i_sched_create(const t2i_sched_config *c, t2i_sampler kind, int steps,
@@ -441,10 +487,18 @@ t2i_status t2i_sched_create(const t2i_sched_config *c, t2i_sampler kind, int ste
     s->init_noise_sigma = 1.0f;
     s->lower_order_nums = 0;
     /* class defaults for keys the file did not set */
+    int alpha_based = kind == T2I_SAMPLER_DDIM || kind == T2I_SAMPLER_DDPM || kind == T2I_SAMPLER_LCM;
     if (s->c.timestep_spacing == T2I_SPACING_CLASS_DEFAULT)
-        s->c.timestep_spacing = kind == T2I_SAMPLER_DDIM ? T2I_SPACING_LEADING : T2I_SPACING_LINSPACE;
+        s->c.timestep_spacing = alpha_based ? T2I_SPACING_LEADING : T2I_SPACING_LINSPACE;
     if (s->c.set_alpha_to_one < 0) s->c.set_alpha_to_one = 1;
-    if (s->c.clip_sample < 0) s->c.clip_sample = 1;
+    if (s->c.clip_sample < 0) s->c.clip_sample = kind == T2I_SAMPLER_DDIM || kind == T2I_SAMPLER_DDPM;
+    s->two_evals = kind == T2I_SAMPLER_HEUN || kind == T2I_SAMPLER_DPM2 || kind == T2I_SAMPLER_DPM2_A;
+    /* these classes take no rescale_betas_zero_snr: from_config drops it;
+     * the singlestep solver has no timestep_spacing (always linspace) */
+    int single = kind == T2I_SAMPLER_DPMPP_2S || kind == T2I_SAMPLER_DPMPP_2S_A;
+    if (s->two_evals || kind == T2I_SAMPLER_LMS || single) s->c.rescale_betas_zero_snr = 0;
+    if (single) s->c.timestep_spacing = T2I_SPACING_LINSPACE;
+    if (s->c.lower_order_final < 0) s->c.lower_order_final = !single;
 
     int N = s->n_train;
     t2i_status st;
@@ -455,13 +509,16 @@ t2i_status t2i_sched_create(const t2i_sched_config *c, t2i_sampler kind, int ste
         st = t2i_fail(T2I_ERR_NOMEM, "scheduler: out of memory");
         goto fail;
     }
-    make_alphas_cumprod(&s->c, kind != T2I_SAMPLER_DDIM, s->alphas_cumprod, tmp);
+    /* the zero-SNR fix (last alphas_cumprod = 2^-24) is made by the sigma
+     * samplers only */
+    make_alphas_cumprod(&s->c, !alpha_based, s->alphas_cumprod, tmp);
     for (int k = 0; k < N; k++) {
         float ac = s->alphas_cumprod[k];
         s->sigtab[k] = sqrtf((1.0f - ac) / ac);
     }
     s->final_alpha_cumprod = s->c.set_alpha_to_one ? 1.0f : s->alphas_cumprod[0];
     st = build_tables(s, steps);
+    if (st == T2I_OK && single) st = t2i_sched_single_orders(s);
     if (st != T2I_OK) goto fail;
     free(tmp);
     *out = s;
@@ -472,23 +529,45 @@ fail:
     return st;
 }
 
+static int draws_noise(t2i_sampler k)
+{
+    return k == T2I_SAMPLER_EULER_A || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_DDPM || k == T2I_SAMPLER_LCM ||
+           k == T2I_SAMPLER_DPMPP_2S_A;
+}
+
+static void free_run_buffers(t2i_sched *s)
+{
+    for (int h = 0; h < 4; h++) {
+        free(s->hist[h]);
+        s->hist[h] = NULL;
+    }
+    free(s->saved);
+    free(s->deriv);
+    free(s->noise);
+    s->saved = s->deriv = s->noise = NULL;
+    s->cap = s->cap_image = 0;
+}
+
 t2i_status t2i_sched_reserve(t2i_sched *s, size_t n_per_image, int batch)
 {
     if (batch < 1 || n_per_image == 0 || n_per_image > SIZE_MAX / 4 / (size_t)batch)
         return t2i_fail(T2I_ERR_INVALID_ARG, "scheduler: reserve(%zu, %d) is not a valid size",
                         n_per_image, batch);
     size_t total = n_per_image * (size_t)batch;
-    free(s->hist[0]); free(s->hist[1]); free(s->noise);
-    s->hist[0] = s->hist[1] = s->noise = NULL;
-    s->cap = s->cap_image = 0;
-    if (s->kind == T2I_SAMPLER_DPMPP_2M || s->kind == T2I_SAMPLER_DPMPP_2M_KARRAS) {
-        s->hist[0] = malloc(sizeof(float) * total);
-        s->hist[1] = malloc(sizeof(float) * total);
-        if (!s->hist[0] || !s->hist[1]) return t2i_fail(T2I_ERR_NOMEM, "scheduler: out of memory");
-    }
-    if (s->kind == T2I_SAMPLER_EULER_A) {
-        s->noise = malloc(sizeof(float) * n_per_image);
-        if (!s->noise) return t2i_fail(T2I_ERR_NOMEM, "scheduler: out of memory");
+    free_run_buffers(s);
+    t2i_sampler k = s->kind;
+    int single = k == T2I_SAMPLER_DPMPP_2S || k == T2I_SAMPLER_DPMPP_2S_A;
+    int nhist = k == T2I_SAMPLER_LMS ? 4 : k == T2I_SAMPLER_UNIPC ? 3
+              : (k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS || single) ? 2 : 0;
+    int fail = 0;
+    for (int h = 0; h < nhist; h++) fail |= !(s->hist[h] = malloc(sizeof(float) * total));
+    if (s->two_evals || k == T2I_SAMPLER_UNIPC || single) fail |= !(s->saved = malloc(sizeof(float) * total));
+    if (k == T2I_SAMPLER_HEUN) fail |= !(s->deriv = malloc(sizeof(float) * total));
+    if (draws_noise(k))
+        fail |= !(s->noise = malloc(sizeof(float) * n_per_image));
+    if (fail) {
+        free_run_buffers(s);
+        return t2i_fail(T2I_ERR_NOMEM, "scheduler: out of memory");
     }
     s->cap = total;
     s->cap_image = n_per_image;
@@ -504,9 +583,14 @@ void t2i_sched_destroy(t2i_sched *s)
     free(s->sigtab);
     free(s->timesteps);
     free(s->sigmas);
-    free(s->hist[0]);
-    free(s->hist[1]);
-    free(s->noise);
+    free(s->sig2);
+    free(s->t2);
+    free(s->sig_mid);
+    free(s->sig_up);
+    free(s->sig_down);
+    free(s->lms_coef);
+    free(s->orders);
+    free_run_buffers(s);
     free(s);
 }
 
@@ -514,9 +598,19 @@ void t2i_sched_destroy(t2i_sched *s)
 
 int t2i_sched_num_steps(const t2i_sched *s) { return s->nsteps; }
 
-float t2i_sched_timestep(const t2i_sched *s, int i)
+int t2i_sched_num_evals(const t2i_sched *s) { return s->nevals; }
+
+int t2i_sched_eval_step(const t2i_sched *s, int k)
 {
-    return (i >= 0 && i < s->nsteps) ? s->timesteps[i] : NAN;
+    if (k < 0 || k >= s->nevals) return -1;
+    return s->two_evals ? k / 2 : k;
+}
+
+float t2i_sched_timestep(const t2i_sched *s, int k)
+{
+    if (k < 0 || k >= s->nevals) return NAN;
+    if (!s->two_evals) return s->timesteps[k];
+    return k & 1 ? s->t2[k / 2] : s->timesteps[k / 2];
 }
 
 float t2i_sched_sigma(const t2i_sched *s, int i)
@@ -526,22 +620,51 @@ float t2i_sched_sigma(const t2i_sched *s, int i)
 
 float t2i_sched_init_noise_sigma(const t2i_sched *s) { return s->init_noise_sigma; }
 
-float t2i_sched_input_divisor(const t2i_sched *s, int i)
+int t2i_sched_can_begin_later(t2i_sampler kind)
 {
-    if (s->kind != T2I_SAMPLER_EULER && s->kind != T2I_SAMPLER_EULER_A) return 1.0f;
-    if (i < 0 || i >= s->nsteps) return NAN;
-    float sigma = s->sigmas[i];
+    return kind == T2I_SAMPLER_EULER || kind == T2I_SAMPLER_EULER_A || kind == T2I_SAMPLER_DDIM ||
+           kind == T2I_SAMPLER_DPMPP_2M || kind == T2I_SAMPLER_DPMPP_2M_KARRAS;
+}
+
+void t2i_sched_add_noise(const t2i_sched *s, int i, const float *orig, const float *noise, float *out, size_t n)
+{
+    if (s->kind == T2I_SAMPLER_DDIM) {   /* alphas_cumprod[t]**0.5, (1 - alphas_cumprod[t])**0.5 */
+        int t = (int)s->timesteps[i < s->nsteps ? i : s->nsteps - 1];
+        float a = s->alphas_cumprod[t < 0 ? t + s->n_train : t];
+        float sa = sqrtf(a), sb = sqrtf(1.0f - a);
+        for (size_t k = 0; k < n; k++) out[k] = sa * orig[k] + sb * noise[k];
+    } else if (s->kind == T2I_SAMPLER_EULER || s->kind == T2I_SAMPLER_EULER_A) {
+        float sigma = s->sigmas[i];
+        for (size_t k = 0; k < n; k++) out[k] = orig[k] + noise[k] * sigma;
+    } else {   /* DPM++: _sigma_to_alpha_sigma_t */
+        float a_t, s_t, l_t;
+        dpm_coeffs(s->sigmas[i], &a_t, &s_t, &l_t);
+        for (size_t k = 0; k < n; k++) out[k] = a_t * orig[k] + s_t * noise[k];
+    }
+}
+
+void t2i_sched_set_begin(t2i_sched *s, int begin)
+{
+    s->next_step = begin;
+    s->lower_order_nums = 0;
+}
+
+float t2i_sched_input_divisor(const t2i_sched *s, int k)
+{
+    if (!is_kdiff(s->kind)) return 1.0f;
+    if (k < 0 || k >= s->nevals) return NAN;
+    float sigma = !s->two_evals ? s->sigmas[k] : k & 1 ? s->sig2[k / 2] : s->sigmas[k / 2];
     return sqrtf(sigma * sigma + 1.0f);
 }
 
-void t2i_sched_scale_model_input(const t2i_sched *s, int i, const float *in, float *out, size_t n)
+void t2i_sched_scale_model_input(const t2i_sched *s, int k, const float *in, float *out, size_t n)
 {
-    if (s->kind != T2I_SAMPLER_EULER && s->kind != T2I_SAMPLER_EULER_A) {
+    if (!is_kdiff(s->kind)) {
         if (in != out) memmove(out, in, n * sizeof(float));
         return;
     }
-    float d = t2i_sched_input_divisor(s, i);
-    for (size_t k = 0; k < n; k++) out[k] = in[k] / d;
+    float d = t2i_sched_input_divisor(s, k);
+    for (size_t j = 0; j < n; j++) out[j] = in[j] / d;
 }
 
 /* ---- steps --------------------------------------------------------------- */
@@ -678,12 +801,24 @@ static void step_dpm(t2i_sched *s, int i, const float *m, float *x, size_t n)
 t2i_status t2i_sched_step(t2i_sched *s, int i, const float *model_output, float *sample,
                           size_t n_per_image, int batch, t2i_rng **rngs)
 {
-    if (i < 0 || i >= s->nsteps)
-        return t2i_fail(T2I_ERR_INVALID_ARG, "scheduler: step %d out of range 0..%d", i, s->nsteps - 1);
+    if (i < 0 || i >= s->nevals)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "scheduler: evaluation %d out of range 0..%d", i, s->nevals - 1);
     if (batch < 1 || n_per_image == 0 || n_per_image > SIZE_MAX / (size_t)batch)
         return t2i_fail(T2I_ERR_INVALID_ARG, "scheduler: step with %zu x %d elements", n_per_image, batch);
     size_t n = n_per_image * (size_t)batch;
-    switch (s->kind) {
+    t2i_sampler k = s->kind;
+    if (t2i_sched_stateful(k) || draws_noise(k)) {
+        if (n > s->cap || n_per_image > s->cap_image)
+            return t2i_fail(T2I_ERR_INVALID_ARG,
+                            "scheduler: t2i_sched_reserve was not called for %zu x %d floats", n_per_image, batch);
+    }
+    if (t2i_sched_stateful(k)) {
+        if (i != s->next_step)
+            return t2i_fail(T2I_ERR_INVALID_ARG, "scheduler: %s evaluation %d called, expected %d",
+                            t2i_sampler_name(k), i, s->next_step);
+        s->next_step++;
+    }
+    switch (k) {
     case T2I_SAMPLER_DDIM:
         step_ddim(s, i, model_output, sample, n);
         return T2I_OK;
@@ -691,22 +826,33 @@ t2i_status t2i_sched_step(t2i_sched *s, int i, const float *model_output, float 
         step_euler(s, i, model_output, sample, n);
         return T2I_OK;
     case T2I_SAMPLER_EULER_A:
-        if (n_per_image > s->cap_image)
-            return t2i_fail(T2I_ERR_INVALID_ARG,
-                            "scheduler: t2i_sched_reserve was not called for %zu floats per image", n_per_image);
         return step_euler_a(s, i, model_output, sample, n_per_image, batch, rngs);
     case T2I_SAMPLER_DPMPP_2M:
     case T2I_SAMPLER_DPMPP_2M_KARRAS:
-        if (n > s->cap || !s->hist[0])
-            return t2i_fail(T2I_ERR_INVALID_ARG,
-                            "scheduler: t2i_sched_reserve was not called for %zu x %d floats", n_per_image, batch);
-        if (i != s->next_step)
-            return t2i_fail(T2I_ERR_INVALID_ARG, "scheduler: DPM++ step %d called, expected step %d",
-                            i, s->next_step);
         step_dpm(s, i, model_output, sample, n);
-        s->next_step++;
         return T2I_OK;
+    case T2I_SAMPLER_HEUN:
+        t2i_sched_step_heun(s, i, model_output, sample, n);
+        return T2I_OK;
+    case T2I_SAMPLER_DPM2:
+        t2i_sched_step_dpm2(s, i, model_output, sample, n);
+        return T2I_OK;
+    case T2I_SAMPLER_DPM2_A:
+        return t2i_sched_step_dpm2_a(s, i, model_output, sample, n_per_image, batch, rngs);
+    case T2I_SAMPLER_LMS:
+        t2i_sched_step_lms(s, i, model_output, sample, n);
+        return T2I_OK;
+    case T2I_SAMPLER_DDPM:
+        return t2i_sched_step_ddpm(s, i, model_output, sample, n_per_image, batch, rngs);
+    case T2I_SAMPLER_LCM:
+        return t2i_sched_step_lcm(s, i, model_output, sample, n_per_image, batch, rngs);
+    case T2I_SAMPLER_UNIPC:
+        t2i_sched_step_unipc(s, i, model_output, sample, n);
+        return T2I_OK;
+    case T2I_SAMPLER_DPMPP_2S:
+    case T2I_SAMPLER_DPMPP_2S_A:
+        return t2i_sched_step_single(s, i, model_output, sample, n_per_image, batch, rngs);
     default:
-        return t2i_fail(T2I_ERR_INTERNAL, "scheduler: sampler %d", (int)s->kind);
+        return t2i_fail(T2I_ERR_INTERNAL, "scheduler: sampler %d", (int)k);
     }
 }

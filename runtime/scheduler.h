@@ -1,10 +1,21 @@
 /*
- * scheduler.h — the five samplers, step for step identical to diffusers 0.42:
+ * scheduler.h — the samplers, step for step identical to diffusers 0.42:
  *   T2I_SAMPLER_DDIM            DDIMScheduler, eta = 0
  *   T2I_SAMPLER_EULER           EulerDiscreteScheduler
  *   T2I_SAMPLER_EULER_A         EulerAncestralDiscreteScheduler
  *   T2I_SAMPLER_DPMPP_2M        DPMSolverMultistepScheduler (dpmsolver++, 2M)
  *   T2I_SAMPLER_DPMPP_2M_KARRAS the same with use_karras_sigmas = True
+ *   T2I_SAMPLER_HEUN            HeunDiscreteScheduler
+ *   T2I_SAMPLER_DPM2            KDPM2DiscreteScheduler
+ *   T2I_SAMPLER_DPM2_A          KDPM2AncestralDiscreteScheduler
+ *   T2I_SAMPLER_LMS             LMSDiscreteScheduler (order 4)
+ *   T2I_SAMPLER_DDPM            DDPMScheduler (variance_type fixed_small)
+ *   T2I_SAMPLER_LCM             LCMScheduler
+ *   T2I_SAMPLER_UNIPC           UniPCMultistepScheduler (predict_x0, bh1/bh2,
+ *                               order 1 or 2)
+ *   T2I_SAMPLER_DPMPP_2S        DPMSolverSinglestepScheduler (dpmsolver++)
+ *   T2I_SAMPLER_DPMPP_2S_A      DPMSolverSinglestepScheduler with
+ *                               algorithm_type = "sde-dpmsolver++"
  * each as diffusers builds it for a pipeline:
  * XScheduler.from_config(pipe.scheduler.config[, use_karras_sigmas=True]).
  *
@@ -19,23 +30,30 @@
  * (torch), timesteps and sigma interpolation/Karras in float64 (numpy) then
  * float32; each step in float32 with the same operation order.
  *
+ * Steps and evaluations: Heun, DPM2 and DPM2 a call the model twice per
+ * sampling step except the last; like diffusers, t2i counts model
+ * evaluations (2n - 1 for n steps), and t2i_sched_timestep,
+ * t2i_sched_scale_model_input and t2i_sched_step take the evaluation index.
+ * For every other sampler evaluations and steps are the same.
+ *
  * Per run (n = elements of one image's latent, e.g. 4*64*64):
  *
  *   t2i_sched *s;
  *   T2I_TRY(t2i_sched_create(&cfg, sampler, steps, &s));
  *   T2I_TRY(t2i_sched_reserve(s, n, batch));        // all buffers, once
  *   latents[b] = randn(rngs[b], n) * t2i_sched_init_noise_sigma(s)  (float32)
- *   for (int i = 0; i < t2i_sched_num_steps(s); i++) {   // may be != steps
- *       float t = t2i_sched_timestep(s, i);          // UNet timestep
- *       t2i_sched_scale_model_input(s, i, latents, unet_in, n * batch);
+ *   for (int k = 0; k < t2i_sched_num_evals(s); k++) {
+ *       float t = t2i_sched_timestep(s, k);          // UNet timestep
+ *       t2i_sched_scale_model_input(s, k, latents, unet_in, n * batch);
  *       eps = UNet(unet_in, t) with CFG combined     // [batch, n]
- *       T2I_TRY(t2i_sched_step(s, i, eps, latents, n, batch, rngs));
- *   }
+ *       T2I_TRY(t2i_sched_step(s, k, eps, latents, n, batch, rngs));
+ *   }   // step t2i_sched_eval_step(s, k) of t2i_sched_num_steps(s)
  *   t2i_sched_destroy(s);
  *
- * rngs: one generator per image, used only by EULER_A (may be NULL for the
- * others); they must be the generators that drew the initial latents, as
- * diffusers continues their streams.
+ * rngs: one generator per image, used by the samplers that add noise (Euler
+ * a, DPM2 a, DDPM, LCM; may be NULL for the others); they must be the
+ * generators that drew the initial latents, as diffusers continues their
+ * streams.
  */
 #ifndef T2I_SCHEDULER_H
 #define T2I_SCHEDULER_H
@@ -57,6 +75,13 @@ typedef enum t2i_prediction {
     T2I_PRED_V,            /* "v_prediction" */
 } t2i_prediction;
 
+typedef enum t2i_solver_type {   /* "solver_type" */
+    T2I_SOLVER_MIDPOINT = 0,     /* DPM++ (UniPC reads it as bh2) */
+    T2I_SOLVER_HEUN,             /* DPM++ (UniPC: bh2) */
+    T2I_SOLVER_BH1,              /* UniPC (DPM++ reads it as midpoint) */
+    T2I_SOLVER_BH2,              /* UniPC (DPM++: midpoint) */
+} t2i_solver_type;
+
 typedef enum t2i_spacing {
     T2I_SPACING_CLASS_DEFAULT = -1,  /* absent: the sampler class decides */
     T2I_SPACING_LEADING = 0,
@@ -77,14 +102,18 @@ typedef struct t2i_sched_config {
     int clip_sample;                /* DDIM; -1 = class default (true) */
     double clip_sample_range;       /* 1.0 */
     int rescale_betas_zero_snr;     /* false */
-    int use_karras_sigmas;          /* Euler, DPM++; false */
+    int use_karras_sigmas;          /* Euler, Heun, DPM2 (a), LMS, DPM++; false */
+    int use_exponential_sigmas;     /* the same samplers; false */
     double sigma_min, sigma_max;    /* Euler Karras bounds; NAN = none */
     int final_sigmas_min;           /* final_sigmas_type: 0 zero, 1 sigma_min */
     int solver_order;               /* DPM++: 1 or 2 (default 2) */
     int solver_heun;                /* DPM++ solver_type: 0 midpoint, 1 heun */
-    int lower_order_final;          /* DPM++: true */
+    int solver_type;                /* t2i_solver_type as written (default midpoint) */
+    int lower_order_final;          /* DPM++, UniPC: true; -1 = class default (singlestep: false) */
     int euler_at_final;             /* DPM++: false */
     double lambda_min_clipped;      /* DPM++: -inf */
+    int original_inference_steps;   /* LCM: 50 */
+    double timestep_scaling;        /* LCM: 10 */
 } t2i_sched_config;
 
 /* The defaults above. */
@@ -103,6 +132,9 @@ t2i_status t2i_sched_config_load(const char *path, t2i_sched_config *out);
 
 typedef struct t2i_sched t2i_sched;
 
+/* Whether the sampler takes use_karras_sigmas / use_exponential_sigmas. */
+int t2i_sched_takes_sigma_schedule(t2i_sampler kind);
+
 /* Build the sampler for `steps` inference steps (1..num_train_timesteps,
  * else T2I_ERR_INVALID_ARG naming num_inference_steps). Allocates the
  * timestep/sigma tables. */
@@ -117,37 +149,67 @@ t2i_status t2i_sched_reserve(t2i_sched *s, size_t n_per_image, int batch);
 /* NULL is accepted. */
 void t2i_sched_destroy(t2i_sched *s);
 
-/* Number of denoising steps. Equal to `steps` except where diffusers'
- * own arithmetic differs: "trailing" spacing uses numpy.arange with a float
- * step and yields steps+1 timesteps for some counts (61, 103, 121, ...). */
+/* Number of sampling steps. Equal to `steps` except where diffusers' own
+ * arithmetic differs: "trailing" spacing uses numpy.arange with a float step
+ * and yields steps+1 timesteps for some counts (61, 103, 121, ...). */
 int t2i_sched_num_steps(const t2i_sched *s);
 
-/* The timestep diffusers passes to the UNet at step i (integer-valued for
- * DDIM/DPM++, possibly fractional for Euler with linspace or Karras). */
-float t2i_sched_timestep(const t2i_sched *s, int i);
+/* Number of model evaluations (t2i_sched_step calls): the number of steps,
+ * or 2 * steps - 1 for Heun, DPM2 and DPM2 a (diffusers' len(timesteps)). */
+int t2i_sched_num_evals(const t2i_sched *s);
 
-/* sigmas[i], i in 0..num_steps (the last is the final sigma, 0 by default);
- * NAN for DDIM, which has none. */
+/* The sampling step evaluation k belongs to (0..num_steps-1; -1 when k is
+ * out of range): what a progress display or a prompt-editing schedule
+ * counts. */
+int t2i_sched_eval_step(const t2i_sched *s, int k);
+
+/* The timestep diffusers passes to the UNet at evaluation k (integer-valued
+ * for DDIM/DPM++/DDPM/LCM, possibly fractional for the sigma samplers with
+ * linspace or Karras, and for the DPM2 samplers' second evaluations). */
+float t2i_sched_timestep(const t2i_sched *s, int k);
+
+/* sigmas[i] of sampling step i, i in 0..num_steps (the last is the final
+ * sigma, 0 by default); NAN for DDIM, DDPM and LCM, which have none. (For
+ * Heun/DPM2 diffusers' own table repeats each inner sigma; this is the
+ * table before that.) */
 float t2i_sched_sigma(const t2i_sched *s, int i);
 
 /* Multiplier of the initial unit-variance noise (diffusers'
  * init_noise_sigma): latents = noise * init (float32). */
 float t2i_sched_init_noise_sigma(const t2i_sched *s);
 
-/* scale_model_input divides the sample by this at step i (1 for DDIM and
- * DPM++; sqrt(sigma^2 + 1) in float32 for the Euler samplers). */
+/* Image editing starts the schedule part-way (img2img's strength): the
+ * samplers for which that is implemented and checked against diffusers —
+ * Euler, Euler a, DDIM, DPM++ 2M (Karras). Others are refused for editing. */
+int t2i_sched_can_begin_later(t2i_sampler kind);
+
+/* diffusers' scheduler.add_noise(orig, noise, t) for the noise level of
+ * step i (0 <= i <= num_steps - 1), as img2img and inpainting call it with
+ * a begin index set: DDIM sqrt(ac[t])·orig + sqrt(1 - ac[t])·noise; Euler
+ * and Euler a orig + noise·sigma_i; DPM++ alpha_i·orig + sigma_t,i·noise
+ * (_sigma_to_alpha_sigma_t). Float32, element by element; out may be orig. */
+void t2i_sched_add_noise(const t2i_sched *s, int i, const float *orig, const float *noise, float *out, size_t n);
+
+/* Start the run at step `begin` instead of 0 (diffusers' set_begin_index,
+ * img2img's t_start): DPM++ expects that step next, with empty history. */
+void t2i_sched_set_begin(t2i_sched *s, int begin);
+
+/* scale_model_input divides the sample by this at evaluation i (1 for
+ * DDIM, DPM++, DDPM, LCM; sqrt(sigma^2 + 1) in float32 for the sigma
+ * samplers, sigma being the evaluation's). */
 float t2i_sched_input_divisor(const t2i_sched *s, int i);
 
 /* out[k] = in[k] / t2i_sched_input_divisor(s, i), k < n (in == out is fine). */
 void t2i_sched_scale_model_input(const t2i_sched *s, int i, const float *in, float *out,
                                  size_t n);
 
-/* One scheduler.step at step i: `sample` ([batch][n_per_image], FP32) is
- * replaced by the previous sample. model_output is the guided UNet output of
- * the same shape. EULER_A draws n_per_image normals per image from rngs[b]
- * (b = 0..batch-1, in order). DPM++ keeps history and needs i = 0, 1, 2, ...
- * in order. Errors: T2I_ERR_INVALID_ARG for i out of range, out-of-order
- * DPM++ steps, sizes beyond t2i_sched_reserve, missing rngs. */
+/* One scheduler.step at evaluation i: `sample` ([batch][n_per_image], FP32)
+ * is replaced by the next sample. model_output is the guided UNet output of
+ * the same shape. The noise-adding samplers draw n_per_image normals per
+ * image from rngs[b] (b = 0..batch-1, in order) where diffusers does. DPM++,
+ * Heun, DPM2 (a) and LMS keep state and need i = 0, 1, 2, ... in order.
+ * Errors: T2I_ERR_INVALID_ARG for i out of range, out-of-order evaluations,
+ * sizes beyond t2i_sched_reserve, missing rngs. */
 t2i_status t2i_sched_step(t2i_sched *s, int i, const float *model_output, float *sample,
                           size_t n_per_image, int batch, t2i_rng **rngs);
 

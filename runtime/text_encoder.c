@@ -18,6 +18,7 @@
 
 #include "graph/build.h"
 #include "base/error.h"
+#include "runtime/embeddings.h"
 
 /* [library, class] of key, or NULL with an error. */
 static const char *part_class(t2i_jctx *c, const cJSON *j, const char *key)
@@ -163,16 +164,28 @@ void t2i_text_free(t2i_model *m)
 
 t2i_status t2i_text_build(const t2i_model *m, int which, int batch, int seq_len, t2i_graph **out)
 {
+    const int skip = m->clip_skip > 1 ? m->clip_skip - 1 : 0;
     switch (m->text_kind) {
     case T2I_TEXT_BERT:
         return t2i_build_bert_text(&m->bert_cfg, batch, seq_len, out);
     case T2I_TEXT_SDXL: {
-        t2i_clip_outputs o = {.penultimate = true, .pooled = which == 1};
+        t2i_clip_outputs o = {.penultimate = true, .pooled = which == 1, .skip = skip};
         return t2i_build_clip_text_ex(which ? &m->text2_cfg : &m->text_cfg, batch, seq_len, &o, out);
     }
-    default:
-        return t2i_build_clip_text(&m->text_cfg, batch, seq_len, out);
+    default: {
+        t2i_clip_outputs o = {.skip = skip};
+        return t2i_build_clip_text_ex(&m->text_cfg, batch, seq_len, &o, out);
     }
+    }
+}
+
+t2i_status t2i_text_build_embeds(const t2i_model *m, int which, int batch, int seq_len, t2i_graph **out)
+{
+    if (m->text_kind == T2I_TEXT_BERT)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "textual-inversion embeddings need a CLIP text encoder");
+    t2i_clip_outputs o = {.penultimate = m->text_kind == T2I_TEXT_SDXL, .pooled = which == 1, .token_embeds = true,
+                          .skip = m->clip_skip > 1 ? m->clip_skip - 1 : 0};
+    return t2i_build_clip_text_ex(which ? &m->text2_cfg : &m->text_cfg, batch, seq_len, &o, out);
 }
 
 int t2i_text_len(const t2i_model *m)
@@ -213,11 +226,14 @@ t2i_status t2i_text_encode_padded(const t2i_model *m, const char *text, int32_t 
 
 /* ---- encoding ------------------------------------------------------------------ */
 
-/* Run a [1, L] text plan on ids (outputs are read by the caller). */
-static t2i_status run_text(t2i_plan *p, const int32_t *ids, int L)
+/* The [1, L] plan of encoder `which` with its token input set from ids:
+ * the plain plan, or where ids hold textual-inversion rows the one that takes
+ * token embeddings (runtime/embeddings.h). The caller runs it. */
+static t2i_status text_plan_for(t2i_model *m, int which, const int32_t *ids, int L, t2i_plan **p)
 {
-    T2I_TRY(t2i_plan_set_input(p, "ids", ids, (size_t)L * sizeof *ids));
-    return t2i_plan_run(p);
+    if (t2i_embeddings_in(m, ids, L)) return t2i_embeddings_plan(m, which, ids, L, p);
+    T2I_TRY(which ? t2i_model_text2_plan(m, 1, L, p) : t2i_model_text_plan(m, 1, L, p));
+    return t2i_plan_set_input(*p, "ids", ids, (size_t)L * sizeof *ids);
 }
 
 t2i_status t2i_text_encode_ids(t2i_model *m, const int32_t *ids, float *ctx, float *pooled)
@@ -225,8 +241,8 @@ t2i_status t2i_text_encode_ids(t2i_model *m, const int32_t *ids, float *ctx, flo
     const int L = t2i_text_len(m);
     t2i_plan *p;
     if (m->text_kind != T2I_TEXT_SDXL) {
-        T2I_TRY(t2i_model_text_plan(m, 1, L, &p));
-        T2I_TRY(run_text(p, ids, L));
+        T2I_TRY(text_plan_for(m, 0, ids, L, &p));
+        T2I_TRY(t2i_plan_run(p));
         return t2i_plan_get_output(p, "hidden", ctx, (size_t)L * t2i_text_context_dim(m) * sizeof(float));
     }
     const int C1 = m->text_cfg.hidden_size, C2 = m->text2_cfg.hidden_size, C = C1 + C2;
@@ -245,14 +261,15 @@ t2i_status t2i_text_encode_ids(t2i_model *m, const int32_t *ids, float *ctx, flo
     while (end > 1 && ids[end - 1] == pad1 && (pad1 != eos || ids[end - 2] == eos)) end--;
     for (int i = end; i < L; i++) ids2[i] = pad2;
 
-    t2i_status st = t2i_model_text_plan(m, 1, L, &p);
-    if (st == T2I_OK) st = run_text(p, ids, L);
+    t2i_status st = text_plan_for(m, 0, ids, L, &p);
+    if (st == T2I_OK) st = t2i_plan_run(p);
     if (st == T2I_OK) st = t2i_plan_get_output(p, "penultimate", h, (size_t)L * C1 * sizeof *h);
     for (int i = 0; st == T2I_OK && i < L; i++) memcpy(ctx + (size_t)i * C, h + (size_t)i * C1, C1 * sizeof *h);
-    if (st == T2I_OK) st = t2i_model_text2_plan(m, 1, L, &p);
+    if (st == T2I_OK) st = text_plan_for(m, 1, ids2, L, &p);
+    t2i_embeddings_mask(m, ids2, L);   /* for the pool position: as A1111's placeholders (token 0) */
     int32_t pool_index = t2i_clip_pool_position(&m->text2_cfg, ids2, L);
     if (st == T2I_OK) st = t2i_plan_set_input(p, "pool_index", &pool_index, sizeof pool_index);
-    if (st == T2I_OK) st = run_text(p, ids2, L);
+    if (st == T2I_OK) st = t2i_plan_run(p);
     if (st == T2I_OK) st = t2i_plan_get_output(p, "penultimate", h, (size_t)L * C2 * sizeof *h);
     for (int i = 0; st == T2I_OK && i < L; i++)
         memcpy(ctx + (size_t)i * C + C1, h + (size_t)i * C2, C2 * sizeof *h);

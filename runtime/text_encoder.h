@@ -35,8 +35,13 @@ void t2i_text_free(t2i_model *m);
 
 /* Build the graph of text encoder `which` (0 or 1 = text_encoder_2) for
  * [batch, seq_len] ids, with the outputs the layout uses ("hidden" for CLIP
- * and BERT; "penultimate", and "pooled" for text_encoder_2, for SDXL). */
+ * and BERT; "penultimate", and "pooled" for text_encoder_2, for SDXL), for
+ * the model's current clip skip (m->clip_skip; BERT has none). */
 t2i_status t2i_text_build(const t2i_model *m, int which, int batch, int seq_len, t2i_graph **out);
+
+/* The same with the input "token_embeds" [batch, seq_len, C] in place of
+ * "ids" (CLIP encoders; runtime/embeddings.c). */
+t2i_status t2i_text_build_embeds(const t2i_model *m, int which, int batch, int seq_len, t2i_graph **out);
 
 int t2i_text_len(const t2i_model *m);          /* L: the tokenizer's model_max_length */
 int t2i_text_context_dim(const t2i_model *m);  /* C of the UNet context */

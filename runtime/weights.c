@@ -192,3 +192,16 @@ const void *t2i_weights_find(const t2i_weights *w, const t2i_tensor *t)
 }
 
 size_t t2i_weights_bytes(const t2i_weights *w) { return w ? w->bytes : 0; }
+
+int t2i_weights_count(const t2i_weights *w) { return w ? w->n : 0; }
+
+const char *t2i_weights_entry(const t2i_weights *w, int i, int *ndim, const int64_t **ne, void **data)
+{
+    const entry *e = &w->e[i];
+    *ndim = e->ndim;
+    *ne = e->ne;
+    *data = (char *)w->block + e->offset;
+    return e->name;
+}
+
+t2i_backend *t2i_weights_backend(const t2i_weights *w) { return w->be; }

@@ -31,6 +31,12 @@ void t2i_weights_destroy(t2i_weights *w);
 const void *t2i_weights_find(const t2i_weights *w, const t2i_tensor *t);
 size_t t2i_weights_bytes(const t2i_weights *w);
 
+/* Internal (runtime/lora.c): the store's entries in name order, 0 <= i <
+ * t2i_weights_count(w): name, shape and device pointer of entry i. */
+int t2i_weights_count(const t2i_weights *w);
+const char *t2i_weights_entry(const t2i_weights *w, int i, int *ndim, const int64_t **ne, void **data);
+t2i_backend *t2i_weights_backend(const t2i_weights *w);
+
 /* Seeded random weights for every WEIGHT tensor of g (runtime/
  * weights_random.c), for speed and memory figures of full-size
  * architectures without checkpoints. A tensor's values depend only on

@@ -28,6 +28,8 @@
 static struct MHD_Daemon *daemon_;
 static FILE *access_log;
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static int live_requests;        /* headers received, response not yet sent */
 
 /* ---- replies -------------------------------------------------------------- */
 
@@ -53,6 +55,9 @@ enum MHD_Result reply_buffer(srv_request *rq, int status, const char *ctype, voi
     MHD_add_response_header(r, "Content-Type", ctype);
     if (status == 429 || status == 503) MHD_add_response_header(r, "Retry-After", status == 429 ? "1" : "5");
     if (status == 401) MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"t2i-server\"");
+    /* Not implemented, or past its deadline: the same request would fail
+     * again, so the OpenAI SDK should not retry it. */
+    if (status == 501 || status == 504) MHD_add_response_header(r, "x-should-retry", "false");
     return reply_response(rq, status, r);
 }
 
@@ -61,19 +66,17 @@ enum MHD_Result reply_json(srv_request *rq, int status, cJSON *o)
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (!s) {
-        static char oom[] = "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\",\"code\":503}}";
+        static char oom[] = "{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\",\"code\":null}}";
         return reply_buffer(rq, 503, "application/json", oom, sizeof oom - 1, 0);
     }
     return reply_buffer(rq, status, "application/json", s, strlen(s), 1);
 }
 
-enum MHD_Result reply_error(srv_request *rq, int status, const char *field, const char *fmt, ...)
+static enum MHD_Result reply_error_v(srv_request *rq, int status, const char *field, const char *code,
+                                     const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
     cJSON_AddStringToObject(e, "message", msg);
     cJSON_AddStringToObject(e, "type", status == 401 ? "authentication_error"
@@ -81,12 +84,37 @@ enum MHD_Result reply_error(srv_request *rq, int status, const char *field, cons
                                        : status < 500 ? "invalid_request_error" : "server_error");
     if (field && *field) cJSON_AddStringToObject(e, "param", field);
     else cJSON_AddNullToObject(e, "param");
-    cJSON_AddNumberToObject(e, "code", status);
+    /* OpenAI's code is a string or null; the HTTP status says the rest. */
+    if (!code && status == 401) code = "invalid_api_key";
+    if (code && *code) cJSON_AddStringToObject(e, "code", code);
+    else cJSON_AddNullToObject(e, "code");
     cJSON_AddStringToObject(o, "detail", msg);
     return reply_json(rq, status, o);
 }
 
-void http_take_slot(srv_request *rq) { rq->has_slot = 0; }
+enum MHD_Result reply_error(srv_request *rq, int status, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result r = reply_error_v(rq, status, field, NULL, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+enum MHD_Result reply_api_error(srv_request *rq, const api_error *e)
+{
+    return reply_error_code(rq, e->status, e->field, e->code, "%s", e->message);
+}
+
+enum MHD_Result reply_error_code(srv_request *rq, int status, const char *field, const char *code,
+                                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result r = reply_error_v(rq, status, field, code, fmt, ap);
+    va_end(ap);
+    return r;
+}
 
 /* ---- authentication --------------------------------------------------------- */
 
@@ -176,6 +204,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!rq) {
         if (!(rq = calloc(1, sizeof *rq))) return MHD_NO;
         *con_cls = rq;
+        pthread_mutex_lock(&live_mu);
+        live_requests++;
+        pthread_mutex_unlock(&live_mu);
         rq->conn = c, rq->method = method, rq->path = url, rq->t0 = srv_now();
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (ci && ci->client_addr) {
@@ -196,17 +227,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > g_cfg.max_body)
             return reply_error(rq, 413, "body", "larger than the %zu-byte limit", g_cfg.max_body);
-        if (rq->route->flags & ROUTE_ADMIT) {
-            if (queue_health() == SRV_FATAL)
-                return reply_error(rq, 503, "", "the engine is unavailable (see /health)");
-            if (!queue_reserve()) return reply_error(rq, 429, "", "the queue is full; retry later");
-            rq->has_slot = 1;
-        }
+        if ((rq->route->flags & ROUTE_ADMIT) && queue_health() == SRV_FATAL)
+            return reply_error(rq, 503, "", "the engine is unavailable (see /health)");
         return MHD_YES;
     }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
+        if (srv_now() - rq->t0 > g_cfg.body_timeout_s) {
+            rq->status = 408;    /* for the log: the connection is closed unanswered */
+            return MHD_NO;
+        }
         if (rq->too_big) return MHD_YES;
         if (rq->body_len + n > g_cfg.max_body) {
             rq->too_big = 1;
@@ -271,9 +302,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     double dt = srv_now() - rq->t0;
     metrics_request(rq->route ? rq->route->pattern : "(unmatched)", rq->method ? rq->method : "", rq->status, dt);
     log_access(rq, dt);
-    if (rq->has_slot) queue_release();
     free(rq->body);
     free(rq);
+    pthread_mutex_lock(&live_mu);
+    live_requests--;
+    pthread_mutex_unlock(&live_mu);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -332,6 +365,18 @@ void http_quiesce(void)
     if (!daemon_) return;
     MHD_socket s = MHD_quiesce_daemon(daemon_);
     if (s != MHD_INVALID_SOCKET) close(s);
+}
+
+void http_finish(double timeout_s)
+{
+    double end = srv_now() + timeout_s;
+    for (;;) {
+        pthread_mutex_lock(&live_mu);
+        int n = live_requests;
+        pthread_mutex_unlock(&live_mu);
+        if (n == 0 || srv_now() > end) break;
+        usleep(10000);
+    }
 }
 
 void http_stop(void)

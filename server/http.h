@@ -6,14 +6,17 @@
  * before any body byte is stored: route match (404/405) → API key (401,
  * except routes marked public) → declared Content-Length against the body
  * cap (413) → for generation routes, engine health (503 after a fatal
- * error) and queue admission (429 + Retry-After).
- * The body is then accumulated up to the cap (a chunked body that passes it
- * is discarded as it arrives and answered 413, never parsed), and the
- * route's handler runs once with the whole body.
+ * error). The body is then accumulated up to the cap (a chunked body that
+ * passes it is discarded as it arrives and answered 413, never parsed) and
+ * within --body-timeout seconds of the request's start (past it the
+ * connection is closed: a client trickling bytes cannot hold it forever),
+ * and the route's handler runs once with the whole body. Generation
+ * handlers validate it and only then ask the queue for a slot (429 +
+ * Retry-After when full).
  *
  * Error bodies have one shape that both client families understand:
  *   {"error": {"message": "steps: ...", "type": "invalid_request_error",
- *              "param": "steps", "code": 400}, "detail": "steps: ..."}
+ *              "param": "steps", "code": null}, "detail": "steps: ..."}
  * (OpenAI clients read error.message, A1111 clients read detail.)
  */
 #ifndef T2I_SERVER_HTTP_H
@@ -34,7 +37,6 @@ typedef struct srv_request {
     char *body;
     size_t body_len, body_cap;
     int too_big;
-    int has_slot;                /* holds a queue reservation not yet used */
     int status;
     double t0;
     char remote[64];
@@ -43,6 +45,8 @@ typedef struct srv_request {
 
 typedef enum MHD_Result (*srv_handler)(srv_request *rq);
 
+/* ROUTE_ADMIT: a generation route, refused with 503 at the headers while
+ * the engine is in a fatal state; its queue slot is taken by the handler. */
 enum { ROUTE_PUBLIC = 1, ROUTE_ADMIT = 2 };
 
 struct srv_route {
@@ -53,23 +57,27 @@ struct srv_route {
 
 /* Queue a JSON reply; takes ownership of o. */
 enum MHD_Result reply_json(srv_request *rq, int status, cJSON *o);
-/* Queue a JSON error naming the field (may be ""). */
+/* Queue a JSON error naming the field (may be ""); error.code is null
+ * (OpenAI's code strings: "invalid_api_key" for 401), or the given code. */
 enum MHD_Result reply_error(srv_request *rq, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+enum MHD_Result reply_error_code(srv_request *rq, int status, const char *field, const char *code,
+                                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Queue raw bytes; with must_free the buffer (malloc'ed) is taken over. */
 enum MHD_Result reply_buffer(srv_request *rq, int status, const char *content_type, void *data, size_t n,
                              int must_free);
 /* Queue a prepared response (adds the common headers, records the status). */
 enum MHD_Result reply_response(srv_request *rq, int status, struct MHD_Response *r);
 
-/* Give the request's queue reservation to a job (it no longer releases it). */
-void http_take_slot(srv_request *rq);
-
 /* Start listening (g_cfg.listen_addr:port). Prints the bound address.
  * Returns 0 or -1 with a message on stderr. */
 int http_start(void);
 /* Stop accepting new connections (in-flight requests continue). */
 void http_quiesce(void);
+/* Wait up to timeout_s for the requests in flight to send their responses
+ * (after the queue has drained, the handlers of its synchronous jobs still
+ * have to encode and send their results). */
+void http_finish(double timeout_s);
 /* Close all connections and join their threads. */
 void http_stop(void);
 

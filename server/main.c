@@ -6,12 +6,14 @@
  *             "loading" until it is ready) → HTTP daemon
  *   SIGTERM/SIGINT: stop accepting connections → let queued and running
  *             jobs finish for up to --drain-timeout seconds (then cancel) →
+ *             let the requests in flight send their answers (≤ 10 s) →
  *             close connections → free everything → exit 0
  *
  * Secrets: --api-key-file is preferred over --api-key (visible in ps); the
  * key is never printed or echoed by any route.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,67 +31,13 @@
 #include "server/server.h"
 #include "server/styles.h"
 
+/* After the drain, time the handlers get to send the results of the jobs
+ * that finished (closing sooner cut answers off under load). */
+#define SHUTDOWN_SEND_S 10.0
+
 #ifndef T2I_WEB_DIR
 #define T2I_WEB_DIR "web"
 #endif
-
-srv_config g_cfg;
-srv_model_entry g_models[SRV_MAX_MODELS];
-int g_n_models;
-
-double srv_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-double srv_wall(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static void random_bytes(void *buf, size_t n)
-{
-    unsigned char *p = buf;
-    while (n) {
-        ssize_t k = getrandom(p, n, 0);
-        if (k <= 0) continue;
-        p += k, n -= (size_t)k;
-    }
-}
-
-void srv_random_id(char out[SRV_ID_LEN + 1])
-{
-    unsigned char b[SRV_ID_LEN / 2];
-    random_bytes(b, sizeof b);
-    for (size_t i = 0; i < sizeof b; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
-uint64_t srv_random_seed(void)
-{
-    uint32_t v;
-    random_bytes(&v, sizeof v);
-    return v % 4294967294u;      /* A1111: random.randrange(4294967294) */
-}
-
-int srv_model_find(const char *name)
-{
-    char key[256];
-    snprintf(key, sizeof key, "%s", name);
-    char *br = strstr(key, " [");                     /* "title [hash]" */
-    if (br) *br = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < g_n_models; i++)
-            if (!strcasecmp(key, g_models[i].name)) return i;
-        char *dot = strrchr(key, '.');                  /* "name.safetensors" */
-        if (!dot || pass) break;
-        *dot = 0;
-    }
-    return -1;
-}
 
 static int is_model_dir(const char *path)
 {
@@ -150,6 +97,51 @@ static char *read_key_file(const char *path)
     return n ? strdup(s) : NULL;
 }
 
+/* mkdir -p with mode 0700 (the records are the users' prompts). */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p) continue;
+        char c = *p;
+        *p = 0;
+        int bad = mkdir(path, 0700) != 0 && errno != EEXIST;
+        *p = c;
+        if (bad) return -1;
+        if (!c) return 0;
+    }
+}
+
+/* --db default: $XDG_DATA_HOME/t2i/records.db, else
+ * $HOME/.local/share/t2i/records.db (the folder is created). NULL when
+ * neither variable is set or the folder cannot be made. */
+static const char *default_db_path(void)
+{
+    static char path[1100];
+    char dir[1024];
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/') snprintf(dir, sizeof dir, "%s/t2i", xdg);
+    else if (home && home[0] == '/') snprintf(dir, sizeof dir, "%s/.local/share/t2i", home);
+    else return NULL;
+    if (make_dirs(dir)) {
+        fprintf(stderr, "t2i-server: cannot create the data folder %s\n", dir);
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    return path;
+}
+
+/* The model served without --model / --models-dir, found as the t2i CLI
+ * finds it: $T2I_MODEL, else models/default here or in the source tree. */
+static const char *default_model(void)
+{
+    const char *env = getenv("T2I_MODEL");
+    if (env && *env) return env;
+    static const char *candidates[] = {"models/default", T2I_WEB_DIR "/../models/default"};
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++)
+        if (is_model_dir(candidates[i])) return candidates[i];
+    return NULL;
+}
+
 static int signal_pipe[2];
 
 static void on_signal(int sig)
@@ -161,13 +153,15 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-    fputs("usage: t2i-server --model DIR [options]\n"
+    fputs("usage: t2i-server [--model DIR] [options]\n"
           "  --listen ADDR:PORT     bind address (default 127.0.0.1:7860; [::1]:PORT for IPv6)\n"
           "  --model DIR            model folder (diffusers layout) loaded at start\n"
+          "                         (default: $T2I_MODEL, else the embedded models/default)\n"
           "  --models-dir DIR       folder of model folders, switchable via /sdapi/v1/options\n"
           "  --api-key KEY          require this key on every route but /health\n"
           "  --api-key-file FILE    the same, read from the first line of FILE (preferred)\n"
-          "  --db PATH              SQLite records (default :memory:)\n"
+          "  --db PATH              SQLite records (default $XDG_DATA_HOME/t2i/records.db, else\n"
+          "                         ~/.local/share/t2i/records.db; :memory: keeps nothing)\n"
           "  --export-stats         print feedback statistics from --db as JSON and exit\n"
           "  --access-log PATH      JSON access log (default stderr)\n"
           "  --web-dir DIR          web page folder (default: the source tree's web/)\n"
@@ -178,12 +172,18 @@ static void usage(void)
           "  --backend cpu|cuda     engine backend (default cpu; --cuda = --backend cuda)\n"
           "  --device N             CUDA device ordinal (default 0)\n"
           "  --conn-timeout S       idle connection timeout (default 30)\n"
+          "  --body-timeout S       time allowed to receive a request body (default 30)\n"
           "  --per-ip-limit N       connections per client address (default 32)\n"
           "  --conn-limit N         connections in all (default 256)\n"
           "  --max-body BYTES       request body cap (default 16777216)\n"
           "  --max-side PX          width/height cap (default 2048)\n"
           "  --max-steps N          steps cap (default 150)\n"
           "  --max-images N         images per request cap (default 16)\n"
+          "  --max-cost M           width × height × steps × images cap, in millions (default 1000)\n"
+          "  --max-decodes N        uploaded images decoded at once (default 4)\n"
+          "  --max-decode-bytes B   their decoded bytes in flight (default 67108864)\n"
+          "  --url-ttl S            response_format=url images are served S seconds (default 3600)\n"
+          "  --job-timeout S        a job ends (failed) S seconds after submission (default 600; 0 = never)\n"
           "  --keep-jobs N          finished jobs kept for GET /v1/jobs/{id} (default 64)\n"
           "  --drain-timeout S      on SIGTERM, time given to queued/running jobs (default 30)\n",
           stderr);
@@ -225,9 +225,11 @@ static int parse_listen(const char *v)
 
 static int parse_args(int argc, char **argv, int *export_stats)
 {
-    g_cfg = (srv_config){.listen_addr = "127.0.0.1", .port = 7860, .db_path = ":memory:", .web_dir = T2I_WEB_DIR,
+    g_cfg = (srv_config){.listen_addr = "127.0.0.1", .port = 7860, .web_dir = T2I_WEB_DIR,
                          .queue_max = 16, .batch_max = 1, .conn_timeout_s = 30, .per_ip_limit = 32,
-                         .conn_limit = 256, .drain_timeout_s = 30, .keep_jobs = 64, .max_body = 16u << 20,
+                         .conn_limit = 256, .drain_timeout_s = 30, .body_timeout_s = 30, .job_timeout_s = 600, .url_ttl_s = 3600, .max_decodes = 4,
+                         .max_decode_bytes = 64u << 20,
+                         .max_cost = 1e9, .keep_jobs = 64, .max_body = 16u << 20,
                          .max_side = 2048, .max_steps = 150, .max_images = 16};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -256,13 +258,23 @@ static int parse_args(int argc, char **argv, int *export_stats)
         INT_FLAG("--max-images", 1, 64, max_images)
         INT_FLAG("--keep-jobs", 1, 100000, keep_jobs)
         INT_FLAG("--drain-timeout", 0, 3600, drain_timeout_s)
+        INT_FLAG("--body-timeout", 1, 3600, body_timeout_s)
+        INT_FLAG("--job-timeout", 0, 86400, job_timeout_s)
+        INT_FLAG("--url-ttl", 1, 604800, url_ttl_s)
+        INT_FLAG("--max-decodes", 1, 1024, max_decodes)
         STR_FLAG("--model", model_dir)
         STR_FLAG("--models-dir", models_dir)
         STR_FLAG("--db", db_path)
         STR_FLAG("--access-log", access_log)
         STR_FLAG("--web-dir", web_dir)
         STR_FLAG("--styles", styles_path)
-        if (!strcmp(a, "--max-body")) {
+        if (!strcmp(a, "--max-decode-bytes")) {
+            if (parse_int(a, v, 1024, 1L << 34, &x)) return -1;
+            g_cfg.max_decode_bytes = (size_t)x, i++;
+        } else if (!strcmp(a, "--max-cost")) {   /* in millions of pixel-steps */
+            if (parse_int(a, v, 1, 1000000, &x)) return -1;
+            g_cfg.max_cost = (double)x * 1e6, i++;
+        } else if (!strcmp(a, "--max-body")) {
             if (parse_int(a, v, 1024, 1L << 30, &x)) return -1;
             g_cfg.max_body = (size_t)x, i++;
         } else if (!strcmp(a, "--listen")) {
@@ -303,6 +315,9 @@ int main(int argc, char **argv)
 {
     int export_stats = 0;
     if (parse_args(argc, argv, &export_stats)) return 2;
+    if (!g_cfg.db_path && !(g_cfg.db_path = default_db_path()))
+        return fprintf(stderr, "t2i-server: no data folder ($XDG_DATA_HOME or $HOME): give --db PATH\n"), 2;
+    fprintf(stderr, "t2i-server: records in %s\n", g_cfg.db_path);
     if (export_stats) {
         if (!strcmp(g_cfg.db_path, ":memory:")) return fprintf(stderr, "t2i-server: --export-stats needs --db\n"), 2;
         if (records_open(g_cfg.db_path)) return 1;
@@ -314,6 +329,7 @@ int main(int argc, char **argv)
     }
     int start = -1;
     if (g_cfg.models_dir && scan_models_dir(g_cfg.models_dir)) return 1;
+    if (!g_cfg.model_dir && !g_cfg.models_dir) g_cfg.model_dir = default_model();
     if (g_cfg.model_dir) {
         if (!is_model_dir(g_cfg.model_dir))
             return fprintf(stderr, "t2i-server: --model %s: no model_index.json there\n", g_cfg.model_dir), 1;
@@ -322,7 +338,7 @@ int main(int argc, char **argv)
         start = 0;
     }
     if (start < 0) {
-        fprintf(stderr, "t2i-server: no model: give --model DIR or --models-dir DIR\n");
+        fprintf(stderr, "t2i-server: no model: give --model DIR or --models-dir DIR (models/default was not found)\n");
         usage();
         return 2;
     }
@@ -348,8 +364,8 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
-    int rc = 1, started = records_open(g_cfg.db_path) == 0 && styles_load(g_cfg.styles_path) == 0 &&
-                          queue_start(start) == 0;
+    int rc = 1, started = records_open(g_cfg.db_path) == 0 && records_recover() >= 0 &&
+                          styles_load(g_cfg.styles_path) == 0 && queue_start(start) == 0;
     if (started && http_start()) {
         queue_stop(0);
         started = 0;
@@ -363,6 +379,7 @@ int main(int argc, char **argv)
             g_cfg.drain_timeout_s);
     http_quiesce();
     queue_stop(g_cfg.drain_timeout_s);
+    http_finish(SHUTDOWN_SEND_S);
     http_stop();
     fprintf(stderr, "t2i-server: stopped\n");
     rc = 0;

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "server/queue.h"
 
 #define MAX_SERIES 256
 #define N_BUCKETS 12
@@ -100,11 +99,9 @@ static void put_histogram(sbuf *b, const char *name, const char *help, const his
     put(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name, h->n, name, h->sum, name, h->n);
 }
 
-char *metrics_render(void)
+char *metrics_render(int depth, int running, int ready)
 {
     sbuf b = {0};
-    int depth = queue_depth(), running = queue_running();
-    srv_health health = queue_health();
     pthread_mutex_lock(&mu);
     put(&b, "# HELP t2i_http_requests_total HTTP requests by route pattern, method and status.\n"
             "# TYPE t2i_http_requests_total counter\n");
@@ -123,7 +120,7 @@ char *metrics_render(void)
     put(&b, "# HELP t2i_jobs_running Jobs being generated.\n# TYPE t2i_jobs_running gauge\nt2i_jobs_running %d\n",
         running);
     put(&b, "# HELP t2i_ready 1 when the model is loaded and the engine healthy.\n# TYPE t2i_ready gauge\n"
-            "t2i_ready %d\n", health == SRV_READY);
+            "t2i_ready %d\n", ready);
     long pages = 0, rss = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {

@@ -19,7 +19,9 @@
 void metrics_request(const char *route, const char *method, int status, double seconds);
 void metrics_queue_wait(double seconds);
 void metrics_generation(double seconds, int images);
-/* The whole exposition as a malloc'ed string (NULL on OOM). */
-char *metrics_render(void);
+/* The whole exposition as a malloc'ed string (NULL on OOM); the caller
+ * passes the gauges it reads from the queue (jobs waiting, jobs running,
+ * 1 when the engine is ready), so this file depends on nothing but itself. */
+char *metrics_render(int depth, int running, int ready);
 
 #endif

@@ -20,6 +20,7 @@
 void api_error_set(api_error *e, int status, const char *field, const char *fmt, ...)
 {
     e->status = status;
+    e->code[0] = 0;
     snprintf(e->field, sizeof e->field, "%s", field);
     va_list ap;
     va_start(ap, fmt);
@@ -170,6 +171,40 @@ static int set_prompts(gen_params *p, const char *prompt, const char *neg, api_e
     return 0;
 }
 
+/* A1111 options this engine does not implement: accepted only with the
+ * value that means "off", refused by name otherwise (never ignored). */
+static const struct { const char *name; double off; } unimplemented[] = {
+    {"restore_faces", 0}, {"tiling", 0}, {"CLIP_stop_at_last_layers", 1}, {"eta_noise_seed_delta", 0},
+};
+
+int params_check_unimplemented(const cJSON *o, const char *prefix, api_error *e)
+{
+    for (size_t i = 0; i < sizeof unimplemented / sizeof *unimplemented; i++) {
+        const cJSON *v = field(o, unimplemented[i].name);
+        if (!v) continue;
+        double x = cJSON_IsBool(v) ? cJSON_IsTrue(v) : cJSON_IsNumber(v) ? v->valuedouble : -1e300;
+        if (x == unimplemented[i].off) continue;
+        char name[96];
+        snprintf(name, sizeof name, "%s%s", prefix, unimplemented[i].name);
+        api_error_set(e, 400, name, "not implemented by this engine (only %g is accepted)", unimplemented[i].off);
+        return -1;
+    }
+    return 0;
+}
+
+/* The cost cap: width × height × steps × images, 0 sides counted at the
+ * loaded model's native size. */
+static int check_cost(long long w, long long h, long long steps, long long images, api_error *e)
+{
+    long long native = queue_native_size() > 0 ? queue_native_size() : 512;
+    double cost = (double)(w ? w : native) * (double)(h ? h : native) * (double)steps * (double)images;
+    if (cost <= g_cfg.max_cost) return 0;
+    api_error_set(e, 400, "", "request cost %lldx%lld px × %lld steps × %lld images = %.1f M pixel-steps exceeds "
+                  "this server's cap of %.1f M (--max-cost)", w ? w : native, h ? h : native, steps, images,
+                  cost / 1e6, g_cfg.max_cost / 1e6);
+    return -1;
+}
+
 int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error *e)
 {
     memset(p, 0, sizeof *p);
@@ -199,19 +234,23 @@ int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error
         api_error_set(e, 400, "n_iter", "batch_size × n_iter = %lld exceeds %d images", bs * ni, g_cfg.max_images);
         goto fail;
     }
+    if (check_cost(w, h, steps, bs * ni, e)) goto fail;
     const cJSON *ov = field(o, "override_settings");
     if (ov && !cJSON_IsObject(ov)) {
         api_error_set(e, 400, "override_settings", "must be an object");
         goto fail;
     }
+    if (params_check_unimplemented(o, "", e) || (ov && params_check_unimplemented(ov, "override_settings.", e)))
+        goto fail;
     const char *ckpt = NULL;
     if (ov && params_get_string(ov, "sd_model_checkpoint", 256, NULL, &ckpt, e)) {
         snprintf(e->field, sizeof e->field, "override_settings.sd_model_checkpoint");
         goto fail;
     }
-    if (ckpt && srv_model_find(ckpt) != queue_current_model()) {
+    p->model = ckpt ? srv_model_find(ckpt) : queue_current_model();
+    if (ckpt && p->model < 0) {
         api_error_set(e, 400, "override_settings.sd_model_checkpoint",
-                      "per-request model switching is not supported; POST /sdapi/v1/options first");
+                      "unknown model '%.128s' (GET /sdapi/v1/sd-models lists them)", ckpt);
         goto fail;
     }
     p->seed = seed;
@@ -237,9 +276,10 @@ static int parse_size(const char *s, int *w, int *h)
     return 0;
 }
 
-int params_from_openai(const cJSON *o, gen_params *p, api_error *e)
+int params_from_openai(const cJSON *o, gen_params *p, int *want_url, api_error *e)
 {
     memset(p, 0, sizeof *p);
+    *want_url = 0;
     const char *prompt, *size, *fmt, *ofmt, *model;
     long long n;
     if (params_get_string(o, "prompt", 32000, NULL, &prompt, e) ||
@@ -254,12 +294,21 @@ int params_from_openai(const cJSON *o, gen_params *p, api_error *e)
         api_error_set(e, 400, "prompt", "a non-empty string is required");
         goto fail;
     }
-    if (!strcmp(fmt, "url")) {
-        api_error_set(e, 400, "response_format", "not supported: no server-side storage of URLs (use b64_json)");
+    p->model = *model ? srv_model_find(model) : queue_current_model();
+    if (p->model < 0) {
+        api_error_set(e, 404, "model", "the model '%.128s' does not exist (GET /v1/models lists them)", model);
+        snprintf(e->code, sizeof e->code, "model_not_found");
         goto fail;
     }
-    if (strcmp(fmt, "b64_json")) {
-        api_error_set(e, 400, "response_format", "must be 'b64_json'");
+    int stream;
+    if (get_bool(o, "stream", 0, &stream, e)) goto fail;
+    if (stream) {
+        api_error_set(e, 400, "stream", "streaming image events is not supported; omit stream or set it to false");
+        goto fail;
+    }
+    *want_url = !strcmp(fmt, "url");
+    if (!*want_url && strcmp(fmt, "b64_json")) {
+        api_error_set(e, 400, "response_format", "must be 'b64_json' or 'url'");
         goto fail;
     }
     if (strcmp(ofmt, "png")) {
@@ -272,6 +321,7 @@ int params_from_openai(const cJSON *o, gen_params *p, api_error *e)
         api_error_set(e, 400, "size", "must be 'auto' or 'WxH' with multiples of 8 in 64..%d", g_cfg.max_side);
         goto fail;
     }
+    if (check_cost(w, h, 20, n, e)) goto fail;
     p->seed = -1;
     p->steps = 20;
     p->cfg = 7.0f;

@@ -11,13 +11,17 @@
  * seed (-1 = random), sampler_name (or legacy sampler_index), scheduler
  * ("automatic", or "karras" with DPM++ 2M), steps, cfg_scale, width, height,
  * batch_size, n_iter, send_images, override_settings.sd_model_checkpoint
- * (must name the loaded model). Unknown fields are ignored as A1111 does;
- * null means "default". enable_hr: true is refused (no hires pass yet).
+ * (any listed model, for this request only). restore_faces, tiling and, in
+ * override_settings, CLIP_stop_at_last_layers and eta_noise_seed_delta are
+ * refused by name unless "off" (not implemented). Other unknown fields are
+ * ignored as A1111 does; null means "default". enable_hr: true is refused (no hires pass yet).
  *
  * OpenAI schema (/v1/images/generations): prompt, n, size "WxH" | "auto",
- * response_format "b64_json" (url refused: no server-side storage),
- * output_format "png"; model, quality, style, user, background are accepted
- * and ignored. Extensions: styles and expand as above.
+ * response_format "b64_json" | "url", output_format "png", model (one of
+ * GET /v1/models, else 404 model_not_found; default: the selected model),
+ * stream (true is refused: no image events); quality, style, user,
+ * background are accepted and ignored. Extensions: styles and expand as
+ * above.
  */
 #ifndef T2I_SERVER_PARAMS_H
 #define T2I_SERVER_PARAMS_H
@@ -29,6 +33,7 @@ typedef struct api_error {
     int status;                  /* 400, 413, 429 ... */
     char field[64];              /* the offending field, "" for the body */
     char message[320];
+    char code[40];               /* OpenAI's error code string, "" = null */
 } api_error;
 
 void api_error_set(api_error *e, int status, const char *field, const char *fmt, ...)
@@ -39,7 +44,13 @@ cJSON *params_parse_body(const char *body, size_t n, api_error *e);
 
 /* Returns 0, or -1 with *e filled; *out owns its strings on success. */
 int params_from_a1111(const cJSON *o, gen_params *out, int *send_images, api_error *e);
-int params_from_openai(const cJSON *o, gen_params *out, api_error *e);
+/* *want_url: response_format "url" (else "b64_json"). */
+int params_from_openai(const cJSON *o, gen_params *out, int *want_url, api_error *e);
+
+/* Refuse A1111 options this engine does not implement (restore_faces,
+ * tiling, CLIP_stop_at_last_layers, eta_noise_seed_delta) unless they hold
+ * the value meaning "off"; the error names prefix + the option. */
+int params_check_unimplemented(const cJSON *o, const char *prefix, api_error *e);
 
 /* Field helpers shared by the routes: absent or null → *out = def. */
 int params_get_string(const cJSON *o, const char *name, size_t max_len, const char *def, const char **out,

@@ -32,37 +32,14 @@ static int accepting, worker_stop;
 static job *running[MAX_GROUP];
 static int n_running;
 static srv_health health = SRV_LOADING;
-static int cur_model = -1;
+static int cur_model = -1;       /* loaded by the worker */
+static int selected_model = -1;  /* drawn with when a request names none (options) */
+static int native_size;          /* the loaded model's default image side */
 static pthread_t worker;
 static int worker_started;
 
 typedef struct switch_req { int index, done, rc; char err[256]; } switch_req;
 static switch_req *pending_switch;
-
-const char *job_state_name(job_state s)
-{
-    static const char *names[] = {"queued", "running", "done", "failed", "cancelled"};
-    return (unsigned)s < 5 ? names[s] : "?";
-}
-
-void gen_params_free(gen_params *p)
-{
-    if (!p) return;
-    free(p->prompt), free(p->negative_prompt);
-    for (int i = 0; i < p->n_styles; i++) free(p->styles[i]);
-    free(p->styles);
-    memset(p, 0, sizeof *p);
-}
-
-static void job_free(job *j)
-{
-    gen_params_free(&j->p);
-    for (int i = 0; i < j->n_images; i++)
-        free(j->images[i].png_b64), free(j->images[i].infotext), free(j->images[i].prompt);
-    free(j->images), free(j->error), free(j->request_json);
-    t2i_free(j->final_prompt), t2i_free(j->final_negative);
-    free(j);
-}
 
 void queue_lock(void) { pthread_mutex_lock(&mu); }
 void queue_unlock(void) { pthread_mutex_unlock(&mu); }
@@ -131,7 +108,8 @@ job *job_find(const char *id)
 
 /* ---- admission and submission -------------------------------------------- */
 
-int queue_reserve(void)
+/* Take one of queue_max + 1 slots (the waiting jobs plus the running one). */
+static int reserve(void)
 {
     pthread_mutex_lock(&mu);
     int ok = accepting && slots_used < g_cfg.queue_max + 1;
@@ -140,7 +118,7 @@ int queue_reserve(void)
     return ok;
 }
 
-void queue_release(void)
+static void release(void)
 {
     pthread_mutex_lock(&mu);
     slots_used--;
@@ -148,13 +126,19 @@ void queue_release(void)
     pthread_mutex_unlock(&mu);
 }
 
-job *queue_submit(gen_params *p, const char *api, const char *request_json)
+job *queue_submit(gen_params *p, const char *api, const char *request_json, int *refusal)
 {
+    if (!reserve()) {
+        gen_params_free(p);
+        *refusal = 429;
+        return NULL;
+    }
     job *j = calloc(1, sizeof *j);
     if (j && request_json && !(j->request_json = strdup(request_json))) free(j), j = NULL;
     if (!j) {
         gen_params_free(p);
-        queue_release();
+        release();
+        *refusal = 503;
         return NULL;
     }
     srv_random_id(j->id);
@@ -164,8 +148,12 @@ job *queue_submit(gen_params *p, const char *api, const char *request_json)
     j->base_seed = j->p.seed >= 0 ? (uint64_t)j->p.seed : srv_random_seed();
     j->steps = j->p.steps * j->p.n_iter;
     j->t_submit = srv_now();
+    j->deadline = g_cfg.job_timeout_s > 0 ? j->t_submit + g_cfg.job_timeout_s : 0;
     j->state = JOB_QUEUED;
     j->refs = 2;                 /* registry + caller */
+    /* The row exists before anyone hears of the job (202 or a wait), and
+     * before the worker can see it, so the final write always comes last. */
+    records_job(j);
     pthread_mutex_lock(&mu);
     j->reg_next = reg_head, reg_head = j;
     if (q_tail) q_tail->next = j;
@@ -217,6 +205,15 @@ int job_cancel(job *j)
     return done;
 }
 
+int queue_skip(void)
+{
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < n_running; i++) running[i]->skip = 1;
+    int n = n_running;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
 int queue_interrupt(void)
 {
     pthread_mutex_lock(&mu);
@@ -256,9 +253,35 @@ int queue_running(void)
 int queue_current_model(void)
 {
     pthread_mutex_lock(&mu);
-    int m = cur_model;
+    int m = selected_model;
     pthread_mutex_unlock(&mu);
     return m;
+}
+
+int queue_image_png(const char *image_id, double max_age_s, unsigned char **png, size_t *n)
+{
+    int found = 0;
+    double now = srv_now();
+    *png = NULL, *n = 0;
+    pthread_mutex_lock(&mu);
+    for (job *j = reg_head; j && !found; j = j->reg_next) {
+        if (j->state != JOB_DONE || now - j->t_end > max_age_s) continue;
+        for (int i = 0; i < j->n_images && !found; i++) {
+            if (strcmp(j->images[i].id, image_id)) continue;
+            const char *why;
+            found = b64_decode(j->images[i].png_b64, png, n, &why) == 0 ? 1 : -1;
+        }
+    }
+    pthread_mutex_unlock(&mu);
+    return found;
+}
+
+int queue_native_size(void)
+{
+    pthread_mutex_lock(&mu);
+    int n = native_size;
+    pthread_mutex_unlock(&mu);
+    return n;
 }
 
 int queue_progress(int *step, int *steps, int *iter, int *n_iter, double *elapsed, int *interrupted)
@@ -293,6 +316,9 @@ static int load_model(int index, char *err, size_t n)
     }
     t2i_model_destroy(model);
     model = m;
+    pthread_mutex_lock(&mu);
+    native_size = t2i_model_default_size(m);
+    pthread_mutex_unlock(&mu);
     return 0;
 }
 
@@ -301,18 +327,21 @@ typedef struct group_ctx { job **jobs; int n; int iter; } group_ctx;
 static int on_progress(void *user, int step, int steps)
 {
     group_ctx *g = user;
-    int all_cancelled = 1;
+    int all_cancelled = 1, skip = 0;
+    double now = srv_now();
     pthread_mutex_lock(&mu);
     for (int i = 0; i < g->n; i++) {
         job *j = g->jobs[i];
         j->step = g->iter * steps + step;
         j->iter = g->iter;
         j->version++;
+        if (j->deadline > 0 && now > j->deadline && !j->cancel) j->cancel = j->timed_out = 1;
         all_cancelled &= j->cancel;
+        skip |= j->skip;
     }
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
-    return all_cancelled;
+    return all_cancelled || skip;
 }
 
 static int compatible(const job *a, const job *b, uint64_t next_seed)
@@ -320,7 +349,7 @@ static int compatible(const job *a, const job *b, uint64_t next_seed)
     const gen_params *x = &a->p, *y = &b->p;
     if (x->n_iter != 1 || y->n_iter != 1) return 0;
     if (strcmp(x->prompt, y->prompt) || strcmp(x->negative_prompt, y->negative_prompt)) return 0;
-    if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg) return 0;
+    if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg || x->model != y->model) return 0;
     /* An expansion depends on the call's seed: expanded jobs draw alone. */
     if (x->width != y->width || x->height != y->height || x->expand || y->expand) return 0;
     if (x->n_styles != y->n_styles) return 0;
@@ -375,6 +404,55 @@ static int store_image(job *j, int slot, t2i_image *img, const char *drawn)
     return ji->png_b64 && ji->infotext && ji->prompt ? 0 : -1;
 }
 
+/* A size more than 2× off the model's native side (either way) draws
+ * repeated or broken compositions: say so in the result. */
+static void size_warning(job **g, int n, int native)
+{
+    const gen_params *p = &g[0]->p;
+    int w = p->width ? p->width : native, h = p->height ? p->height : native;
+    if (native <= 0 || (2 * w >= native && w <= 2 * native && 2 * h >= native && h <= 2 * native)) return;
+    char msg[200];
+    snprintf(msg, sizeof msg, "size %dx%d is far from the model's native %dx%d: expect repeated or broken "
+             "composition", w, h, native, native);
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < n; i++)
+        if (!g[i]->warning) g[i]->warning = strdup(msg);
+    pthread_mutex_unlock(&mu);
+}
+
+/* After a cancelled call: 1 when it was a skip of the iteration (some job
+ * asked to skip, not every job is cancelled); clears the skip requests. */
+static int take_skip(job **g, int n)
+{
+    int skip = 0, all_cancelled = 1;
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < n; i++) {
+        skip |= g[i]->skip;
+        all_cancelled &= g[i]->cancel;
+        g[i]->skip = 0;
+    }
+    pthread_mutex_unlock(&mu);
+    return skip && !all_cancelled;
+}
+
+static const char deadline_message[] = "deadline exceeded: the job ran past --job-timeout";
+
+/* With the lock held: queued jobs already past their deadline fail unrun. */
+static void expire_queued_locked(double now)
+{
+    for (job *j = q_head, *nx; j; j = nx) {
+        nx = j->next;
+        if (!(j->deadline > 0 && now > j->deadline)) continue;
+        unlink_queued_locked(j);
+        j->timed_out = 1;
+        j->error = strdup(deadline_message);
+        j->error_status = 504;
+        finish_locked(j, JOB_FAILED);
+        records_job(j);
+    }
+    evict_locked();
+}
+
 static void run_group(job **g, int n)
 {
     group_ctx ctx = {g, n, 0};
@@ -386,11 +464,24 @@ static void run_group(job **g, int n)
     }
     t2i_status s = T2I_OK;
     char err[512] = "";
+    /* The request's model (override_settings.sd_model_checkpoint, OpenAI
+     * "model", else the one selected when it was submitted). */
+    if (p->model >= 0 && p->model != cur_model && engine) {
+        char why[256];
+        if (load_model(p->model, why, sizeof why) == 0) {
+            pthread_mutex_lock(&mu);
+            cur_model = p->model;
+            pthread_mutex_unlock(&mu);
+        } else {
+            s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "%s", why);   /* 503: the server keeps serving */
+        }
+    }
     if (!model) s = T2I_ERR_DEVICE, snprintf(err, sizeof err, "no model is loaded");
+    else size_warning(g, n, t2i_model_default_size(model));
     for (int i = 0; i < n; i++)
         if (!g[i]->images) s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory");
     double t0 = srv_now();
-    int produced = 0;
+    int produced = 0, stored[MAX_GROUP] = {0};
     for (int it = 0; s == T2I_OK && it < p->n_iter; it++) {
         t2i_txt2img_params tp;
         t2i_txt2img_params_init(&tp);
@@ -423,6 +514,11 @@ static void run_group(job **g, int n)
         t2i_image *imgs = NULL;
         int count = 0;
         s = t2i_txt2img(model, &tp, &imgs, &count);
+        if (s == T2I_ERR_CANCELLED && take_skip(g, n)) {   /* /sdapi/v1/skip: on to the next iteration */
+            s = T2I_OK;
+            t2i_free(fp), t2i_free(fn);
+            continue;
+        }
         if (s != T2I_OK) {
             snprintf(err, sizeof err, "%s", s == T2I_ERR_CANCELLED ? "cancelled" : t2i_last_error());
             t2i_free(fp), t2i_free(fn);
@@ -431,7 +527,7 @@ static void run_group(job **g, int n)
         int k = 0;
         for (int i = 0; i < n && s == T2I_OK; i++)
             for (int b = 0; b < g[i]->p.batch_size && k < count; b++, k++)
-                if (store_image(g[i], it * g[i]->p.batch_size + b, &imgs[k], fp ? fp : p->prompt) != 0)
+                if (store_image(g[i], stored[i]++, &imgs[k], fp ? fp : p->prompt) != 0)
                     s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory encoding PNG");
         t2i_free(fp), t2i_free(fn);
         produced += count;
@@ -450,16 +546,18 @@ static void run_group(job **g, int n)
         job *j = g[i];
         snprintf(j->model, sizeof j->model, "%s", cur_model >= 0 ? g_models[cur_model].name : "");
         job_state st;
-        if (j->cancel) st = JOB_CANCELLED;
+        if (j->timed_out) st = JOB_FAILED;
+        else if (j->cancel) st = JOB_CANCELLED;
         else if (s == T2I_OK) st = JOB_DONE;
         else st = s == T2I_ERR_CANCELLED ? JOB_CANCELLED : JOB_FAILED;
-        if (st == JOB_DONE) j->n_images = j->p.batch_size * j->p.n_iter;
+        if (st == JOB_DONE) j->n_images = stored[i];
         else {
             for (int k = 0; k < j->p.batch_size * j->p.n_iter && j->images; k++)
                 free(j->images[k].png_b64), free(j->images[k].infotext), free(j->images[k].prompt);
             free(j->images), j->images = NULL;
+            if (j->timed_out) snprintf(err, sizeof err, "%s", deadline_message);
             j->error = strdup(st == JOB_CANCELLED ? "cancelled" : err);
-            j->error_status = st == JOB_CANCELLED ? 409 : !model ? 503 : status_to_http(s);
+            j->error_status = j->timed_out ? 504 : st == JOB_CANCELLED ? 409 : !model ? 503 : status_to_http(s);
         }
         if (st == JOB_DONE) j->step = j->steps;
         finish_locked(j, st);
@@ -490,6 +588,7 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&mu);
     health = ok ? SRV_READY : SRV_FATAL;
     if (ok) cur_model = index;
+    selected_model = index;
     for (;;) {
         while (!q_head && !pending_switch && !worker_stop) pthread_cond_wait(&cv, &mu);
         if (pending_switch) {
@@ -500,14 +599,19 @@ static void *worker_main(void *arg)
             r->rc = engine ? load_model(r->index, r->err, sizeof r->err) : -1;
             if (!engine) snprintf(r->err, sizeof r->err, "the engine is not available");
             pthread_mutex_lock(&mu);
-            if (r->rc == 0) cur_model = r->index, health = SRV_READY;
+            if (r->rc == 0) cur_model = selected_model = r->index, health = SRV_READY;
             else health = before == SRV_FATAL ? SRV_FATAL : (model ? SRV_READY : SRV_FATAL);
             r->done = 1;
             pending_switch = NULL;
             pthread_cond_broadcast(&cv);
             continue;
         }
-        if (!q_head) break;      /* worker_stop and nothing left */
+        expire_queued_locked(srv_now());
+        pthread_cond_broadcast(&cv);
+        if (!q_head) {
+            if (worker_stop) break;      /* and nothing left */
+            continue;
+        }
         job *g[MAX_GROUP];
         int n = take_group_locked(g);
         double now = srv_now();
@@ -515,6 +619,7 @@ static void *worker_main(void *arg)
             g[i]->state = JOB_RUNNING;
             g[i]->t_start = now;
             g[i]->version++;
+            records_job_state(g[i]);
             running[i] = g[i];
             metrics_queue_wait(now - g[i]->t_submit);
         }

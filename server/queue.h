@@ -2,12 +2,12 @@
  * queue.h — the bounded job queue and the worker thread that owns the
  * engine (t2i is not thread-safe per model, so exactly one thread calls it).
  *
- * Admission is decided when a request's headers arrive, before its body is
- * read or any image in it decoded: queue_reserve() takes one of
- * (queue_max + workers) slots — the jobs waiting plus the one running — or
- * fails (→ 429). The slot passes to the job on queue_submit() and is freed
- * when the job ends; a request that fails validation gives it back with
- * queue_release(). So exactly queue_max + 1 requests of a burst are accepted.
+ * Admission is decided when a request has arrived whole and validated:
+ * queue_submit() takes one of (queue_max + 1) slots — the jobs waiting plus
+ * the one running — or refuses (→ 429); the slot is freed when the job
+ * ends. A client still sending its body holds no slot, so slow clients
+ * cannot fill the queue (http.c bounds how long a body may take), and
+ * exactly queue_max + 1 requests of a burst are accepted.
  *
  * Jobs are reference counted: the registry holds one reference until the job
  * is evicted (finished jobs beyond keep_jobs, oldest first), every handler
@@ -25,65 +25,7 @@
 #ifndef T2I_SERVER_QUEUE_H
 #define T2I_SERVER_QUEUE_H
 
-#include <stdint.h>
-#include "server/server.h"
-#include "t2i.h"
-
-typedef struct gen_params {
-    char *prompt;
-    char *negative_prompt;
-    char **styles;
-    int n_styles;
-    int64_t seed;                /* -1 = random */
-    t2i_sampler sampler;
-    int steps;
-    float cfg;
-    int width, height;           /* 0 = model default */
-    int batch_size, n_iter;
-    int expand;                  /* prompt expansion (t2i_txt2img_params.expand) */
-} gen_params;
-
-void gen_params_free(gen_params *p);
-
-typedef enum job_state {
-    JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED, JOB_CANCELLED
-} job_state;
-
-const char *job_state_name(job_state s);
-
-typedef struct job_image {
-    char id[SRV_ID_LEN + 1];
-    uint64_t seed;
-    int width, height;
-    char *png_b64;
-    char *infotext;
-    char *prompt;                /* the prompt drawn (styles applied, expanded) */
-} job_image;
-
-typedef struct job {
-    char id[SRV_ID_LEN + 1];
-    const char *api;             /* "sdapi", "openai", "jobs" (static strings) */
-    char *request_json;          /* the request body as received (records) */
-    gen_params p;
-    uint64_t base_seed;          /* resolved seed of image 0 */
-    char model[128];             /* model that drew it */
-    char *final_prompt;          /* what iteration 0 draws (styles, expansion) */
-    char *final_negative;
-    job_state state;
-    int step, steps;             /* across all iterations */
-    int iter;                    /* current iteration (0-based) */
-    int cancel;                  /* set by cancel/interrupt/shutdown */
-    int interrupted;             /* cancelled by /sdapi/v1/interrupt */
-    job_image *images;
-    int n_images;
-    char *error;
-    int error_status;            /* HTTP status for synchronous routes */
-    double t_submit, t_start, t_end;
-    unsigned version;
-    int refs;
-    struct job *next;            /* queue link */
-    struct job *reg_next;        /* registry link */
-} job;
+#include "server/job.h"
 
 typedef enum srv_health { SRV_LOADING, SRV_READY, SRV_FATAL } srv_health;
 
@@ -96,12 +38,12 @@ void queue_stop(double drain_s);
 /* Drop the registry's references; after queue_stop and the HTTP daemon. */
 void queue_free_all(void);
 
-int queue_reserve(void);
-void queue_release(void);
-/* Submit; takes ownership of *p (zeroed here) and of a reserved slot.
- * request_json is copied. Returns the job with one reference for the caller,
- * or NULL when out of memory (slot released). */
-job *queue_submit(gen_params *p, const char *api, const char *request_json);
+/* Admit and submit a validated request: takes one of the queue_max + 1
+ * slots, or refuses. Takes ownership of *p (zeroed here) either way;
+ * request_json is copied. Returns the job with one reference for the
+ * caller, or NULL with *refusal = 429 (queue full or shutting down) or 503
+ * (out of memory). */
+job *queue_submit(gen_params *p, const char *api, const char *request_json, int *refusal);
 
 void queue_lock(void);
 void queue_unlock(void);
@@ -118,11 +60,19 @@ void job_unref(job *j);
 int job_cancel(job *j);
 /* A1111 interrupt: cancel the running job(s). Returns how many. */
 int queue_interrupt(void);
+/* A1111 skip: end the running job(s)' current iteration (n_iter) and go on
+ * with the next; the skipped images are missing from the result. Returns
+ * how many jobs run. */
+int queue_skip(void);
 
 /* Switch the loaded model (runs on the worker, in queue order). Returns 0,
  * or -1 with a message in err. */
 int queue_switch_model(int model_index, char *err, size_t n);
 int queue_current_model(void);   /* index into g_models, -1 if none */
+int queue_native_size(void);
+/* The PNG of a kept job's image by id, if it finished less than max_age_s
+ * ago: 1 with *png malloc'ed, 0 unknown or expired, -1 out of memory. */
+int queue_image_png(const char *image_id, double max_age_s, unsigned char **png, size_t *n);     /* the loaded model's default side in px, 0 if none */
 
 srv_health queue_health(void);
 int queue_depth(void);           /* jobs waiting */

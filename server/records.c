@@ -36,6 +36,7 @@ int records_open(const char *path)
     if (rc == SQLITE_OK && strcmp(path, ":memory:") != 0)
         rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg);
     if (rc == SQLITE_OK) rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
+
     if (rc != SQLITE_OK) {
         fprintf(stderr, "t2i-server: database %s: %s\n", path, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
@@ -44,6 +45,22 @@ int records_open(const char *path)
         return -1;
     }
     return 0;
+}
+
+int records_recover(void)
+{
+    /* Their clients are gone, so they are not run again (and a job that
+     * crashed the server would crash it again). */
+    char *msg = NULL;
+    if (sqlite3_exec(db, "UPDATE requests SET state='failed', error='" RECORDS_INTERRUPTED "'"
+                         " WHERE state IN ('queued','running')", NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "t2i-server: database: %s\n", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    int n = sqlite3_changes(db);
+    if (n > 0) fprintf(stderr, "t2i-server: database: %d job(s) left unfinished by a previous run marked failed\n", n);
+    return n;
 }
 
 void records_close(void)
@@ -118,6 +135,22 @@ void records_job(const job *j)
     sqlite3_exec(db, rc == SQLITE_OK || rc == SQLITE_DONE ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_unlock(&mu);
     cJSON_free(styles_s);
+}
+
+void records_job_state(const job *j)
+{
+    if (!db) return;
+    pthread_mutex_lock(&mu);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "UPDATE requests SET state=?2 WHERE id=?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        bind_text(st, 1, j->id);
+        bind_text(st, 2, job_state_name(j->state));
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) fprintf(stderr, "t2i-server: database: %s\n", sqlite3_errmsg(db));
+    pthread_mutex_unlock(&mu);
 }
 
 int records_feedback(const char *image_id, const char *event, const char *text)

@@ -10,6 +10,9 @@
  *   images(id, request_id, idx, seed, infotext, created)
  *   feedback(id, image_id, event, text, created)
  *
+ * A job's row is written when it is submitted (state queued) — before its
+ * client is answered — and updated when it starts and ends.
+ *
  * Feedback events are click, zoom, download, like, dislike, comment. The
  * stats aggregate them per sampler and per style (a request's styles are a
  * JSON array; an image counts once for each of its styles).
@@ -17,14 +20,24 @@
 #ifndef T2I_SERVER_RECORDS_H
 #define T2I_SERVER_RECORDS_H
 
-#include "server/queue.h"
+#include "server/job.h"
 
 /* Open (creating tables). Returns 0, or -1 with a message on stderr. */
 int records_open(const char *path);
 void records_close(void);
 
-/* Record a finished job: its request row and one row per image. */
+/* Record a job: its request row (written when it is submitted, state
+ * queued, and again when it ends) and one row per image. */
 void records_job(const job *j);
+/* Update only the state column (queued → running). */
+void records_job_state(const job *j);
+
+/* At start (before serving), rows still queued or running were left by a
+ * crash (SIGKILL, power loss): mark them failed with this error. They are
+ * not re-queued: their clients are gone and the job may be what crashed the
+ * server. Returns how many, or -1 on a database error. */
+#define RECORDS_INTERRUPTED "interrupted: the server stopped before the job finished"
+int records_recover(void);
 
 /* 0 recorded, 1 unknown image id, -1 database error. */
 int records_feedback(const char *image_id, const char *event, const char *text);

@@ -24,6 +24,7 @@ enum MHD_Result route_sd_txt2img(srv_request *rq);
 enum MHD_Result route_sd_img2img(srv_request *rq);
 enum MHD_Result route_sd_progress(srv_request *rq);
 enum MHD_Result route_sd_interrupt(srv_request *rq);
+enum MHD_Result route_sd_skip(srv_request *rq);
 enum MHD_Result route_sd_samplers(srv_request *rq);
 enum MHD_Result route_sd_schedulers(srv_request *rq);
 enum MHD_Result route_sd_models(srv_request *rq);
@@ -32,9 +33,18 @@ enum MHD_Result route_sd_options_get(srv_request *rq);
 enum MHD_Result route_sd_options_post(srv_request *rq);
 enum MHD_Result route_sd_png_info(srv_request *rq);
 
+/* routes_sdapi_lists.c */
+enum MHD_Result route_sd_empty_list(srv_request *rq);
+enum MHD_Result route_sd_embeddings(srv_request *rq);
+enum MHD_Result route_sd_scripts(srv_request *rq);
+enum MHD_Result route_sd_cmd_flags(srv_request *rq);
+enum MHD_Result route_sd_refresh(srv_request *rq);
+enum MHD_Result route_sd_memory(srv_request *rq);
+
 /* routes_openai.c */
 enum MHD_Result route_oa_generations(srv_request *rq);
 enum MHD_Result route_oa_edits(srv_request *rq);
+enum MHD_Result route_oa_image_file(srv_request *rq);
 enum MHD_Result route_oa_models(srv_request *rq);
 enum MHD_Result route_oa_model(srv_request *rq);
 
@@ -46,15 +56,19 @@ enum MHD_Result route_jobs_events(srv_request *rq);
 enum MHD_Result route_feedback(srv_request *rq);
 enum MHD_Result route_feedback_stats(srv_request *rq);
 
+/* Reply with a validation error, its OpenAI code included (http.c). */
+enum MHD_Result reply_api_error(srv_request *rq, const api_error *e);
+
 /* Shared by the generation routes (routes_jobs.c). */
 
 /* Parse the body as a JSON object or reply 400; NULL after replying. */
 cJSON *route_body_json(srv_request *rq, enum MHD_Result *ret);
-/* Submit validated parameters with the request's reservation; replies 503
- * and returns NULL when out of memory. */
+/* Submit validated parameters (the queue decides admission now); replies
+ * 429 when the queue is full, 503 when out of memory, and returns NULL. */
 job *route_submit(srv_request *rq, gen_params *p, const char *api, enum MHD_Result *ret);
-/* Block until the job finishes (lock taken inside). */
-void route_wait_job(job *j);
+/* Block until the job finishes (lock taken inside). A client that closes
+ * its connection meanwhile cancels the job (within one step). */
+void route_wait_job(srv_request *rq, job *j);
 /* A job as the native API shows it; images (base64) only when with_images. */
 cJSON *route_job_json(job *j, int with_images);
 

@@ -17,36 +17,60 @@
  *
  * Also the helpers the synchronous generation routes share (routes.h).
  */
+#define _GNU_SOURCE              /* POLLRDHUP */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "server/records.h"
 #include "server/routes.h"
 
 #define SSE_KEEPALIVE_S 10.0
+#define CLIENT_CHECK_S 0.25      /* how often a waiting route looks at its client */
 
 cJSON *route_body_json(srv_request *rq, enum MHD_Result *ret)
 {
     api_error e;
     cJSON *o = params_parse_body(rq->body, rq->body_len, &e);
-    if (!o) *ret = reply_error(rq, e.status, e.field, "%s", e.message);
+    if (!o) *ret = reply_api_error(rq, &e);
     return o;
 }
 
 job *route_submit(srv_request *rq, gen_params *p, const char *api, enum MHD_Result *ret)
 {
-    http_take_slot(rq);
-    job *j = queue_submit(p, api, rq->body);
-    if (!j) *ret = reply_error(rq, 503, "", "out of memory");
+    int refusal = 0;
+    job *j = queue_submit(p, api, rq->body, &refusal);
+    if (!j && refusal == 429) *ret = reply_error(rq, 429, "", "the queue is full; retry later");
+    else if (!j) *ret = reply_error(rq, 503, "", "out of memory");
     else snprintf(rq->job_id, sizeof rq->job_id, "%s", j->id);
     return j;
 }
 
-void route_wait_job(job *j)
+/* Has the client closed its end (or reset the connection)? A request
+ * pipelined behind this one counts as still there. */
+static int client_gone(int fd)
 {
+    if (fd < 0) return 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, 0) != 1) return 0;
+    if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) return 1;
+    char c;
+    return (p.revents & POLLIN) && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+void route_wait_job(srv_request *rq, job *j)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int fd = ci ? (int)ci->connect_fd : -1, cancelled = 0;
     unsigned seen = 0;
     queue_lock();
-    while (!job_wait_locked(j, &seen, 60.0)) {}
+    while (!job_wait_locked(j, &seen, CLIENT_CHECK_S)) {
+        if (cancelled) continue;
+        queue_unlock();
+        if (client_gone(fd)) cancelled = 1, job_cancel(j);
+        queue_lock();
+    }
     queue_unlock();
 }
 
@@ -77,6 +101,8 @@ static cJSON *job_json_locked(const job *j, int with_images)
         cJSON_AddNumberToObject(o, "generation_s", j->t_end - j->t_start);
     }
     if (j->error) cJSON_AddStringToObject(o, "error", j->error);
+    cJSON *warnings = cJSON_AddArrayToObject(o, "warnings");
+    if (j->warning) cJSON_AddItemToArray(warnings, cJSON_CreateString(j->warning));
     return o;
 }
 
@@ -98,7 +124,7 @@ enum MHD_Result route_jobs_create(srv_request *rq)
     int send_images;
     int rc = params_from_a1111(o, &p, &send_images, &e);
     cJSON_Delete(o);
-    if (rc) return reply_error(rq, e.status, e.field, "%s", e.message);
+    if (rc) return reply_api_error(rq, &e);
     job *j = route_submit(rq, &p, "jobs", &ret);
     if (!j) return ret;
     cJSON *r = cJSON_CreateObject();
@@ -241,7 +267,7 @@ enum MHD_Result route_feedback(srv_request *rq)
     int rc = -1;
     if (params_get_string(o, "image_id", 64, NULL, &image_id, &e) ||
         params_get_string(o, "event", 32, NULL, &event, &e) || params_get_string(o, "text", 4096, NULL, &text, &e))
-        ret = reply_error(rq, e.status, e.field, "%s", e.message);
+        ret = reply_api_error(rq, &e);
     else if (!image_id)
         ret = reply_error(rq, 400, "image_id", "image_id: required");
     else if (!event)

@@ -28,6 +28,7 @@ const srv_route srv_routes[] = {
     {"POST", "/sdapi/v1/img2img", route_sd_img2img, 0},
     {"GET", "/sdapi/v1/progress", route_sd_progress, 0},
     {"POST", "/sdapi/v1/interrupt", route_sd_interrupt, 0},
+    {"POST", "/sdapi/v1/skip", route_sd_skip, 0},
     {"GET", "/sdapi/v1/samplers", route_sd_samplers, 0},
     {"GET", "/sdapi/v1/schedulers", route_sd_schedulers, 0},
     {"GET", "/sdapi/v1/sd-models", route_sd_models, 0},
@@ -35,9 +36,22 @@ const srv_route srv_routes[] = {
     {"GET", "/sdapi/v1/options", route_sd_options_get, 0},
     {"POST", "/sdapi/v1/options", route_sd_options_post, 0},
     {"POST", "/sdapi/v1/png-info", route_sd_png_info, 0},
+    {"GET", "/sdapi/v1/upscalers", route_sd_empty_list, 0},
+    {"GET", "/sdapi/v1/face-restorers", route_sd_empty_list, 0},
+    {"GET", "/sdapi/v1/realesrgan-models", route_sd_empty_list, 0},
+    {"GET", "/sdapi/v1/loras", route_sd_empty_list, 0},
+    {"GET", "/sdapi/v1/hypernetworks", route_sd_empty_list, 0},
+    {"GET", "/sdapi/v1/sd-vae", route_sd_empty_list, 0},
+    {"GET", "/sdapi/v1/latent-upscale-modes", route_sd_empty_list, 0},
+    {"GET", "/sdapi/v1/embeddings", route_sd_embeddings, 0},
+    {"GET", "/sdapi/v1/scripts", route_sd_scripts, 0},
+    {"GET", "/sdapi/v1/cmd-flags", route_sd_cmd_flags, 0},
+    {"GET", "/sdapi/v1/memory", route_sd_memory, 0},
+    {"POST", "/sdapi/v1/refresh-checkpoints", route_sd_refresh, 0},
     {"POST", "/v1/images/generations", route_oa_generations, ROUTE_ADMIT},
     {"POST", "/v1/images/edits", route_oa_edits, 0},
     {"POST", "/v1/images/variations", route_oa_edits, 0},
+    {"GET", "/v1/images/files/{id}", route_oa_image_file, ROUTE_PUBLIC},
     {"GET", "/v1/models", route_oa_models, 0},
     {"GET", "/v1/models/{id}", route_oa_model, 0},
     {"POST", "/v1/jobs", route_jobs_create, ROUTE_ADMIT},
@@ -59,7 +73,7 @@ enum MHD_Result route_health(srv_request *rq)
 
 enum MHD_Result route_metrics(srv_request *rq)
 {
-    char *s = metrics_render();
+    char *s = metrics_render(queue_depth(), queue_running(), queue_health() == SRV_READY);
     if (!s) return reply_error(rq, 503, "", "out of memory");
     return reply_buffer(rq, 200, "text/plain; version=0.0.4; charset=utf-8", s, strlen(s), 1);
 }

@@ -15,7 +15,7 @@
  *                         negative_prompt} + name_zh, id, category)
  *   GET|POST options   → sd_model_checkpoint switches the model
  *   POST png-info      → {info, items, parameters} from a base64 PNG's
- *                         "parameters" chunk
+ *                         "parameters" chunk (read without decoding pixels)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +24,7 @@
 #include "server/b64.h"
 #include "server/routes.h"
 #include "server/styles.h"
-
-#define PNG_INFO_MAX_SIDE 8192
+#include "server/uploads.h"
 
 /* The request echoed back with the defaults A1111 would report. */
 static cJSON *echo_parameters(const cJSON *req, const gen_params *p)
@@ -111,6 +110,8 @@ static char *info_string(const job *j)
     cJSON_AddBoolToObject(o, "is_using_inpainting_conditioning", 0);
     cJSON_AddBoolToObject(o, "interrupted", j->state == JOB_CANCELLED);
     cJSON_AddStringToObject(o, "version", "t2i-server");
+    cJSON *warnings = cJSON_AddArrayToObject(o, "warnings");
+    if (j->warning) cJSON_AddItemToArray(warnings, cJSON_CreateString(j->warning));
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -126,7 +127,7 @@ enum MHD_Result route_sd_txt2img(srv_request *rq)
     int send_images = 1;
     if (params_from_a1111(req, &p, &send_images, &e)) {
         cJSON_Delete(req);
-        return reply_error(rq, e.status, e.field, "%s", e.message);
+        return reply_api_error(rq, &e);
     }
     cJSON *params = echo_parameters(req, &p);
     cJSON_Delete(req);
@@ -135,7 +136,7 @@ enum MHD_Result route_sd_txt2img(srv_request *rq)
         cJSON_Delete(params);
         return ret;
     }
-    route_wait_job(j);
+    route_wait_job(rq, j);
     queue_lock();
     int ok = j->state == JOB_DONE || (j->state == JOB_CANCELLED && j->interrupted);
     cJSON *o = NULL;
@@ -193,6 +194,12 @@ enum MHD_Result route_sd_progress(srv_request *rq)
 enum MHD_Result route_sd_interrupt(srv_request *rq)
 {
     queue_interrupt();
+    return reply_json(rq, 200, cJSON_CreateObject());
+}
+
+enum MHD_Result route_sd_skip(srv_request *rq)
+{
+    queue_skip();
     return reply_json(rq, 200, cJSON_CreateObject());
 }
 
@@ -284,11 +291,12 @@ enum MHD_Result route_sd_options_post(srv_request *rq)
     if (!o) return ret;
     const char *ckpt;
     api_error e;
-    if (params_get_string(o, "sd_model_checkpoint", 256, NULL, &ckpt, &e)) {
+    if (params_get_string(o, "sd_model_checkpoint", 256, NULL, &ckpt, &e) || params_check_unimplemented(o, "", &e)) {
         cJSON_Delete(o);
-        return reply_error(rq, e.status, e.field, "%s", e.message);
+        return reply_api_error(rq, &e);
     }
-    /* Other options are accepted and ignored, as for options A1111 lacks. */
+    /* Other options are accepted and ignored (A1111 has hundreds; clients
+     * send them back as they read them), except those refused above. */
     if (ckpt) {
         int m = srv_model_find(ckpt);
         char err[300];
@@ -304,8 +312,6 @@ enum MHD_Result route_sd_options_post(srv_request *rq)
     cJSON_Delete(o);
     return ret;
 }
-
-static uint32_t be32(const unsigned char *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
 
 static void add_str(cJSON *o, const char *k, const char *v)
 {
@@ -326,31 +332,36 @@ enum MHD_Result route_sd_png_info(srv_request *rq)
         return reply_error(rq, 400, "image", "%s", e.message);
     }
     unsigned char *png = NULL;
-    size_t n = 0;
+    size_t n = 0, budget = strlen(b64) / 4 * 3 + 3;
     const char *why = NULL;
+    int admit = uploads_enter(budget);
+    if (admit) {
+        cJSON_Delete(o);
+        return reply_error(rq, admit, "image", admit == 413 ? "image: decodes to more than %zu bytes "
+                           "(--max-decode-bytes)" : "image: the server is decoding other uploads; retry later",
+                           g_cfg.max_decode_bytes);
+    }
     if (b64_decode(b64, &png, &n, &why)) {
         cJSON_Delete(o);
+        uploads_leave(budget);
         return reply_error(rq, 400, "image", "image: invalid base64: %s", why);
     }
     cJSON_Delete(o);
-    /* Refuse pixel bombs before libpng allocates: IHDR follows the 8-byte
-     * signature (length, "IHDR", width, height). */
-    if (n >= 24 && !memcmp(png + 12, "IHDR", 4) &&
-        (be32(png + 16) > PNG_INFO_MAX_SIDE || be32(png + 20) > PNG_INFO_MAX_SIDE)) {
-        free(png);
-        return reply_error(rq, 400, "image", "image: larger than %dx%d", PNG_INFO_MAX_SIDE, PNG_INFO_MAX_SIDE);
-    }
-    t2i_image img;
-    t2i_status s = t2i_png_decode_memory(png, n, &img);
+    /* The text chunks only: no pixel is decoded, so a small PNG declaring
+     * a huge image costs no more than its text. */
+    char *text = NULL;
+    t2i_status s = t2i_png_read_text_memory(png, n, &text, NULL, NULL);
     free(png);
-    if (s != T2I_OK) return reply_error(rq, 400, "image", "image: not a valid PNG (%s)", t2i_status_name(s));
+    uploads_leave(budget);
+    if (s == T2I_ERR_NOMEM) return reply_error(rq, 503, "", "out of memory");
+    if (s != T2I_OK) return reply_error(rq, 400, "image", "image: not a valid PNG (%s)", t2i_last_error());
     cJSON *r = cJSON_CreateObject(), *items = cJSON_AddObjectToObject(r, "items");
     cJSON *params = cJSON_AddObjectToObject(r, "parameters");
-    cJSON_AddStringToObject(r, "info", img.infotext ? img.infotext : "");
-    if (img.infotext) {
-        cJSON_AddStringToObject(items, "parameters", img.infotext);
+    cJSON_AddStringToObject(r, "info", text ? text : "");
+    if (text) {
+        cJSON_AddStringToObject(items, "parameters", text);
         t2i_infotext it;
-        if (t2i_infotext_parse(img.infotext, &it) == T2I_OK) {
+        if (t2i_infotext_parse(text, &it) == T2I_OK) {
             char buf[64];
             cJSON_AddStringToObject(params, "Prompt", it.prompt ? it.prompt : "");
             cJSON_AddStringToObject(params, "Negative prompt", it.negative ? it.negative : "");
@@ -370,6 +381,6 @@ enum MHD_Result route_sd_png_info(srv_request *rq)
         }
         t2i_infotext_free(&it);
     }
-    t2i_image_clear(&img);
+    t2i_free(text);
     return reply_json(rq, 200, r);
 }

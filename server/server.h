@@ -3,15 +3,20 @@
  * parts share (configuration, model catalog, clock, random ids).
  *
  * The server is split by concern, one file each:
+ *   server.c        what this header declares: configuration, model
+ *                   catalog, clocks, random ids (depends on no other part)
  *   main.c          flags, signals, start-up and graceful shutdown
  *   http.c          libmicrohttpd glue: body cap, auth, routing, access log
  *   params.c        JSON request → generation parameters, field-named errors
+ *   job.c           one generation job: parameters, state, results
  *   queue.c         bounded job queue and the worker thread owning the engine
  *   records.c       SQLite records of requests, images and feedback
  *   metrics.c       Prometheus counters and histograms
  *   styles.c        the prompt-style catalog served to clients
  *   b64.c           base64 for PNGs in JSON
- *   routes_sdapi.c  A1111 /sdapi/v1/...
+ *   uploads.c       the budget for decoding uploaded images
+ *   routes_sdapi.c  A1111 /sdapi/v1/... generation, progress, options
+ *   routes_sdapi_lists.c  A1111 listing routes (upscalers, loras, memory…)
  *   routes_openai.c OpenAI /v1/images/generations, /v1/models
  *   routes_jobs.c   native async jobs (+ SSE) and feedback
  *   routes_ops.c    /health, /metrics, the web page
@@ -36,7 +41,7 @@ typedef struct srv_config {
     const char *model_dir;       /* --model: the model loaded at start */
     const char *models_dir;      /* --models-dir: switchable subfolders */
     char *api_key;               /* NULL: no authentication */
-    const char *db_path;         /* ":memory:" unless --db */
+    const char *db_path;         /* --db, else a file in the data folder (main.c) */
     const char *access_log;      /* NULL: stderr */
     const char *web_dir;
     const char *styles_path;     /* NULL: built-in catalog */
@@ -54,6 +59,12 @@ typedef struct srv_config {
     int max_side;                /* width/height cap in pixels */
     int max_steps;
     int max_images;              /* batch_size × n_iter cap per request */
+    int body_timeout_s;          /* a request body must arrive within this */
+    int max_decodes;             /* uploaded images decoded at once */
+    size_t max_decode_bytes;     /* their decoded bytes in flight, in all */
+    int url_ttl_s;               /* response_format=url images are served this long */
+    int job_timeout_s;           /* a job must end this long after submission; 0 = never */
+    double max_cost;             /* width × height × steps × images cap */
 } srv_config;
 
 typedef struct srv_model_entry {

@@ -24,13 +24,23 @@ check "unknown option"     2 -m $model -p x --bogus
 check "steps 0"            2 -m $model -p x --steps 0
 check "steps not a number" 2 -m $model -p x --steps ten
 check "bad cfg"            2 -m $model -p x --cfg -3
-check "bad sampler"        2 -m $model -p x --sampler heun
+check "bad sampler"        2 -m $model -p x --sampler dpm_fast
 check "bad rng"            2 -m $model -p x --rng quantum
 check "missing value"      2 -m $model -p
 check "stray argument"     2 -m $model -p x extra
 check "missing model"      1 -m "$tmp/none" -p x
 check "size not /64"       1 -m $model -p x -W 72 -H 64 -q
 check "help"               0 --help
+check "bad clip skip"      2 -m $model -p x --clip-skip 0
+check "bad schedule"       2 -m $model -p x --schedule quadratic
+check "ddim + karras"      1 -m $model -p x --sampler ddim --schedule karras -q
+check "clip skip too deep" 1 -m $model -p x --clip-skip 40 -q
+check "heun, clip skip 2"  0 -m $model -p "a red circle" -s 7 --steps 3 --sampler Heun --clip-skip 2 --schedule karras -o "$tmp/h.png" -q
+if grep -aq "Steps: 3, Sampler: Heun, CFG scale: 7.5, Seed: 7, Size: 64x64, Model: tiny-sd1, Schedule type: Karras, Clip skip: 2" "$tmp/h.png"; then
+  pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL Heun / clip skip infotext not found in the PNG"; fi
+check "lora"               0 -m $model -p "a red circle<lora:peft:0.8>" --lora-dir tests/fixtures/lora -s 7 --steps 2 \
+  --lora tests/fixtures/lora/kohya.safetensors:0.5 -o "$tmp/l.png" -q
+check "lora misfit"        1 -m $model -p x --steps 2 -q --lora tests/fixtures/lora/bad_shape.safetensors -o "$tmp/l.png"
 check "generate"           0 -m $model -p "a red circle" -s 7 --steps 4 --sampler euler -o "$tmp/a.png" -q --dump-stages "$tmp/s.safetensors"
 if grep -aq "Steps: 4, Sampler: Euler, CFG scale: 7.5, Seed: 7, Size: 64x64" "$tmp/a.png"; then
   pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL infotext not found in the PNG"; fi
@@ -51,5 +61,20 @@ check "unknown style"      1 -m $model -p "a cat" --style no_such_style -q -o "$
 check "chinese model"      0 -m tests/fixtures/tiny-taiyi -p "一只红色的猫" -s 3 --steps 2 -o "$tmp/f.png" -q
 if grep -aq "一只红色的猫" "$tmp/f.png"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL Chinese prompt not in the infotext"; fi
 check "sdxl model"         0 -m tests/fixtures/tiny-sdxl -p "a (red:1.2) circle" -n "blurry" -s 3 --steps 2 -o "$tmp/g.png" -q
+# Image editing: img2img, inpainting, outpainting, and their bad input.
+ed=tests/fixtures/edit
+check "img2img"            0 -m $model -p "a cat" -i $ed/init.png --strength 0.6 -s 5 --steps 4 -o "$tmp/h.png" -q
+if grep -aq "Denoising strength: 0.6" "$tmp/h.png"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL img2img infotext"; fi
+check "inpaint"            0 -m $model -p "a cat" -i $ed/init.png --mask $ed/mask.png --mask-blur 2 --inpaint-fill fill \
+  --inpaint-only-masked=8 --invert-mask -s 5 --steps 4 -o "$tmp/i.png" -q
+check "outpaint"           0 -m $model -p "a cat" -i $ed/exif6.jpg --outpaint left=11,bottom=11 --strength 1 -s 5 --steps 2 -o "$tmp/j.png" -q
+check "inpaint model"      0 -m tests/fixtures/tiny-sd1-inpaint -p "a cat" -i $ed/init.png --mask $ed/mask.png -s 5 --steps 4 -o "$tmp/k.png" -q
+check "instruct model"     0 -m tests/fixtures/tiny-sd1-pix2pix -p "make it blue" -i $ed/init.png --image-cfg 1.2 -s 5 --steps 2 -o "$tmp/l.png" -q
+check "strength > 1"       2 -m $model -p x -i $ed/init.png --strength 1.5
+check "bad outpaint"       2 -m $model -p x -i $ed/init.png --outpaint middle=3
+check "bad fill"           2 -m $model -p x -i $ed/init.png --mask $ed/mask.png --inpaint-fill sand
+check "mask, no image"     2 -m $model -p x --mask $ed/mask.png
+check "not an image"       1 -m $model -p x -i tests/cli.sh -q
+check "mask size differs"  1 -m $model -p x -i $ed/init.png --mask $ed/resize_src.png -q
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -6,7 +6,10 @@
  * inputs from a seeded LCG, runs the kernel from the backend's table with a
  * workspace of exactly workspace_size() bytes and an output pre-filled with
  * NaN (so an element the kernel forgot to write fails the NaN/Inf check), and
- * compares with plain loops in double written here.
+ * compares with the op's reference in double (plain loops, tests/op_cases.c).
+ * The cases: the sweeps below, then every CI-sized case of the shared list
+ * tests/op_cases.c; and first, the check that every op of graph/ops.def has
+ * such a case.
  *
  * Tolerance rule (FP32 kernel vs double reference): an output that is a
  * K-term FP32 sum may be off by about eps32·sqrt(K) relative to its scale, so
@@ -27,6 +30,8 @@
 #include "graph/graph.h"
 #include "kernels/backend.h"
 #include "base/error.h"
+#include "runtime/plan.h"
+#include "tests/op_cases.h"
 
 #define MAXT 16
 
@@ -155,20 +160,21 @@ static void check(tcase *c, const double *ref, double K)
 
 static void check_exact(tcase *c, const double *ref) { check(c, ref, 0.0); }
 
-static double act_ref(double x, t2i_act act)
-{
-    switch (act) {
-    case T2I_ACT_NONE: return x;
-    case T2I_ACT_SILU: return x / (1.0 + exp(-x));
-    case T2I_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
-    case T2I_ACT_GELU_TANH: return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-    case T2I_ACT_QUICK_GELU: return x / (1.0 + exp(-1.702 * x));
-    }
-    return x;
-}
 static const char *act_names[] = {"none", "silu", "gelu", "gelu_tanh", "quick_gelu"};
 
 static double *ref_alloc(const tcase *c) { return calloc((size_t)out_numel(c), sizeof(double)); }
+
+/* The reference in double (tests/op_cases.c) of the last node run. */
+static double *tc_ref(const tcase *c)
+{
+    const t2i_node *node = &c->g->nodes[c->g->n_nodes - 1];
+    const void *in[T2I_MAX_INPUTS] = {0};
+    for (int i = 0; i < node->n_in; i++)
+        if (node->in[i] >= 0) in[i] = c->data[node->in[i]];
+    double *ref = ref_alloc(c);
+    t2i_op_refs[node->op](c->g, node, in, ref);
+    return ref;
+}
 
 /* ---- LINEAR ------------------------------------------------------------------- */
 
@@ -188,16 +194,7 @@ static void test_linear(t2i_backend *be, int ndim, const int64_t *xne, int64_t N
     t2i_op_attrs at = {.linear = {act}};
     t2i_status s = tc_run(&c, T2I_OP_LINEAR, (int[]){x, w, b, r}, 4, &at);
     if (s) { printf("FAIL %s: %s\n", c.name, t2i_last_error()); n_fail++; }
-    double *ref = ref_alloc(&c);
-    int64_t M = t2i_tensor_numel(T(&c, x)) / K;
-    for (int64_t i = 0; i < M; i++)
-        for (int64_t j = 0; j < N; j++) {
-            double acc = bias ? D(&c, b)[j] : 0.0;
-            for (int64_t k = 0; k < K; k++) acc += (double)D(&c, x)[i * K + k] * D(&c, w)[j * K + k];
-            acc = act_ref(acc, act);
-            if (res) acc += D(&c, r)[i * N + j];
-            ref[i * N + j] = acc;
-        }
+    double *ref = tc_ref(&c);
     check(&c, ref, (double)K);
     free(ref);
     tc_end(&c);
@@ -221,25 +218,7 @@ static void test_conv(t2i_backend *be, int64_t N, int64_t C, int64_t H, int64_t 
     t2i_op_attrs at = {.conv2d = {stride, pt, pl, pb, pr, act}};
     t2i_status st = tc_run(&c, T2I_OP_CONV2D, (int[]){x, w, b, r}, 4, &at);
     if (st) { printf("FAIL %s: %s\n", c.name, t2i_last_error()); n_fail++; }
-    double *ref = ref_alloc(&c);
-    const float *xd = D(&c, x), *wd = D(&c, w);
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t o = 0; o < O; o++)
-            for (int64_t oy = 0; oy < Ho; oy++)
-                for (int64_t ox = 0; ox < Wo; ox++) {
-                    double acc = bias ? D(&c, b)[o] : 0.0;
-                    for (int64_t ch = 0; ch < C; ch++)
-                        for (int64_t i = 0; i < kh; i++)
-                            for (int64_t j = 0; j < kw; j++) {
-                                int64_t iy = oy * s - pt + i, ix = ox * s - pl + j;
-                                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                                acc += (double)xd[((n * C + ch) * H + iy) * W + ix] * wd[((o * C + ch) * kh + i) * kw + j];
-                            }
-                    acc = act_ref(acc, act);
-                    int64_t idx = ((n * O + o) * Ho + oy) * Wo + ox;
-                    if (res) acc += D(&c, r)[idx];
-                    ref[idx] = acc;
-                }
+    double *ref = tc_ref(&c);
     check(&c, ref, (double)(C * kh * kw));
     free(ref);
     tc_end(&c);
@@ -256,24 +235,10 @@ static void test_groupnorm(t2i_backend *be, int ndim, const int64_t *ne, int gro
     int gm = IN(&c, ne[1]), bt = IN(&c, ne[1]);
     t2i_op_attrs at = {.norm = {groups, 1e-5f, act}};
     if (tc_run(&c, T2I_OP_GROUPNORM, (int[]){x, gm, bt}, 3, &at)) { printf("FAIL %s: %s\n", c.name, t2i_last_error()); n_fail++; }
-    double *ref = ref_alloc(&c);
-    int64_t S = 1, C = ne[1];
+    double *ref = tc_ref(&c);
+    int64_t S = 1;
     for (int d = 2; d < ndim; d++) S *= ne[d];
-    int64_t cpg = C / groups, m = cpg * S;
-    for (int64_t n = 0; n < ne[0]; n++)
-        for (int g = 0; g < groups; g++) {
-            const float *xs = D(&c, x) + (n * C + g * cpg) * S;
-            double mean = 0, var = 0;
-            for (int64_t i = 0; i < m; i++) mean += xs[i];
-            mean /= (double)m;
-            for (int64_t i = 0; i < m; i++) var += (xs[i] - mean) * (xs[i] - mean);
-            var /= (double)m;
-            for (int64_t i = 0; i < m; i++) {
-                int64_t ch = g * cpg + i / S;
-                double v = (xs[i] - mean) / sqrt(var + 1e-5) * D(&c, gm)[ch] + D(&c, bt)[ch];
-                ref[(n * C + g * cpg) * S + i] = act_ref(v, act);
-            }
-        }
+    int64_t m = ne[1] / groups * S;
     /* normalisation amplifies the input's rounding by 1/std; K = group size */
     check(&c, ref, (double)m);
     free(ref);
@@ -289,17 +254,7 @@ static void test_layernorm(t2i_backend *be, int ndim, const int64_t *ne, float o
     int gm = IN(&c, C), bt = IN(&c, C);
     t2i_op_attrs at = {.norm = {0, 1e-5f, T2I_ACT_NONE}};
     if (tc_run(&c, T2I_OP_LAYERNORM, (int[]){x, gm, bt}, 3, &at)) { printf("FAIL %s: %s\n", c.name, t2i_last_error()); n_fail++; }
-    double *ref = ref_alloc(&c);
-    int64_t rows = t2i_tensor_numel(T(&c, x)) / C;
-    for (int64_t r = 0; r < rows; r++) {
-        const float *xs = D(&c, x) + r * C;
-        double mean = 0, var = 0;
-        for (int64_t i = 0; i < C; i++) mean += xs[i];
-        mean /= (double)C;
-        for (int64_t i = 0; i < C; i++) var += (xs[i] - mean) * (xs[i] - mean);
-        var /= (double)C;
-        for (int64_t i = 0; i < C; i++) ref[r * C + i] = (xs[i] - mean) / sqrt(var + 1e-5) * D(&c, gm)[i] + D(&c, bt)[i];
-    }
+    double *ref = tc_ref(&c);
     check(&c, ref, (double)C);
     free(ref);
     tc_end(&c);
@@ -314,8 +269,7 @@ static void test_act(t2i_backend *be, t2i_act act, int64_t n)
     int x = tc_input(&c, 2, (int64_t[]){2, n / 2}, 6.0f, 0.0f);   /* [-6, 6): both tails */
     t2i_op_attrs at = {.act = {act}};
     if (tc_run(&c, T2I_OP_ACT, (int[]){x}, 1, &at)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int64_t i = 0; i < n; i++) ref[i] = act_ref(D(&c, x)[i], act);
+    double *ref = tc_ref(&c);
     check(&c, ref, 1.0);
     free(ref);
     tc_end(&c);
@@ -327,12 +281,7 @@ static void test_geglu(t2i_backend *be, int64_t B, int64_t L, int64_t Dh)
     tc_begin(&c, be, "geglu [%lld,%lld,2x%lld]", (long long)B, (long long)L, (long long)Dh);
     int x = tc_input(&c, 3, (int64_t[]){B, L, 2 * Dh}, 4.0f, 0.0f);
     if (tc_run(&c, T2I_OP_GEGLU, (int[]){x}, 1, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int64_t r = 0; r < B * L; r++)
-        for (int64_t j = 0; j < Dh; j++) {
-            const float *row = D(&c, x) + r * 2 * Dh;
-            ref[r * Dh + j] = row[j] * act_ref(row[Dh + j], T2I_ACT_GELU);
-        }
+    double *ref = tc_ref(&c);
     check(&c, ref, 1.0);
     free(ref);
     tc_end(&c);
@@ -351,23 +300,7 @@ static void test_binary(t2i_backend *be, bool mul, int na, const int64_t *a_ne, 
              t2i_shape_str(&tb, sb, sizeof sb));
     int a = tc_input(&c, na, a_ne, 1.0f, 0.0f), b = tc_input(&c, nb, b_ne, 1.0f, 0.0f);
     if (tc_run(&c, mul ? T2I_OP_MUL : T2I_OP_ADD, (int[]){a, b}, 2, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    int64_t n = t2i_tensor_numel(&ta);
-    for (int64_t i = 0; i < n; i++) {
-        /* unravel i in a's shape, re-ravel in b's with broadcast dims at 0 */
-        int64_t r = i, bi = 0, bstride = 1;
-        for (int d = na - 1; d >= 0; d--) {
-            int64_t idx = r % a_ne[d];
-            r /= a_ne[d];
-            int db = d - (na - nb);
-            if (db >= 0) {
-                if (b_ne[db] != 1) bi += idx * bstride;
-                bstride *= b_ne[db];
-            }
-        }
-        double x = D(&c, a)[i], y = D(&c, b)[bi];
-        ref[i] = mul ? x * y : x + y;
-    }
+    double *ref = tc_ref(&c);
     check(&c, ref, 1.0);
     free(ref);
     tc_end(&c);
@@ -388,27 +321,7 @@ static void test_attention(t2i_backend *be, int64_t B, int64_t H, int64_t Nq, in
     float scale = 1.0f / sqrtf((float)Dh);
     t2i_op_attrs at = {.attention = {(int)H, scale, causal}};
     if (tc_run(&c, T2I_OP_ATTENTION, (int[]){q, k, v}, 3, &at)) n_fail++;
-    double *ref = ref_alloc(&c);
-    double *p = malloc((size_t)Nk * sizeof *p);
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t h = 0; h < H; h++)
-            for (int64_t i = 0; i < Nq; i++) {
-                double m = -INFINITY, sum = 0;
-                for (int64_t j = 0; j < Nk; j++) {
-                    double s = 0;
-                    for (int64_t d = 0; d < Dh; d++)
-                        s += (double)D(&c, q)[(b * Nq + i) * H * Dh + h * Dh + d] * D(&c, k)[(b * Nk + j) * H * Dh + h * Dh + d];
-                    p[j] = causal && j > i ? -INFINITY : s * scale;
-                    if (p[j] > m) m = p[j];
-                }
-                for (int64_t j = 0; j < Nk; j++) sum += p[j] = exp(p[j] - m);
-                for (int64_t e = 0; e < Dv; e++) {
-                    double acc = 0;
-                    for (int64_t j = 0; j < Nk; j++) acc += p[j] * D(&c, v)[(b * Nk + j) * H * Dv + h * Dv + e];
-                    ref[(b * Nq + i) * H * Dv + h * Dv + e] = acc / sum;
-                }
-            }
-    free(p);
+    double *ref = tc_ref(&c);
     check(&c, ref, (double)(Dh > Nk ? Dh : Nk));
     free(ref);
     tc_end(&c);
@@ -470,10 +383,7 @@ static void test_upsample(t2i_backend *be, int64_t N, int64_t C, int64_t H, int6
     tc_begin(&c, be, "upsample [%lld,%lld,%lld,%lld]", (long long)N, (long long)C, (long long)H, (long long)W);
     int x = IN(&c, N, C, H, W);
     if (tc_run(&c, T2I_OP_UPSAMPLE, (int[]){x}, 1, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int64_t p = 0; p < N * C; p++)
-        for (int64_t i = 0; i < 2 * H; i++)
-            for (int64_t j = 0; j < 2 * W; j++) ref[(p * 2 * H + i) * 2 * W + j] = D(&c, x)[(p * H + i / 2) * W + j / 2];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     tc_end(&c);
@@ -489,16 +399,7 @@ static void test_concat(t2i_backend *be, int ndim, const int64_t *ne, int axis, 
     int a = tc_input(&c, ndim, ne, 1.0f, 0.0f), b = tc_input(&c, ndim, bne, 1.0f, 0.0f);
     t2i_op_attrs at = {.axis = {axis}};
     if (tc_run(&c, T2I_OP_CONCAT, (int[]){a, b}, 2, &at)) n_fail++;
-    double *ref = ref_alloc(&c);
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < axis; d++) outer *= ne[d];
-    for (int d = axis + 1; d < ndim; d++) inner *= ne[d];
-    int64_t na = ne[axis], no = na + nb_axis;
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t k = 0; k < no; k++)
-            for (int64_t i = 0; i < inner; i++)
-                ref[(o * no + k) * inner + i] = k < na ? D(&c, a)[(o * na + k) * inner + i]
-                                                       : D(&c, b)[(o * nb_axis + k - na) * inner + i];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     tc_end(&c);
@@ -510,10 +411,7 @@ static void test_tokens(t2i_backend *be, int64_t N, int64_t C, int64_t H, int64_
     tc_begin(&c, be, "to_tokens/from_tokens [%lld,%lld,%lld,%lld]", (long long)N, (long long)C, (long long)H, (long long)W);
     int x = IN(&c, N, C, H, W);
     if (tc_run(&c, T2I_OP_TO_TOKENS, (int[]){x}, 1, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t ch = 0; ch < C; ch++)
-            for (int64_t p = 0; p < H * W; p++) ref[(n * H * W + p) * C + ch] = D(&c, x)[(n * C + ch) * H * W + p];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     /* FROM_TOKENS on the tokens must give x back */
@@ -536,14 +434,7 @@ static void test_slice(t2i_backend *be, int ndim, const int64_t *ne, int axis, i
     int x = tc_input(&c, ndim, ne, 1.0f, 0.0f);
     t2i_op_attrs at = {.slice = {axis, start, len}};
     if (tc_run(&c, T2I_OP_SLICE, (int[]){x}, 1, &at)) n_fail++;
-    double *ref = ref_alloc(&c);
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < axis; d++) outer *= ne[d];
-    for (int d = axis + 1; d < ndim; d++) inner *= ne[d];
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t k = 0; k < len; k++)
-            for (int64_t i = 0; i < inner; i++)
-                ref[(o * len + k) * inner + i] = D(&c, x)[(o * ne[axis] + start + k) * inner + i];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     tc_end(&c);
@@ -560,9 +451,7 @@ static void test_embedding(t2i_backend *be)
     c.data[ids] = idd;
     int tab = IN(&c, 50, 12);
     if (tc_run(&c, T2I_OP_EMBEDDING, (int[]){ids, tab}, 2, NULL)) n_fail++;
-    double *ref = ref_alloc(&c);
-    for (int i = 0; i < 14; i++)
-        for (int j = 0; j < 12; j++) ref[i * 12 + j] = D(&c, tab)[idd[i] * 12 + j];
+    double *ref = tc_ref(&c);
     check_exact(&c, ref);
     free(ref);
     /* an out-of-range id is an error naming it */
@@ -577,6 +466,86 @@ static void test_embedding(t2i_backend *be)
             n_fail++;
         }
     }
+    tc_end(&c);
+}
+
+/* ---- the shared cases (tests/op_cases.c) -------------------------------------------- */
+
+/* Every op of graph/ops.def has a case that CI runs (not SD-sized), so an op
+ * added without one fails here. */
+static void check_op_coverage(void)
+{
+    for (int op = 0; op < T2I_OP_COUNT; op++) {
+        int n = 0;
+        for (int i = 0; i < t2i_n_op_cases; i++) n += t2i_op_cases[i].op == (t2i_op)op && !t2i_op_cases[i].sd_size;
+        n_checks++;
+        if (n == 0) {
+            printf("FAIL op %s has no case in tests/op_cases.c that CI runs\n", t2i_op_name(op));
+            n_fail++;
+        }
+    }
+}
+
+/* A view has no kernel: run it through a plan, as the executor does. */
+static void run_view_case(tcase *c, const t2i_op_case *oc)
+{
+    t2i_graph *g = t2i_op_case_graph(oc);
+    t2i_plan *p = NULL;
+    int64_t n = out_numel(c);
+    t2i_status st = g ? t2i_plan_create(g, c->be, NULL, &p) : T2I_ERR_INVALID_ARG;
+    for (int i = 0; i < oc->n_in && st == T2I_OK; i++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "in%d", i);
+        st = t2i_plan_set_input(p, nm, c->data[i], (size_t)t2i_tensor_numel(T(c, i)) * sizeof(float));
+    }
+    if (st == T2I_OK) st = t2i_plan_run(p);
+    free(c->out);
+    c->out = malloc((size_t)n * sizeof(float));
+    for (int64_t i = 0; i < n; i++) c->out[i] = NAN;
+    if (st == T2I_OK) st = t2i_plan_get_output(p, "out", c->out, (size_t)n * sizeof(float));
+    if (st != T2I_OK) {
+        printf("FAIL %s: %s\n", c->name, t2i_last_error());
+        n_fail++;
+    }
+    t2i_plan_destroy(p);
+}
+
+/* The CPU kernel (or, for a view, a plan) against the case's reference in
+ * double, under the rule at the top of this file with K = cpu_terms. */
+static void run_shared_case(t2i_backend *be, const t2i_op_case *oc)
+{
+    tcase c;
+    tc_begin(&c, be, "%s", oc->name);
+    int in[T2I_MAX_INPUTS];
+    for (int i = 0; i < oc->n_in; i++) {
+        const t2i_case_in *ci = &oc->in[i];
+        if (oc->ids && i == 0) {
+            in[i] = t2i_graph_input(c.g, "ids", T2I_I32, ci->nd, ci->ne);
+            int64_t n = t2i_tensor_numel(T(&c, in[i]));
+            int32_t *ids = malloc((size_t)n * sizeof *ids);
+            for (int64_t j = 0; j < n; j++) ids[j] = (int32_t)((j * 7919) % oc->in[1].ne[0]);
+            c.data[in[i]] = ids;
+        } else {
+            in[i] = tc_input(&c, ci->nd, ci->ne, ci->scale > 0 ? ci->scale : 1.0f, ci->offset);
+        }
+    }
+    if (t2i_op_is_view(oc->op)) {
+        int out = t2i_graph_op(c.g, oc->op, c.name, in, oc->n_in, &oc->at);
+        n_checks++;
+        if (out < 0 || be->kernels[oc->op]) {
+            printf("FAIL %s: a view must pass shape inference and have no kernel\n", c.name);
+            n_fail++;
+            tc_end(&c);
+            return;
+        }
+        run_view_case(&c, oc);
+    } else if (tc_run(&c, oc->op, in, oc->n_in, &oc->at)) {
+        printf("FAIL %s: %s\n", c.name, t2i_last_error());
+        n_fail++;
+    }
+    double *ref = tc_ref(&c);
+    check(&c, ref, oc->cpu_terms);
+    free(ref);
     tc_end(&c);
 }
 
@@ -661,6 +630,9 @@ static void run_suite(t2i_backend *be)
     for (int ax = 0; ax < 4; ax++) test_slice(be, 4, (int64_t[]){2, 6, 4, 5}, ax, 1, ax == 0 ? 1 : 2);
     test_slice(be, 3, (int64_t[]){2, 77, 64}, 2, 32, 32);
     test_embedding(be);
+
+    for (int i = 0; i < t2i_n_op_cases; i++)
+        if (!t2i_op_cases[i].sd_size) run_shared_case(be, &t2i_op_cases[i]);
 }
 
 /* ---- benchmark (not a test): `test_cpu_ops --bench` --------------------------------- */
@@ -723,6 +695,7 @@ static int bench(int threads)
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--bench") == 0) return bench(argc > 2 ? atoi(argv[2]) : 0);
+    check_op_coverage();
     const int thread_counts[] = {1, 3};
     for (int i = 0; i < 2; i++) {
         t2i_backend *be;

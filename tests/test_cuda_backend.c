@@ -2,9 +2,10 @@
  * test_cuda_backend.c — the CUDA backend on a real GPU (ctest label `gpu`):
  *   1. every op, fused epilogues included, on the CUDA backend against the
  *      CPU backend with the same inputs, through one-node plans (so the
- *      FP32↔FP16 conversion at the plan's edges is exercised too), at
- *      SD-like sizes (attention over 4096 tokens, 77/154/231 keys); then
- *      with BF16 storage (all LINEAR/CONV2D cases, a sample of the rest);
+ *      FP32↔FP16 conversion at the plan's edges is exercised too): every
+ *      case of tests/op_cases.c, the CI-sized ones and the SD-sized ones
+ *      (attention over 4096 tokens, 77/154/231 keys); then with BF16
+ *      storage (all LINEAR/CONV2D cases, a sample of the rest);
  *   2. the tiny-model stages (tests/fixtures/tiny-sd1, tiny-sd2: text
  *      encoder, one UNet step, VAE decode and encode) against diffusers'
  *      FP32 references;
@@ -40,6 +41,7 @@
 #include "runtime/plan.h"
 #include "runtime/weights.h"
 #include "test_util.h"
+#include "tests/op_cases.h"
 
 #ifndef T2I_HAVE_CUDA
 int main(void)
@@ -77,37 +79,13 @@ static double nmse(const float *got, const float *ref, size_t n, size_t *nonfini
 }
 
 /* ---- 1. ops: one-node plans on both backends ------------------------------------ */
-typedef struct opcase {
-    const char *name;
-    t2i_op op;
-    int n_in;
-    int nd[MAXIN];
-    int64_t ne[MAXIN][4];
-    t2i_op_attrs at;
-    int depth;              /* 0: exact */
-    float scale;            /* input amplitude (1 if 0) */
-    bool ids;               /* input 0 is I32 token ids (EMBEDDING) */
-} opcase;
 
-static t2i_graph *op_graph(const opcase *c)
+/* Run case c on backend be with the given inputs; the output into *out (malloc'd). */
+static t2i_status op_run(t2i_backend *be, const t2i_op_case *c, void *const *data, float **out, size_t *n_out)
 {
-    t2i_graph *g = t2i_graph_create();
-    int in[MAXIN];
-    for (int i = 0; i < c->n_in; i++) {
-        char nm[16];
-        snprintf(nm, sizeof nm, "in%d", i);
-        in[i] = t2i_graph_input(g, nm, c->ids && i == 0 ? T2I_I32 : T2I_F32, c->nd[i], c->ne[i]);
-    }
-    int out = t2i_graph_op(g, c->op, c->name, in, c->n_in, &c->at);
-    t2i_graph_output(g, out, "out");
-    return g;
-}
-
-/* Run c on backend be with the given inputs; the output into *out (malloc'd). */
-static t2i_status op_run(t2i_backend *be, const opcase *c, void *const *data, float **out, size_t *n_out)
-{
-    t2i_graph *g = op_graph(c);
+    t2i_graph *g = t2i_op_case_graph(c);
     t2i_plan *p = NULL;
+    if (!g) return T2I_ERR_INVALID_ARG;
     t2i_status st = t2i_plan_create(g, be, NULL, &p);
     if (st != T2I_OK) return st;
     for (int i = 0; i < c->n_in && st == T2I_OK; i++) {
@@ -125,21 +103,22 @@ static t2i_status op_run(t2i_backend *be, const opcase *c, void *const *data, fl
     return st;
 }
 
-static void op_check(const opcase *c)
+static void op_check(const t2i_op_case *c)
 {
     void *data[MAXIN] = {0};
     for (int i = 0; i < c->n_in; i++) {
         int64_t n = 1;
-        for (int d = 0; d < c->nd[i]; d++) n *= c->ne[i][d];
+        for (int d = 0; d < c->in[i].nd; d++) n *= c->in[i].ne[d];
         if (c->ids && i == 0) {
             int32_t *ids = malloc((size_t)n * 4);
-            for (int64_t j = 0; j < n; j++) ids[j] = (int32_t)((j * 7919) % c->ne[1][0]);
+            for (int64_t j = 0; j < n; j++) ids[j] = (int32_t)((j * 7919) % c->in[1].ne[0]);
             data[i] = ids;
         } else {
-            float *f = malloc((size_t)n * 4), s = c->scale > 0 ? c->scale : 1.0f;
+            float *f = malloc((size_t)n * 4), s = c->in[i].scale > 0 ? c->in[i].scale : 1.0f;
+            float off = c->in[i].offset;
             for (int64_t j = 0; j < n; j++)
-                f[j] = dev->act_dtype == T2I_BF16 ? t2i_bf16_to_f32(t2i_f32_to_bf16(s * frand()))
-                                                  : t2i_f16_to_f32(t2i_f32_to_f16(s * frand()));
+                f[j] = dev->act_dtype == T2I_BF16 ? t2i_bf16_to_f32(t2i_f32_to_bf16(off + s * frand()))
+                                                  : t2i_f16_to_f32(t2i_f32_to_f16(off + s * frand()));
             data[i] = f;
         }
     }
@@ -159,87 +138,15 @@ static void op_check(const opcase *c)
     for (int i = 0; i < c->n_in; i++) free(data[i]);
 }
 
-#define SHAPE(...) {__VA_ARGS__}
-
+/* Every case of tests/op_cases.c (CI-sized and SD-sized); with !all (BF16),
+ * every LINEAR/CONV2D case and a quarter of the rest. */
 static void test_ops(bool all)
 {
     printf("ops, CUDA (%s) vs CPU:\n", dev->act_dtype == T2I_BF16 ? "BF16" : "FP16");
-    opcase cs[64];
-    int n = 0;
-    memset(cs, 0, sizeof cs);
-#define ADD_CASE(...) cs[n++] = (opcase){__VA_ARGS__}
-    /* LINEAR: SD1.5 shapes, every epilogue path of gemm.cu */
-    ADD_CASE("linear [2,4096,320]x[320,320]", T2I_OP_LINEAR, 2, {3, 2}, {{2, 4096, 320}, {320, 320}}, .depth = 2);
-    ADD_CASE("linear +bias [2,77,768]x[320,768]", T2I_OP_LINEAR, 3, {3, 2, 1}, {{2, 77, 768}, {320, 768}, {320}},
-             .depth = 2);
-    ADD_CASE("linear +bias gelu_tanh [2,256,320]x[2560,320]", T2I_OP_LINEAR, 3, {3, 2, 1},
-             {{2, 256, 320}, {2560, 320}, {2560}}, .at.linear.act = T2I_ACT_GELU_TANH, .depth = 2);
-    ADD_CASE("linear +bias silu [2,1280]x[1280,1280]", T2I_OP_LINEAR, 3, {2, 2, 1}, {{2, 1280}, {1280, 1280}, {1280}},
-             .at.linear.act = T2I_ACT_SILU, .depth = 2);
-    ADD_CASE("linear +bias +residual [2,1024,640]x[640,640]", T2I_OP_LINEAR, 4, {3, 2, 1, 3},
-             {{2, 1024, 640}, {640, 640}, {640}, {2, 1024, 640}}, .depth = 2);
-    ADD_CASE("linear +bias quick_gelu +residual [2,77,768]", T2I_OP_LINEAR, 4, {3, 2, 1, 3},
-             {{2, 77, 768}, {768, 768}, {768}, {2, 77, 768}}, .at.linear.act = T2I_ACT_QUICK_GELU, .depth = 2);
-    /* CONV2D: 3×3 pad 1, stride-2 downsample, asymmetric VAE pad, 1×1 shortcut, fused epilogue */
-    ADD_CASE("conv 3x3 p1 [2,320,64,64]x[320,320]", T2I_OP_CONV2D, 3, {4, 4, 1},
-             {{2, 320, 64, 64}, {320, 320, 3, 3}, {320}}, .at.conv2d = {1, 1, 1, 1, 1, T2I_ACT_NONE}, .depth = 2);
-    ADD_CASE("conv 3x3 s2 p1 [2,320,64,64]", T2I_OP_CONV2D, 3, {4, 4, 1}, {{2, 320, 64, 64}, {320, 320, 3, 3}, {320}},
-             .at.conv2d = {2, 1, 1, 1, 1, T2I_ACT_NONE}, .depth = 2);
-    ADD_CASE("conv 3x3 s2 pad(0,1,0,1) [1,128,64,64]", T2I_OP_CONV2D, 3, {4, 4, 1},
-             {{1, 128, 64, 64}, {128, 128, 3, 3}, {128}}, .at.conv2d = {2, 0, 0, 1, 1, T2I_ACT_NONE}, .depth = 2);
-    ADD_CASE("conv 1x1 [2,640,32,32]x[1280,640]", T2I_OP_CONV2D, 3, {4, 4, 1},
-             {{2, 640, 32, 32}, {1280, 640, 1, 1}, {1280}}, .at.conv2d = {1, 0, 0, 0, 0, T2I_ACT_NONE}, .depth = 2);
-    ADD_CASE("conv 3x3 +bias silu +residual [2,4,64,64]->320", T2I_OP_CONV2D, 4, {4, 4, 1, 4},
-             {{2, 4, 64, 64}, {320, 4, 3, 3}, {320}, {2, 320, 64, 64}}, .at.conv2d = {1, 1, 1, 1, 1, T2I_ACT_SILU},
-             .depth = 2);
-    /* norms */
-    ADD_CASE("groupnorm silu [2,320,64,64] g32", T2I_OP_GROUPNORM, 3, {4, 1, 1}, {{2, 320, 64, 64}, {320}, {320}},
-             .at.norm = {32, 1e-5f, T2I_ACT_SILU}, .depth = 1);
-    ADD_CASE("groupnorm [2,1280,8,8] g32", T2I_OP_GROUPNORM, 3, {4, 1, 1}, {{2, 1280, 8, 8}, {1280}, {1280}},
-             .at.norm = {32, 1e-6f, T2I_ACT_NONE}, .depth = 1);
-    ADD_CASE("layernorm [2,4096,320]", T2I_OP_LAYERNORM, 3, {3, 1, 1}, {{2, 4096, 320}, {320}, {320}},
-             .at.norm = {0, 1e-5f, T2I_ACT_NONE}, .depth = 1);
-    /* attention: self over 4096 tokens, cross with 77/154/231 keys, causal CLIP */
-    ADD_CASE("attention self 4096 D40 H8", T2I_OP_ATTENTION, 3, {3, 3, 3},
-             {{2, 4096, 320}, {2, 4096, 320}, {2, 4096, 320}}, .at.attention = {8, 0.15811388f, false}, .depth = 2);
-    ADD_CASE("attention cross 4096x77 D40 H8", T2I_OP_ATTENTION, 3, {3, 3, 3},
-             {{2, 4096, 320}, {2, 77, 320}, {2, 77, 320}}, .at.attention = {8, 0.15811388f, false}, .depth = 2);
-    ADD_CASE("attention cross 1024x154 D80 H8", T2I_OP_ATTENTION, 3, {3, 3, 3},
-             {{2, 1024, 640}, {2, 154, 640}, {2, 154, 640}}, .at.attention = {8, 0.1118034f, false}, .depth = 2);
-    ADD_CASE("attention cross 256x231 D160 H8", T2I_OP_ATTENTION, 3, {3, 3, 3},
-             {{2, 256, 1280}, {2, 231, 1280}, {2, 231, 1280}}, .at.attention = {8, 0.0790569f, false}, .depth = 2);
-    ADD_CASE("attention self 1024 D64 H5", T2I_OP_ATTENTION, 3, {3, 3, 3},
-             {{2, 1024, 320}, {2, 1024, 320}, {2, 1024, 320}}, .at.attention = {5, 0.125f, false}, .depth = 2);
-    ADD_CASE("attention self 256 D128 H2", T2I_OP_ATTENTION, 3, {3, 3, 3},
-             {{1, 256, 256}, {1, 256, 256}, {1, 256, 256}}, .at.attention = {2, 0.0883883f, false}, .depth = 2);
-    ADD_CASE("attention causal 77 D64 H12", T2I_OP_ATTENTION, 3, {3, 3, 3},
-             {{2, 77, 768}, {2, 77, 768}, {2, 77, 768}}, .at.attention = {12, 0.125f, true}, .depth = 2);
-    /* elementwise */
-    ADD_CASE("act silu [2,1280]", T2I_OP_ACT, 1, {2}, {{2, 1280}}, .at.act.act = T2I_ACT_SILU, .depth = 1, .scale = 4);
-    ADD_CASE("act gelu [2,77,3072]", T2I_OP_ACT, 1, {3}, {{2, 77, 3072}}, .at.act.act = T2I_ACT_GELU, .depth = 1,
-             .scale = 4);
-    ADD_CASE("add [2,320,64,64] + [2,320,1,1]", T2I_OP_ADD, 2, {4, 4}, {{2, 320, 64, 64}, {2, 320, 1, 1}}, .depth = 1);
-    ADD_CASE("add [2,4096,320] + [320]", T2I_OP_ADD, 2, {3, 1}, {{2, 4096, 320}, {320}}, .depth = 1);
-    ADD_CASE("mul [2,320,64,64] * same", T2I_OP_MUL, 2, {4, 4}, {{2, 320, 64, 64}, {2, 320, 64, 64}}, .depth = 1);
-    ADD_CASE("geglu [2,4096,2560]", T2I_OP_GEGLU, 1, {3}, {{2, 4096, 2560}}, .depth = 1, .scale = 3);
-    /* layout (exact) */
-    ADD_CASE("embedding ids[2,77] table[1000,768]", T2I_OP_EMBEDDING, 2, {2, 2}, {{2, 77}, {1000, 768}}, .depth = 0,
-             .ids = true);
-    ADD_CASE("upsample [2,1280,16,16]", T2I_OP_UPSAMPLE, 1, {4}, {{2, 1280, 16, 16}}, .depth = 0);
-    ADD_CASE("concat axis1 [2,640,32,32]+[2,320,32,32]", T2I_OP_CONCAT, 2, {4, 4},
-             {{2, 640, 32, 32}, {2, 320, 32, 32}}, .at.axis.axis = 1, .depth = 0);
-    ADD_CASE("to_tokens [2,320,64,64]", T2I_OP_TO_TOKENS, 1, {4}, {{2, 320, 64, 64}}, .depth = 0);
-    ADD_CASE("from_tokens [2,4096,320]", T2I_OP_FROM_TOKENS, 1, {3}, {{2, 4096, 320}}, .at.hw = {64, 64},
-             .depth = 0);
-    ADD_CASE("slice axis1 [2,154,768] 77:154", T2I_OP_SLICE, 1, {3}, {{2, 154, 768}}, .at.slice = {1, 77, 77},
-             .depth = 0);
-#undef ADD_CASE
-    for (int i = 0; i < n; i++)
-        if (all || cs[i].op == T2I_OP_LINEAR || cs[i].op == T2I_OP_CONV2D || i % 4 == 0) op_check(&cs[i]);
-    /* timestep: exact-in-FP16 timesteps */
-    opcase t = {"timestep dim 320 flip", T2I_OP_TIMESTEP, 1, {1}, {{4}}, .depth = 1, .scale = 999};
-    t.at.timestep = (t2i_attr_timestep){320, true, 0.0f};
-    op_check(&t);
+    for (int i = 0; i < t2i_n_op_cases; i++) {
+        const t2i_op_case *c = &t2i_op_cases[i];
+        if (all || c->op == T2I_OP_LINEAR || c->op == T2I_OP_CONV2D || i % 4 == 0) op_check(c);
+    }
 }
 
 /* ---- 2. stages against diffusers --------------------------------------------------- */

@@ -2,6 +2,10 @@
  * test_cuda_emu.cpp — every custom CUDA kernel, compiled for the host
  * emulation (kernels/cuda/cuda_compat.cuh), against its CPU twin.
  *
+ * The cases are the CI-sized ones of tests/op_cases.c (shared with
+ * test_cpu_ops and test_cuda_backend; LINEAR and CONV2D, cuBLASLt/cuDNN glue
+ * on a GPU, are left to test_cuda_backend), run in FP16 and in BF16, plus
+ * the ones that need values of their own (timesteps, a bad token id).
  * Each case builds a one-node graph as tests/test_cpu_ops.c does, draws FP32
  * inputs from a seeded LCG and rounds them to the storage type (FP16, or
  * BF16 for the BF16 cases), so that both backends see the same values. The
@@ -46,8 +50,19 @@ extern "C" {
 #include "formats/safetensors.h"
 #include "runtime/weights.h"
 }
+#include "tests/op_cases.h"
 
 #define MAXT 8
+
+/* The emulated CUDA kernel of an op (ops.def impl column): LIBRARY ops
+ * (LINEAR, CONV2D) are cuBLASLt / cuDNN glue, GPU only (test_cuda_backend.c). */
+#define T2I_EMU_FN_KERNEL(fn) fn
+#define T2I_EMU_FN_LIBRARY(fn) NULL
+#define T2I_EMU_FN_VIEW(fn) NULL
+static const t2i_kernel_fn emu_kernels[T2I_OP_COUNT] = {
+#define T2I_OP(id, name, min_in, max_in, attr, impl) T2I_EMU_FN_##impl(cuda_op_##name),
+#include "graph/ops.def"
+};
 
 static int n_fail, n_pass;
 static uint64_t lcg_state = 0x9E3779B97F4A7C15ull;
@@ -140,14 +155,15 @@ static int tc_input(tcase *c, shp s, float scale, float offset) { return tc_inpu
 #define IN(c, ...) tc_input(c, NE(__VA_ARGS__), 1.0f, 0.0f)
 
 /* An I32 input (token ids); the same buffer serves both backends. */
-static int tc_ids(tcase *c, shp s, const int32_t *ids)
+static int tc_ids(tcase *c, int nd, const int64_t *ne, const int32_t *ids)
 {
-    int t = t2i_graph_input(c->g, "ids", T2I_I32, s.nd, s.ne);
+    int t = t2i_graph_input(c->g, "ids", T2I_I32, nd, ne);
     int64_t n = t2i_tensor_numel(&c->g->tensors[t]);
     c->f32[t] = (float *)malloc((size_t)n * 4);
     memcpy(c->f32[t], ids, (size_t)n * 4);
     return t;
 }
+static int tc_ids(tcase *c, shp s, const int32_t *ids) { return tc_ids(c, s.nd, s.ne, ids); }
 
 static const void *cuda_data(const tcase *c, int t)
 {
@@ -195,18 +211,7 @@ static double tc_run(tcase *c, t2i_op op, const int *in, int n_in, const t2i_op_
     b.out_data = got16;
     emu.base.act_dtype = emu.base.weight_dtype = c->dt;
     emu_err = 0;
-    typedef t2i_status (*fn_t)(t2i_backend *, const t2i_op_args *);
-    /* LINEAR and CONV2D are cuBLASLt / cuDNN glue: GPU only (test_cuda_backend.c) */
-#undef CUDA_KERNEL_LINEAR
-#undef CUDA_KERNEL_CONV2D
-#define CUDA_KERNEL_LINEAR NULL
-#define CUDA_KERNEL_CONV2D NULL
-    static const fn_t table[T2I_OP_COUNT] = {
-#define T2I_OP(id, name, min_in, max_in, type, field) CUDA_KERNEL_##id,
-#include "graph/ops.def"
-#undef T2I_OP
-    };
-    t2i_status s_cuda = table[op](&emu.base, &b);
+    t2i_status s_cuda = emu_kernels[op](&emu.base, &b);
     if (s_cuda == T2I_OK && emu_err == CUDA_ERR_EMBEDDING_ID) s_cuda = T2I_ERR_INVALID_ARG;
 
     double nmse = 0;
@@ -243,49 +248,31 @@ static double tc_run(tcase *c, t2i_op op, const int *in, int n_in, const t2i_op_
 }
 
 /* ---- the cases ---------------------------------------------------------------- */
-static void test_act(t2i_dtype dt)
+/* The shared cases of tests/op_cases.c (CI-sized) that have an emulated
+ * kernel (ops.def impl KERNEL), in storage type dt. */
+static void test_shared_cases(t2i_dtype dt)
 {
-    static const char *names[] = {"none", "silu", "gelu", "gelu_tanh", "quick_gelu"};
-    for (int act = 0; act <= T2I_ACT_QUICK_GELU; act++) {
+    for (int i = 0; i < t2i_n_op_cases; i++) {
+        const t2i_op_case *oc = &t2i_op_cases[i];
+        if (oc->sd_size || !emu_kernels[oc->op]) continue;
         tcase c;
-        tc_begin(&c, dt, "act %s [2,3,5,7]", names[act]);
-        int x = tc_input(&c, NE(2, 3, 5, 7), 4.0f, 0.0f);
-        t2i_op_attrs at;
-        memset(&at, 0, sizeof at);
-        at.act.act = (t2i_act)act;
-        tc_run(&c, T2I_OP_ACT, &x, 1, &at, 1);
+        tc_begin(&c, dt, "%s", oc->name);
+        int in[T2I_MAX_INPUTS];
+        for (int j = 0; j < oc->n_in; j++) {
+            const t2i_case_in *ci = &oc->in[j];
+            if (oc->ids && j == 0) {
+                int64_t n = 1;
+                for (int d = 0; d < ci->nd; d++) n *= ci->ne[d];
+                std::vector<int32_t> ids((size_t)n);
+                for (int64_t k = 0; k < n; k++) ids[(size_t)k] = (int32_t)((k * 7919) % oc->in[1].ne[0]);
+                in[j] = tc_ids(&c, ci->nd, ci->ne, ids.data());
+            } else {
+                in[j] = tc_input(&c, ci->nd, ci->ne, ci->scale > 0 ? ci->scale : 1.0f, ci->offset);
+            }
+        }
+        tc_run(&c, oc->op, in, oc->n_in, &oc->at, oc->depth);
         tc_end(&c);
     }
-}
-
-static void test_binary(t2i_dtype dt)
-{
-    struct { int nd; int64_t ne[4]; } bs[] = {
-        {1, {5}}, {3, {4, 1, 1}}, {4, {1, 4, 1, 1}}, {4, {2, 4, 3, 5}}, {3, {4, 1, 5}}, {1, {1}}, {2, {3, 5}},
-    };
-    for (int mul = 0; mul < 2; mul++)
-        for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) {
-            tcase c;
-            char shape[64];
-            int len = snprintf(shape, sizeof shape, "[");
-            for (int d = 0; d < bs[i].nd; d++) len += snprintf(shape + len, sizeof shape - len, "%s%lld", d ? "," : "", (long long)bs[i].ne[d]);
-            snprintf(shape + len, sizeof shape - len, "]");
-            tc_begin(&c, dt, "%s [2,4,3,5] by %s", mul ? "mul" : "add", shape);
-            int in[2];
-            in[0] = IN(&c, 2, 4, 3, 5);
-            in[1] = tc_input(&c, bs[i].nd, bs[i].ne, 1.0f, 0.0f);
-            tc_run(&c, mul ? T2I_OP_MUL : T2I_OP_ADD, in, 2, NULL, 1);
-            tc_end(&c);
-        }
-}
-
-static void test_geglu(t2i_dtype dt)
-{
-    tcase c;
-    tc_begin(&c, dt, "geglu [2,3,48] -> [2,3,24]");
-    int x = tc_input(&c, NE(2, 3, 48), 3.0f, 0.0f);
-    tc_run(&c, T2I_OP_GEGLU, &x, 1, NULL, 1);
-    tc_end(&c);
 }
 
 static void test_timestep(void)
@@ -313,153 +300,17 @@ static void test_timestep(void)
         }
 }
 
-static void test_layout(void)
+/* EMBEDDING with an id outside the table: both backends reject it. */
+static void test_embedding_rejects(void)
 {
-    {
-        tcase c;
-        tc_begin(&c, T2I_F16, "embedding ids[2,5] table[11,16]");
-        int32_t ids[10] = {0, 3, 10, 7, 7, 1, 2, 9, 5, 4};
-        int in[2];
-        in[0] = tc_ids(&c, NE(2, 5), ids);
-        in[1] = IN(&c, 11, 16);
-        tc_run(&c, T2I_OP_EMBEDDING, in, 2, NULL, 0);
-        tc_end(&c);
-        tc_begin(&c, T2I_F16, "embedding id 11 outside table[11,16]");
-        int32_t bad[3] = {0, 11, 2};
-        in[0] = tc_ids(&c, NE(1, 3), bad);
-        in[1] = IN(&c, 11, 16);
-        tc_run(&c, T2I_OP_EMBEDDING, in, 2, NULL, 0, T2I_ERR_INVALID_ARG);
-        tc_end(&c);
-    }
-    {
-        tcase c;
-        tc_begin(&c, T2I_F16, "upsample [2,3,4,5]");
-        int x = IN(&c, 2, 3, 4, 5);
-        tc_run(&c, T2I_OP_UPSAMPLE, &x, 1, NULL, 0);
-        tc_end(&c);
-    }
-    {
-        tcase c;
-        t2i_op_attrs at;
-        memset(&at, 0, sizeof at);
-        tc_begin(&c, T2I_F16, "concat axis 1 [2,3,4,4]+[2,5,4,4]");
-        int in[2] = {IN(&c, 2, 3, 4, 4), IN(&c, 2, 5, 4, 4)};
-        at.axis.axis = 1;
-        tc_run(&c, T2I_OP_CONCAT, in, 2, &at, 0);
-        tc_end(&c);
-        tc_begin(&c, T2I_F16, "concat axis 2 [2,7,3]+[2,7,5]");
-        in[0] = IN(&c, 2, 7, 3);
-        in[1] = IN(&c, 2, 7, 5);
-        at.axis.axis = 2;
-        tc_run(&c, T2I_OP_CONCAT, in, 2, &at, 0);
-        tc_end(&c);
-        tc_begin(&c, T2I_F16, "concat axis 0 [1,77,8]+[2,77,8]");
-        in[0] = IN(&c, 1, 77, 8);
-        in[1] = IN(&c, 2, 77, 8);
-        at.axis.axis = 0;
-        tc_run(&c, T2I_OP_CONCAT, in, 2, &at, 0);
-        tc_end(&c);
-    }
-    {
-        tcase c;
-        t2i_op_attrs at;
-        memset(&at, 0, sizeof at);
-        tc_begin(&c, T2I_F16, "slice axis 2 [2,3,10,4] 3:9");
-        int x = IN(&c, 2, 3, 10, 4);
-        at.slice.axis = 2, at.slice.start = 3, at.slice.len = 6;
-        tc_run(&c, T2I_OP_SLICE, &x, 1, &at, 0);
-        tc_end(&c);
-        tc_begin(&c, T2I_F16, "slice axis 1 [2,154,8] 77:154");
-        x = IN(&c, 2, 154, 8);
-        at.slice.axis = 1, at.slice.start = 77, at.slice.len = 77;
-        tc_run(&c, T2I_OP_SLICE, &x, 1, &at, 0);
-        tc_end(&c);
-    }
-    int64_t shapes[][4] = {{2, 6, 5, 7}, {1, 40, 9, 9}, {2, 33, 8, 8}};
-    for (int i = 0; i < 3; i++) {
-        int64_t N = shapes[i][0], C = shapes[i][1], H = shapes[i][2], W = shapes[i][3];
-        tcase c;
-        tc_begin(&c, T2I_F16, "to_tokens [%lld,%lld,%lld,%lld]", (long long)N, (long long)C, (long long)H, (long long)W);
-        int x = IN(&c, N, C, H, W);
-        tc_run(&c, T2I_OP_TO_TOKENS, &x, 1, NULL, 0);
-        tc_end(&c);
-        tc_begin(&c, T2I_F16, "from_tokens [%lld,%lld,%lld] h %lld w %lld", (long long)N, (long long)(H * W),
-                 (long long)C, (long long)H, (long long)W);
-        x = IN(&c, N, H * W, C);
-        t2i_op_attrs at;
-        memset(&at, 0, sizeof at);
-        at.hw.h = (int)H, at.hw.w = (int)W;
-        tc_run(&c, T2I_OP_FROM_TOKENS, &x, 1, &at, 0);
-        tc_end(&c);
-    }
-}
-
-static void test_norms(t2i_dtype dt)
-{
-    struct { int64_t ne[4]; int groups; t2i_act act; float offset; } gn[] = {
-        {{2, 8, 5, 6}, 4, T2I_ACT_NONE, 0.0f},
-        {{2, 8, 5, 6}, 4, T2I_ACT_SILU, 0.0f},
-        {{1, 64, 16, 16}, 32, T2I_ACT_SILU, 3.0f},   /* large mean: the two-pass statistics */
-    };
-    for (size_t i = 0; i < sizeof gn / sizeof gn[0]; i++) {
-        tcase c;
-        tc_begin(&c, dt, "groupnorm [%lld,%lld,%lld,%lld] g%d %s offset %.0f", (long long)gn[i].ne[0],
-                 (long long)gn[i].ne[1], (long long)gn[i].ne[2], (long long)gn[i].ne[3], gn[i].groups,
-                 gn[i].act ? "silu" : "none", gn[i].offset);
-        int in[3];
-        in[0] = tc_input(&c, 4, gn[i].ne, 1.0f, gn[i].offset);
-        in[1] = IN(&c, gn[i].ne[1]);
-        in[2] = IN(&c, gn[i].ne[1]);
-        t2i_op_attrs at;
-        memset(&at, 0, sizeof at);
-        at.norm.groups = gn[i].groups, at.norm.eps = 1e-5f, at.norm.act = gn[i].act;
-        tc_run(&c, T2I_OP_GROUPNORM, in, 3, &at, 1);
-        tc_end(&c);
-    }
-    int64_t ln[][3] = {{2, 7, 48}, {1, 3, 320}};
-    for (int i = 0; i < 2; i++) {
-        tcase c;
-        tc_begin(&c, dt, "layernorm [%lld,%lld,%lld]", (long long)ln[i][0], (long long)ln[i][1], (long long)ln[i][2]);
-        int in[3];
-        in[0] = tc_input(&c, NE(ln[i][0], ln[i][1], ln[i][2]), 1.0f, 1.0f);
-        in[1] = IN(&c, ln[i][2]);
-        in[2] = IN(&c, ln[i][2]);
-        t2i_op_attrs at;
-        memset(&at, 0, sizeof at);
-        at.norm.eps = 1e-5f;
-        tc_run(&c, T2I_OP_LAYERNORM, in, 3, &at, 1);
-        tc_end(&c);
-    }
-}
-
-static void test_attention(t2i_dtype dt, bool all)
-{
-    struct { int B, H, Nq, Nk, D; bool causal; } cs[] = {
-        {1, 2, 70, 77, 40, false},    /* SD1.x cross-attention, 77 keys, head dim 40 (padded to 48) */
-        {2, 1, 77, 77, 64, true},     /* CLIP text encoder: causal self-attention */
-        {1, 2, 130, 100, 80, false},  /* Nq ≠ Nk, head dim 80, partial tiles on both sides */
-        {1, 1, 96, 154, 128, false},  /* 154 keys (two prompt chunks), head dim 128 */
-        {1, 1, 33, 231, 160, false},  /* 231 keys, head dim 160 (SD1.x mid block) */
-        {1, 2, 256, 256, 64, false},  /* self-attention over 16×16 latent tokens */
-        {1, 1, 100, 100, 40, true},   /* causal with a partial last block */
-        {2, 3, 50, 60, 36, false},    /* head dim not a multiple of 8: element-wise tile loads */
-    };
-    int n = all ? (int)(sizeof cs / sizeof cs[0]) : 2;
-    for (int i = 0; i < n; i++) {
-        int B = cs[i].B, H = cs[i].H, D = cs[i].D;
-        tcase c;
-        tc_begin(&c, dt, "attention B%d H%d Nq %d Nk %d D %d%s", B, H, cs[i].Nq, cs[i].Nk, D,
-                 cs[i].causal ? " causal" : "");
-        int in[3];
-        in[0] = tc_input(&c, NE(B, cs[i].Nq, (int64_t)H * D), 2.0f, 0.0f);   /* peaky softmax: tests rescaling */
-        in[1] = tc_input(&c, NE(B, cs[i].Nk, (int64_t)H * D), 2.0f, 0.0f);
-        in[2] = IN(&c, B, cs[i].Nk, (int64_t)H * D);
-        t2i_op_attrs at;
-        memset(&at, 0, sizeof at);
-        at.attention.heads = H, at.attention.scale = 1.0f / sqrtf((float)D), at.attention.causal = cs[i].causal;
-        tc_run(&c, T2I_OP_ATTENTION, in, 3, &at, 2);
-        tc_end(&c);
-    }
+    tcase c;
+    tc_begin(&c, T2I_F16, "embedding id 11 outside table[11,16]");
+    int32_t bad[3] = {0, 11, 2};
+    int in[2];
+    in[0] = tc_ids(&c, NE(1, 3), bad);
+    in[1] = IN(&c, 11, 16);
+    tc_run(&c, T2I_OP_EMBEDDING, in, 2, NULL, 0, T2I_ERR_INVALID_ARG);
+    tc_end(&c);
 }
 
 /* The LINEAR/CONV2D epilogue has no op of its own: reference in double. */
@@ -751,10 +602,7 @@ static const char *label(const char *dir, const char *what)
 
 static void test_stages(const char *dir)
 {
-    for (int i = 0; i < T2I_OP_COUNT; i++) emu_impl[i] = NULL;
-#define T2I_OP(id, name, min_in, max_in, type, field) emu_impl[T2I_OP_##id] = CUDA_KERNEL_##id;
-#include "graph/ops.def"
-#undef T2I_OP
+    for (int i = 0; i < T2I_OP_COUNT; i++) emu_impl[i] = emu_kernels[i];
     emu_impl[T2I_OP_LINEAR] = emu_lib_op;
     emu_impl[T2I_OP_CONV2D] = emu_lib_op;
     for (int i = 0; i < T2I_OP_COUNT; i++) emu_table[i] = emu_impl[i] ? emu_node : NULL;
@@ -874,19 +722,13 @@ int main(void)
     emu.base.kind = T2I_BACKEND_CUDA;
 
     test_emulation();
-    test_act(T2I_F16);
-    test_binary(T2I_F16);
-    test_geglu(T2I_F16);
+    test_shared_cases(T2I_F16);
     test_timestep();
-    test_layout();
-    test_norms(T2I_F16);
-    test_attention(T2I_F16, true);
+    test_embedding_rejects();
     test_epilogue();
     test_pad2d();
     /* BF16 storage: the same kernels instantiated for __nv_bfloat16 */
-    test_act(T2I_BF16);
-    test_norms(T2I_BF16);
-    test_attention(T2I_BF16, false);
+    test_shared_cases(T2I_BF16);
     test_stages("tests/fixtures/tiny-sd1");
     test_stages("tests/fixtures/tiny-sd2");
 

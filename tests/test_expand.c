@@ -176,6 +176,41 @@ static void check_txt2img(t2i_model *m)
           "syntax error through txt2img: %s", t2i_last_error());
 }
 
+/* The feedback loop: likes recorded for one style of the "animal" class make
+ * the expansion pick it far more often for animal prompts, the same way for
+ * the same seed and preferences, and not for other classes. */
+static void check_preferences(void)
+{
+    const char *liked = "ukiyo_e_revival";
+    const t2i_style *sty = t2i_styles_find(t2i_styles_builtin(), liked);
+    CHECK(sty != NULL, "style %s missing from the catalog", liked);
+    CHECK(strcmp(t2i_prompt_subject("a cat on a sofa"), "animal") == 0, "subject of a cat: %s",
+          t2i_prompt_subject("a cat on a sofa"));
+    t2i_style_pref prefs[] = {{"animal", liked, 20.0f}, {"animal", "no_such_style", 50.0f}, {"food", liked, 0.0f}};
+    int with = 0, without = 0, other = 0, same = 1;
+    for (uint64_t seed = 0; seed < 200; seed++) {
+        char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+        const char *sa = NULL, *sb = NULL, *sc = NULL, *sd = NULL;
+        CHECK_OK(t2i_prompt_expand_prefs(NULL, "a cat", seed, 75, 1, prefs, 3, &a, &sa));
+        CHECK_OK(t2i_prompt_expand_prefs(NULL, "a cat", seed, 75, 1, prefs, 3, &b, &sb));
+        CHECK_OK(t2i_prompt_expand_prefs(NULL, "a cat", seed, 75, 1, NULL, 0, &c, &sc));
+        CHECK_OK(t2i_prompt_expand_prefs(NULL, "a bowl of ramen", seed, 75, 1, prefs, 3, &d, &sd));
+        same &= a && b && !strcmp(a, b);
+        with += sa && !strcmp(sa, liked);
+        without += sc && !strcmp(sc, liked);
+        other += sd && !strcmp(sd, liked);
+        t2i_free(a), t2i_free(b), t2i_free(c), t2i_free(d);
+    }
+    printf("  '%s' chosen for 'a cat' in %d/200 seeds with a liking of 20, %d/200 without; for food %d/200\n", liked,
+           with, without, other);
+    CHECK(same, "preferences: not deterministic");
+    /* weight 20 is odds of 20:1 for the liked style: 20/21 ≈ 95 % expected,
+     * ≥ 85 % of 200 seeds asserted; without preferences it is one of
+     * hundreds of fitting styles (≈ 0 times) */
+    CHECK(with >= 170 && without <= 10, "liked style chosen %d times vs %d without", with, without);
+    CHECK(other <= without + 5, "a liking for animals changed the food prompts: %d", other);
+}
+
 int main(void)
 {
     t2i_engine *e = NULL;
@@ -186,6 +221,7 @@ int main(void)
     if (m) check_model(m, "tiny-sd1 tokenizer");
     check_examples(NULL);
     check_rules(m);
+    check_preferences();
     if (m) check_txt2img(m);
     /* a Chinese BERT model counts WordPiece tokens (one per character) */
     t2i_model *tai = NULL;

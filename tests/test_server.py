@@ -139,12 +139,9 @@ def test_routes(s, db):
 
     # OpenAI images API.
     st, b = s.json("POST", "/v1/images/generations", {"prompt": "a blue square", "n": 2, "size": "64x64",
-                                                      "model": "dall-e-2", "response_format": "b64_json"})
+                                                      "model": "tiny-sd1", "response_format": "b64_json"})
     check(st == 200 and len(b["data"]) == 2 and b["data"][0]["revised_prompt"] == "a blue square" and
           b64png_size(b["data"][1]["b64_json"]) == (64, 64) and isinstance(b["created"], int), f"openai {st}")
-    st, b = s.json("POST", "/v1/images/generations", {"prompt": "x", "response_format": "url"})
-    check(st == 400 and "no server-side storage of URLs" in b["error"]["message"] and
-          b["error"]["param"] == "response_format", f"openai url -> {st} {b}")
     st, b = s.json("POST", "/v1/images/edits", {"prompt": "x"})
     check(st == 501, "openai edits -> 501")
 
@@ -241,8 +238,8 @@ def test_bad_inputs(s):
         (t, {"prompt": "x", "cfg_scale": 1000}, "cfg_scale"),
         (t, {"prompt": "x", "seed": -2}, "seed"),
         (t, {"prompt": "x", "seed": 2**70}, "seed"),
-        (t, {"prompt": "x", "sampler_name": "LMS"}, "sampler_name"),
-        (t, {"prompt": "x", "sampler_index": "Heun"}, "sampler_index"),
+        (t, {"prompt": "x", "sampler_name": "DPM fast"}, "sampler_name"),
+        (t, {"prompt": "x", "sampler_index": "Restart"}, "sampler_index"),
         (t, {"prompt": "x", "scheduler": "exponential"}, "scheduler"),
         (t, {"prompt": "x", "sampler_name": "Euler", "scheduler": "karras"}, "scheduler"),
         (t, {"prompt": "x", "styles": "Watercolor"}, "styles"),
@@ -288,10 +285,11 @@ def test_bad_inputs(s):
     for path, body, field in cases:
         st, b = s.json("POST", path, body)
         check(is_json_error(st, b, field), f"{path} {json.dumps(body)[:80]} -> {st} {b}, want 4xx naming {field}")
-    # A PNG whose IHDR claims 100000×100000 pixels: refused before decoding.
+    # A PNG whose IHDR claims 100000×100000 pixels and whose CRC is wrong:
+    # refused without decoding (test_server_abuse reads a valid one's text).
     bomb = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\x0dIHDR" + (100000).to_bytes(4, "big") * 2 + b"\x08\x02\0\0\0" + b"\0" * 4
     st, b = s.json("POST", "/sdapi/v1/png-info", {"image": base64.b64encode(bomb).decode()})
-    check(is_json_error(st, b, "image") and "larger" in b["error"]["message"], f"pixel bomb -> {st} {b}")
+    check(is_json_error(st, b, "image") and "CRC" in b["error"]["message"], f"pixel bomb -> {st} {b}")
     # Malformed JSON bodies and wrong methods / paths.
     for raw in (b"{", b"{\"prompt\": }", b"\xff\xfe", b"", b"null", b"[" * 5000):
         st, h, data = s.request("POST", t, raw=raw, headers={"Content-Type": "application/json"})
@@ -384,7 +382,10 @@ def test_auth(exe):
               ("POST", "/sdapi/v1/png-info"), ("POST", "/v1/images/generations"), ("GET", "/v1/models"),
               ("GET", "/v1/models/tiny-sd1"), ("POST", "/v1/jobs"), ("GET", "/v1/jobs/abc"),
               ("POST", "/v1/jobs/abc/cancel"), ("GET", "/v1/jobs/abc/events"), ("POST", "/v1/feedback"),
-              ("GET", "/v1/feedback/stats"), ("POST", "/v1/images/edits")]
+              ("GET", "/v1/feedback/stats"), ("POST", "/v1/images/edits"), ("POST", "/sdapi/v1/skip"),
+              ("GET", "/sdapi/v1/upscalers"), ("GET", "/sdapi/v1/loras"), ("GET", "/sdapi/v1/embeddings"),
+              ("GET", "/sdapi/v1/memory"), ("GET", "/sdapi/v1/cmd-flags"), ("GET", "/sdapi/v1/scripts"),
+              ("POST", "/sdapi/v1/refresh-checkpoints")]
     basic = base64.b64encode(b"user:s3cret-key").decode()
     for method, path in routes:
         body = {} if method == "POST" else None
@@ -394,6 +395,8 @@ def test_auth(exe):
         check(st == 401, f"{method} {path} wrong key -> {st}")
     st, _, _ = s.request("GET", "/health")
     check(st == 200, "/health needs no key")
+    st, _, _ = s.request("GET", "/v1/images/files/" + "0" * 32 + ".png")
+    check(st == 404, f"image URLs need no key (the id is the capability): {st}")
     for hdr in ({"Authorization": "Bearer s3cret-key"}, {"x-api-key": "s3cret-key"},
                 {"Authorization": "Basic " + basic}):
         st, _, _ = s.request("GET", "/sdapi/v1/samplers", headers=hdr)
@@ -437,6 +440,9 @@ def test_cancel_interrupt(s):
     st, c = s.json("POST", f"/v1/jobs/{q['id']}/cancel", {})
     check(c["state"] == "cancelled" and c["step"] == 0, f"queued job cancelled at once: {c}")
     s.json("POST", f"/v1/jobs/{a['id']}/cancel", {})
+    deadline = time.time() + 20   # it stops within a step; under load a step can take long
+    while time.time() < deadline and s.json("GET", f"/v1/jobs/{a['id']}")[1]["state"] == "running":
+        time.sleep(0.02)
 
     # A1111 interrupt: the synchronous txt2img returns 200 without images.
     result = {}
@@ -549,6 +555,7 @@ def test_drain(exe):
         if p["state"]["job_count"] == 2:
             break
         time.sleep(0.01)
+    check(p["state"]["job_count"] == 2, f"both jobs submitted before SIGTERM: {p['state']}")
     t0 = time.time()
     s.proc.send_signal(signal.SIGTERM)
     refused, deadline = False, time.time() + 3
@@ -583,7 +590,10 @@ def test_fuzz(exe, n=400):
     are capped (--max-side 128) so that the requests that are valid stay fast."""
     import random
     rnd = random.Random(1234)
-    s = Server(exe, "--max-side", "128", "--queue", "64")
+    # --per-ip-limit high: on a loaded machine closed connections linger past
+    # the default 32 and a new one was refused (ConnectionResetError); the
+    # limit itself is tested in test_body_cap.
+    s = Server(exe, "--max-side", "128", "--queue", "64", "--per-ip-limit", "1000")
     pool = [None, True, 0, -1, 1, 2, 7, 64, 65, 128, 1e9, -1e9, 2**64, 1.5, 1e308,
             "", "x", "64x64", "Euler a", "karras", "水彩画", "b64_json", "url", "like", [], [1], ["impressionism"],
             {}, {"a": [{"b": None}]}, "\u0000", "A" * 3000]

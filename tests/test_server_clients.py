@@ -98,6 +98,20 @@ def test_webuiapi(s, auth):
     api.util_set_model("tiny-sd1")
     check(api.util_get_current_model() == "tiny-sd1", "webuiapi util_set_model")
     check(len(api.get_prompt_styles()) > 0, "webuiapi prompt styles")
+    lists = {name: getattr(api, name)() for name in (
+        "get_upscalers", "get_face_restorers", "get_realesrgan_models", "get_loras", "get_hypernetworks",
+        "get_sd_vae", "get_latent_upscale_modes", "get_embeddings", "get_scripts", "get_cmd_flags", "get_memory")}
+    check(lists["get_upscalers"] == [] and lists["get_loras"] == [] and lists["get_embeddings"] == {
+        "loaded": {}, "skipped": {}} and lists["get_scripts"] == {"txt2img": [], "img2img": []} and
+        lists["get_memory"]["ram"]["total"] > 0, f"webuiapi listing calls {str(lists)[:300]}")
+    api.refresh_checkpoints()
+    r = api.txt2img(prompt="x", steps=1, width=64, height=64, override_settings={"sd_model_checkpoint": "tiny-sd1"})
+    check("Model: tiny-sd1" in r.info["infotexts"][0], "webuiapi override_settings.sd_model_checkpoint")
+    try:
+        api.txt2img(prompt="x", steps=1, width=64, height=64, restore_faces=True)
+        check(False, "webuiapi restore_faces=True must fail")
+    except Exception as e:  # noqa: BLE001 — webuiapi raises its own RuntimeError on a non-200
+        check("restore_faces" in str(e), f"webuiapi restore_faces=True refused by name: {str(e)[:200]}")
     p = api.get_progress()
     check(p["progress"] == 0 and "state" in p, f"webuiapi progress {p}")
     # Interrupt through the client while a long generation runs.
@@ -118,18 +132,40 @@ def test_webuiapi(s, auth):
 def test_openai(s, key):
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{s.port}/v1", api_key=key or "unused", max_retries=0)
     r = client.images.generate(prompt="a blue square", n=2, size="64x64", response_format="b64_json",
-                               model="dall-e-2")
+                               model="tiny-sd1")
     check(len(r.data) == 2 and r.data[0].revised_prompt == "a blue square", f"openai generate {r}")
     from PIL import Image
+    r2_png = r.data[1].b64_json
     im = Image.open(io.BytesIO(base64.b64decode(r.data[1].b64_json)))
     check(im.size == (64, 64), "openai image decodes 64x64")
-    r = client.images.generate(prompt="a green triangle", model="gpt-image-1", size="auto")
-    check(len(r.data) == 1 and r.data[0].b64_json, "openai gpt-image-1 style request (no response_format)")
+    r = client.images.generate(prompt="a green triangle", size="auto")
+    check(len(r.data) == 1 and r.data[0].b64_json, "openai request without model or response_format")
     try:
-        client.images.generate(prompt="x", response_format="url")
-        check(False, "response_format=url must fail")
+        client.images.generate(prompt="x", model="dall-e-2")
+        check(False, "an unknown model must fail")
+    except openai.NotFoundError as e:
+        check(e.code == "model_not_found", f"openai unknown model: code {e.code!r}")
+    r = client.images.generate(prompt="x", size="64x64", response_format="url")
+    png = requests.get(r.data[0].url, timeout=30)
+    check(png.status_code == 200 and Image.open(io.BytesIO(png.content)).size == (64, 64),
+          f"openai response_format=url: {r.data[0].url} -> {png.status_code}")
+    try:
+        client.images.generate(prompt="x", stream=True)
+        check(False, "stream=True must fail")
     except openai.BadRequestError as e:
-        check("no server-side storage of URLs" in str(e), f"openai url error {e}")
+        check(e.code is None and "stream" in str(e), f"openai stream=True refused: {e}")
+    except TypeError:   # an SDK without image streaming does not take stream=
+        pass
+    # Not implemented (501) is not retried, whatever max_retries says.
+    retrying = openai.OpenAI(base_url=f"http://127.0.0.1:{s.port}/v1", api_key=key or "unused", max_retries=2)
+    before = sum(1 for e in s.access_log() if e.get("path") == "/v1/images/edits")
+    try:
+        retrying.images.edit(image=("a.png", io.BytesIO(base64.b64decode(r2_png)), "image/png"), prompt="x")
+        check(False, "edits must fail")
+    except openai.APIStatusError as e:
+        time.sleep(0.2)
+        tries = sum(1 for e in s.access_log() if e.get("path") == "/v1/images/edits") - before
+        check(e.status_code == 501 and tries == 1, f"501 tried {tries} time(s)")
     try:
         client.images.generate(prompt="x", size="13x13")
         check(False, "bad size must fail")

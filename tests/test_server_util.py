@@ -25,6 +25,18 @@ TINY_SD2 = os.path.join(ROOT, "tests", "fixtures", "tiny-sd2")
 passed = 0
 failed = 0
 
+# The servers a test starts keep their default records (--db unset) in a
+# temporary data folder, never in the user's ~/.local/share/t2i.
+DATA_HOME = None
+
+
+def data_home():
+    global DATA_HOME
+    if DATA_HOME is None:
+        import tempfile
+        DATA_HOME = tempfile.mkdtemp(prefix="t2i-server-data-")
+    return DATA_HOME
+
 
 def check(cond, what):
     global passed, failed
@@ -44,13 +56,14 @@ def finish():
 class Server:
     """A t2i-server process on 127.0.0.1:<ephemeral port>."""
 
-    def __init__(self, exe, *args, model=TINY_SD1, wait_ready=True):
+    def __init__(self, exe, *args, model=TINY_SD1, wait_ready=True, env=None):
         cmd = [exe, "--listen", "127.0.0.1:0", "--threads", "1"]
         if model:
             cmd += ["--model", model]
         cmd += list(args)
+        env = {**os.environ, "XDG_DATA_HOME": data_home(), **(env or {})}
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     errors="replace")
+                                     errors="replace", env=env)
         self.lines = []
         self.port = None
         got_port = threading.Event()

@@ -11,8 +11,8 @@
 #   product/                   what users ask for: styles, expansion, infotext,
 #                              image files, the public txt2img
 #
-# Programs sit on top: the CLI (tools/t2i.c) and the server (server/) use the
-# public API only (include/t2i.h plus their own folder). t2i-bench and
+# Programs sit on top: the CLI (tools/t2i.c), t2i-eval (tools/t2i_eval.c) and
+# the server (server/) use the public API only (include/t2i.h plus their own folder). t2i-bench and
 # t2i-plan are engine developers' tools and may include any layer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,5 +53,6 @@ for layer in base formats tokenizer graph kernels runtime product server; do
         \( -name '*.c' -o -name '*.h' -o -name '*.cu' -o -name '*.cuh' -o -name '*.cpp' -o -name '*.def' \))
 done
 check cli tools/t2i.c
+check cli tools/t2i_eval.c
 if [ $bad = 0 ]; then echo "layers: every include follows the layer rule"; fi
 exit $bad

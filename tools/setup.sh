@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what building and testing t2i needs on Debian/Ubuntu: a C compiler,
-# CMake, and the Debian libraries the engine uses (cJSON, libpng, OpenBLAS,
+# CMake, and the Debian libraries the engine uses (cJSON, libpng, libjpeg-turbo, OpenBLAS,
 # libmicrohttpd, SQLite). The CUDA toolkit is optional: with nvcc on the
 # machine (or /usr/local/cuda) the CUDA backend is built as well.
 # With --test it also installs what the test suite drives: Chromium (the
@@ -10,7 +10,7 @@
 # build and the fuzz step.
 # Runs apt-get only when something is missing; needs root (or sudo) then.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libcjson-dev libpng-dev libopenblas-dev
+pkgs=(build-essential cmake pkg-config libcjson-dev libpng-dev libjpeg62-turbo-dev libopenblas-dev
       libmicrohttpd-dev libsqlite3-dev)
 if [ "${1:-}" = "--test" ]; then pkgs+=(chromium python3-venv clang libclang-rt-14-dev); fi
 missing=()

@@ -13,12 +13,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "t2i.h"
+#include "t2i_edit_opts.h"
 
 #ifndef T2I_SOURCE_DIR
 #define T2I_SOURCE_DIR "."
@@ -42,8 +44,14 @@ static const char *usage_text =
     "  -W, --width N            image width in pixels (default: the model's size)\n"
     "  -H, --height N           image height in pixels (default: the model's size)\n"
     "  -b, --batch N            images to generate, 1..64 (default: 1)\n"
-    "      --sampler NAME       euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras, or the\n"
-    "                           A1111 names (\"Euler a\", \"DPM++ 2M Karras\"; default: euler_a)\n"
+    "      --sampler NAME       euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras, heun, dpm2,\n"
+    "                           dpm2_a, lms, ddpm, lcm, unipc, dpmpp_2s, dpmpp_2s_a, or the\n"
+    "                           A1111 names (\"Euler a\", \"DPM++ 2M Karras\", \"DPM2 a\";\n"
+    "                           default: euler_a); --list-samplers prints them\n"
+    "      --schedule TYPE      sigma schedule: automatic (the model's config), karras or\n"
+    "                           exponential (samplers with sigmas; A1111's Schedule type)\n"
+    "      --clip-skip N        A1111's clip skip: use the text encoder's hidden state N\n"
+    "                           layers from the end (default: 1, the last layer)\n"
     "      --rng SOURCE         noise source: cpu (torch.randn with a CPU generator, as\n"
     "                           diffusers) or philox (A1111's GPU source); default: cpu\n"
     "      --style NAME[:W]     apply a style from the catalog (id, English or Chinese\n"
@@ -54,6 +62,11 @@ static const char *usage_text =
     "      --list-styles        print the catalog (id, English, Chinese, category)\n"
     "      --expand[=N]         expand a short prompt into a richer one, the same for\n"
     "                           the same seed, within N tokens (default 75)\n"
+    "      --lora FILE[:W]      merge a LoRA (kohya/A1111 or diffusers/PEFT .safetensors)\n"
+    "                           with weight W (default 1); repeat for several\n"
+    "      --lora-dir DIR       where <lora:name:W> in a prompt finds name.safetensors\n"
+    "      --embeddings DIR     textual-inversion embeddings: a prompt word NAME uses\n"
+    "                           DIR/NAME.safetensors\n"
     "      --init-noise FILE    read the initial latents from a safetensors file\n"
     "                           (tensor \"init_noise\", or its only tensor), shape\n"
     "                           [batch, C, height/f, width/f] (SD: C 4, f 8), before\n"
@@ -67,6 +80,7 @@ static const char *usage_text =
     "  -q, --quiet              no progress output\n"
     "      --list-samplers      print the sampler names and exit\n"
     "  -h, --help               this text\n"
+    T2I_EDIT_USAGE
     "\n"
     "Exit status: 0 success, 1 generation failed, 2 bad arguments.\n";
 
@@ -148,8 +162,9 @@ static const char *default_model(void)
 int main(int argc, char **argv)
 {
     enum {
-        OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS, OPT_LIST,
-        OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE
+        OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_CLIP_SKIP, OPT_SCHEDULE, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS,
+        OPT_LIST, OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
+        OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS
     };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
@@ -158,24 +173,34 @@ int main(int argc, char **argv)
         {"cfg", required_argument, 0, OPT_CFG},  {"width", required_argument, 0, 'W'},
         {"height", required_argument, 0, 'H'},   {"batch", required_argument, 0, 'b'},
         {"sampler", required_argument, 0, OPT_SAMPLER}, {"rng", required_argument, 0, OPT_RNG},
+        {"clip-skip", required_argument, 0, OPT_CLIP_SKIP}, {"schedule", required_argument, 0, OPT_SCHEDULE},
         {"init-noise", required_argument, 0, OPT_INIT}, {"dump-stages", required_argument, 0, OPT_DUMP},
         {"threads", required_argument, 0, OPT_THREADS}, {"quiet", no_argument, 0, 'q'},
         {"list-samplers", no_argument, 0, OPT_LIST},    {"help", no_argument, 0, 'h'},
         {"style", required_argument, 0, OPT_STYLE},     {"styles-file", required_argument, 0, OPT_STYLES_FILE},
         {"list-styles", no_argument, 0, OPT_LIST_STYLES}, {"expand", optional_argument, 0, OPT_EXPAND},
         {"backend", required_argument, 0, OPT_BACKEND}, {"device", required_argument, 0, OPT_DEVICE},
+        {"lora", required_argument, 0, OPT_LORA},       {"lora-dir", required_argument, 0, OPT_LORA_DIR},
+        {"embeddings", required_argument, 0, OPT_EMBEDDINGS},
+        T2I_EDIT_LONG_OPTIONS,
         {0, 0, 0, 0},
     };
+    edit_opts ed;
+    memset(&ed, 0, sizeof ed);
+    t2i_img2img_params_init(&ed.p);
     t2i_txt2img_params p;
     t2i_txt2img_params_init(&p);
     t2i_engine_options eo;
     t2i_engine_options_init(&eo);
     const char *model_dir = NULL, *output = "out.png", *init_path = NULL, *styles_file = NULL;
     const char *styles[64];
+    t2i_lora loras[32];
+    char lora_paths[32][1024];
     int quiet = 0, have_seed = 0, list_styles = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:i:qh", opts, NULL)) != -1) {
+        if (edit_option(c, optarg, &ed)) continue;
         switch (c) {
         case 'p': p.prompt = optarg; break;
         case 'n': p.negative_prompt = optarg; break;
@@ -206,6 +231,13 @@ int main(int argc, char **argv)
         case OPT_SAMPLER:
             if (t2i_sampler_from_name(optarg, &p.sampler) != T2I_OK) die_usage("--sampler: %s", t2i_last_error());
             break;
+        case OPT_SCHEDULE:
+            if (strcmp(optarg, "karras") == 0) p.schedule = T2I_SCHEDULE_KARRAS;
+            else if (strcmp(optarg, "exponential") == 0) p.schedule = T2I_SCHEDULE_EXPONENTIAL;
+            else if (strcmp(optarg, "automatic") == 0) p.schedule = T2I_SCHEDULE_AUTOMATIC;
+            else die_usage("--schedule expects automatic, karras or exponential, got '%s'", optarg);
+            break;
+        case OPT_CLIP_SKIP: p.clip_skip = (int)parse_long(optarg, "--clip-skip", 1, 48); break;
         case OPT_RNG:
             if (strcmp(optarg, "cpu") == 0) p.noise = T2I_NOISE_TORCH_CPU;
             else if (strcmp(optarg, "philox") == 0 || strcmp(optarg, "gpu") == 0) p.noise = T2I_NOISE_PHILOX;
@@ -226,6 +258,26 @@ int main(int argc, char **argv)
             styles[p.n_styles++] = optarg;
             break;
         case OPT_STYLES_FILE: styles_file = optarg; break;
+        case OPT_LORA: {   /* FILE or FILE:WEIGHT (the part after the last ':' when it is a number) */
+            if (p.n_loras == (int)(sizeof loras / sizeof loras[0])) die_usage("%s", "too many --lora options");
+            if (strlen(optarg) >= sizeof lora_paths[0]) die_usage("--lora: path too long: '%s'", optarg);
+            char *path = lora_paths[p.n_loras], *colon, *end;
+            strcpy(path, optarg);
+            float w = 1.0f;
+            if ((colon = strrchr(path, ':')) != NULL) {
+                errno = 0;
+                double d = strtod(colon + 1, &end);
+                if (end != colon + 1 && !*end && !errno && isfinite(d)) {
+                    *colon = '\0';
+                    w = (float)d;
+                }
+            }
+            loras[p.n_loras++] = (t2i_lora){path, w};
+            p.loras = loras;
+            break;
+        }
+        case OPT_LORA_DIR: p.lora_dir = optarg; break;
+        case OPT_EMBEDDINGS: p.embedding_dir = optarg; break;
         case OPT_LIST_STYLES: list_styles = 1; break;
         case OPT_EXPAND:
             p.expand = 1;
@@ -280,7 +332,23 @@ int main(int argc, char **argv)
     clock_t t0 = clock();
     struct timespec w0, w1;
     clock_gettime(CLOCK_MONOTONIC, &w0);
-    if (t2i_txt2img(m, &p, &imgs, &n) != T2I_OK) {
+    t2i_status st;
+    if (ed.init_path) {   /* editing: the same request plus the image options */
+        t2i_image init = {0}, mask = {0};
+        ed.p.base = p;
+        ed.p.init_image = &init;
+        ed.p.mask = ed.mask_path ? &mask : NULL;
+        st = t2i_image_read(ed.init_path, &init);
+        if (st == T2I_OK && ed.mask_path) st = t2i_image_read(ed.mask_path, &mask);
+        if (st == T2I_OK) st = t2i_img2img(m, &ed.p, &imgs, &n);
+        t2i_image_clear(&init);
+        t2i_image_clear(&mask);
+    } else {
+        if (ed.mask_path || ed.p.outpaint[0] || ed.p.outpaint[1] || ed.p.outpaint[2] || ed.p.outpaint[3])
+            die_usage("%s", "--mask and --outpaint need an init image (-i FILE)");
+        st = t2i_txt2img(m, &p, &imgs, &n);
+    }
+    if (st != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
         goto out;
     }

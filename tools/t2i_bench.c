@@ -286,8 +286,8 @@ static t2i_status run_once(bench *b, const text_plans *tp, t2i_plan *up, t2i_pla
     if (st != T2I_OK) return st;
     const float sigma0 = t2i_sched_init_noise_sigma(s);
     for (size_t j = 0; j < n * batch; j++) m->x[j] *= sigma0;
-    const int steps = t2i_sched_num_steps(s);
-    for (int i = 0; i < steps; i++) {
+    const int evals = t2i_sched_num_evals(s);
+    for (int i = 0; i < evals; i++) {
         double s0 = bench_now_s();
         RANGE_PUSH("unet_step");
         for (int k = 0; k < n_cond; k++) t2i_sched_scale_model_input(s, i, m->x, m->x_in + k * n * batch, n * batch);

@@ -117,7 +117,8 @@ function follow(id) {
     const j = JSON.parse(ev.data);
     if (j.state === 'done') {
       $('progress').value = 1;
-      status(`done in ${(j.generation_s || 0).toFixed(2)} s`);
+      const warn = j.warnings && j.warnings.length ? ` — ${j.warnings[0]}` : '';
+      status(`done in ${(j.generation_s || 0).toFixed(2)} s${warn}`);
       showImages(j);
     } else {
       status(`${j.state}: ${j.error || ''}`, j.state === 'failed');

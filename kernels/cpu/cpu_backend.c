@@ -23,9 +23,8 @@
 #include "base/error.h"
 
 const t2i_kernel_fn cpu_kernels[T2I_OP_COUNT] = {
-#define T2I_OP(id, name, min_in, max_in, type, field) [T2I_OP_##id] = CPU_KERNEL_##id,
+#define T2I_OP(id, name, min_in, max_in, attr, impl) [T2I_OP_##id] = T2I_OP_FN_##impl(cpu_op_##name),
 #include "graph/ops.def"
-#undef T2I_OP
 };
 
 static void cpu_destroy(t2i_backend *be)
@@ -110,7 +109,6 @@ t2i_status t2i_cpu_backend_create(int threads, t2i_backend **out)
     cb->base.vt = &cpu_vtable;
     cb->base.kernels = cpu_kernels;
     cb->base.kind = T2I_BACKEND_CPU;
-    cb->base.image_layout = T2I_LAYOUT_NCHW;
     cb->base.act_dtype = T2I_F32;
     cb->base.weight_dtype = T2I_F32;
     *out = &cb->base;

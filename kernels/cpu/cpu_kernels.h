@@ -1,6 +1,6 @@
 /*
  * cpu_kernels.h — internal to the CPU backend: the backend struct, the kernel
- * prototypes (one per op in graph/ops.def, generated), workspace-size helpers
+ * prototypes (generated from graph/ops.def), workspace-size helpers
  * shared by cpu_backend.c and the kernels, and the scalar activation.
  *
  * Kernel contract (every cpu_op_* function):
@@ -30,45 +30,14 @@ typedef struct cpu_backend {
 static inline cpu_pool *cpu_pool_of(t2i_backend *be) { return ((cpu_backend *)be)->pool; }
 static inline int cpu_threads_of(t2i_backend *be) { return ((cpu_backend *)be)->threads; }
 
-/* The kernel of each op. cpu_backend.c builds its table from graph/ops.def as
- * [T2I_OP_<ID>] = CPU_KERNEL_<ID>, so an op added there without a line here
- * fails to compile. RESHAPE is a view: the executor runs no kernel. */
-#define CPU_KERNEL_EMBEDDING    cpu_op_embedding
-#define CPU_KERNEL_LINEAR       cpu_op_linear
-#define CPU_KERNEL_CONV2D       cpu_op_conv2d
-#define CPU_KERNEL_GROUPNORM    cpu_op_groupnorm
-#define CPU_KERNEL_LAYERNORM    cpu_op_layernorm
-#define CPU_KERNEL_ACT          cpu_op_act
-#define CPU_KERNEL_ADD          cpu_op_add
-#define CPU_KERNEL_MUL          cpu_op_mul
-#define CPU_KERNEL_GEGLU        cpu_op_geglu
-#define CPU_KERNEL_ATTENTION    cpu_op_attention
-#define CPU_KERNEL_TIMESTEP     cpu_op_timestep
-#define CPU_KERNEL_UPSAMPLE     cpu_op_upsample
-#define CPU_KERNEL_CONCAT       cpu_op_concat
-#define CPU_KERNEL_TO_TOKENS    cpu_op_to_tokens
-#define CPU_KERNEL_FROM_TOKENS  cpu_op_from_tokens
-#define CPU_KERNEL_SLICE        cpu_op_slice
-#define CPU_KERNEL_RESHAPE      NULL
+/* The kernel of each op, cpu_op_<name>, one per op of graph/ops.def that is
+ * not a view; cpu_backend.c builds its table from the same list, so an op
+ * added there without a kernel fails to link. */
+#define T2I_OP(id, name, min_in, max_in, attr, impl) \
+    T2I_IF_KERNEL_##impl(t2i_status cpu_op_##name(t2i_backend *be, const t2i_op_args *a);)
+#include "graph/ops.def"
 
 extern const t2i_kernel_fn cpu_kernels[T2I_OP_COUNT];
-
-t2i_status cpu_op_embedding(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_linear(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_conv2d(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_groupnorm(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_layernorm(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_act(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_add(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_mul(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_geglu(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_attention(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_timestep(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_upsample(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_concat(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_to_tokens(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_from_tokens(t2i_backend *be, const t2i_op_args *a);
-t2i_status cpu_op_slice(t2i_backend *be, const t2i_op_args *a);
 
 /* ---- workspace layouts (kept next to the kernels that use them) ---------- */
 

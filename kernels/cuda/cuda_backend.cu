@@ -11,8 +11,8 @@
  * store converts weights (runtime/weights.c). Layout: NCHW (see
  * docs/cuda.md for why, and what NHWC would change).
  *
- * Kernel table: generated from graph/ops.def (CUDA_KERNEL_<ID> in
- * cuda_kernels.h). Every entry goes through run_node, which opens an NVTX
+ * Kernel table: generated from graph/ops.def (cuda_op_<name> of each op;
+ * NULL for a view). Every entry goes through run_node, which opens an NVTX
  * range named after the node (module path, e.g.
  * "down_blocks.0.resnets.1.conv1") around the op's launches.
  *
@@ -48,9 +48,8 @@ struct cuda_graphs {
 };
 
 static const t2i_kernel_fn op_impl[T2I_OP_COUNT] = {
-#define T2I_OP(id, name, min_in, max_in, type, field) CUDA_KERNEL_##id,
+#define T2I_OP(id, name, min_in, max_in, attr, impl) T2I_OP_FN_##impl(cuda_op_##name),
 #include "graph/ops.def"
-#undef T2I_OP
 };
 
 static t2i_status run_node(t2i_backend *be, const t2i_op_args *a)
@@ -291,7 +290,6 @@ extern "C" t2i_status t2i_cuda_backend_create(int device, t2i_dtype act_dtype, t
     cb->base.vt = &cuda_vtable;
     cb->base.kernels = cuda_table;
     cb->base.kind = T2I_BACKEND_CUDA;
-    cb->base.image_layout = T2I_LAYOUT_NCHW;
     cb->base.act_dtype = act_dtype;
     cb->base.weight_dtype = act_dtype;
     *out = &cb->base;

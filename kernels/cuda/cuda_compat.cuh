@@ -4,7 +4,7 @@
  * Under nvcc this header is a thin include of the CUDA runtime, cuda_fp16.h
  * and cuda_bf16.h. Under a host C++ compiler it is an emulation of the parts
  * of the CUDA execution model our kernels use, so that the same .cu files
- * compile for the host and run in CI without a GPU (DESIGN.md §6):
+ * compile for the host and run in CI without a GPU (docs/testing.md):
  *
  *   - gridDim / blockIdx / blockDim / threadIdx;
  *   - the threads of a block are cooperatively scheduled fibers (ucontext,

@@ -1,6 +1,6 @@
 /*
  * cuda_kernels.h — internal to the CUDA backend (C++/CUDA only): the backend
- * struct, the op entry points (one per op in graph/ops.def), the checking
+ * struct, the op entry points (generated from graph/ops.def), the checking
  * macros, and the device-side helpers every kernel file shares.
  *
  * Op contract (every cuda_op_* function), the CUDA twin of cpu_kernels.h:
@@ -64,22 +64,12 @@ static inline bool cuda_is_bf16(t2i_backend *be) { return be->act_dtype == T2I_B
 #ifdef __cplusplus
 extern "C" {
 #endif
-t2i_status cuda_op_embedding(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_linear(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_conv2d(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_groupnorm(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_layernorm(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_act(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_add(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_mul(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_geglu(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_attention(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_timestep(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_upsample(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_concat(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_to_tokens(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_from_tokens(t2i_backend *be, const t2i_op_args *a);
-t2i_status cuda_op_slice(t2i_backend *be, const t2i_op_args *a);
+/* cuda_op_<name>, one per op of graph/ops.def that is not a view;
+ * cuda_backend.cu builds its table from the same list, so an op added there
+ * without a kernel fails to link. */
+#define T2I_OP(id, name, min_in, max_in, attr, impl) \
+    T2I_IF_KERNEL_##impl(t2i_status cuda_op_##name(t2i_backend *be, const t2i_op_args *a);)
+#include "graph/ops.def"
 
 /* The epilogue of LINEAR and CONV2D when the library cannot fuse it:
  * y[i] = act(y[i] + bias[(i / inner) % channels]) + residual[i], in place.
@@ -96,26 +86,6 @@ t2i_status cuda_pad2d(t2i_backend *be, const void *x, void *y, int64_t planes, i
 #ifdef __cplusplus
 }
 #endif
-
-/* The kernel of each op; cuda_backend.cu builds its table from graph/ops.def
- * as [T2I_OP_<ID>] = CUDA_KERNEL_<ID>. RESHAPE is a view. */
-#define CUDA_KERNEL_EMBEDDING    cuda_op_embedding
-#define CUDA_KERNEL_LINEAR       cuda_op_linear
-#define CUDA_KERNEL_CONV2D       cuda_op_conv2d
-#define CUDA_KERNEL_GROUPNORM    cuda_op_groupnorm
-#define CUDA_KERNEL_LAYERNORM    cuda_op_layernorm
-#define CUDA_KERNEL_ACT          cuda_op_act
-#define CUDA_KERNEL_ADD          cuda_op_add
-#define CUDA_KERNEL_MUL          cuda_op_mul
-#define CUDA_KERNEL_GEGLU        cuda_op_geglu
-#define CUDA_KERNEL_ATTENTION    cuda_op_attention
-#define CUDA_KERNEL_TIMESTEP     cuda_op_timestep
-#define CUDA_KERNEL_UPSAMPLE     cuda_op_upsample
-#define CUDA_KERNEL_CONCAT       cuda_op_concat
-#define CUDA_KERNEL_TO_TOKENS    cuda_op_to_tokens
-#define CUDA_KERNEL_FROM_TOKENS  cuda_op_from_tokens
-#define CUDA_KERNEL_SLICE        cuda_op_slice
-#define CUDA_KERNEL_RESHAPE      NULL
 
 /* ---- checking ------------------------------------------------------------------ */
 /* One macro per library, each naming the call: on failure, return a status

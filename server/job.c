@@ -1,0 +1,31 @@
+/*
+ * job.c — a job's names and its memory (see job.h).
+ */
+#include "server/job.h"
+#include <stdlib.h>
+#include <string.h>
+
+const char *job_state_name(job_state s)
+{
+    static const char *names[] = {"queued", "running", "done", "failed", "cancelled"};
+    return (unsigned)s < 5 ? names[s] : "?";
+}
+
+void gen_params_free(gen_params *p)
+{
+    if (!p) return;
+    free(p->prompt), free(p->negative_prompt);
+    for (int i = 0; i < p->n_styles; i++) free(p->styles[i]);
+    free(p->styles);
+    memset(p, 0, sizeof *p);
+}
+
+void job_free(job *j)
+{
+    gen_params_free(&j->p);
+    for (int i = 0; i < j->n_images; i++)
+        free(j->images[i].png_b64), free(j->images[i].infotext), free(j->images[i].prompt);
+    free(j->images), free(j->error), free(j->warning), free(j->request_json);
+    t2i_free(j->final_prompt), t2i_free(j->final_negative);
+    free(j);
+}

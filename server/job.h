@@ -1,0 +1,79 @@
+/*
+ * job.h — one generation request as the server carries it: its validated
+ * parameters (gen_params), its state, progress and results. The queue
+ * (queue.h) owns the lock that guards a job's fields and its reference
+ * count; the records (records.h) write it to SQLite; the routes show it.
+ */
+#ifndef T2I_SERVER_JOB_H
+#define T2I_SERVER_JOB_H
+
+#include <stdint.h>
+#include "server/server.h"
+#include "t2i.h"
+
+typedef struct gen_params {
+    char *prompt;
+    char *negative_prompt;
+    char **styles;
+    int n_styles;
+    int64_t seed;                /* -1 = random */
+    t2i_sampler sampler;
+    int steps;
+    float cfg;
+    int width, height;           /* 0 = model default */
+    int batch_size, n_iter;
+    int expand;                  /* prompt expansion (t2i_txt2img_params.expand) */
+    int model;                   /* index into g_models: the model to draw with */
+} gen_params;
+
+void gen_params_free(gen_params *p);
+
+typedef enum job_state {
+    JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED, JOB_CANCELLED
+} job_state;
+
+const char *job_state_name(job_state s);
+
+typedef struct job_image {
+    char id[SRV_ID_LEN + 1];
+    uint64_t seed;
+    int width, height;
+    char *png_b64;
+    char *infotext;
+    char *prompt;                /* the prompt drawn (styles applied, expanded) */
+} job_image;
+
+typedef struct job {
+    char id[SRV_ID_LEN + 1];
+    const char *api;             /* "sdapi", "openai", "jobs" (static strings) */
+    char *request_json;          /* the request body as received (records) */
+    gen_params p;
+    uint64_t base_seed;          /* resolved seed of image 0 */
+    char model[128];             /* model that drew it */
+    char *final_prompt;          /* what iteration 0 draws (styles, expansion) */
+    char *final_negative;
+    job_state state;
+    int step, steps;             /* across all iterations */
+    int iter;                    /* current iteration (0-based) */
+    int cancel;                  /* set by cancel/interrupt/shutdown */
+    int interrupted;             /* cancelled by /sdapi/v1/interrupt */
+    int skip;                    /* /sdapi/v1/skip: end the current iteration */
+    int timed_out;               /* ran past its deadline (--job-timeout) */
+    double deadline;             /* srv_now() time it must end by; 0 = none */
+    job_image *images;
+    int n_images;
+    char *error;
+    char *warning;               /* e.g. a size far from the model's native one; NULL if none */
+    int error_status;            /* HTTP status for synchronous routes */
+    double t_submit, t_start, t_end;
+    unsigned version;
+    int refs;
+    struct job *next;            /* queue link */
+    struct job *reg_next;        /* registry link */
+} job;
+
+/* Free a job and everything it owns (the queue calls it on the last
+ * reference). */
+void job_free(job *j);
+
+#endif
