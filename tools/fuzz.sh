@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-20}
 shift || true
 build=${T2I_FUZZ_BUILD:-build-fuzz}
-all=(safetensors safetensors_set model_config prompt clip_bpe wordpiece styles infotext png server_params)
+all=(safetensors safetensors_set model_config prompt clip_bpe wordpiece styles infotext png image server_params)
 harnesses=("$@")
 ((${#harnesses[@]})) || harnesses=("${all[@]}")
 
