@@ -335,6 +335,20 @@ static t2i_status png_decode(const char *name, const void *buf, size_t n, t2i_im
             goto done;
         }
     }
+    /* Every chunk up to IEND must fit in the data: libpng allocates (and
+     * clears) a chunk's declared length before reading it, so a 316-byte
+     * file declaring a 2 GB zTXt chunk cost 2 GB and seconds
+     * (tests/fuzz/regressions/png/huge_chunk_length). */
+    for (size_t at = 8; at + 8 <= n;) {
+        uint32_t len = ((uint32_t)u[at] << 24) | ((uint32_t)u[at + 1] << 16) | ((uint32_t)u[at + 2] << 8) | u[at + 3];
+        if (len > n - at - 8 || n - at - 8 - len < 4) {
+            s = t2i_fail(T2I_ERR_FORMAT, "%s: bad PNG: the chunk at byte %zu declares %u bytes, more than the %zu left "
+                         "(truncated or corrupt)", name, at, (unsigned)len, n - at - 8);
+            goto done;
+        }
+        if (memcmp(u + at + 4, "IEND", 4) == 0) break;
+        at += 12 + (size_t)len;
+    }
     j.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &j, on_png_error, on_png_warning);
     if (!j.png || !(j.info = png_create_info_struct(j.png)) ||
         !(j.end_info = png_create_info_struct(j.png))) {

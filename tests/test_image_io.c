@@ -29,6 +29,7 @@ static unsigned char *slurp(const char *path, size_t *n)
 
 static void rgb_of(const t2i_image *rgba, t2i_image *rgb)
 {
+    memset(rgb, 0, sizeof *rgb);   /* infotext and seed too: t2i_image_clear frees infotext */
     rgb->width = rgba->width, rgb->height = rgba->height, rgb->channels = 3;
     rgb->pixels = malloc((size_t)rgba->width * rgba->height * 3);
     for (size_t i = 0; i < (size_t)rgba->width * rgba->height; i++) memcpy(rgb->pixels + i * 3, rgba->pixels + i * 4, 3);

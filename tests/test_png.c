@@ -388,6 +388,16 @@ static void test_hostile(void)
         expect_error(label, p, cuts[i], cuts[i] < 8 ? "not a PNG" : NULL);
     }
     expect_error("truncated mid-IDAT", p, n / 2, "truncated");
+    /* A chunk declaring more bytes than the file holds is refused before
+     * libpng allocates them (found by tests/fuzz/fuzz_png: 316 bytes
+     * declaring a 2 GB zTXt took 2 GB and seconds). */
+    {
+        unsigned char big[33 + 8 + 40] = {0};
+        memcpy(big, p, 33);                       /* signature + IHDR */
+        put_be32(big + 33, 0x7E00001Cu);
+        memcpy(big + 37, "zTXt", 4);
+        expect_error("2 GB chunk in an 81-byte file", big, sizeof big, "declares 2113929244 bytes");
+    }
 
     unsigned char *c = malloc(n);
     memcpy(c, p, n);

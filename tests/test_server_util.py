@@ -142,10 +142,10 @@ class Server:
         into the executable."""
         try:
             with open(f"/proc/{self.proc.pid}/maps") as f:
-                if "libasan" in f.read():
+                if "libasan" in f.read():      # gcc: the shared runtime
                     return True
             with open(f"/proc/{self.proc.pid}/exe", "rb") as f:
-                return b"__asan_init" in f.read()
+                return b"__asan_init" in f.read()   # clang: linked in statically
         except OSError:
             return False
 
