@@ -108,9 +108,17 @@ static int get_bool(const cJSON *o, const char *name, int def, int *out, api_err
     return 0;
 }
 
+/* The model's size rule (t2i_model_size_multiple) at submission; 8 before
+ * a model is loaded (the engine checks the rule again when the job runs). */
+static int size_multiple(void)
+{
+    return queue_size_multiple() > 0 ? queue_size_multiple() : 8;
+}
+
 static int check_size(const char *name, long long v, api_error *e)
 {
-    if (v != 0 && v % 8) return api_error_set(e, 400, name, "%lld is not a multiple of 8", v), -1;
+    const int m = size_multiple();
+    if (v != 0 && v % m) return api_error_set(e, 400, name, "%lld is not a multiple of %d (the model's size rule)", v, m), -1;
     return 0;
 }
 
@@ -321,9 +329,11 @@ int params_from_openai(const cJSON *o, gen_params *p, int *want_url, api_error *
         goto fail;
     }
     int w = 0, h = 0;
-    if (strcmp(size, "auto") && (parse_size(size, &w, &h) || w % 8 || h % 8 || w < 64 || h < 64 ||
+    const int mult = size_multiple();
+    if (strcmp(size, "auto") && (parse_size(size, &w, &h) || w % mult || h % mult || w < mult || h < mult ||
                                  w > g_cfg.max_side || h > g_cfg.max_side)) {
-        api_error_set(e, 400, "size", "must be 'auto' or 'WxH' with multiples of 8 in 64..%d", g_cfg.max_side);
+        api_error_set(e, 400, "size", "must be 'auto' or 'WxH' with multiples of %d (the model's size rule) in %d..%d",
+                      mult, mult, g_cfg.max_side);
         goto fail;
     }
     if (check_cost(w, h, 20, n, e)) goto fail;

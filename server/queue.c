@@ -35,6 +35,7 @@ static srv_health health = SRV_LOADING;
 static int cur_model = -1;       /* loaded by the worker */
 static int selected_model = -1;  /* drawn with when a request names none (options) */
 static int native_size;          /* the loaded model's default image side */
+static int size_multiple;        /* and its size rule (t2i_model_size_multiple) */
 static pthread_t worker;
 static int worker_started;
 
@@ -284,6 +285,14 @@ int queue_native_size(void)
     return n;
 }
 
+int queue_size_multiple(void)
+{
+    pthread_mutex_lock(&mu);
+    int n = size_multiple;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
 int queue_progress(int *step, int *steps, int *iter, int *n_iter, double *elapsed, int *interrupted)
 {
     pthread_mutex_lock(&mu);
@@ -318,6 +327,7 @@ static int load_model(int index, char *err, size_t n)
     model = m;
     pthread_mutex_lock(&mu);
     native_size = t2i_model_default_size(m);
+    size_multiple = t2i_model_size_multiple(m);
     pthread_mutex_unlock(&mu);
     return 0;
 }

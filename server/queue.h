@@ -70,6 +70,8 @@ int queue_skip(void);
 int queue_switch_model(int model_index, char *err, size_t n);
 int queue_current_model(void);   /* index into g_models, -1 if none */
 int queue_native_size(void);
+/* Width and height must be multiples of this for the loaded model (0 before one is loaded). */
+int queue_size_multiple(void);
 /* The PNG of a kept job's image by id, if it finished less than max_age_s
  * ago: 1 with *png malloc'ed, 0 unknown or expired, -1 out of memory. */
 int queue_image_png(const char *image_id, double max_age_s, unsigned char **png, size_t *n);     /* the loaded model's default side in px, 0 if none */

@@ -117,6 +117,9 @@ def test_size_warning(s):
     check(st == 200 and w and "256x64" in w[0] and "native 64x64" in w[0], f"size warning (A1111): {w}")
     st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "x", "steps": 1, "width": 64, "height": 64})
     check(st == 200 and json.loads(b["info"])["warnings"] == [], "no warning at the native size")
+    st, b = s.json("POST", "/v1/jobs", {"prompt": "x", "steps": 1, "width": 72, "height": 64})
+    check(st == 400 and b["error"]["param"] == "width" and "multiple of 16" in b["detail"],
+          f"the model's size rule (16 for tiny-sd1) at submission: {st} {b}")
     st, b = s.json("POST", "/v1/images/generations", {"prompt": "x", "size": "64x192"})
     check(st == 200 and b["warnings"] and "64x192" in b["warnings"][0], f"size warning (OpenAI): {b.get('warnings')}")
 

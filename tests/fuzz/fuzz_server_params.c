@@ -19,6 +19,7 @@ srv_config g_cfg = {.max_side = 2048, .max_steps = 150, .max_images = 16, .max_c
 int srv_model_find(const char *name) { return strcasecmp(name, "tiny-sd1") ? -1 : 0; }
 int queue_current_model(void) { return 0; }
 int queue_native_size(void) { return 512; }
+int queue_size_multiple(void) { return 64; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
