@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+extern "C" {   /* the library's headers are C */
 #include "base/error.h"
+}
 #include "kernels/comm.h"
 
 typedef struct nccl_comm {
