@@ -1,163 +1,32 @@
 /*
- * image_ops.c — resampling, pasting, mask blur and crop boxes for the editing
- * modes (see image_ops.h for what each reproduces).
+ * image_ops.c — resizing (through product/image_resize.c), pasting, mask
+ * blur and crop boxes for the editing modes (see image_ops.h for what each
+ * reproduces).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/error.h"
 #include "product/image_ops.h"
+#include "product/image_resize.h"
 
-#define PRECISION_BITS (32 - 8 - 2)
-
-static double sinc(double x)
-{
-    if (x == 0.0) return 1.0;
-    x *= M_PI;
-    return sin(x) / x;
-}
-static double lanczos(double x) { return -3.0 <= x && x < 3.0 ? sinc(x) * sinc(x / 3) : 0.0; }
-
-/* Pillow's bicubic_filter (a = -0.5), support 2: Image.resize's default. */
-static double bicubic(double x)
-{
-    const double a = -0.5;
-    if (x < 0.0) x = -x;
-    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
-    if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
-    return 0.0;
-}
-
-typedef struct filter {
-    double (*fn)(double);
-    double support;
-} filter;
-static const filter LANCZOS = {lanczos, 3.0}, BICUBIC = {bicubic, 2.0};
-
-/* Pillow's precompute_coeffs + normalize_coeffs_8bpc: per output pixel the
- * first source index and count (bounds) and ksize fixed-point weights. */
-static int coeffs(const filter *f, int in_size, float in0, float in1, int out_size, int **bounds_out,
-                  int32_t **kk_out)
-{
-    double scale = (double)(in1 - in0) / out_size, filterscale = scale < 1.0 ? 1.0 : scale;
-    double support = f->support * filterscale;
-    int ksize = (int)ceil(support) * 2 + 1;
-    double *k = malloc(sizeof *k * ksize);
-    int32_t *kk = malloc(sizeof *kk * (size_t)out_size * ksize);
-    int *bounds = malloc(sizeof *bounds * 2 * (size_t)out_size);
-    if (!k || !kk || !bounds) {
-        free(k), free(kk), free(bounds);
-        return 0;
-    }
-    for (int xx = 0; xx < out_size; xx++) {
-        double center = in0 + (xx + 0.5) * scale, ww = 0.0, ss = 1.0 / filterscale;
-        int xmin = (int)(center - support + 0.5), xmax = (int)(center + support + 0.5);
-        if (xmin < 0) xmin = 0;
-        if (xmax > in_size) xmax = in_size;
-        xmax -= xmin;
-        int x;
-        for (x = 0; x < xmax; x++) {
-            double w = f->fn((x + xmin - center + 0.5) * ss);
-            k[x] = w;
-            ww += w;
-        }
-        for (x = 0; x < xmax; x++)
-            if (ww != 0.0) k[x] /= ww;
-        for (; x < ksize; x++) k[x] = 0;
-        for (x = 0; x < ksize; x++)
-            kk[(size_t)xx * ksize + x] = k[x] < 0 ? (int32_t)(-0.5 + k[x] * (1 << PRECISION_BITS))
-                                                   : (int32_t)(0.5 + k[x] * (1 << PRECISION_BITS));
-        bounds[xx * 2] = xmin;
-        bounds[xx * 2 + 1] = xmax;
-    }
-    free(k);
-    *bounds_out = bounds;
-    *kk_out = kk;
-    return ksize;
-}
-
-static uint8_t clip8(int32_t v)
-{
-    if (v >= (1 << PRECISION_BITS << 8)) return 255;
-    if (v <= 0) return 0;
-    return (uint8_t)(v >> PRECISION_BITS);
-}
-
-static t2i_status resize_with(const filter *f, const t2i_image *in, int w, int h, const float *box, t2i_image *out)
+/* Pillow's Image.resize (product/image_resize.c) into a new image. */
+static t2i_status resize_with(t2i_resample f, const t2i_image *in, int w, int h, const float *box, t2i_image *out)
 {
     memset(out, 0, sizeof *out);
-    const int C = in->channels, IW = in->width, IH = in->height;
-    if (w < 1 || h < 1 || w > 16384 || h > 16384 || C < 1 || C > 4)
-        return t2i_fail(T2I_ERR_INVALID_ARG, "resize: size %dx%d or %d channels out of range", w, h, C);
-    float b[4] = {0, 0, (float)IW, (float)IH};
-    if (box) memcpy(b, box, sizeof b);
-    if (b[0] < 0 || b[1] < 0 || b[2] > IW || b[3] > IH || b[2] < b[0] || b[3] < b[1])
-        return t2i_fail(T2I_ERR_INVALID_ARG, "resize: box outside the %dx%d image", IW, IH);
-    out->pixels = malloc((size_t)w * h * C);
+    if (w < 1 || h < 1 || w > 16384 || h > 16384)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "resize: size %dx%d out of range", w, h);
+    out->pixels = malloc((size_t)w * h * (in->channels > 0 ? in->channels : 1));
     if (!out->pixels) return t2i_fail(T2I_ERR_NOMEM, "resize: out of memory");
-    out->width = w, out->height = h, out->channels = C;
-    int need_h = w != IW || b[0] != 0 || b[2] != w, need_v = h != IH || b[1] != 0 || b[3] != h;
-    if (!need_h && !need_v) {
-        memcpy(out->pixels, in->pixels, (size_t)w * h * C);
-        return T2I_OK;
-    }
-    int *bh = NULL, *bv = NULL;
-    int32_t *kh = NULL, *kv = NULL;
-    uint8_t *tmp = NULL;
-    int ksh = coeffs(f, IW, b[0], b[2], w, &bh, &kh), ksv = coeffs(f, IH, b[1], b[3], h, &bv, &kv);
-    t2i_status st = T2I_OK;
-    if (!ksh || !ksv) {
-        st = t2i_fail(T2I_ERR_NOMEM, "resize: out of memory");
-        goto done;
-    }
-    const uint8_t *src = in->pixels;
-    int src_w = IW;
-    if (need_h) {
-        int first = bv[0], last = bv[h * 2 - 2] + bv[h * 2 - 1], rows = last - first;
-        for (int i = 0; i < h; i++) bv[i * 2] -= first;
-        tmp = malloc((size_t)w * (rows > 0 ? rows : 1) * C);
-        if (!tmp) {
-            st = t2i_fail(T2I_ERR_NOMEM, "resize: out of memory");
-            goto done;
-        }
-        for (int y = 0; y < rows; y++) {
-            const uint8_t *row = in->pixels + (size_t)(y + first) * IW * C;
-            for (int xx = 0; xx < w; xx++) {
-                const int xmin = bh[xx * 2], xmax = bh[xx * 2 + 1];
-                const int32_t *k = kh + (size_t)xx * ksh;
-                for (int c = 0; c < C; c++) {
-                    int32_t ss = 1 << (PRECISION_BITS - 1);
-                    for (int x = 0; x < xmax; x++) ss += row[(size_t)(x + xmin) * C + c] * k[x];
-                    tmp[((size_t)y * w + xx) * C + c] = clip8(ss);
-                }
-            }
-        }
-        src = tmp;
-        src_w = w;
-        if (!need_v) {
-            memcpy(out->pixels, tmp, (size_t)w * h * C);
-            goto done;
-        }
-    }
-    for (int yy = 0; yy < h; yy++) {
-        const int ymin = bv[yy * 2], ymax = bv[yy * 2 + 1];
-        const int32_t *k = kv + (size_t)yy * ksv;
-        for (int xx = 0; xx < w; xx++)
-            for (int c = 0; c < C; c++) {
-                int32_t ss = 1 << (PRECISION_BITS - 1);
-                for (int y = 0; y < ymax; y++) ss += src[((size_t)(y + ymin) * src_w + xx) * C + c] * k[y];
-                out->pixels[((size_t)yy * w + xx) * C + c] = clip8(ss);
-            }
-    }
-done:
-    free(bh), free(bv), free(kh), free(kv), free(tmp);
+    out->width = w, out->height = h, out->channels = in->channels;
+    t2i_status st = t2i_image_resize_box(in->pixels, in->width, in->height, in->channels, out->pixels, w, h, f, box);
     if (st != T2I_OK) t2i_image_clear(out);
     return st;
 }
 
 t2i_status t2i_img_resize(const t2i_image *in, int w, int h, const float *box, t2i_image *out)
 {
-    return resize_with(&LANCZOS, in, w, h, box, out);
+    return resize_with(T2I_RESAMPLE_LANCZOS, in, w, h, box, out);
 }
 
 void t2i_img_paste(t2i_image *dst, const t2i_image *src, int x, int y)
@@ -189,7 +58,7 @@ static t2i_status new_image(t2i_image *im, int w, int h, int c)
 static t2i_status fill_band(t2i_image *res, const t2i_image *r, int fw, int fh, const float box[4], int px, int py)
 {
     t2i_image band;
-    T2I_TRY(resize_with(&BICUBIC, r, fw, fh, box, &band));
+    T2I_TRY(resize_with(T2I_RESAMPLE_BICUBIC, r, fw, fh, box, &band));
     t2i_img_paste(res, &band, px, py);
     t2i_image_clear(&band);
     return T2I_OK;

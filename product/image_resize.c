@@ -61,10 +61,10 @@ static void taps_free(taps *t)
     free(t->k);
 }
 
-static t2i_status taps_make(int in, int out, double (*f)(double), double support, taps *t)
+static t2i_status taps_make(int in, double in0, double in1, int out, double (*f)(double), double support, taps *t)
 {
     memset(t, 0, sizeof *t);
-    const double scale = (double)in / out, fs = scale < 1 ? 1 : scale, sup = support * fs;
+    const double scale = (in1 - in0) / out, fs = scale < 1 ? 1 : scale, sup = support * fs;
     t->ksize = (int)ceil(sup) * 2 + 1;
     t->first = malloc((size_t)out * sizeof *t->first);
     t->count = malloc((size_t)out * sizeof *t->count);
@@ -76,7 +76,7 @@ static t2i_status taps_make(int in, int out, double (*f)(double), double support
         return t2i_fail(T2I_ERR_NOMEM, "resize: out of memory");
     }
     for (int xx = 0; xx < out; xx++) {
-        const double centre = (xx + 0.5) * scale;
+        const double centre = in0 + (xx + 0.5) * scale;
         int lo = (int)(centre - sup + 0.5), hi = (int)(centre + sup + 0.5);
         if (lo < 0) lo = 0;
         if (hi > in) hi = in;
@@ -134,9 +134,18 @@ static void pass_v(const uint8_t *src, int w, int row0, int C, const taps *t, ui
 t2i_status t2i_image_resize(const uint8_t *src, int sw, int sh, int C, uint8_t *dst, int dw, int dh,
                             t2i_resample filter)
 {
+    return t2i_image_resize_box(src, sw, sh, C, dst, dw, dh, filter, NULL);
+}
+
+t2i_status t2i_image_resize_box(const uint8_t *src, int sw, int sh, int C, uint8_t *dst, int dw, int dh,
+                                t2i_resample filter, const float box[4])
+{
     if (sw < 1 || sh < 1 || dw < 1 || dh < 1 || sw > 65536 || sh > 65536 || dw > 65536 || dh > 65536)
         return t2i_fail(T2I_ERR_INVALID_ARG, "resize: %dx%d -> %dx%d outside 1..65536", sw, sh, dw, dh);
     if (C < 1 || C > 4) return t2i_fail(T2I_ERR_INVALID_ARG, "resize: %d channels outside 1..4", C);
+    const float b[4] = {box ? box[0] : 0, box ? box[1] : 0, box ? box[2] : (float)sw, box ? box[3] : (float)sh};
+    if (b[0] < 0 || b[1] < 0 || b[2] > sw || b[3] > sh || b[2] < b[0] || b[3] < b[1])
+        return t2i_fail(T2I_ERR_INVALID_ARG, "resize: box outside the %dx%d image", sw, sh);
     double (*f)(double);
     double support;
     switch (filter) {
@@ -145,7 +154,10 @@ t2i_status t2i_image_resize(const uint8_t *src, int sw, int sh, int C, uint8_t *
     case T2I_RESAMPLE_LANCZOS: f = lanczos, support = 3; break;
     default: return t2i_fail(T2I_ERR_INVALID_ARG, "resize: filter %d is not supported", (int)filter);
     }
-    if (sw == dw && sh == dh) {
+    /* Pillow resamples an axis when its size changes or the box does not
+     * cover it exactly. */
+    const int need_h = dw != sw || b[0] != 0 || b[2] != dw, need_v = dh != sh || b[1] != 0 || b[3] != dh;
+    if (!need_h && !need_v) {
         memcpy(dst, src, (size_t)sw * sh * C);
         return T2I_OK;
     }
@@ -154,16 +166,16 @@ t2i_status t2i_image_resize(const uint8_t *src, int sw, int sh, int C, uint8_t *
      * first; the two orders round differently). */
     const bool v_first = sh - dh > 0 && sh - dh > 2 * (sw - dw);
     taps tv, th;
-    T2I_TRY(taps_make(sh, dh, f, support, &tv));
-    t2i_status st = sw != dw ? taps_make(sw, dw, f, support, &th) : T2I_OK;
+    T2I_TRY(taps_make(sh, b[1], b[3], dh, f, support, &tv));
+    t2i_status st = need_h ? taps_make(sw, b[0], b[2], dw, f, support, &th) : T2I_OK;
     if (st != T2I_OK) {
         taps_free(&tv);
         return st;
     }
     uint8_t *tmp = NULL;
-    if (sw == dw) {
+    if (!need_h) {   /* dw == sw */
         pass_v(src, sw, 0, C, &tv, dst, dh);
-    } else if (sh == dh) {
+    } else if (!need_v) {   /* dh == sh */
         pass_h(src, sw, 0, sh, C, &th, dst, dw);
     } else if (v_first) {   /* sw × dh intermediate */
         if ((tmp = malloc((size_t)sw * dh * C)) != NULL) {
@@ -177,8 +189,8 @@ t2i_status t2i_image_resize(const uint8_t *src, int sw, int sh, int C, uint8_t *
             pass_v(tmp, dw, row0, C, &tv, dst, dh);
         }
     }
-    if (sw != dw && sh != dh && !tmp) st = t2i_fail(T2I_ERR_NOMEM, "resize: out of memory");
-    if (sw != dw) taps_free(&th);
+    if (need_h && need_v && !tmp) st = t2i_fail(T2I_ERR_NOMEM, "resize: out of memory");
+    if (need_h) taps_free(&th);
     free(tmp);
     taps_free(&tv);
     return st;

@@ -28,4 +28,10 @@ typedef enum t2i_resample {
 t2i_status t2i_image_resize(const uint8_t *src, int sw, int sh, int channels, uint8_t *dst, int dw, int dh,
                             t2i_resample filter);
 
+/* The same from the source region box = {x0, y0, x1, y1} (Pillow's box
+ * argument; NULL = the whole image); a box outside the image is
+ * T2I_ERR_INVALID_ARG. */
+t2i_status t2i_image_resize_box(const uint8_t *src, int sw, int sh, int channels, uint8_t *dst, int dw, int dh,
+                                t2i_resample filter, const float box[4]);
+
 #endif /* T2I_IMAGE_RESIZE_H */
