@@ -44,6 +44,9 @@ TOK = os.path.join(ROOT, "models", "default", "tokenizer")
 IMG = 64
 
 ATTRS = ["colour", "shape", "position", "background"]
+# Hard negatives by attribute: position and shape are the hardest to tell
+# (colour and background are learnt first), so they are drawn more often.
+ATTR_WEIGHTS = [0.15, 0.3, 0.4, 0.15]
 
 
 def perturb(scene, attr, rng):
@@ -106,7 +109,11 @@ def batch(rng, proc, n, lang=None):
     trues, falses = [], []
     for s in scenes:
         l = lang or ("en" if rng.random() < 0.5 else "zh")
-        t, f = caption_pair(s, rng.choice(ATTRS), rng, l)
+        attr = rng.choices(ATTRS, weights=ATTR_WEIGHTS)[0]
+        for _ in range(8):   # a phrasing that names the changed attribute
+            t, f = caption_pair(s, attr, rng, l)
+            if t != f:
+                break
         trues.append(t)
         falses.append(f)
     return preprocess(proc, imgs), trues, falses
@@ -148,20 +155,23 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "default", "scorer"))
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--resume", help="continue from a saved scorer folder (FP16 weights are read as FP32)")
+    ap.add_argument("--lr", type=float, default=1e-3)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = random.Random(a.seed)
     tok = CLIPTokenizer.from_pretrained(TOK)
     proc = CLIPImageProcessor(size={"shortest_edge": IMG}, crop_size={"height": IMG, "width": IMG})
-    model = make_model(tok)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    model = CLIPModel.from_pretrained(a.resume, dtype=torch.float32) if a.resume else make_model(tok)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     t0, step, total = time.time(), 0, a.minutes * 60
     log = []
     while time.time() - t0 < total:
         frac = (time.time() - t0) / total
         for g in opt.param_groups:
-            g["lr"] = 1e-3 * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac))) * min(1.0, step / 100 + 0.01)
+            g["lr"] = a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac))) * min(1.0, step / 100 + 0.01)
         px, trues, falses = batch(rng, proc, a.batch)
         ie = F.normalize(encode_image(model, px), dim=-1)
         te = F.normalize(encode_text(model, tok, trues), dim=-1)
