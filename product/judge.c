@@ -176,6 +176,30 @@ t2i_status t2i_clip_score(t2i_scorer *s, const t2i_image *img, const char *promp
     return st;
 }
 
+t2i_status t2i_scorer_judge(t2i_scorer *s, const t2i_image *img, const char *prompt, float *emb, int max, int *dim,
+                            float *clip_score, float *aesthetic)
+{
+    t2i_clip_model *m;
+    T2I_TRY(pick(s, T2I_LANG_AUTO, prompt, &m));
+    const int d = t2i_clip_model_dim(m);
+    *dim = d;
+    if (max < d) return t2i_fail(T2I_ERR_INVALID_ARG, "scorer: room for %d values, the embedding has %d", max, d);
+    T2I_TRY(image_embedding(m, img, emb));
+    float *te = malloc((size_t)d * sizeof *te);
+    if (!te) return t2i_fail(T2I_ERR_NOMEM, "out of memory");
+    t2i_status st = t2i_clip_model_text_embeds(m, prompt ? prompt : "", te);
+    if (st == T2I_OK) {
+        normalise(te, d);
+        double dot = 0;
+        for (int i = 0; i < d; i++) dot += (double)emb[i] * te[i];
+        *clip_score = (float)(100.0 * (dot > 0 ? dot : 0));
+        *aesthetic = NAN;
+        if (s->aesthetic && m == s->en) st = t2i_aesthetic_run(s->aesthetic, emb, 1, aesthetic);
+    }
+    free(te);
+    return st;
+}
+
 t2i_status t2i_aesthetic_score(t2i_scorer *s, const t2i_image *img, float *score)
 {
     if (!s->aesthetic) return t2i_fail(T2I_ERR_INVALID_ARG, "scorer: no aesthetic head loaded");

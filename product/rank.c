@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/error.h"
+#include "product/judge.h"
 #include "t2i.h"
 
 void t2i_rank_options_init(t2i_rank_options *o)
@@ -50,20 +51,18 @@ static float dot(const float *a, const float *b, int n)
     return (float)s;
 }
 
-/* Judge one image: relevance, aesthetics, measures, hash, embedding. */
+/* Judge one image: relevance, aesthetics and embedding from one pass of the
+ * image tower, then the measures and the hash. */
 static t2i_status judge(t2i_scorer *sc, const char *prompt, const t2i_rank_options *o, cand *c, int dim_max, int *dim)
 {
     t2i_image_scores *s = &c->s;
     memset(s, 0, sizeof *s);
-    T2I_TRY(t2i_clip_score(sc, &c->img, prompt, T2I_LANG_AUTO, &s->clip_score));
+    T2I_TRY(t2i_scorer_judge(sc, &c->img, prompt, c->emb, dim_max, dim, &s->clip_score, &s->aesthetic));
     T2I_TRY(t2i_image_quality_measure(&c->img, &s->quality));
     T2I_TRY(t2i_image_dhash(&c->img, &s->dhash));
-    s->aesthetic = NAN;
-    if (o->w_aesthetic != 0 && t2i_aesthetic_score(sc, &c->img, &s->aesthetic) != T2I_OK) s->aesthetic = NAN;
-    T2I_TRY(t2i_scorer_image_embedding(sc, &c->img, T2I_LANG_AUTO, c->emb, dim_max, dim));
     const double sharp = fmin(log10(1.0 + s->quality.sharpness) / 3.0, 1.0);
-    s->score = (float)(o->w_relevance * s->clip_score / 100.0 + (isnan(s->aesthetic) ? 0 : o->w_aesthetic * s->aesthetic / 10.0) +
-                       o->w_sharpness * sharp);
+    s->score = (float)(o->w_relevance * s->clip_score / 100.0 +
+                       (isnan(s->aesthetic) ? 0 : o->w_aesthetic * s->aesthetic / 10.0) + o->w_sharpness * sharp);
     return T2I_OK;
 }
 
