@@ -7,7 +7,7 @@
 # (tests/fuzz/regressions/<name>/, not the pending/ subfolder).
 # -DT2I_FUZZ=ON (clang): also the libFuzzer binaries fuzz_<name> (target
 # "fuzzers"), which tools/fuzz.sh runs.
-set(T2I_FUZZ_HARNESSES safetensors safetensors_set model_config prompt clip_bpe
+set(T2I_FUZZ_HARNESSES safetensors safetensors_set model_config prompt clip_bpe hf_tokenizer
     wordpiece styles infotext png image server_params)
 set(T2I_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/tests/fuzz)
 
