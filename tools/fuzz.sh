@@ -19,7 +19,11 @@ cd "$(dirname "$0")/.."
 secs=${1:-20}
 shift || true
 build=${T2I_FUZZ_BUILD:-build-fuzz}
-all=(safetensors safetensors_set model_config prompt clip_bpe wordpiece styles infotext png image server_params)
+all=()   # every harness file: tests/fuzz/fuzz_<name>.c (fuzz_util.c is the shared helper)
+for f in tests/fuzz/fuzz_*.c; do
+  n=${f#tests/fuzz/fuzz_}; n=${n%.c}
+  [ "$n" = util ] || all+=("$n")
+done
 harnesses=("$@")
 ((${#harnesses[@]})) || harnesses=("${all[@]}")
 
