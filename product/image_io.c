@@ -170,34 +170,10 @@ t2i_status t2i_image_decode_named(const char *name, const void *buf, size_t n, t
 t2i_status t2i_image_read(const char *path, t2i_image *img)
 {
     memset(img, 0, sizeof *img);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return t2i_fail(T2I_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char *buf = NULL;
-    size_t n = 0, cap = 0;
-    t2i_status s = T2I_OK;
-    for (;;) {
-        if (n == cap) {
-            if (cap >= T2I_PNG_MAX_FILE) {
-                s = t2i_fail(T2I_ERR_FORMAT, "%s: file larger than %u bytes", path, T2I_PNG_MAX_FILE);
-                break;
-            }
-            cap = cap ? 2 * cap : 65536;
-            unsigned char *nb = realloc(buf, cap);
-            if (!nb) {
-                s = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
-                break;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, fp);
-        n += got;
-        if (got == 0) {
-            if (ferror(fp)) s = t2i_fail(T2I_ERR_IO, "%s: read failed", path);
-            break;
-        }
-    }
-    fclose(fp);
-    if (s == T2I_OK) s = t2i_image_decode_named(path, buf, n, img);
+    size_t n = 0;
+    T2I_TRY(t2i_image_file_load(path, &buf, &n));
+    t2i_status s = t2i_image_decode_named(path, buf, n, img);
     free(buf);
     return s;
 }

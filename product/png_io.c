@@ -402,9 +402,10 @@ t2i_status t2i_png_decode_rgba(const char *name, const void *buf, size_t n, t2i_
     return png_decode(name ? name : "<memory>", buf, n, img, 1);
 }
 
-t2i_status t2i_png_read(const char *path, t2i_image *img)
+t2i_status t2i_image_file_load(const char *path, unsigned char **out, size_t *size)
 {
-    memset(img, 0, sizeof *img);
+    *out = NULL;
+    *size = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) return t2i_fail(T2I_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char *buf = NULL;
@@ -413,13 +414,15 @@ t2i_status t2i_png_read(const char *path, t2i_image *img)
     for (;;) {
         if (n == cap) {
             if (cap >= T2I_PNG_MAX_FILE) {
-                s = t2i_fail(T2I_ERR_FORMAT, "%s: file larger than %u bytes", path,
-                             T2I_PNG_MAX_FILE);
+                s = t2i_fail(T2I_ERR_FORMAT, "%s: file larger than %u bytes", path, T2I_PNG_MAX_FILE);
                 break;
             }
             cap = cap ? 2 * cap : 65536;
             unsigned char *nb = realloc(buf, cap);
-            if (!nb) { s = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path); break; }
+            if (!nb) {
+                s = t2i_fail(T2I_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
             buf = nb;
         }
         size_t got = fread(buf + n, 1, cap - n, fp);
@@ -430,7 +433,22 @@ t2i_status t2i_png_read(const char *path, t2i_image *img)
         }
     }
     fclose(fp);
-    if (s == T2I_OK) s = png_decode(path, buf, n, img, 0);
+    if (s != T2I_OK) {
+        free(buf);
+        return s;
+    }
+    *out = buf;
+    *size = n;
+    return T2I_OK;
+}
+
+t2i_status t2i_png_read(const char *path, t2i_image *img)
+{
+    memset(img, 0, sizeof *img);
+    unsigned char *buf = NULL;
+    size_t n = 0;
+    T2I_TRY(t2i_image_file_load(path, &buf, &n));
+    t2i_status s = png_decode(path, buf, n, img, 0);
     free(buf);
     return s;
 }

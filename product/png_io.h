@@ -41,4 +41,9 @@
  * 255 where the file has none). `name` is used in messages. */
 t2i_status t2i_png_decode_rgba(const char *name, const void *buf, size_t n, t2i_image *img);
 
+/* Read a whole image file (at most T2I_PNG_MAX_FILE bytes) into *out
+ * (malloc'd, *size bytes). Errors: T2I_ERR_IO, T2I_ERR_FORMAT (too large),
+ * T2I_ERR_NOMEM, naming the file. */
+t2i_status t2i_image_file_load(const char *path, unsigned char **out, size_t *size);
+
 #endif /* T2I_PNG_IO_H */
