@@ -541,12 +541,11 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
     st = t2i_model_vae_decoder_plan(m, 1, h, w, &dp);
     if (st != T2I_OK) goto done;
     const float inv_sf = 1.0f / m->vae_cfg.scaling_factor;
+    /* CFG parallel: the pair shares the decode, image b on rank b % 2, and
+     * each image is then broadcast from its rank (not with a stage dump,
+     * which holds every decoded image) */
+    const int share_decode = split && !r.images;
     for (int b = 0; b < B; b++) {
-        for (size_t j = 0; j < per; j++) r.x_in[j] = r.x[b * per + j] * inv_sf;
-        if ((st = t2i_plan_set_input(dp, "latents", r.x_in, per * sizeof(float))) != T2I_OK ||
-            (st = t2i_plan_run(dp)) != T2I_OK ||
-            (st = t2i_plan_get_output(dp, "image", r.dec, pix * sizeof(float))) != T2I_OK)
-            goto done;
         t2i_image *img = &r.out[b];
         img->width = W;
         img->height = H;
@@ -557,6 +556,12 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
             st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory");
             goto done;
         }
+        if (share_decode && b % 2 != g0) continue;
+        for (size_t j = 0; j < per; j++) r.x_in[j] = r.x[b * per + j] * inv_sf;
+        if ((st = t2i_plan_set_input(dp, "latents", r.x_in, per * sizeof(float))) != T2I_OK ||
+            (st = t2i_plan_run(dp)) != T2I_OK ||
+            (st = t2i_plan_get_output(dp, "image", r.dec, pix * sizeof(float))) != T2I_OK)
+            goto done;
         /* diffusers: (x / 2 + 0.5).clamp(0, 1), then (x * 255).round() */
         const size_t plane = (size_t)H * W;
         for (size_t j = 0; j < pix; j++) {
@@ -567,6 +572,8 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
             img->pixels[px * 3 + c] = (uint8_t)lrintf(v * 255.0f);
         }
     }
+    for (int b = 0; share_decode && b < B; b++)
+        if ((st = t2i_comm_broadcast(rk->comm, r.out[b].pixels, pix, b % 2)) != T2I_OK) goto done;
     if (p->stages_path) {
         st = dump_stages(p->stages_path, &r, n_cond > 2 ? 2 : n_cond, B, L, C, lc, h, w, H, W);
         if (st != T2I_OK) goto done;

@@ -42,8 +42,9 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
  * batch on the two ranks of `comm` — rank 0 the negative prompt, rank 1 the
  * prompt —, each rank evaluating the UNet on its p->batch_size images only
  * and the noise predictions all-gathered after every evaluation, so both
- * ranks hold [uncond…, cond…] and step the same latents. Both ranks are
- * called with the same parameters and return the same images. comm's
+ * ranks hold [uncond…, cond…] and step the same latents; image b is decoded
+ * on rank b % 2 and broadcast. Both ranks are called with the same
+ * parameters and return the same images. comm's
  * buffers must be host memory (CPU ranks). */
 typedef struct t2i_pipeline_ranks {
     struct t2i_comm *comm;      /* size 2 */

@@ -19,7 +19,8 @@
  *     same gathered predictions). Against diffusers (where the fixture has
  *     the run) the pair meets test_pipeline's 1e-3 of max|ref|.
  *  2. through the public API, batch 4 on tiny-sd1 over 2 ranks (one pair)
- *     and 4 ranks (2 CFG × 2 data): the images equal t2i_txt2img's, pixels
+ *     and 4 ranks (2 CFG × 2 data), the decode shared by each pair (image b
+ *     on rank b % 2, broadcast): the images equal t2i_txt2img's, pixels
  *     and infotext, bit for bit; bytes exchanged per evaluation exactly
  *     ranks × (images per pair) × 4·h·w floats.
  *  3. faults: a rank that stops answering (its progress callback sleeps
