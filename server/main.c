@@ -174,6 +174,8 @@ static void usage(void)
           "  --device N             CUDA device ordinal (default 0)\n"
           "  --devices 0,1,2,3      one worker per device, jobs to the idle ones (CPU: one CPU\n"
           "                         worker per entry, --threads each)\n"
+          "  --parallel-min-pixels N  a job of >= N pixels (W*H) with CFG > 1 borrows an idle\n"
+          "                         device for CFG parallelism (default 0 = never)\n"
           "  --conn-timeout S       idle connection timeout (default 30)\n"
           "  --body-timeout S       time allowed to receive a request body (default 30)\n"
           "  --per-ip-limit N       connections per client address (default 32)\n"
@@ -282,6 +284,7 @@ static int parse_args(int argc, char **argv, int *export_stats)
         INT_FLAG("--drain-timeout", 0, 3600, drain_timeout_s)
         INT_FLAG("--body-timeout", 1, 3600, body_timeout_s)
         INT_FLAG("--job-timeout", 0, 86400, job_timeout_s)
+        INT_FLAG("--parallel-min-pixels", 0, 1 << 26, parallel_min_pixels)
         INT_FLAG("--url-ttl", 1, 604800, url_ttl_s)
         INT_FLAG("--max-decodes", 1, 1024, max_decodes)
         STR_FLAG("--model", model_dir)

@@ -132,6 +132,9 @@ char *metrics_render(int depth, int running, int ready, const metrics_device *de
         put(&b, "t2i_device_jobs_total{device=\"%d\",result=\"ok\"} %ld\n"
                 "t2i_device_jobs_total{device=\"%d\",result=\"failed\"} %ld\n",
             d[i].id, d[i].jobs_ok, d[i].id, d[i].jobs_failed);
+    put(&b, "# HELP t2i_device_lent_total Jobs a device helped another device with (CFG parallel).\n"
+            "# TYPE t2i_device_lent_total counter\n");
+    for (int i = 0; i < n_devices; i++) put(&b, "t2i_device_lent_total{device=\"%d\"} %ld\n", d[i].id, d[i].lent);
     put(&b, "# HELP t2i_device_busy_seconds_total Engine time per device.\n"
             "# TYPE t2i_device_busy_seconds_total counter\n");
     for (int i = 0; i < n_devices; i++)

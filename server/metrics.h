@@ -27,6 +27,7 @@ void metrics_generation(double seconds, int images);
 typedef struct metrics_device {
     int id, up, busy;            /* up: in rotation with a model loaded */
     long jobs_ok, jobs_failed;   /* engine calls (job groups) */
+    long lent;                   /* jobs it helped another device with (CFG parallel) */
     double busy_s;
 } metrics_device;
 char *metrics_render(int depth, int running, int ready, const metrics_device *devices, int n_devices);

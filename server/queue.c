@@ -49,6 +49,8 @@ typedef struct device_worker {
     long jobs_ok, jobs_failed;
     double busy_s;
     int inject_fault;            /* T2I_SERVER_FAULT_DEVICE: fail the first job as a broken device */
+    int lent;                    /* its model is in use by another worker's CFG-parallel job */
+    long lent_jobs;
     pthread_t th;
     int started;
 } device_worker;
@@ -354,7 +356,8 @@ int queue_devices(metrics_device *out, int max)
     int n = n_devs < max ? n_devs : max;
     for (int i = 0; i < n; i++) {
         const device_worker *w = &devs[i];
-        out[i] = (metrics_device){w->id, w->state == DEV_READY, w->n_running > 0, w->jobs_ok, w->jobs_failed,
+        out[i] = (metrics_device){w->id,          w->state == DEV_READY, w->n_running > 0 || w->lent,
+                                  w->jobs_ok,     w->jobs_failed,        w->lent_jobs,
                                   w->busy_s};
     }
     pthread_mutex_unlock(&mu);
@@ -514,6 +517,26 @@ static void expire_queued_locked(double now)
     evict_locked();
 }
 
+/* A job of at least --parallel-min-pixels with guidance borrows an idle
+ * device that has the same model loaded, for CFG parallelism (the pair's
+ * images equal one device's: docs/multi_gpu.md). The borrowed worker takes
+ * no job and no model switch until it is returned (in run_group). */
+static device_worker *borrow_peer(device_worker *w, const gen_params *p)
+{
+    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f)) return NULL;
+    device_worker *peer = NULL;
+    pthread_mutex_lock(&mu);
+    const long px = (long)(p->width ? p->width : native_size) * (p->height ? p->height : native_size);
+    for (int d = 0; d < n_devs && px >= g_cfg.parallel_min_pixels && !peer; d++) {
+        device_worker *o = &devs[d];
+        if (o != w && o->state == DEV_READY && !o->n_running && !o->lent && o->model && o->cur_model == w->cur_model)
+            peer = o;
+    }
+    if (peer) peer->lent = 1;
+    pthread_mutex_unlock(&mu);
+    return peer;
+}
+
 static void run_group(device_worker *w, job **g, int n)
 {
     t2i_model *model = w->model;
@@ -541,6 +564,7 @@ static void run_group(device_worker *w, job **g, int n)
     }
     if (!model) s = T2I_ERR_DEVICE, snprintf(err, sizeof err, "no model is loaded");
     else size_warning(g, n, t2i_model_default_size(model));
+    device_worker *peer = s == T2I_OK ? borrow_peer(w, p) : NULL;
     for (int i = 0; i < n; i++)
         if (!g[i]->images) s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory");
     double t0 = srv_now();
@@ -578,7 +602,22 @@ static void run_group(device_worker *w, job **g, int n)
         int count = 0;
         const int injected = w->inject_fault;   /* a test's broken device (docs/server.md) */
         w->inject_fault = 0;
-        s = injected ? T2I_ERR_DEVICE : t2i_txt2img(model, &tp, &imgs, &count);
+        t2i_parallel_options po;
+        t2i_parallel_options_init(&po);
+        po.mode = T2I_PARALLEL_CFG;
+        po.timeout_ms = 600000;
+        t2i_model *pair[2] = {model, peer ? peer->model : NULL};
+        s = injected ? T2I_ERR_DEVICE
+            : peer   ? t2i_txt2img_parallel_ex(pair, 2, &tp, &po, &imgs, &count)
+                     : t2i_txt2img(model, &tp, &imgs, &count);
+        if (peer && po.failed_rank == 1 && (s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL)) {
+            fprintf(stderr, "t2i-server: device %d (lent to device %d): engine error, taken out of rotation: %s\n",
+                    peer->id, w->id, t2i_last_error());
+            pthread_mutex_lock(&mu);
+            peer->state = DEV_OUT;
+            pthread_mutex_unlock(&mu);
+            s = T2I_ERR_NOMEM;   /* the job fails with 503; this device is fine */
+        }
         if (s == T2I_ERR_CANCELLED && take_skip(g, n)) {   /* /sdapi/v1/skip: on to the next iteration */
             s = T2I_OK;
             t2i_free(fp), t2i_free(fn);
@@ -611,6 +650,7 @@ static void run_group(device_worker *w, job **g, int n)
         snprintf(err, sizeof err, "%s", why);
     }
     pthread_mutex_lock(&mu);
+    if (peer) peer->lent = 0, peer->lent_jobs++, peer->busy_s += gen_s;
     w->busy_s += gen_s;
     if (s == T2I_OK) w->jobs_ok++;
     else w->jobs_failed++;
@@ -686,8 +726,9 @@ static void *worker_main(void *arg)
         int fatal, can_switch;
         for (;;) {
             fatal = health_locked() == SRV_FATAL;
-            can_switch = pending_switch && !pending_switch->taken && (w->state != DEV_OUT || fatal);
-            if ((q_head && (w->state == DEV_READY || fatal)) || can_switch || worker_stop) break;
+            can_switch = pending_switch && !pending_switch->taken && !w->lent && (w->state != DEV_OUT || fatal);
+            if ((q_head && !w->lent && (w->state == DEV_READY || fatal)) || can_switch || (worker_stop && !w->lent))
+                break;
             pthread_cond_wait(&cv, &mu);
         }
         if (can_switch) {

@@ -53,6 +53,7 @@ typedef struct srv_config {
     int device;
     int devices[SRV_MAX_DEVICES];   /* --devices 0,1,2,3: one worker each (CPU: N CPU workers) */
     int n_devices;                  /* 0: one worker on --device */
+    int parallel_min_pixels;        /* a job this large (W·H, CFG > 1) borrows an idle device; 0 = never */
     int conn_timeout_s;
     int per_ip_limit;
     int conn_limit;

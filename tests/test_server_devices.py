@@ -8,6 +8,11 @@
    error naming device 1 and "out of rotation"; every other job is done by
    device 0; /metrics shows device 1 down and device 0 up; /health stays
    ready; the server exits 0;
+ - one large request on two devices (--parallel-min-pixels 4096: a 64×64
+   job with CFG borrows the idle device for CFG parallelism): the lending
+   device's t2i_device_lent_total is 1, and the two images (batch 2: a
+   UNet batch of 2 on each device, where the library's rule is bit-exact)
+   equal, PNG byte for byte, those of a server drawing on one device;
  - --devices refuses a malformed list or a repeated device.
 """
 import sys
@@ -105,6 +110,39 @@ def test_failing_device():
         check(s.stop() == 0, "server with a failed device exits 0")
 
 
+LARGE = {"prompt": "a red circle on a blue background", "negative_prompt": "blurry", "steps": 4, "seed": 77,
+         "cfg_scale": 7.0, "batch_size": 2, "width": 64, "height": 64}
+
+
+def draw(s, body):
+    st, b = s.json("POST", "/sdapi/v1/txt2img", body, timeout=120)
+    check(st == 200 and len(b.get("images", [])) == 2, f"txt2img -> {st} {str(b)[:200]}")
+    return b.get("images", []) if isinstance(b, dict) else []
+
+
+def test_large_request():
+    one = Server(EXE)
+    try:
+        ref = draw(one, LARGE)
+    finally:
+        check(one.stop() == 0, "single-device server exits 0")
+    s = Server(EXE, "--devices", "0,1", "--parallel-min-pixels", "4096")
+    try:
+        check(wait_up(s, 2), "both devices come up")
+        got = draw(s, LARGE)
+        _, m = metrics(s)
+        lent = sum(v for k, v in m.items() if k.startswith("t2i_device_lent_total"))
+        print(f"  a 64x64 CFG job on two devices: lent {lent:.0f}, images equal one device's: {got == ref}")
+        check(lent == 1, f"one device lent to the job: {m}")
+        check(got and got == ref, "CFG-parallel images equal one device's, PNG byte for byte")
+        st, b = s.json("POST", "/sdapi/v1/txt2img", dict(LARGE, width=64, height=64, cfg_scale=1.0), timeout=120)
+        _, m = metrics(s)
+        lent2 = sum(v for k, v in m.items() if k.startswith("t2i_device_lent_total"))
+        check(st == 200 and lent2 == 1, f"no guidance, nothing to split: no device lent ({st}, {lent2})")
+    finally:
+        check(s.stop() == 0, "lending server exits 0")
+
+
 def test_bad_flags():
     import subprocess
     for bad in ("0,x", "1,1", "", "0,,1"):
@@ -116,6 +154,7 @@ def test_bad_flags():
 def main():
     test_two_workers()
     test_failing_device()
+    test_large_request()
     test_bad_flags()
     finish()
 
