@@ -23,6 +23,9 @@
  *     on rank b % 2, broadcast): the images equal t2i_txt2img's, pixels
  *     and infotext, bit for bit; bytes exchanged per evaluation exactly
  *     ranks × (images per pair) × 4·h·w floats.
+ *  2b. Heun (the exchange mid-step), a prompt-editing schedule and
+ *     guidance 1 (nothing split, nothing exchanged), batch 2 per rank:
+ *     pixels bit-exact, bytes per evaluation exact;
  *  3. faults: a rank that stops answering (its progress callback sleeps
  *     10× the timeout) makes its partner fail with T2I_ERR_PEER naming it
  *     within the timeout plus one step (2 s slack for loaded machines),
@@ -215,6 +218,50 @@ static void check_public(t2i_model *const *m)
           "steps 0: %s", t2i_last_error());
 }
 
+/* 2b: what else the loop does, each bit-exact against one device at batch
+ * 2 per rank: Heun (two evaluations per step, the exchange mid-step), a
+ * prompt-editing schedule (the context changes at step 3 on both ranks),
+ * and guidance 1 (nothing to split: both ranks run the whole pass and
+ * exchange nothing). */
+static void check_variants(t2i_model *const *m)
+{
+    struct {
+        const char *what, *prompt;
+        t2i_sampler s;
+        float cfg;
+    } cases[] = {
+        {"Heun", "a red circle on a blue background", T2I_SAMPLER_HEUN, 7.5f},
+        {"prompt editing", "[a red circle:a blue square:0.5] on a green background", T2I_SAMPLER_EULER_A, 7.5f},
+        {"guidance 1", "a red circle on a blue background", T2I_SAMPLER_EULER, 1.0f},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        t2i_txt2img_params p;
+        batch_params(&p);
+        p.batch_size = 2;
+        p.prompt = cases[c].prompt;
+        p.sampler = cases[c].s;
+        p.guidance_scale = cases[c].cfg;
+        t2i_image *ref = NULL, *got = NULL;
+        int nref = 0, n = 0;
+        CHECK_OK(t2i_txt2img(m[0], &p, &ref, &nref));
+        t2i_parallel_options o;
+        t2i_parallel_options_init(&o);
+        o.mode = T2I_PARALLEL_CFG;
+        CHECK_OK(t2i_txt2img_parallel_ex(m, 2, &p, &o, &got, &n));
+        size_t differ = 0;
+        for (int i = 0; i < n && i < nref; i++)
+            for (size_t k = 0; k < (size_t)64 * 64 * 3; k++) differ += got[i].pixels[k] != ref[i].pixels[k];
+        const double want = cases[c].cfg > 1 ? 2.0 * 2 * 4 * 8 * 8 * sizeof(float) : 0;
+        printf("  %s, batch 2 on 2 CFG ranks: %zu pixel values differ, %.0f bytes per evaluation\n", cases[c].what,
+               differ, o.bytes_per_eval);
+        CHECK(n == 2 && nref == 2 && differ == 0, "%s: %d images, %zu values differ", cases[c].what, n, differ);
+        CHECK(o.bytes_per_eval == want, "%s: %.0f bytes per evaluation, expected %.0f", cases[c].what,
+              o.bytes_per_eval, want);
+        t2i_images_free(ref, nref);
+        t2i_images_free(got, n);
+    }
+}
+
 /* 3: faults. */
 typedef struct fault {
     int rank, at_step, cancel;
@@ -292,6 +339,7 @@ int main(void)
     check_pair(xl, SDXL, "sampler_euler_neg", T2I_SAMPLER_EULER, 1);
     check_pair(xl, SDXL, "sampler_euler_neg", T2I_SAMPLER_EULER, 2);
     check_public(sd1);
+    check_variants(sd1);
     check_faults(sd1);
     for (int r = 0; r < R; r++) {
         t2i_model_destroy(sd1[r]);
