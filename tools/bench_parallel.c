@@ -13,7 +13,10 @@
  *   bytes per step     what the ranks receive together per sampler step
  *                      (data: 0; cfg: each rank its partner's noise
  *                      predictions, ranks × B/pairs × 4·h·w floats per
- *                      UNet evaluation, × evaluations per step)
+ *                      UNet evaluation, × evaluations per step, averaged
+ *                      over the run: 2 − 1/steps for Heun; the shared
+ *                      decode's pixel broadcast, once per image, is not
+ *                      counted)
  * and one JSON line per configuration appended to <out-dir>/<date>-<host>.jsonl
  * (tool "t2i-bench-parallel"). On a machine shared with other work, or with
  * fewer cores than ranks × threads, CPU-rank figures say nothing about
@@ -158,9 +161,9 @@ int bench_parallel(const opts *o)
     const int W = o->width ? o->width : t2i_model_default_size(m[0]), H = o->height ? o->height : W;
     /* a sampler step may evaluate the UNet twice (Heun, DPM2) */
     t2i_sched *sc = NULL;
-    int evals_per_step = 1;
+    double evals_per_step = 1;   /* averaged: Heun evaluates 2·steps − 1 times */
     if (t2i_sched_create(&m[0]->sched_cfg, o->sampler, o->steps, &sc) == T2I_OK)
-        evals_per_step = t2i_sched_num_evals(sc) / t2i_sched_num_steps(sc);
+        evals_per_step = (double)t2i_sched_num_evals(sc) / t2i_sched_num_steps(sc);
     t2i_sched_destroy(sc);
     many.bytes_per_step *= evals_per_step;
     printf("t2i-bench: %s, %dx%d, batch %d, %d steps, %s backend, %d threads per rank; %d warm-up, median of %d\n",
