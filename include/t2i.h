@@ -667,6 +667,41 @@ t2i_status t2i_best_of(t2i_model *m, t2i_scorer *s, const t2i_txt2img_params *p,
 t2i_status t2i_txt2img_parallel(t2i_model *const *models, int n_models, const t2i_txt2img_params *p,
                                 t2i_image **images, int *count);
 
+/* How t2i_txt2img_parallel_ex shares the work between the models (ranks):
+ *   DATA  the batch split across the ranks (t2i_txt2img_parallel)
+ *   CFG   ranks in pairs: rank 2j the negative prompt's UNet pass, 2j + 1 the
+ *         prompt's, the noise predictions exchanged after every evaluation;
+ *         the batch split across the pairs (4 ranks = 2 CFG × 2 data). The
+ *         images equal one device's (docs/multi_gpu.md gives the rule).
+ *   PATCH DistriFusion's patch parallelism: not yet (T2I_ERR_UNSUPPORTED). */
+typedef enum t2i_parallel_mode { T2I_PARALLEL_DATA, T2I_PARALLEL_CFG, T2I_PARALLEL_PATCH } t2i_parallel_mode;
+
+typedef struct t2i_parallel_options {
+    t2i_parallel_mode mode;
+    int timeout_ms;   /* how long a rank waits for its peers at an exchange; default 60000 */
+    /* Called on every rank's thread after each step with the rank's index
+     * (p->progress is called on rank 0 only); nonzero cancels that rank, and
+     * its peers then fail with T2I_ERR_PEER. NULL = none. */
+    int (*rank_progress)(void *user, int rank, int step, int steps);
+    void *rank_progress_user;
+    double *rank_seconds;    /* NULL, or n_models entries out: each rank's time from the call's start to
+                                its return (tests check that a stuck peer's partners return within the timeout) */
+    double bytes_per_eval;   /* out: bytes received by all ranks together per UNet evaluation */
+    int failed_rank;         /* out: the rank whose error the call returns, or -1 */
+} t2i_parallel_options;
+void t2i_parallel_options_init(t2i_parallel_options *o);   /* DATA, 60000 ms, no callback */
+
+/* t2i_txt2img_parallel with a mode (o NULL = defaults, data parallel). With
+ * CFG, n_models must be even; p->batch_size images are split across the
+ * n_models / 2 pairs. A rank that fails or stops answering for longer than
+ * o->timeout_ms fails the call (T2I_ERR_PEER or the rank's own error) naming
+ * the rank; no rank is left waiting and nothing is leaked. Errors as
+ * t2i_txt2img_parallel; T2I_ERR_INVALID_ARG for an odd CFG rank count or a
+ * bad timeout; T2I_ERR_UNSUPPORTED for PATCH and for CFG with
+ * InstructPix2Pix models. */
+t2i_status t2i_txt2img_parallel_ex(t2i_model *const *models, int n_models, const t2i_txt2img_params *p,
+                                   t2i_parallel_options *o, t2i_image **images, int *count);
+
 #ifdef __cplusplus
 }
 #endif

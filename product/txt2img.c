@@ -22,6 +22,7 @@
 #include "product/txt2img.h"
 #include "runtime/model.h"
 #include "tokenizer/prompt_parse.h"
+#include "kernels/comm.h"
 #include "runtime/pipeline.h"
 
 void t2i_txt2img_params_init(t2i_txt2img_params *p)
@@ -100,7 +101,7 @@ char *t2i_make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const c
 /* The run's LoRAs (p->loras, then the tags of both prompts) merged, and the
  * pipeline run on the prompts without their tags; the infotext keeps them. */
 static t2i_status apply_loras(t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
-                              t2i_image **out, int *n)
+                              t2i_pipeline_ranks *ranks, t2i_image **out, int *n)
 {
     t2i_lora_list list = {0};
     char *pr = NULL, *ng = NULL;
@@ -113,7 +114,8 @@ static t2i_status apply_loras(t2i_model *m, const t2i_txt2img_params *p, const c
     if (st == T2I_OK) st = t2i_lora_tags_extract(prompt, p->lora_dir, "prompt", &pr, &list);
     if (st == T2I_OK && negative) st = t2i_lora_tags_extract(negative, p->lora_dir, "negative prompt", &ng, &list);
     if (st == T2I_OK) st = t2i_model_set_loras(m, list.v, list.n);
-    if (st == T2I_OK) st = t2i_pipeline_txt2img(m, p, pr, ng, out, n);
+    if (st == T2I_OK) st = t2i_pipeline_run_ranked(m, p, pr, ng, NULL, ranks, out, n);
+    else if (ranks && ranks->comm) t2i_comm_abort(ranks->comm, t2i_last_error());
     free(pr);
     free(ng);
     t2i_lora_list_free(&list);
@@ -141,14 +143,25 @@ t2i_status t2i_prompt_check(const char *prompt)
 
 t2i_status t2i_txt2img(t2i_model *m, const t2i_txt2img_params *p, t2i_image **images, int *count)
 {
+    return t2i_txt2img_ranked(m, p, NULL, images, count);
+}
+
+t2i_status t2i_txt2img_ranked(t2i_model *m, const t2i_txt2img_params *p, t2i_pipeline_ranks *ranks,
+                              t2i_image **images, int *count)
+{
     *images = NULL;
     *count = 0;
-    if (!m || !p) return t2i_fail(T2I_ERR_INVALID_ARG, "txt2img: model and parameters are required");
+    t2i_status st = T2I_OK;
+    if (!m || !p) st = t2i_fail(T2I_ERR_INVALID_ARG, "txt2img: model and parameters are required");
     char *prompt = NULL, *negative = NULL;
-    T2I_TRY(t2i_prompt_resolve(m, p, &prompt, &negative));
+    if (st == T2I_OK) st = t2i_prompt_resolve(m, p, &prompt, &negative);
+    if (st != T2I_OK) {
+        if (ranks && ranks->comm) t2i_comm_abort(ranks->comm, t2i_last_error());
+        return st;
+    }
     t2i_image *out = NULL;
     int n = 0;
-    t2i_status st = apply_loras(m, p, prompt, negative, &out, &n);
+    st = apply_loras(m, p, prompt, negative, ranks, &out, &n);
     for (int i = 0; st == T2I_OK && i < n; i++) {
         out[i].infotext =
             t2i_make_infotext(m, p, prompt, negative, out[i].seed, out[i].width, out[i].height, NULL, 0);

@@ -45,6 +45,7 @@
 #include <string.h>
 #include "runtime/conditioning.h"
 #include "base/error.h"
+#include "kernels/comm.h"
 #include "runtime/embeddings.h"
 #include "runtime/model.h"
 #include "runtime/pipeline.h"
@@ -90,6 +91,7 @@ typedef struct run {
     float *ctx1;         /* [n_cond][L][C] text embeddings at step 0, negative first */
     float *ctx;          /* [unet_batch][L][C] */
     float *x, *x_in, *eps, *t, *init;
+    float *eps_mine;     /* CFG parallel: this rank's group of the noise predictions */
     float *img_lat;      /* [B][per] scaled image latents (img2img, 4-channel inpaint) */
     float *extra;        /* [B][per_extra] the UNet's extra input channels per image and group */
     float *mask_lat;     /* [h][w] binary latent mask */
@@ -112,6 +114,7 @@ static void run_free(run *r, int batch)
     free(r->x);
     free(r->x_in);
     free(r->eps);
+    free(r->eps_mine);
     free(r->t);
     free(r->pooled);
     free(r->time_ids);
@@ -287,6 +290,32 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
 t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
                             const t2i_pipeline_edit *e, t2i_image **images, int *count)
 {
+    return t2i_pipeline_run_ranked(m, p, prompt, negative, e, NULL, images, count);
+}
+
+static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
+                          const t2i_pipeline_edit *e, t2i_pipeline_ranks *rk, t2i_image **images, int *count);
+
+t2i_status t2i_pipeline_run_ranked(t2i_model *m, const t2i_txt2img_params *p, const char *prompt,
+                                   const char *negative, const t2i_pipeline_edit *e, t2i_pipeline_ranks *rk,
+                                   t2i_image **images, int *count)
+{
+    if (rk && (!rk->comm || t2i_comm_size(rk->comm) != 2)) {
+        *images = NULL;
+        *count = 0;
+        t2i_status st = t2i_fail(T2I_ERR_UNSUPPORTED, "CFG parallel: the group has %d ranks; it takes 2",
+                                 rk->comm ? t2i_comm_size(rk->comm) : 0);
+        if (rk->comm) t2i_comm_abort(rk->comm, t2i_last_error());
+        return st;
+    }
+    t2i_status st = run_one(m, p, prompt, negative, e, rk, images, count);
+    if (st != T2I_OK && rk) t2i_comm_abort(rk->comm, t2i_last_error());   /* the peer must not wait for us */
+    return st;
+}
+
+static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
+                          const t2i_pipeline_edit *e, t2i_pipeline_ranks *rk, t2i_image **images, int *count)
+{
     int W = 0, H = 0;
     *images = NULL;
     *count = 0;
@@ -309,6 +338,13 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
         role[0] = n_cond == 2 ? 0 : 1, role[1] = 1;
     }
     const int UB = B * n_cond;
+    /* The groups this rank evaluates: all, or with CFG parallel group g0 = rank. */
+    if (rk && n_cond > 2)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "CFG parallel: InstructPix2Pix's three guidance groups do not split "
+                        "over two ranks");
+    const int split = rk && n_cond == 2;
+    const int g0 = split ? t2i_comm_rank(rk->comm) : 0, ng = split ? 1 : n_cond, LB = B * ng;
+    if (rk) rk->bytes_per_eval = split ? (size_t)B * lc * (H / f) * (W / f) * sizeof(float) : 0;
     const size_t per = (size_t)lc * h * w, per_in = (size_t)cin * h * w, per_x = per_in - per;
     const size_t pix = (size_t)3 * H * W;
 
@@ -321,13 +357,14 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
     r.init = malloc((size_t)B * per * sizeof *r.init);
     r.x_in = malloc((size_t)UB * (per_in > per ? per_in : per) * sizeof *r.x_in);
     r.eps = malloc((size_t)UB * per * sizeof *r.eps);
+    r.eps_mine = split ? malloc((size_t)LB * per * sizeof *r.eps_mine) : NULL;
     r.t = malloc((size_t)UB * sizeof *r.t);
     r.dec = malloc(pix * sizeof *r.dec);
     r.images = p->stages_path ? malloc((size_t)B * pix * sizeof *r.images) : NULL;
     r.rngs = calloc((size_t)B, sizeof *r.rngs);
     r.rng_ptrs = calloc((size_t)B, sizeof *r.rng_ptrs);
     r.out = calloc((size_t)B, sizeof *r.out);
-    int bad = !r.x || !r.init || !r.x_in || !r.eps || !r.t || !r.dec || (p->stages_path && !r.images) || !r.rngs ||
+    int bad = !r.x || !r.init || !r.x_in || !r.eps || (split && !r.eps_mine) || !r.t || !r.dec || (p->stages_path && !r.images) || !r.rngs ||
               !r.rng_ptrs || !r.out;
     if (!bad && md != MODE_TXT2IMG) {
         r.img_lat = malloc((size_t)B * per * sizeof *r.img_lat);
@@ -442,29 +479,33 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
         goto done;
     }
     t2i_plan *up;
-    st = t2i_model_unet_plan_ctx(m, UB, h, w, L, &up);
-    if (st == T2I_OK && r.cond.pooled_dim) st = set_time_ids(up, &r, UB, H, W);
+    st = t2i_model_unet_plan_ctx(m, LB, h, w, L, &up);
+    if (st == T2I_OK && r.cond.pooled_dim) st = set_time_ids(up, &r, LB, H, W);
     if (st != T2I_OK) goto done;
 
     int loaded[2] = {-1, -1};
     const size_t hw = (size_t)h * w;
     for (int i = begin; i < evals; i++) {   /* begin > 0 only for single-evaluation samplers */
         const int step = t2i_sched_eval_step(r.sched, i);
-        if ((st = load_context(up, &r, n_cond, role, B, step, loaded)) != T2I_OK) goto done;
-        for (int k = 0; k < n_cond; k++)
+        if ((st = load_context(up, &r, ng, role + g0, B, step, loaded)) != T2I_OK) goto done;
+        for (int k = 0; k < ng; k++)
             for (int b = 0; b < B; b++) {
                 float *dst = r.x_in + ((size_t)k * B + b) * per_in;
                 t2i_sched_scale_model_input(r.sched, i, r.x + b * per, dst, per);
-                if (per_x) memcpy(dst + per, r.extra + ((size_t)k * B + b) * per_x, per_x * sizeof(float));
+                if (per_x)
+                    memcpy(dst + per, r.extra + ((size_t)(g0 + k) * B + b) * per_x, per_x * sizeof(float));
             }
         float t = t2i_sched_timestep(r.sched, i);
-        for (int b = 0; b < UB; b++) r.t[b] = t;
-        if ((st = t2i_plan_set_input(up, "sample", r.x_in, (size_t)UB * per_in * sizeof(float))) != T2I_OK ||
-            (st = t2i_plan_set_input(up, "timestep", r.t, (size_t)UB * sizeof(float))) != T2I_OK ||
-            (st = t2i_plan_run(up)) != T2I_OK ||
-            (st = t2i_plan_get_output(up, "out", r.eps, (size_t)UB * per * sizeof(float))) != T2I_OK)
-            goto done;
+        for (int b = 0; b < LB; b++) r.t[b] = t;
         const size_t n = (size_t)B * per;
+        if ((st = t2i_plan_set_input(up, "sample", r.x_in, (size_t)LB * per_in * sizeof(float))) != T2I_OK ||
+            (st = t2i_plan_set_input(up, "timestep", r.t, (size_t)LB * sizeof(float))) != T2I_OK ||
+            (st = t2i_plan_run(up)) != T2I_OK ||
+            (st = t2i_plan_get_output(up, "out", split ? r.eps_mine : r.eps, (size_t)LB * per * sizeof(float))) !=
+                T2I_OK)
+            goto done;
+        /* CFG parallel: [uncond (rank 0), cond (rank 1)], the layout of one device's batch */
+        if (split && (st = t2i_comm_all_gather(rk->comm, r.eps_mine, n, r.eps)) != T2I_OK) goto done;
         if (n_cond == 2) {
             const float g = p->guidance_scale;
             const float *u = r.eps, *c = r.eps + n;
@@ -500,12 +541,11 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
     st = t2i_model_vae_decoder_plan(m, 1, h, w, &dp);
     if (st != T2I_OK) goto done;
     const float inv_sf = 1.0f / m->vae_cfg.scaling_factor;
+    /* CFG parallel: the pair shares the decode, image b on rank b % 2, and
+     * each image is then broadcast from its rank (not with a stage dump,
+     * which holds every decoded image) */
+    const int share_decode = split && !r.images;
     for (int b = 0; b < B; b++) {
-        for (size_t j = 0; j < per; j++) r.x_in[j] = r.x[b * per + j] * inv_sf;
-        if ((st = t2i_plan_set_input(dp, "latents", r.x_in, per * sizeof(float))) != T2I_OK ||
-            (st = t2i_plan_run(dp)) != T2I_OK ||
-            (st = t2i_plan_get_output(dp, "image", r.dec, pix * sizeof(float))) != T2I_OK)
-            goto done;
         t2i_image *img = &r.out[b];
         img->width = W;
         img->height = H;
@@ -516,6 +556,12 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
             st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory");
             goto done;
         }
+        if (share_decode && b % 2 != g0) continue;
+        for (size_t j = 0; j < per; j++) r.x_in[j] = r.x[b * per + j] * inv_sf;
+        if ((st = t2i_plan_set_input(dp, "latents", r.x_in, per * sizeof(float))) != T2I_OK ||
+            (st = t2i_plan_run(dp)) != T2I_OK ||
+            (st = t2i_plan_get_output(dp, "image", r.dec, pix * sizeof(float))) != T2I_OK)
+            goto done;
         /* diffusers: (x / 2 + 0.5).clamp(0, 1), then (x * 255).round() */
         const size_t plane = (size_t)H * W;
         for (size_t j = 0; j < pix; j++) {
@@ -526,6 +572,8 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
             img->pixels[px * 3 + c] = (uint8_t)lrintf(v * 255.0f);
         }
     }
+    for (int b = 0; share_decode && b < B; b++)
+        if ((st = t2i_comm_broadcast(rk->comm, r.out[b].pixels, pix, b % 2)) != T2I_OK) goto done;
     if (p->stages_path) {
         st = dump_stages(p->stages_path, &r, n_cond > 2 ? 2 : n_cond, B, L, C, lc, h, w, H, W);
         if (st != T2I_OK) goto done;

@@ -38,4 +38,27 @@ typedef struct t2i_pipeline_edit {
 t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
                             const t2i_pipeline_edit *edit, t2i_image **images, int *count);
 
+/* CFG parallelism (docs/multi_gpu.md): the two guidance groups of the UNet
+ * batch on the two ranks of `comm` — rank 0 the negative prompt, rank 1 the
+ * prompt —, each rank evaluating the UNet on its p->batch_size images only
+ * and the noise predictions all-gathered after every evaluation, so both
+ * ranks hold [uncond…, cond…] and step the same latents; image b is decoded
+ * on rank b % 2 and broadcast. Both ranks are called with the same
+ * parameters and return the same images. comm's
+ * buffers must be host memory (CPU ranks). */
+typedef struct t2i_pipeline_ranks {
+    struct t2i_comm *comm;      /* size 2 */
+    size_t bytes_per_eval;      /* out: bytes this rank received per UNet evaluation */
+} t2i_pipeline_ranks;
+
+/* t2i_pipeline_run on one rank of a CFG-parallel group (ranks NULL = alone).
+ * On any failure the rank aborts the communicator with its message, so its
+ * peer fails at its next exchange instead of waiting out the timeout.
+ * Errors: those of t2i_pipeline_run; T2I_ERR_UNSUPPORTED for a comm of size
+ * other than 2 or a three-group (InstructPix2Pix) run; T2I_ERR_PEER when the
+ * peer failed or did not answer within the communicator's timeout. */
+t2i_status t2i_pipeline_run_ranked(t2i_model *m, const t2i_txt2img_params *p, const char *prompt,
+                                   const char *negative, const t2i_pipeline_edit *edit, t2i_pipeline_ranks *ranks,
+                                   t2i_image **images, int *count);
+
 #endif /* T2I_PIPELINE_H */

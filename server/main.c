@@ -172,6 +172,10 @@ static void usage(void)
           "  --threads N            engine CPU threads (default 0 = all cores)\n"
           "  --backend cpu|cuda     engine backend (default cpu; --cuda = --backend cuda)\n"
           "  --device N             CUDA device ordinal (default 0)\n"
+          "  --devices 0,1,2,3      one worker per device, jobs to the idle ones (CPU: one CPU\n"
+          "                         worker per entry, --threads each)\n"
+          "  --parallel-min-pixels N  a job of >= N pixels (W*H) with CFG > 1 borrows an idle\n"
+          "                         device for CFG parallelism (default 0 = never)\n"
           "  --conn-timeout S       idle connection timeout (default 30)\n"
           "  --body-timeout S       time allowed to receive a request body (default 30)\n"
           "  --per-ip-limit N       connections per client address (default 32)\n"
@@ -203,6 +207,25 @@ static int parse_int(const char *flag, const char *v, long lo, long hi, long *ou
 }
 
 static char listen_buf[256];
+
+/* --devices 0,1,2,3: distinct ordinals 0..64, at most SRV_MAX_DEVICES. */
+static int parse_devices(const char *v)
+{
+    g_cfg.n_devices = 0;
+    for (const char *q = v; q && *q;) {
+        char *end;
+        long d = strtol(q, &end, 10);
+        if (end == q || d < 0 || d > 64 || (*end && *end != ',') || g_cfg.n_devices == SRV_MAX_DEVICES)
+            return fprintf(stderr, "t2i-server: --devices takes up to %d device ordinals 0..64 like 0,1,2,3\n",
+                           SRV_MAX_DEVICES), -1;
+        for (int k = 0; k < g_cfg.n_devices; k++)
+            if (g_cfg.devices[k] == d) return fprintf(stderr, "t2i-server: --devices: %ld given twice\n", d), -1;
+        g_cfg.devices[g_cfg.n_devices++] = (int)d;
+        q = *end ? end + 1 : end;
+    }
+    if (!v || !g_cfg.n_devices) return fprintf(stderr, "t2i-server: --devices needs a list like 0,1\n"), -1;
+    return 0;
+}
 
 static int parse_listen(const char *v)
 {
@@ -261,6 +284,7 @@ static int parse_args(int argc, char **argv, int *export_stats)
         INT_FLAG("--drain-timeout", 0, 3600, drain_timeout_s)
         INT_FLAG("--body-timeout", 1, 3600, body_timeout_s)
         INT_FLAG("--job-timeout", 0, 86400, job_timeout_s)
+        INT_FLAG("--parallel-min-pixels", 0, 1 << 26, parallel_min_pixels)
         INT_FLAG("--url-ttl", 1, 604800, url_ttl_s)
         INT_FLAG("--max-decodes", 1, 1024, max_decodes)
         STR_FLAG("--model", model_dir)
@@ -289,6 +313,9 @@ static int parse_args(int argc, char **argv, int *export_stats)
             free(g_cfg.api_key);
             if (!v || !(g_cfg.api_key = read_key_file(v)))
                 return fprintf(stderr, "t2i-server: --api-key-file: cannot read a key from %s\n", v ? v : "?"), -1;
+            i++;
+        } else if (!strcmp(a, "--devices")) {
+            if (parse_devices(v)) return -1;
             i++;
         } else if (!strcmp(a, "--cuda")) {
             g_cfg.cuda = 1;

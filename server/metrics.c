@@ -99,7 +99,7 @@ static void put_histogram(sbuf *b, const char *name, const char *help, const his
     put(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name, h->n, name, h->sum, name, h->n);
 }
 
-char *metrics_render(int depth, int running, int ready)
+char *metrics_render(int depth, int running, int ready, const metrics_device *devices, int n_devices)
 {
     sbuf b = {0};
     pthread_mutex_lock(&mu);
@@ -121,6 +121,24 @@ char *metrics_render(int depth, int running, int ready)
         running);
     put(&b, "# HELP t2i_ready 1 when the model is loaded and the engine healthy.\n# TYPE t2i_ready gauge\n"
             "t2i_ready %d\n", ready);
+    put(&b, "# HELP t2i_device_up 1 while the device is in rotation with a model loaded.\n# TYPE t2i_device_up gauge\n");
+    const metrics_device *d = devices;
+    for (int i = 0; i < n_devices; i++) put(&b, "t2i_device_up{device=\"%d\"} %d\n", d[i].id, d[i].up);
+    put(&b, "# HELP t2i_device_busy 1 while the device runs a job.\n# TYPE t2i_device_busy gauge\n");
+    for (int i = 0; i < n_devices; i++) put(&b, "t2i_device_busy{device=\"%d\"} %d\n", d[i].id, d[i].busy);
+    put(&b, "# HELP t2i_device_jobs_total Engine calls (job groups) per device and result.\n"
+            "# TYPE t2i_device_jobs_total counter\n");
+    for (int i = 0; i < n_devices; i++)
+        put(&b, "t2i_device_jobs_total{device=\"%d\",result=\"ok\"} %ld\n"
+                "t2i_device_jobs_total{device=\"%d\",result=\"failed\"} %ld\n",
+            d[i].id, d[i].jobs_ok, d[i].id, d[i].jobs_failed);
+    put(&b, "# HELP t2i_device_lent_total Jobs a device helped another device with (CFG parallel).\n"
+            "# TYPE t2i_device_lent_total counter\n");
+    for (int i = 0; i < n_devices; i++) put(&b, "t2i_device_lent_total{device=\"%d\"} %ld\n", d[i].id, d[i].lent);
+    put(&b, "# HELP t2i_device_busy_seconds_total Engine time per device.\n"
+            "# TYPE t2i_device_busy_seconds_total counter\n");
+    for (int i = 0; i < n_devices; i++)
+        put(&b, "t2i_device_busy_seconds_total{device=\"%d\"} %.6f\n", d[i].id, d[i].busy_s);
     long pages = 0, rss = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {

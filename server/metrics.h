@@ -22,6 +22,14 @@ void metrics_generation(double seconds, int images);
 /* The whole exposition as a malloc'ed string (NULL on OOM); the caller
  * passes the gauges it reads from the queue (jobs waiting, jobs running,
  * 1 when the engine is ready), so this file depends on nothing but itself. */
-char *metrics_render(int depth, int running, int ready);
+/* One device's figures for the t2i_device_* series (filled by the queue,
+ * which owns the devices; passed in so that metrics.c uses no queue code). */
+typedef struct metrics_device {
+    int id, up, busy;            /* up: in rotation with a model loaded */
+    long jobs_ok, jobs_failed;   /* engine calls (job groups) */
+    long lent;                   /* jobs it helped another device with (CFG parallel) */
+    double busy_s;
+} metrics_device;
+char *metrics_render(int depth, int running, int ready, const metrics_device *devices, int n_devices);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * queue.c — bounded FIFO of generation jobs, the registry of recent jobs, and
- * the worker thread that owns the t2i engine and model (see queue.h).
+ * the worker threads, one per device, each owning its t2i engine and model
+ * (see queue.h).
  *
  * One mutex guards everything here; one condition variable (on the
  * monotonic clock) is broadcast on every change, which keeps the waiting
@@ -29,18 +30,54 @@ static int slots_used;           /* reserved + queued + running */
 static job *reg_head;            /* newest first */
 static int n_finished;
 static int accepting, worker_stop;
-static job *running[MAX_GROUP];
-static int n_running;
-static srv_health health = SRV_LOADING;
-static int cur_model = -1;       /* loaded by the worker */
 static int selected_model = -1;  /* drawn with when a request names none (options) */
 static int native_size;          /* the loaded model's default image side */
 static int size_multiple;        /* and its size rule (t2i_model_size_multiple) */
-static pthread_t worker;
-static int worker_started;
 
-typedef struct switch_req { int index, done, rc; char err[256]; } switch_req;
+/* One worker per device (--devices); each owns its engine and model. A
+ * device whose engine fails (T2I_ERR_DEVICE, T2I_ERR_INTERNAL) is taken out
+ * of rotation: its job fails naming it, its worker ends, the others go on. */
+typedef enum dev_state { DEV_LOADING, DEV_READY, DEV_OUT } dev_state;
+typedef struct device_worker {
+    int index, id;               /* position in --devices, the device's id */
+    dev_state state;
+    t2i_engine *engine;
+    t2i_model *model;
+    int cur_model;               /* loaded here, -1 none */
+    job *running[MAX_GROUP];
+    int n_running;
+    long jobs_ok, jobs_failed;
+    double busy_s;
+    int inject_fault;            /* T2I_SERVER_FAULT_DEVICE: fail the first job as a broken device */
+    int lent;                    /* its model is in use by another worker's CFG-parallel job */
+    long lent_jobs;
+    pthread_t th;
+    int started;
+} device_worker;
+static device_worker devs[SRV_MAX_DEVICES];
+static int n_devs;
+
+typedef struct switch_req { int index, taken, done, rc; char err[256]; } switch_req;
 static switch_req *pending_switch;
+
+/* With the lock held: READY while a device serves, LOADING while one may
+ * still come up, else FATAL. */
+static srv_health health_locked(void)
+{
+    int loading = 0;
+    for (int d = 0; d < n_devs; d++) {
+        if (devs[d].state == DEV_READY) return SRV_READY;
+        loading |= devs[d].state == DEV_LOADING;
+    }
+    return loading || n_devs == 0 ? SRV_LOADING : SRV_FATAL;
+}
+
+static int running_locked(void)
+{
+    int n = 0;
+    for (int d = 0; d < n_devs; d++) n += devs[d].n_running;
+    return n;
+}
 
 void queue_lock(void) { pthread_mutex_lock(&mu); }
 void queue_unlock(void) { pthread_mutex_unlock(&mu); }
@@ -109,11 +146,12 @@ job *job_find(const char *id)
 
 /* ---- admission and submission -------------------------------------------- */
 
-/* Take one of queue_max + 1 slots (the waiting jobs plus the running one). */
+/* Take one of queue_max + devices slots (the waiting jobs plus one running
+ * per device). */
 static int reserve(void)
 {
     pthread_mutex_lock(&mu);
-    int ok = accepting && slots_used < g_cfg.queue_max + 1;
+    int ok = accepting && slots_used < g_cfg.queue_max + (n_devs > 0 ? n_devs : 1);
     if (ok) slots_used++;
     pthread_mutex_unlock(&mu);
     return ok;
@@ -209,8 +247,9 @@ int job_cancel(job *j)
 int queue_skip(void)
 {
     pthread_mutex_lock(&mu);
-    for (int i = 0; i < n_running; i++) running[i]->skip = 1;
-    int n = n_running;
+    for (int d = 0; d < n_devs; d++)
+        for (int i = 0; i < devs[d].n_running; i++) devs[d].running[i]->skip = 1;
+    int n = running_locked();
     pthread_mutex_unlock(&mu);
     return n;
 }
@@ -218,8 +257,10 @@ int queue_skip(void)
 int queue_interrupt(void)
 {
     pthread_mutex_lock(&mu);
-    for (int i = 0; i < n_running; i++) running[i]->cancel = running[i]->interrupted = 1;
-    int n = n_running;
+    for (int d = 0; d < n_devs; d++)
+        for (int i = 0; i < devs[d].n_running; i++)
+            devs[d].running[i]->cancel = devs[d].running[i]->interrupted = 1;
+    int n = running_locked();
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
     return n;
@@ -230,7 +271,7 @@ int queue_interrupt(void)
 srv_health queue_health(void)
 {
     pthread_mutex_lock(&mu);
-    srv_health h = health;
+    srv_health h = health_locked();
     pthread_mutex_unlock(&mu);
     return h;
 }
@@ -246,7 +287,7 @@ int queue_depth(void)
 int queue_running(void)
 {
     pthread_mutex_lock(&mu);
-    int n = n_running;
+    int n = running_locked();
     pthread_mutex_unlock(&mu);
     return n;
 }
@@ -296,9 +337,11 @@ int queue_size_multiple(void)
 int queue_progress(int *step, int *steps, int *iter, int *n_iter, double *elapsed, int *interrupted)
 {
     pthread_mutex_lock(&mu);
-    int busy = n_running > 0;
+    job *j = NULL;
+    for (int d = 0; d < n_devs && !j; d++)
+        if (devs[d].n_running) j = devs[d].running[0];
+    int busy = j != NULL;
     if (busy) {
-        job *j = running[0];
         *step = j->step, *steps = j->steps, *iter = j->iter, *n_iter = j->p.n_iter;
         *elapsed = srv_now() - j->t_start;
         *interrupted = j->interrupted;
@@ -307,15 +350,26 @@ int queue_progress(int *step, int *steps, int *iter, int *n_iter, double *elapse
     return busy;
 }
 
-/* ---- the worker ------------------------------------------------------------ */
+int queue_devices(metrics_device *out, int max)
+{
+    pthread_mutex_lock(&mu);
+    int n = n_devs < max ? n_devs : max;
+    for (int i = 0; i < n; i++) {
+        const device_worker *w = &devs[i];
+        out[i] = (metrics_device){w->id,          w->state == DEV_READY, w->n_running > 0 || w->lent,
+                                  w->jobs_ok,     w->jobs_failed,        w->lent_jobs,
+                                  w->busy_s};
+    }
+    pthread_mutex_unlock(&mu);
+    return n;
+}
 
-static t2i_engine *engine;
-static t2i_model *model;
+/* ---- the workers ----------------------------------------------------------- */
 
-static int load_model(int index, char *err, size_t n)
+static int load_model(device_worker *w, int index, char *err, size_t n)
 {
     t2i_model *m = NULL;
-    t2i_status s = t2i_model_load(engine, g_models[index].path, &m);
+    t2i_status s = t2i_model_load(w->engine, g_models[index].path, &m);
     if (s != T2I_OK) {
         /* The message names files under the server's folders; clients get
          * only the model's name and the status. */
@@ -323,8 +377,8 @@ static int load_model(int index, char *err, size_t n)
         snprintf(err, n, "model '%s' could not be loaded (%s)", g_models[index].name, t2i_status_name(s));
         return -1;
     }
-    t2i_model_destroy(model);
-    model = m;
+    t2i_model_destroy(w->model);
+    w->model = m;
     pthread_mutex_lock(&mu);
     native_size = t2i_model_default_size(m);
     size_multiple = t2i_model_size_multiple(m);
@@ -463,8 +517,29 @@ static void expire_queued_locked(double now)
     evict_locked();
 }
 
-static void run_group(job **g, int n)
+/* A job of at least --parallel-min-pixels with guidance borrows an idle
+ * device that has the same model loaded, for CFG parallelism (the pair's
+ * images equal one device's: docs/multi_gpu.md). The borrowed worker takes
+ * no job and no model switch until it is returned (in run_group). */
+static device_worker *borrow_peer(device_worker *w, const gen_params *p)
 {
+    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f)) return NULL;
+    device_worker *peer = NULL;
+    pthread_mutex_lock(&mu);
+    const long px = (long)(p->width ? p->width : native_size) * (p->height ? p->height : native_size);
+    for (int d = 0; d < n_devs && px >= g_cfg.parallel_min_pixels && !peer; d++) {
+        device_worker *o = &devs[d];
+        if (o != w && o->state == DEV_READY && !o->n_running && !o->lent && o->model && o->cur_model == w->cur_model)
+            peer = o;
+    }
+    if (peer) peer->lent = 1;
+    pthread_mutex_unlock(&mu);
+    return peer;
+}
+
+static void run_group(device_worker *w, job **g, int n)
+{
+    t2i_model *model = w->model;
     group_ctx ctx = {g, n, 0};
     const gen_params *p = &g[0]->p;
     int batch = 0;
@@ -476,11 +551,12 @@ static void run_group(job **g, int n)
     char err[512] = "";
     /* The request's model (override_settings.sd_model_checkpoint, OpenAI
      * "model", else the one selected when it was submitted). */
-    if (p->model >= 0 && p->model != cur_model && engine) {
+    if (p->model >= 0 && p->model != w->cur_model && w->engine) {
         char why[256];
-        if (load_model(p->model, why, sizeof why) == 0) {
+        if (load_model(w, p->model, why, sizeof why) == 0) {
+            model = w->model;
             pthread_mutex_lock(&mu);
-            cur_model = p->model;
+            w->cur_model = p->model;
             pthread_mutex_unlock(&mu);
         } else {
             s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "%s", why);   /* 503: the server keeps serving */
@@ -488,6 +564,7 @@ static void run_group(job **g, int n)
     }
     if (!model) s = T2I_ERR_DEVICE, snprintf(err, sizeof err, "no model is loaded");
     else size_warning(g, n, t2i_model_default_size(model));
+    device_worker *peer = s == T2I_OK ? borrow_peer(w, p) : NULL;
     for (int i = 0; i < n; i++)
         if (!g[i]->images) s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory");
     double t0 = srv_now();
@@ -523,14 +600,34 @@ static void run_group(job **g, int n)
         }
         t2i_image *imgs = NULL;
         int count = 0;
-        s = t2i_txt2img(model, &tp, &imgs, &count);
+        const int injected = w->inject_fault;   /* a test's broken device (docs/server.md) */
+        w->inject_fault = 0;
+        t2i_parallel_options po;
+        t2i_parallel_options_init(&po);
+        po.mode = T2I_PARALLEL_CFG;
+        po.timeout_ms = 600000;
+        t2i_model *pair[2] = {model, peer ? peer->model : NULL};
+        s = injected ? T2I_ERR_DEVICE
+            : peer   ? t2i_txt2img_parallel_ex(pair, 2, &tp, &po, &imgs, &count)
+                     : t2i_txt2img(model, &tp, &imgs, &count);
+        if (peer && po.failed_rank == 1 && (s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL)) {
+            fprintf(stderr, "t2i-server: device %d (lent to device %d): engine error, taken out of rotation: %s\n",
+                    peer->id, w->id, t2i_last_error());
+            pthread_mutex_lock(&mu);
+            peer->state = DEV_OUT;
+            pthread_mutex_unlock(&mu);
+            s = T2I_ERR_NOMEM;   /* the job fails with 503; this device is fine */
+        }
         if (s == T2I_ERR_CANCELLED && take_skip(g, n)) {   /* /sdapi/v1/skip: on to the next iteration */
             s = T2I_OK;
             t2i_free(fp), t2i_free(fn);
             continue;
         }
         if (s != T2I_OK) {
-            snprintf(err, sizeof err, "%s", s == T2I_ERR_CANCELLED ? "cancelled" : t2i_last_error());
+            snprintf(err, sizeof err, "%s",
+                     s == T2I_ERR_CANCELLED ? "cancelled"
+                     : injected            ? "injected device fault (T2I_SERVER_FAULT_DEVICE)"
+                                           : t2i_last_error());
             t2i_free(fp), t2i_free(fn);
             break;
         }
@@ -545,16 +642,22 @@ static void run_group(job **g, int n)
     }
     double gen_s = srv_now() - t0;
     if (s == T2I_OK) metrics_generation(gen_s, produced);
-    if (s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL) {
-        fprintf(stderr, "t2i-server: fatal engine error: %s\n", err);
-        pthread_mutex_lock(&mu);
-        health = SRV_FATAL;
-        pthread_mutex_unlock(&mu);
+    int broken = s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL;
+    if (broken) {
+        fprintf(stderr, "t2i-server: device %d: engine error, taken out of rotation: %s\n", w->id, err);
+        char why[512];
+        snprintf(why, sizeof why, "device %d failed and was taken out of rotation: %s", w->id, err);
+        snprintf(err, sizeof err, "%s", why);
     }
     pthread_mutex_lock(&mu);
+    if (peer) peer->lent = 0, peer->lent_jobs++, peer->busy_s += gen_s;
+    w->busy_s += gen_s;
+    if (s == T2I_OK) w->jobs_ok++;
+    else w->jobs_failed++;
+    if (broken) w->state = DEV_OUT;
     for (int i = 0; i < n; i++) {
         job *j = g[i];
-        snprintf(j->model, sizeof j->model, "%s", cur_model >= 0 ? g_models[cur_model].name : "");
+        snprintf(j->model, sizeof j->model, "%s", w->cur_model >= 0 ? g_models[w->cur_model].name : "");
         job_state st;
         if (j->timed_out) st = JOB_FAILED;
         else if (j->cancel) st = JOB_CANCELLED;
@@ -568,6 +671,7 @@ static void run_group(job **g, int n)
             if (j->timed_out) snprintf(err, sizeof err, "%s", deadline_message);
             j->error = strdup(st == JOB_CANCELLED ? "cancelled" : err);
             j->error_status = j->timed_out ? 504 : st == JOB_CANCELLED ? 409 : !model ? 503 : status_to_http(s);
+            if (broken && !j->timed_out && st != JOB_CANCELLED) j->error_status = 503;   /* retry elsewhere */
         }
         if (st == JOB_DONE) j->step = j->steps;
         finish_locked(j, st);
@@ -576,44 +680,79 @@ static void run_group(job **g, int n)
         records_job(j);
         free(j->request_json), j->request_json = NULL;
     }
-    n_running = 0;
+    w->n_running = 0;
     evict_locked();
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
 }
 
+/* With the lock held, when no device is left: the queued jobs fail. */
+static void fail_queued_no_device_locked(void)
+{
+    while (q_head) {
+        job *j = q_head;
+        unlink_queued_locked(j);
+        j->error = strdup("no device is left to run the job: every device failed");
+        j->error_status = 503;
+        finish_locked(j, JOB_FAILED);
+        records_job(j);
+    }
+    evict_locked();
+}
+
+static int model_index_at_start;
+
 static void *worker_main(void *arg)
 {
-    int index = *(int *)arg;
-    free(arg);
+    device_worker *w = arg;
+    const int index = model_index_at_start;
     t2i_engine_options o;
     t2i_engine_options_init(&o);
     o.backend = g_cfg.cuda ? T2I_BACKEND_CUDA : T2I_BACKEND_CPU;
-    o.device = g_cfg.device;
+    o.device = w->id;
     o.threads = g_cfg.threads;
     char err[256] = "";
-    int ok = t2i_engine_create(&o, &engine) == T2I_OK;
-    if (!ok) fprintf(stderr, "t2i-server: engine: %s\n", t2i_last_error());
-    ok = ok && load_model(index, err, sizeof err) == 0;
+    int ok = t2i_engine_create(&o, &w->engine) == T2I_OK;
+    if (!ok) fprintf(stderr, "t2i-server: device %d: engine: %s\n", w->id, t2i_last_error());
+    ok = ok && load_model(w, index, err, sizeof err) == 0;
     pthread_mutex_lock(&mu);
-    health = ok ? SRV_READY : SRV_FATAL;
-    if (ok) cur_model = index;
+    w->state = ok ? DEV_READY : DEV_OUT;
+    if (ok) w->cur_model = index;
     selected_model = index;
+    pthread_cond_broadcast(&cv);
     for (;;) {
-        while (!q_head && !pending_switch && !worker_stop) pthread_cond_wait(&cv, &mu);
-        if (pending_switch) {
+        /* A device out of rotation takes no job; it loads a model to switch
+         * to only when no device is up, and fails the queue then. */
+        int fatal, can_switch;
+        for (;;) {
+            fatal = health_locked() == SRV_FATAL;
+            can_switch = pending_switch && !pending_switch->taken && !w->lent && (w->state != DEV_OUT || fatal);
+            if ((q_head && !w->lent && (w->state == DEV_READY || fatal)) || can_switch || (worker_stop && !w->lent))
+                break;
+            pthread_cond_wait(&cv, &mu);
+        }
+        if (can_switch) {
+            /* One worker loads the model to check it and selects it; the
+             * others load it with their next job that asks for it. */
             switch_req *r = pending_switch;
-            srv_health before = health;
-            health = SRV_LOADING;
+            r->taken = 1;
+            dev_state before = w->state;
+            if (before == DEV_READY) w->state = DEV_LOADING;
             pthread_mutex_unlock(&mu);
-            r->rc = engine ? load_model(r->index, r->err, sizeof r->err) : -1;
-            if (!engine) snprintf(r->err, sizeof r->err, "the engine is not available");
+            r->rc = w->engine ? load_model(w, r->index, r->err, sizeof r->err) : -1;
+            if (!w->engine) snprintf(r->err, sizeof r->err, "the engine is not available");
             pthread_mutex_lock(&mu);
-            if (r->rc == 0) cur_model = selected_model = r->index, health = SRV_READY;
-            else health = before == SRV_FATAL ? SRV_FATAL : (model ? SRV_READY : SRV_FATAL);
+            if (r->rc == 0) w->cur_model = selected_model = r->index;
+            w->state = before == DEV_OUT ? DEV_OUT : (w->model ? DEV_READY : DEV_OUT);
             r->done = 1;
             pending_switch = NULL;
             pthread_cond_broadcast(&cv);
+            continue;
+        }
+        if (w->state != DEV_READY) {
+            if (fatal) fail_queued_no_device_locked();
+            pthread_cond_broadcast(&cv);
+            if (worker_stop) break;
             continue;
         }
         expire_queued_locked(srv_now());
@@ -630,29 +769,36 @@ static void *worker_main(void *arg)
             g[i]->t_start = now;
             g[i]->version++;
             records_job_state(g[i]);
-            running[i] = g[i];
+            w->running[i] = g[i];
             metrics_queue_wait(now - g[i]->t_submit);
         }
-        n_running = n;
+        w->n_running = n;
         pthread_cond_broadcast(&cv);
         pthread_mutex_unlock(&mu);
-        run_group(g, n);
+        run_group(w, g, n);
         pthread_mutex_lock(&mu);
     }
     pthread_mutex_unlock(&mu);
-    t2i_model_destroy(model), model = NULL;
-    t2i_engine_destroy(engine), engine = NULL;
+    t2i_model_destroy(w->model), w->model = NULL;
+    t2i_engine_destroy(w->engine), w->engine = NULL;
     return NULL;
 }
 
 int queue_switch_model(int index, char *err, size_t n)
 {
-    switch_req r = {index, 0, 0, ""};
+    switch_req r = {index, 0, 0, 0, ""};
     pthread_mutex_lock(&mu);
     while (pending_switch && !worker_stop) pthread_cond_wait(&cv, &mu);
     if (worker_stop) {
         pthread_mutex_unlock(&mu);
         snprintf(err, n, "the server is shutting down");
+        return -1;
+    }
+    int up = 0;
+    for (int d = 0; d < n_devs; d++) up |= devs[d].state != DEV_OUT && devs[d].started;
+    if (!up) {
+        pthread_mutex_unlock(&mu);
+        snprintf(err, n, "no device is left to load the model");
         return -1;
     }
     pending_switch = &r;
@@ -671,30 +817,48 @@ int queue_start(int model_index)
     pthread_cond_init(&cv, &ca);
     pthread_condattr_destroy(&ca);
     accepting = 1;
-    int *arg = malloc(sizeof *arg);
-    if (!arg) return -1;
-    *arg = model_index;
-    if (pthread_create(&worker, NULL, worker_main, arg) != 0) {
-        free(arg);
-        fprintf(stderr, "t2i-server: cannot start the worker thread\n");
-        return -1;
+    model_index_at_start = model_index;
+    const char *fault = getenv("T2I_SERVER_FAULT_DEVICE");   /* tests: docs/server.md */
+    pthread_mutex_lock(&mu);
+    n_devs = g_cfg.n_devices > 0 ? g_cfg.n_devices : 1;
+    for (int d = 0; d < n_devs; d++) {
+        device_worker *w = &devs[d];
+        memset(w, 0, sizeof *w);
+        w->index = d;
+        w->id = g_cfg.n_devices > 0 ? g_cfg.devices[d] : g_cfg.device;
+        w->cur_model = -1;
+        w->state = DEV_LOADING;
+        w->inject_fault = fault && *fault && atoi(fault) == w->id;
     }
-    worker_started = 1;
+    pthread_mutex_unlock(&mu);
+    for (int d = 0; d < n_devs; d++) {
+        if (pthread_create(&devs[d].th, NULL, worker_main, &devs[d]) != 0) {
+            fprintf(stderr, "t2i-server: cannot start the worker thread of device %d\n", devs[d].id);
+            pthread_mutex_lock(&mu);
+            for (int k = d; k < n_devs; k++) devs[k].state = DEV_OUT;
+            pthread_mutex_unlock(&mu);
+            return d > 0 ? 0 : -1;
+        }
+        devs[d].started = 1;
+    }
     return 0;
 }
 
 void queue_stop(double drain_s)
 {
-    if (!worker_started) return;
+    int any = 0;
+    for (int d = 0; d < n_devs; d++) any |= devs[d].started;
+    if (!any) return;
     struct timespec ts;
     deadline_after(&ts, drain_s);
     pthread_mutex_lock(&mu);
     accepting = 0;
     int timed_out = 0;
-    while ((q_head || n_running) && !timed_out)
+    while ((q_head || running_locked()) && !timed_out)
         timed_out = pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT;
-    if (q_head || n_running)
-        fprintf(stderr, "t2i-server: drain timeout: cancelling %d queued and %d running jobs\n", q_len, n_running);
+    if (q_head || running_locked())
+        fprintf(stderr, "t2i-server: drain timeout: cancelling %d queued and %d running jobs\n", q_len,
+                running_locked());
     while (q_head) {
         job *j = q_head;
         unlink_queued_locked(j);
@@ -704,12 +868,13 @@ void queue_stop(double drain_s)
         finish_locked(j, JOB_CANCELLED);
         records_job(j);
     }
-    for (int i = 0; i < n_running; i++) running[i]->cancel = 1;
+    for (int d = 0; d < n_devs; d++)
+        for (int i = 0; i < devs[d].n_running; i++) devs[d].running[i]->cancel = 1;
     worker_stop = 1;
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
-    pthread_join(worker, NULL);
-    worker_started = 0;
+    for (int d = 0; d < n_devs; d++)
+        if (devs[d].started) pthread_join(devs[d].th, NULL), devs[d].started = 0;
 }
 
 /* Drop the registry's references (after the HTTP daemon has stopped). */

@@ -3,8 +3,8 @@
  * engine (t2i is not thread-safe per model, so exactly one thread calls it).
  *
  * Admission is decided when a request has arrived whole and validated:
- * queue_submit() takes one of (queue_max + 1) slots — the jobs waiting plus
- * the one running — or refuses (→ 429); the slot is freed when the job
+ * queue_submit() takes one of (queue_max + devices) slots — the jobs waiting
+ * plus one running per device — or refuses (→ 429); the slot is freed when the job
  * ends. A client still sending its body holds no slot, so slow clients
  * cannot fill the queue (http.c bounds how long a body may take), and
  * exactly queue_max + 1 requests of a burst are accepted.
@@ -26,6 +26,7 @@
 #define T2I_SERVER_QUEUE_H
 
 #include "server/job.h"
+#include "server/metrics.h"
 
 typedef enum srv_health { SRV_LOADING, SRV_READY, SRV_FATAL } srv_health;
 
@@ -75,6 +76,10 @@ int queue_size_multiple(void);
 /* The PNG of a kept job's image by id, if it finished less than max_age_s
  * ago: 1 with *png malloc'ed, 0 unknown or expired, -1 out of memory. */
 int queue_image_png(const char *image_id, double max_age_s, unsigned char **png, size_t *n);     /* the loaded model's default side in px, 0 if none */
+
+/* The devices (--devices; one when not given) for /metrics: up to max
+ * entries written, the count returned. */
+int queue_devices(metrics_device *out, int max);
 
 srv_health queue_health(void);
 int queue_depth(void);           /* jobs waiting */

@@ -73,7 +73,9 @@ enum MHD_Result route_health(srv_request *rq)
 
 enum MHD_Result route_metrics(srv_request *rq)
 {
-    char *s = metrics_render(queue_depth(), queue_running(), queue_health() == SRV_READY);
+    metrics_device devices[SRV_MAX_DEVICES];
+    const int nd = queue_devices(devices, SRV_MAX_DEVICES);
+    char *s = metrics_render(queue_depth(), queue_running(), queue_health() == SRV_READY, devices, nd);
     if (!s) return reply_error(rq, 503, "", "out of memory");
     return reply_buffer(rq, 200, "text/plain; version=0.0.4; charset=utf-8", s, strlen(s), 1);
 }

@@ -34,6 +34,7 @@
 
 #define SRV_ID_LEN 32            /* hex characters of a job / image id */
 #define SRV_MAX_MODELS 64
+#define SRV_MAX_DEVICES 16
 
 typedef struct srv_config {
     const char *listen_addr;     /* "127.0.0.1" unless --listen says otherwise */
@@ -50,6 +51,9 @@ typedef struct srv_config {
     int threads;                 /* engine CPU threads, 0 = all cores */
     int cuda;                    /* 1: CUDA backend */
     int device;
+    int devices[SRV_MAX_DEVICES];   /* --devices 0,1,2,3: one worker each (CPU: N CPU workers) */
+    int n_devices;                  /* 0: one worker on --device */
+    int parallel_min_pixels;        /* a job this large (W·H, CFG > 1) borrows an idle device; 0 = never */
     int conn_timeout_s;
     int per_ip_limit;
     int conn_limit;

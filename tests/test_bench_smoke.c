@@ -8,7 +8,9 @@
  *   - t2i-bench --preset tiny (2 steps, batch 1) appends one JSON line with
  *     the expected fields to a temporary directory, and its UNet FLOPs equal
  *     the graph's; --preset tinyxl runs the SDXL layout (two encoders); --backend cuda fails cleanly where there is no CUDA
- *     backend; t2i-plan prints a row per part.
+ *     backend; --devices 2 --mode cfg on tiny-sd1 writes a row for one
+ *     device and one for the pair, bytes per step exact; t2i-plan prints a
+ *     row per part.
  * The tool paths come from CMake (T2I_BENCH_EXE, T2I_PLAN_EXE).
  */
 #include <cjson/cJSON.h>
@@ -238,6 +240,33 @@ static void check_bench_cli(void)
               "tinyxl: end-to-end FLOPs = 1 prompt (zeros for the empty negative) + 1 step + 1 decode");
         cJSON_Delete(j);
     }
+
+    /* --devices 2 --mode cfg: one device's row and the pair's, bytes per
+     * step exact (each rank receives its partner's 1 × 4 × 8 × 8 floats) */
+    snprintf(cmd, sizeof cmd, "'%s' --model tests/fixtures/tiny-sd1 --devices 2 --mode cfg --steps 2 --batch 1 "
+             "--threads 1 --warmup 0 --out-dir '%s/par' > '%s/par.txt' 2>&1 && cat '%s'/par/*.jsonl > '%s/par.jsonl'",
+             T2I_BENCH_EXE, dir, dir, dir, dir);
+    CHECK(run(cmd) == 0, "%s", cmd);
+    snprintf(path, sizeof path, "%s/par.jsonl", dir);
+    f = fopen(path, "r");
+    int rows = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        j = cJSON_Parse(line);
+        CHECK(j != NULL, "--devices JSON line: %.200s", line);
+        if (!j) continue;
+        const cJSON *md = cJSON_GetObjectItem(j, "mode");
+        const int pair = cJSON_IsString(md) && !strcmp(md->valuestring, "cfg");
+        CHECK(num(j, "ranks") == (pair ? 2 : 1) && num(j, "images_per_s") > 0 && num(j, "speedup") > 0 &&
+                  num(j, "bytes_per_step") == (pair ? 2 * 4 * 8 * 8 * 4 : 0),
+              "--devices row %d: ranks %g, bytes per step %g", rows, num(j, "ranks"), num(j, "bytes_per_step"));
+        rows++;
+        cJSON_Delete(j);
+    }
+    if (f) fclose(f);
+    CHECK(rows == 2, "--devices 2: %d JSON lines, expected 2 (one device, the pair)", rows);
+    snprintf(cmd, sizeof cmd, "'%s' --model tests/fixtures/tiny-sd1 --devices 2 --mode full --no-json > /dev/null 2>&1",
+             T2I_BENCH_EXE);
+    CHECK(run(cmd) == 2, "--devices with --mode full is a usage error");
 
 #ifndef T2I_HAVE_CUDA
     snprintf(cmd, sizeof cmd, "'%s' --backend cuda --preset tiny --no-json > '%s/cuda.txt' 2>&1", T2I_BENCH_EXE, dir);

@@ -17,6 +17,7 @@ typedef struct opts {
     const char *preset, *model, *configs, *out_dir, *tag, *commit, *sampler_name, *mode;
     t2i_backend_kind backend;
     int device, threads, width, height, steps, warmup, repeat, profile_steps, json;
+    int devices;                      /* --devices N: several ranks (bench_parallel.c); 0 = one device */
     int batches[MAX_BATCHES], n_batches;
     double cfg, peak_tflops;
     uint64_t seed;
@@ -62,6 +63,10 @@ int bench_parse_opts(int argc, char **argv, opts *o);
  * --model) for b->o; 0, or the exit status after a message. */
 int bench_setup(bench *b);
 void bench_teardown(bench *b);   /* after bench_setup, whatever it returned */
+
+/* bench_parallel.c: --devices N --mode data|cfg|patch with --model; the
+ * exit status */
+int bench_parallel(const opts *o);
 
 /* bench_report.c */
 void bench_print_header(const bench *b, int W, int H);

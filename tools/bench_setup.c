@@ -59,6 +59,8 @@ void bench_usage(FILE *f)
             "                 [--size N | --width W --height H] [--steps N] [--batch 1,4,8]\n"
             "                 [--cfg G] [--sampler NAME] [--seed N] [--warmup N] [--repeat N]\n"
             "                 [--mode full|unet] [--profile-steps N] [--peak-tflops X]\n"
+            "                 [--devices N --mode data|cfg|patch --model DIR]  (several ranks: CPU ranks, or\n"
+            "                  CUDA devices --device .. --device + N - 1)\n"
             "                 [--out-dir DIR | --no-json] [--tag TEXT] [--commit ID]\n"
             "defaults: preset sd15, backend cpu, native size, 50 steps, batch 1,4,8, cfg 7.5,\n"
             "          sampler euler, seed 0, warmup 1, repeat 1, mode full, out-dir <src>/perf/results\n"
@@ -120,6 +122,7 @@ int bench_parse_opts(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--warmup")) o->warmup = atoi(v);
         else if (!strcmp(a, "--repeat")) o->repeat = atoi(v);
         else if (!strcmp(a, "--mode")) o->mode = v;
+        else if (!strcmp(a, "--devices")) o->devices = atoi(v);
         else if (!strcmp(a, "--profile-steps")) o->profile_steps = atoi(v);
         else if (!strcmp(a, "--peak-tflops")) o->peak_tflops = atof(v);
         else if (!strcmp(a, "--out-dir")) o->out_dir = v;
@@ -127,8 +130,13 @@ int bench_parse_opts(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--commit")) o->commit = v;
         else { fprintf(stderr, "t2i-bench: unknown option %s\n", a); return -1; }
     }
-    if (strcmp(o->mode, "full") && strcmp(o->mode, "unet")) {
-        fprintf(stderr, "t2i-bench: --mode must be full or unet\n");
+    if (o->devices && (o->devices < 1 || o->devices > 64 || !o->model ||
+                       (strcmp(o->mode, "data") && strcmp(o->mode, "cfg") && strcmp(o->mode, "patch")))) {
+        fprintf(stderr, "t2i-bench: --devices takes 1..64 with --mode data|cfg|patch and --model DIR\n");
+        return -1;
+    }
+    if (!o->devices && strcmp(o->mode, "full") && strcmp(o->mode, "unet")) {
+        fprintf(stderr, "t2i-bench: --mode must be full or unet (data|cfg|patch with --devices)\n");
         return -1;
     }
     if (o->steps < 1 || o->steps > 1000 || o->warmup < 0 || o->repeat < 1 || o->threads < 0 ||

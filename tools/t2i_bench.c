@@ -6,6 +6,7 @@
  *             [--size N | --width W --height H] [--steps N] [--batch 1,4,8]
  *             [--cfg G] [--sampler NAME] [--seed N] [--warmup N] [--repeat N]
  *             [--mode full|unet] [--profile-steps N]
+ *             [--devices N --mode data|cfg|patch --model DIR]   (bench_parallel.c)
  *             [--out-dir DIR | --no-json] [--tag TEXT] [--commit ID]
  *
  * Presets are full-size architectures (perf/configs/) with seeded random
@@ -463,6 +464,7 @@ int main(int argc, char **argv)
         bench_usage(stderr);
         return 2;
     }
+    if (b.o.devices) return bench_parallel(&b.o);
     b.unet_only = !strcmp(b.o.mode, "unet") || b.o.profile_steps > 0;
     int rc = bench_setup(&b);
     if (rc) {
