@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include "server/b64.h"
+#include "server/edit.h"
 #include "server/metrics.h"
 #include "server/records.h"
 #include "server/styles.h"
@@ -357,7 +358,7 @@ static int on_progress(void *user, int step, int steps)
 static int compatible(const job *a, const job *b, uint64_t next_seed)
 {
     const gen_params *x = &a->p, *y = &b->p;
-    if (x->n_iter != 1 || y->n_iter != 1) return 0;
+    if (x->n_iter != 1 || y->n_iter != 1 || x->edit || y->edit) return 0;   /* edits draw alone */
     if (strcmp(x->prompt, y->prompt) || strcmp(x->negative_prompt, y->negative_prompt)) return 0;
     if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg || x->model != y->model) return 0;
     /* An expansion depends on the call's seed: expanded jobs draw alone. */
@@ -463,6 +464,26 @@ static void expire_queued_locked(double now)
     evict_locked();
 }
 
+/* An editing job (never merged): the same call with its init image, mask
+ * and options. */
+static t2i_status run_edit(const gen_edit *ed, const t2i_txt2img_params *tp, t2i_image **imgs, int *count)
+{
+    t2i_img2img_params ip;
+    t2i_img2img_params_init(&ip);
+    ip.base = *tp;
+    ip.init_image = &ed->init;
+    ip.mask = ed->mask.pixels ? &ed->mask : NULL;
+    ip.strength = (float)ed->strength;
+    ip.resize_mode = ed->resize_mode;
+    ip.mask_blur = ed->mask_blur;
+    ip.inpainting_fill = ed->fill;
+    ip.inpaint_full_res = ed->full_res;
+    ip.inpaint_full_res_padding = ed->full_res_padding;
+    ip.mask_invert = ed->invert;
+    ip.image_guidance_scale = ed->image_cfg;
+    return t2i_img2img(model, &ip, imgs, count);
+}
+
 static void run_group(job **g, int n)
 {
     group_ctx ctx = {g, n, 0};
@@ -523,7 +544,8 @@ static void run_group(job **g, int n)
         }
         t2i_image *imgs = NULL;
         int count = 0;
-        s = t2i_txt2img(model, &tp, &imgs, &count);
+        if (p->edit) s = run_edit(p->edit, &tp, &imgs, &count);
+        else s = t2i_txt2img(model, &tp, &imgs, &count);
         if (s == T2I_ERR_CANCELLED && take_skip(g, n)) {   /* /sdapi/v1/skip: on to the next iteration */
             s = T2I_OK;
             t2i_free(fp), t2i_free(fn);

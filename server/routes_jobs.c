@@ -39,8 +39,13 @@ cJSON *route_body_json(srv_request *rq, enum MHD_Result *ret)
 
 job *route_submit(srv_request *rq, gen_params *p, const char *api, enum MHD_Result *ret)
 {
+    return route_submit_as(rq, p, api, rq->body, ret);
+}
+
+job *route_submit_as(srv_request *rq, gen_params *p, const char *api, const char *request_json, enum MHD_Result *ret)
+{
     int refusal = 0;
-    job *j = queue_submit(p, api, rq->body, &refusal);
+    job *j = queue_submit(p, api, request_json, &refusal);
     if (!j && refusal == 429) *ret = reply_error(rq, 429, "", "the queue is full; retry later");
     else if (!j) *ret = reply_error(rq, 503, "", "out of memory");
     else snprintf(rq->job_id, sizeof rq->job_id, "%s", j->id);
