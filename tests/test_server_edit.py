@@ -159,6 +159,19 @@ def test_a1111(s, db):
     # data: URL, and the same seed gives the same image.
     st, b2 = s.json("POST", "/sdapi/v1/img2img", {**req, "init_images": ["data:image/png;base64," + init_b64]})
     check(st == 200 and b2["images"][0] == b["images"][0], f"data: URL init image -> {st}")
+    # The native job API takes the same fields.
+    st, jb = s.json("POST", "/v1/jobs", req)
+    ok = check(st == 202, f"POST /v1/jobs with init_images -> {st} {jb}")
+    for _ in range(600 if ok else 0):
+        st, jr = s.json("GET", f"/v1/jobs/{jb['id']}?images=1")
+        if jr.get("state") in ("done", "failed", "cancelled"):
+            break
+        time.sleep(0.05)
+    if ok:
+        check(jr.get("state") == "done" and jr["images"][0].get("b64_json") == b["images"][0],
+              f"native job edit == img2img ({jr.get('state')}, {jr.get('error')})")
+    st, jb = s.json("POST", "/v1/jobs", {**req, "denoising_strength": 2})
+    check(st == 400 and err_field(jb) == "denoising_strength", f"native job bad strength -> {st}")
     # Records: the request without its base64.
     row = sqlite3.connect(db).execute("SELECT request_json FROM requests WHERE request_json LIKE '%<image 64x64>%'"
                                       ).fetchone()
