@@ -80,7 +80,7 @@ def main():
         cdp.call("DOM.enable")
         cdp.call("Emulation.setDeviceMetricsOverride", width=980, height=2000, deviceScaleFactor=1, mobile=False)
         cdp.call("Page.navigate", url=f"http://127.0.0.1:{s.port}/")
-        check(cdp.wait_for("document.getElementById('health').textContent === 'ready'"), "page loaded")
+        check(cdp.wait_for("document.getElementById('health')?.textContent === 'ready'"), "page loaded")
         # Upload through the file input.
         root = cdp.call("DOM.getDocument")["root"]["nodeId"]
         node = cdp.call("DOM.querySelector", nodeId=root, selector="#edit-file")["nodeId"]
