@@ -16,7 +16,8 @@ loopback (tiny-sd1 and tiny-sd1-inpaint; Python standard library only):
           base64, not an image, a truncated PNG and JPEG, a PNG declaring
           50000x50000, mask size differs, all-zero / all-one masks, strength
           outside [0, 1], resize_mode 3, two init images, an image above
-          --max-side with no size given, a JSON body to a multipart route,
+          --max-side with no size given, a model whose VAE has no encoder
+          (it still draws), a JSON body to a multipart route,
           a form without its closing delimiter, an opaque OpenAI mask, a
           mask for a variation.
 
@@ -25,6 +26,7 @@ usage: python3 tests/test_server_edit.py path/to/t2i-server
 import base64
 import json
 import os
+import shutil
 import sqlite3
 import struct
 import subprocess
@@ -341,6 +343,50 @@ def test_openai(s, init_b64):
     check(st == 200, "alive after the bad edit requests")
 
 
+def decoder_only_model(d):
+    """tiny-sd1 with the VAE's encoder tensors removed (it still draws)."""
+    for part in ("model_index.json", "scheduler", "text_encoder", "tokenizer", "unet"):
+        os.symlink(os.path.join(TINY_SD1, part), os.path.join(d, part))
+    os.makedirs(os.path.join(d, "vae"))
+    shutil.copy(os.path.join(TINY_SD1, "vae", "config.json"), os.path.join(d, "vae"))
+    raw = open(os.path.join(TINY_SD1, "vae", "diffusion_pytorch_model.safetensors"), "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    head, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+    out_head, blobs, at = {}, [], 0
+    for name, t in head.items():
+        if name == "__metadata__":
+            out_head[name] = t
+            continue
+        if name.startswith(("encoder.", "quant_conv.")):
+            continue
+        a, b = t["data_offsets"]
+        blobs.append(data[a:b])
+        out_head[name] = {**t, "data_offsets": [at, at + b - a]}
+        at += b - a
+    h = json.dumps(out_head).encode()
+    h += b" " * (-len(h) % 8)
+    with open(os.path.join(d, "vae", "diffusion_pytorch_model.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def test_no_encoder(exe, init_b64):
+    """A model whose VAE cannot encode draws, and refuses an edit with a 4xx saying why."""
+    with tempfile.TemporaryDirectory() as d:
+        model = os.path.join(d, "decoder-only")
+        os.makedirs(model)
+        decoder_only_model(model)
+        s = Server(exe, "--db", ":memory:", model=model)
+        try:
+            st, b = s.json("POST", "/sdapi/v1/txt2img", {"prompt": "x", "steps": 2, "width": 64, "height": 64})
+            check(st == 200, f"decoder-only model draws -> {st}")
+            st, b = s.json("POST", "/sdapi/v1/img2img", {"prompt": "x", "steps": 2, "init_images": [init_b64]})
+            msg = (b or {}).get("error", {}).get("message", "")
+            check(st == 400 and "no encoder weights" in msg and "init image" in msg and d not in msg,
+                  f"edit with a decoder-only VAE -> {st} {msg}")
+        finally:
+            s.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         db = os.path.join(d, "records.db")
@@ -354,6 +400,7 @@ def main():
             s.stop()
     if os.path.isdir(TINY_INPAINT):
         test_inpaint_model(EXE)
+    test_no_encoder(EXE, init_b64)
     finish()
 
 
