@@ -392,13 +392,8 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
      * the model twice in a step */
     const int steps = t2i_sched_num_steps(r.sched), evals = t2i_sched_num_evals(r.sched);
     /* StableDiffusionImg2ImgPipeline.get_timesteps (scheduler order 1) */
-    int begin = 0;
+    int begin = 0, first_eval = 0;
     if (md == MODE_IMG2IMG || md == MODE_INPAINT4 || md == MODE_INPAINT9) {
-        if (!t2i_sched_can_begin_later(p->sampler)) {
-            st = t2i_fail(T2I_ERR_UNSUPPORTED, "sampler %s: image editing (img2img, inpainting) supports Euler, Euler a, "
-                          "DDIM and DPM++ 2M (Karras) for now", t2i_sampler_name(p->sampler));
-            goto done;
-        }
         int init_t = (int)(p->steps * float_as_written(e->strength));
         if (init_t > p->steps) init_t = p->steps;
         begin = p->steps - init_t;
@@ -407,7 +402,7 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
                           p->steps);
             goto done;
         }
-        t2i_sched_set_begin(r.sched, begin);
+        first_eval = t2i_sched_set_begin(r.sched, begin);
     }
     const int strength_max = md == MODE_INPAINT4 || md == MODE_INPAINT9 ? e->strength == 1.0f : 0;
 
@@ -485,7 +480,7 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
 
     int loaded[2] = {-1, -1};
     const size_t hw = (size_t)h * w;
-    for (int i = begin; i < evals; i++) {   /* begin > 0 only for single-evaluation samplers */
+    for (int i = first_eval; i < evals; i++) {
         const int step = t2i_sched_eval_step(r.sched, i);
         if ((st = load_context(up, &r, ng, role + g0, B, step, loaded)) != T2I_OK) goto done;
         for (int k = 0; k < ng; k++)
@@ -517,8 +512,10 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
         }
         st = t2i_sched_step(r.sched, i, r.eps, r.x, per, B, r.rng_ptrs);
         if (st != T2I_OK) goto done;
-        if (i + 1 < evals && t2i_sched_eval_step(r.sched, i + 1) == step) continue;  /* mid-step */
-        if (md == MODE_INPAINT4) {   /* the noised original outside the mask */
+        const int mid_step = i + 1 < evals && t2i_sched_eval_step(r.sched, i + 1) == step;
+        if (md == MODE_INPAINT4) {   /* the noised original outside the mask, after every evaluation as
+                                      * diffusers (add_noise at the scheduler's step index: after either
+                                      * evaluation of a two-evaluation step, the next step's sigma) */
             for (int b = 0; b < B; b++) {
                 float *xb = r.x + b * per, *prop = r.eps;
                 const float *zb = r.img_lat + b * per;
@@ -530,6 +527,7 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
                 }
             }
         }
+        if (mid_step) continue;
         if (p->progress && p->progress(p->progress_user, step + 1 - begin, steps - begin)) {
             st = t2i_fail(T2I_ERR_CANCELLED, "txt2img: cancelled after step %d of %d", step + 1 - begin, steps - begin);
             goto done;

@@ -48,6 +48,7 @@ struct t2i_sched {
     int lower_order_nums;
     int unipc_order;            /* UniPC: the order of the last prediction (its corrector's) */
     int next_step;              /* next evaluation expected (stateful samplers) */
+    int begin;                  /* first sampling step of the run (t2i_sched_set_begin; img2img) */
 };
 
 /* Whether the sampler keeps state between evaluations (and so needs

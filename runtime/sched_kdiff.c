@@ -200,9 +200,12 @@ void t2i_sched_step_lms(t2i_sched *s, int k, const float *m, float *x, size_t n)
 {
     const float sigma = s->sigmas[k];
     const int order = k + 1 < 4 ? k + 1 : 4;
+    /* diffusers zips the order's coefficients with the derivatives it has:
+     * fewer than the order when the run began at a later step (img2img) */
+    const int have = k - s->begin + 1 < order ? k - s->begin + 1 : order;
     float coef[4];
     const float *d[4];   /* newest first */
-    for (int c = 0; c < order; c++) {
+    for (int c = 0; c < have; c++) {
         coef[c] = (float)s->lms_coef[k * 4 + c];
         d[c] = s->hist[(k - c) & 3];
     }
@@ -212,7 +215,7 @@ void t2i_sched_step_lms(t2i_sched *s, int k, const float *m, float *x, size_t n)
         float x0 = t2i_kdiff_x0(pred, sigma, m[i], x[i]);
         dk[i] = (x[i] - x0) / sigma;
         float acc = coef[0] * dk[i];
-        for (int c = 1; c < order; c++) acc = acc + coef[c] * d[c][i];
+        for (int c = 1; c < have; c++) acc = acc + coef[c] * d[c][i];
         x[i] = x[i] + acc;
     }
 }

@@ -54,7 +54,7 @@ t2i_status t2i_sched_step_single(t2i_sched *s, int k, const float *m, float *x, 
         m0[i] = c->prediction_type == T2I_PRED_EPSILON ? (x[i] - s_s * m[i]) / a_s : a_s * x[i] - s_s * m[i];
 
     int order = s->orders[k];
-    if (order == 2 && k == 0) order = 1;   /* model_outputs[-2] is None */
+    if (order == 2 && k == s->begin) order = 1;   /* model_outputs[-2] is None (also when img2img begins later) */
     if (order == 1)
         for (size_t i = 0; i < n; i++) s->saved[i] = x[i];
 

@@ -73,7 +73,7 @@ void t2i_sched_step_unipc(t2i_sched *s, int k, const float *m, float *x, size_t 
     coeffs(s->sigmas[k], &a_s, &s_s, &l_s);
     float *conv = s->hist[2];          /* this step's x0 prediction */
     const float *m0 = s->hist[1], *m1 = s->hist[0];   /* the previous two */
-    const int corr = k > 0, corr_order = s->unipc_order;
+    const int corr = k > s->begin, corr_order = s->unipc_order;   /* last_sample is None at the first step */
     update uc = {0};
     if (corr) uc = make_update(s, k - 1, k, k - 2, corr_order, 1);
 

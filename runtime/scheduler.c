@@ -574,6 +574,7 @@ t2i_status t2i_sched_reserve(t2i_sched *s, size_t n_per_image, int batch)
     s->cap = total;
     s->cap_image = n_per_image;
     s->next_step = 0;
+    s->begin = 0;
     s->lower_order_nums = 0;
     return T2I_OK;
 }
@@ -622,33 +623,39 @@ float t2i_sched_sigma(const t2i_sched *s, int i)
 
 float t2i_sched_init_noise_sigma(const t2i_sched *s) { return s->init_noise_sigma; }
 
-int t2i_sched_can_begin_later(t2i_sampler kind)
-{
-    return kind == T2I_SAMPLER_EULER || kind == T2I_SAMPLER_EULER_A || kind == T2I_SAMPLER_DDIM ||
-           kind == T2I_SAMPLER_DPMPP_2M || kind == T2I_SAMPLER_DPMPP_2M_KARRAS;
-}
-
 void t2i_sched_add_noise(const t2i_sched *s, int i, const float *orig, const float *noise, float *out, size_t n)
 {
-    if (s->kind == T2I_SAMPLER_DDIM) {   /* alphas_cumprod[t]**0.5, (1 - alphas_cumprod[t])**0.5 */
+    switch (s->kind) {
+    case T2I_SAMPLER_DDIM: case T2I_SAMPLER_DDPM: case T2I_SAMPLER_LCM: {
+        /* alphas_cumprod[t]**0.5, (1 - alphas_cumprod[t])**0.5 */
         int t = (int)s->timesteps[i < s->nsteps ? i : s->nsteps - 1];
         float a = s->alphas_cumprod[t < 0 ? t + s->n_train : t];
         float sa = sqrtf(a), sb = sqrtf(1.0f - a);
         for (size_t k = 0; k < n; k++) out[k] = sa * orig[k] + sb * noise[k];
-    } else if (s->kind == T2I_SAMPLER_EULER || s->kind == T2I_SAMPLER_EULER_A) {
-        float sigma = s->sigmas[i];
-        for (size_t k = 0; k < n; k++) out[k] = orig[k] + noise[k] * sigma;
-    } else {   /* DPM++: _sigma_to_alpha_sigma_t */
+        break;
+    }
+    case T2I_SAMPLER_DPMPP_2M: case T2I_SAMPLER_DPMPP_2M_KARRAS: case T2I_SAMPLER_UNIPC:
+    case T2I_SAMPLER_DPMPP_2S: case T2I_SAMPLER_DPMPP_2S_A: {   /* _sigma_to_alpha_sigma_t */
         float a_t, s_t, l_t;
         dpm_coeffs(s->sigmas[i], &a_t, &s_t, &l_t);
         for (size_t k = 0; k < n; k++) out[k] = a_t * orig[k] + s_t * noise[k];
+        break;
+    }
+    default: {   /* Euler, Euler a, Heun, DPM2, DPM2 a, LMS: sigmas[step] (the two-evaluation
+                  * samplers' flattened table holds it at index 2 * step) */
+        float sigma = s->sigmas[i];
+        for (size_t k = 0; k < n; k++) out[k] = orig[k] + noise[k] * sigma;
+        break;
+    }
     }
 }
 
-void t2i_sched_set_begin(t2i_sched *s, int begin)
+int t2i_sched_set_begin(t2i_sched *s, int begin)
 {
-    s->next_step = begin;
+    s->begin = begin;
+    s->next_step = s->two_evals ? 2 * begin : begin;
     s->lower_order_nums = 0;
+    return s->next_step;
 }
 
 float t2i_sched_input_divisor(const t2i_sched *s, int k)

@@ -178,21 +178,22 @@ float t2i_sched_sigma(const t2i_sched *s, int i);
  * init_noise_sigma): latents = noise * init (float32). */
 float t2i_sched_init_noise_sigma(const t2i_sched *s);
 
-/* Image editing starts the schedule part-way (img2img's strength): the
- * samplers for which that is implemented and checked against diffusers —
- * Euler, Euler a, DDIM, DPM++ 2M (Karras). Others are refused for editing. */
-int t2i_sched_can_begin_later(t2i_sampler kind);
-
 /* diffusers' scheduler.add_noise(orig, noise, t) for the noise level of
  * step i (0 <= i <= num_steps - 1), as img2img and inpainting call it with
- * a begin index set: DDIM sqrt(ac[t])·orig + sqrt(1 - ac[t])·noise; Euler
- * and Euler a orig + noise·sigma_i; DPM++ alpha_i·orig + sigma_t,i·noise
- * (_sigma_to_alpha_sigma_t). Float32, element by element; out may be orig. */
+ * a begin index set: DDIM, DDPM, LCM sqrt(ac[t])·orig + sqrt(1 - ac[t])·noise;
+ * Euler, Euler a, Heun, DPM2 (a), LMS orig + noise·sigma_i; DPM++ 2M, 2S (a)
+ * and UniPC alpha_i·orig + sigma_t,i·noise (_sigma_to_alpha_sigma_t).
+ * Float32, element by element; out may be orig. */
 void t2i_sched_add_noise(const t2i_sched *s, int i, const float *orig, const float *noise, float *out, size_t n);
 
-/* Start the run at step `begin` instead of 0 (diffusers' set_begin_index,
- * img2img's t_start): DPM++ expects that step next, with empty history. */
-void t2i_sched_set_begin(t2i_sched *s, int begin);
+/* Start the run at sampling step `begin` instead of 0 (img2img's t_start),
+ * as diffusers' set_begin_index(t_start * scheduler.order) does: returns
+ * the first evaluation (2 · begin for Heun and DPM2 (a)). The samplers then
+ * start as diffusers' do from an empty history: DPM++ 2M and UniPC at first
+ * order with no corrector, DPM++ 2S (a) at first order if its order list
+ * says 2, LMS with the coefficients of order min(begin + 1, 4) applied to
+ * the derivatives it has. */
+int t2i_sched_set_begin(t2i_sched *s, int begin);
 
 /* scale_model_input divides the sample by this at evaluation i (1 for
  * DDIM, DPM++, DDPM, LCM; sqrt(sigma^2 + 1) in float32 for the sigma

@@ -11,12 +11,21 @@ const char *job_state_name(job_state s)
     return (unsigned)s < 5 ? names[s] : "?";
 }
 
+void gen_edit_free(gen_edit *ed)
+{
+    if (!ed) return;
+    t2i_image_clear(&ed->init);
+    t2i_image_clear(&ed->mask);
+    free(ed);
+}
+
 void gen_params_free(gen_params *p)
 {
     if (!p) return;
     free(p->prompt), free(p->negative_prompt);
     for (int i = 0; i < p->n_styles; i++) free(p->styles[i]);
     free(p->styles);
+    gen_edit_free(p->edit);
     memset(p, 0, sizeof *p);
 }
 

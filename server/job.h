@@ -11,6 +11,22 @@
 #include "server/server.h"
 #include "t2i.h"
 
+/* The editing part of a request (server/edit.h fills it): the decoded init
+ * image and mask and the A1111 options, handed to t2i_img2img. */
+typedef struct gen_edit {
+    t2i_image init;              /* RGBA8 as decoded */
+    t2i_image mask;              /* pixels NULL: no mask */
+    double strength;             /* denoising strength 0..1 (as given: reported back in info) */
+    t2i_resize_mode resize_mode;
+    int mask_blur;
+    t2i_inpaint_fill fill;
+    int full_res, full_res_padding;
+    int invert;
+    float image_cfg;             /* InstructPix2Pix image guidance */
+} gen_edit;
+
+void gen_edit_free(gen_edit *e);   /* accepts NULL */
+
 typedef struct gen_params {
     char *prompt;
     char *negative_prompt;
@@ -24,6 +40,7 @@ typedef struct gen_params {
     int batch_size, n_iter;
     int expand;                  /* prompt expansion (t2i_txt2img_params.expand) */
     int model;                   /* index into g_models: the model to draw with */
+    gen_edit *edit;              /* an editing request, NULL for txt2img */
 } gen_params;
 
 void gen_params_free(gen_params *p);

@@ -85,7 +85,7 @@ int params_get_int(const cJSON *o, const char *name, long long lo, long long hi,
     return 0;
 }
 
-static int get_number(const cJSON *o, const char *name, double lo, double hi, double def, double *out, api_error *e)
+int params_get_number(const cJSON *o, const char *name, double lo, double hi, double def, double *out, api_error *e)
 {
     const cJSON *v = field(o, name);
     *out = def;
@@ -98,7 +98,7 @@ static int get_number(const cJSON *o, const char *name, double lo, double hi, do
     return 0;
 }
 
-static int get_bool(const cJSON *o, const char *name, int def, int *out, api_error *e)
+int params_get_bool(const cJSON *o, const char *name, int def, int *out, api_error *e)
 {
     const cJSON *v = field(o, name);
     *out = def;
@@ -207,7 +207,7 @@ int params_check_unimplemented(const cJSON *o, const char *prefix, api_error *e)
 
 /* The cost cap: width × height × steps × images, 0 sides counted at the
  * loaded model's native size. */
-static int check_cost(long long w, long long h, long long steps, long long images, api_error *e)
+int params_check_cost(long long w, long long h, long long steps, long long images, api_error *e)
 {
     long long native = queue_native_size() > 0 ? queue_native_size() : 512;
     double cost = (double)(w ? w : native) * (double)(h ? h : native) * (double)steps * (double)images;
@@ -229,14 +229,14 @@ int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error
         params_get_string(o, "negative_prompt", MAX_PROMPT, "", &neg, e) ||
         params_get_int(o, "seed", -1, (long long)MAX_SEED, -1, &seed, e) ||
         params_get_int(o, "steps", 1, g_cfg.max_steps, 20, &steps, e) ||
-        get_number(o, "cfg_scale", 0, 30, 7.0, &cfg, e) ||
+        params_get_number(o, "cfg_scale", 0, 30, 7.0, &cfg, e) ||
         params_get_int(o, "width", 64, g_cfg.max_side, 0, &w, e) || check_size("width", w, e) ||
         params_get_int(o, "height", 64, g_cfg.max_side, 0, &h, e) || check_size("height", h, e) ||
         params_get_int(o, "batch_size", 1, 8, 1, &bs, e) ||
         params_get_int(o, "n_iter", 1, 100, 1, &ni, e) ||
-        get_bool(o, "send_images", 1, send_images, e) ||
-        get_bool(o, "enable_hr", 0, &hr, e) ||
-        get_bool(o, "expand", 0, &p->expand, e) ||
+        params_get_bool(o, "send_images", 1, send_images, e) ||
+        params_get_bool(o, "enable_hr", 0, &hr, e) ||
+        params_get_bool(o, "expand", 0, &p->expand, e) ||
         get_sampler(o, &p->sampler, e) || get_styles(o, p, e))
         goto fail;
     if (hr) {
@@ -247,7 +247,7 @@ int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error
         api_error_set(e, 400, "n_iter", "batch_size × n_iter = %lld exceeds %d images", bs * ni, g_cfg.max_images);
         goto fail;
     }
-    if (check_cost(w, h, steps, bs * ni, e)) goto fail;
+    if (params_check_cost(w, h, steps, bs * ni, e)) goto fail;
     const cJSON *ov = field(o, "override_settings");
     if (ov && !cJSON_IsObject(ov)) {
         api_error_set(e, 400, "override_settings", "must be an object");
@@ -301,7 +301,7 @@ int params_from_openai(const cJSON *o, gen_params *p, int *want_url, api_error *
         params_get_string(o, "response_format", 32, "b64_json", &fmt, e) ||
         params_get_string(o, "output_format", 32, "png", &ofmt, e) ||
         params_get_string(o, "model", 256, "", &model, e) ||
-        get_bool(o, "expand", 0, &p->expand, e) || get_styles(o, p, e))
+        params_get_bool(o, "expand", 0, &p->expand, e) || get_styles(o, p, e))
         goto fail;
     if (!prompt || !*prompt) {
         api_error_set(e, 400, "prompt", "a non-empty string is required");
@@ -314,7 +314,7 @@ int params_from_openai(const cJSON *o, gen_params *p, int *want_url, api_error *
         goto fail;
     }
     int stream;
-    if (get_bool(o, "stream", 0, &stream, e)) goto fail;
+    if (params_get_bool(o, "stream", 0, &stream, e)) goto fail;
     if (stream) {
         api_error_set(e, 400, "stream", "streaming image events is not supported; omit stream or set it to false");
         goto fail;
@@ -336,7 +336,7 @@ int params_from_openai(const cJSON *o, gen_params *p, int *want_url, api_error *
                       mult, mult, g_cfg.max_side);
         goto fail;
     }
-    if (check_cost(w, h, 20, n, e)) goto fail;
+    if (params_check_cost(w, h, 20, n, e)) goto fail;
     p->seed = -1;
     p->steps = 20;
     p->cfg = 7.0f;

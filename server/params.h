@@ -57,5 +57,10 @@ int params_get_string(const cJSON *o, const char *name, size_t max_len, const ch
                       api_error *e);
 int params_get_int(const cJSON *o, const char *name, long long lo, long long hi, long long def, long long *out,
                    api_error *e);
+int params_get_number(const cJSON *o, const char *name, double lo, double hi, double def, double *out, api_error *e);
+int params_get_bool(const cJSON *o, const char *name, int def, int *out, api_error *e);
+/* The --max-cost cap on width × height × steps × images (0 sides count at
+ * the loaded model's native size). */
+int params_check_cost(long long w, long long h, long long steps, long long images, api_error *e);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include "server/b64.h"
+#include "server/edit.h"
 #include "server/metrics.h"
 #include "server/records.h"
 #include "server/styles.h"
@@ -411,7 +412,7 @@ static int on_progress(void *user, int step, int steps)
 static int compatible(const job *a, const job *b, uint64_t next_seed)
 {
     const gen_params *x = &a->p, *y = &b->p;
-    if (x->n_iter != 1 || y->n_iter != 1) return 0;
+    if (x->n_iter != 1 || y->n_iter != 1 || x->edit || y->edit) return 0;   /* edits draw alone */
     if (strcmp(x->prompt, y->prompt) || strcmp(x->negative_prompt, y->negative_prompt)) return 0;
     if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg || x->model != y->model) return 0;
     /* An expansion depends on the call's seed: expanded jobs draw alone. */
@@ -517,13 +518,33 @@ static void expire_queued_locked(double now)
     evict_locked();
 }
 
+/* An editing job (never merged): the same call with its init image, mask
+ * and options. */
+static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2img_params *tp, t2i_image **imgs, int *count)
+{
+    t2i_img2img_params ip;
+    t2i_img2img_params_init(&ip);
+    ip.base = *tp;
+    ip.init_image = &ed->init;
+    ip.mask = ed->mask.pixels ? &ed->mask : NULL;
+    ip.strength = (float)ed->strength;
+    ip.resize_mode = ed->resize_mode;
+    ip.mask_blur = ed->mask_blur;
+    ip.inpainting_fill = ed->fill;
+    ip.inpaint_full_res = ed->full_res;
+    ip.inpaint_full_res_padding = ed->full_res_padding;
+    ip.mask_invert = ed->invert;
+    ip.image_guidance_scale = ed->image_cfg;
+    return t2i_img2img(model, &ip, imgs, count);
+}
+
 /* A job of at least --parallel-min-pixels with guidance borrows an idle
  * device that has the same model loaded, for CFG parallelism (the pair's
  * images equal one device's: docs/multi_gpu.md). The borrowed worker takes
  * no job and no model switch until it is returned (in run_group). */
 static device_worker *borrow_peer(device_worker *w, const gen_params *p)
 {
-    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f)) return NULL;
+    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f) || p->edit) return NULL;   /* edits run on one device */
     device_worker *peer = NULL;
     pthread_mutex_lock(&mu);
     const long px = (long)(p->width ? p->width : native_size) * (p->height ? p->height : native_size);
@@ -608,8 +629,9 @@ static void run_group(device_worker *w, job **g, int n)
         po.timeout_ms = 600000;
         t2i_model *pair[2] = {model, peer ? peer->model : NULL};
         s = injected ? T2I_ERR_DEVICE
-            : peer   ? t2i_txt2img_parallel_ex(pair, 2, &tp, &po, &imgs, &count)
-                     : t2i_txt2img(model, &tp, &imgs, &count);
+            : p->edit ? run_edit(model, p->edit, &tp, &imgs, &count)
+            : peer    ? t2i_txt2img_parallel_ex(pair, 2, &tp, &po, &imgs, &count)
+                      : t2i_txt2img(model, &tp, &imgs, &count);
         if (peer && po.failed_rank == 1 && (s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL)) {
             fprintf(stderr, "t2i-server: device %d (lent to device %d): engine error, taken out of rotation: %s\n",
                     peer->id, w->id, t2i_last_error());

@@ -44,6 +44,7 @@ enum MHD_Result route_sd_memory(srv_request *rq);
 /* routes_openai.c */
 enum MHD_Result route_oa_generations(srv_request *rq);
 enum MHD_Result route_oa_edits(srv_request *rq);
+enum MHD_Result route_oa_variations(srv_request *rq);
 enum MHD_Result route_oa_image_file(srv_request *rq);
 enum MHD_Result route_oa_models(srv_request *rq);
 enum MHD_Result route_oa_model(srv_request *rq);
@@ -66,6 +67,9 @@ cJSON *route_body_json(srv_request *rq, enum MHD_Result *ret);
 /* Submit validated parameters (the queue decides admission now); replies
  * 429 when the queue is full, 503 when out of memory, and returns NULL. */
 job *route_submit(srv_request *rq, gen_params *p, const char *api, enum MHD_Result *ret);
+/* The same with the request as the records keep it (edits: images
+ * replaced by their sizes, edit.h). */
+job *route_submit_as(srv_request *rq, gen_params *p, const char *api, const char *request_json, enum MHD_Result *ret);
 /* Block until the job finishes (lock taken inside). A client that closes
  * its connection meanwhile cancels the job (within one step). */
 void route_wait_job(srv_request *rq, job *j);

@@ -1,7 +1,9 @@
 /*
  * routes_jobs.c — the native asynchronous API and user feedback:
  *
- *   POST /v1/jobs                 A1111 txt2img fields → 202 {id, state}
+ *   POST /v1/jobs                 A1111 txt2img fields (with init_images and
+ *                                  the other img2img fields: an edit) →
+ *                                  202 {id, state}
  *   GET  /v1/jobs/{id}            {id, state, step, steps, progress, seed,
  *                                  final_prompt (styles applied, expansion
  *                                  done; once running),
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "server/edit.h"
 #include "server/records.h"
 #include "server/routes.h"
 
@@ -39,8 +42,13 @@ cJSON *route_body_json(srv_request *rq, enum MHD_Result *ret)
 
 job *route_submit(srv_request *rq, gen_params *p, const char *api, enum MHD_Result *ret)
 {
+    return route_submit_as(rq, p, api, rq->body, ret);
+}
+
+job *route_submit_as(srv_request *rq, gen_params *p, const char *api, const char *request_json, enum MHD_Result *ret)
+{
     int refusal = 0;
-    job *j = queue_submit(p, api, rq->body, &refusal);
+    job *j = queue_submit(p, api, request_json, &refusal);
     if (!j && refusal == 429) *ret = reply_error(rq, 429, "", "the queue is full; retry later");
     else if (!j) *ret = reply_error(rq, 503, "", "out of memory");
     else snprintf(rq->job_id, sizeof rq->job_id, "%s", j->id);
@@ -123,9 +131,14 @@ enum MHD_Result route_jobs_create(srv_request *rq)
     api_error e;
     int send_images;
     int rc = params_from_a1111(o, &p, &send_images, &e);
+    /* with init_images, an edit as /sdapi/v1/img2img takes it (edit.h) */
+    int is_edit = !rc && cJSON_GetObjectItemCaseSensitive(o, "init_images") != NULL;
+    if (is_edit && (rc = edit_from_a1111(o, &p, &e))) gen_params_free(&p);
+    char *summary = is_edit && !rc ? edit_request_summary(o, p.edit) : NULL;
     cJSON_Delete(o);
     if (rc) return reply_api_error(rq, &e);
-    job *j = route_submit(rq, &p, "jobs", &ret);
+    job *j = route_submit_as(rq, &p, "jobs", is_edit ? summary : rq->body, &ret);
+    cJSON_free(summary);
     if (!j) return ret;
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "id", j->id);

@@ -5,7 +5,8 @@
  *   POST txt2img       → {images: [base64 PNG], parameters: {request with
  *                         defaults filled}, info: "<JSON string: seeds,
  *                         all_seeds, infotexts, image_ids, ...>"}
- *   POST img2img       → 501 (image-to-image does not exist yet)
+ *   POST img2img       → as txt2img, from init_images (+ mask) with the
+ *                         A1111 editing fields (edit.h)
  *   GET  progress      → {progress, eta_relative, state{job_count,
  *                         sampling_step, sampling_steps, interrupted, ...},
  *                         current_image: null}
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include "server/b64.h"
+#include "server/edit.h"
 #include "server/routes.h"
 #include "server/styles.h"
 #include "server/uploads.h"
@@ -95,7 +97,8 @@ static char *info_string(const job *j)
     cJSON_AddNullToObject(o, "sd_model_hash");
     cJSON_AddNumberToObject(o, "seed_resize_from_w", -1);
     cJSON_AddNumberToObject(o, "seed_resize_from_h", -1);
-    cJSON_AddNullToObject(o, "denoising_strength");
+    if (p->edit) cJSON_AddNumberToObject(o, "denoising_strength", p->edit->strength);
+    else cJSON_AddNullToObject(o, "denoising_strength");
     cJSON_AddObjectToObject(o, "extra_generation_params");
     cJSON_AddNumberToObject(o, "index_of_first_image", 0);
     cJSON *styles = cJSON_AddArrayToObject(o, "styles");
@@ -117,25 +120,11 @@ static char *info_string(const job *j)
     return s;
 }
 
-enum MHD_Result route_sd_txt2img(srv_request *rq)
+/* The answer to a synchronous txt2img / img2img job: 200 {images,
+ * parameters, info} when done or interrupted, else the job's error. Takes
+ * params; drops the caller's job reference. */
+static enum MHD_Result reply_sd_job(srv_request *rq, job *j, cJSON *params, int send_images)
 {
-    enum MHD_Result ret = MHD_NO;
-    cJSON *req = route_body_json(rq, &ret);
-    if (!req) return ret;
-    gen_params p;
-    api_error e;
-    int send_images = 1;
-    if (params_from_a1111(req, &p, &send_images, &e)) {
-        cJSON_Delete(req);
-        return reply_api_error(rq, &e);
-    }
-    cJSON *params = echo_parameters(req, &p);
-    cJSON_Delete(req);
-    job *j = route_submit(rq, &p, "sdapi", &ret);
-    if (!j) {
-        cJSON_Delete(params);
-        return ret;
-    }
     route_wait_job(rq, j);
     queue_lock();
     int ok = j->state == JOB_DONE || (j->state == JOB_CANCELLED && j->interrupted);
@@ -161,9 +150,60 @@ enum MHD_Result route_sd_txt2img(srv_request *rq)
     return reply_json(rq, 200, o);
 }
 
+enum MHD_Result route_sd_txt2img(srv_request *rq)
+{
+    enum MHD_Result ret = MHD_NO;
+    cJSON *req = route_body_json(rq, &ret);
+    if (!req) return ret;
+    gen_params p;
+    api_error e;
+    int send_images = 1;
+    if (params_from_a1111(req, &p, &send_images, &e)) {
+        cJSON_Delete(req);
+        return reply_api_error(rq, &e);
+    }
+    cJSON *params = echo_parameters(req, &p);
+    cJSON_Delete(req);
+    job *j = route_submit(rq, &p, "sdapi", &ret);
+    if (!j) {
+        cJSON_Delete(params);
+        return ret;
+    }
+    return reply_sd_job(rq, j, params, send_images);
+}
+
+/* img2img: txt2img's fields plus the editing ones (edit.h); the images in
+ * the echoed parameters are replaced by their sizes, as in the records. */
 enum MHD_Result route_sd_img2img(srv_request *rq)
 {
-    return reply_error(rq, 501, "", "image-to-image does not exist yet in this engine");
+    enum MHD_Result ret = MHD_NO;
+    cJSON *req = route_body_json(rq, &ret);
+    if (!req) return ret;
+    gen_params p;
+    api_error e;
+    int send_images = 1;
+    if (params_from_a1111(req, &p, &send_images, &e)) {
+        cJSON_Delete(req);
+        return reply_api_error(rq, &e);
+    }
+    if (edit_from_a1111(req, &p, &e)) {
+        gen_params_free(&p);
+        cJSON_Delete(req);
+        return reply_api_error(rq, &e);
+    }
+    char *summary = edit_request_summary(req, p.edit);
+    cJSON *sreq = summary ? cJSON_Parse(summary) : NULL;
+    cJSON *params = echo_parameters(sreq ? sreq : req, &p);
+    cJSON_AddNumberToObject(params, "denoising_strength", p.edit->strength);
+    cJSON_Delete(sreq);
+    cJSON_Delete(req);
+    job *j = route_submit_as(rq, &p, "sdapi", summary, &ret);
+    cJSON_free(summary);
+    if (!j) {
+        cJSON_Delete(params);
+        return ret;
+    }
+    return reply_sd_job(rq, j, params, send_images);
 }
 
 enum MHD_Result route_sd_progress(srv_request *rq)

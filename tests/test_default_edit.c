@@ -8,11 +8,20 @@
  *
  * Asserted over the 24 cases (12 English, 12 Chinese, fixed seeds): every
  * image generated; every pixel outside the blurred mask identical to the
- * input; background and object colour as asked in >= 90% of cases.
- * The shape is printed, not asserted: 21/24 (87.5%) at the time of writing,
- * three stars drawn as circles or a triangle, short of the 90% the editing
- * issue asks; "only masked" (padding 8) and Euler a did no better. It is
- * left visible here rather than hidden behind a lower bound.
+ * input; background and object colour as asked in >= 90% of cases; and
+ * the shape right in at least as many cases as the model's own txt2img
+ * draws with the same prompts, seeds, sampler and steps (editing must not
+ * cost shape accuracy).
+ * The shape against the issue's 90% is printed, not asserted: 21/24
+ * (87.5%) at the time of writing, three stars drawn as circles. That is
+ * the model, not the editing: the same 24 prompts and seeds through
+ * txt2img give 20/24 (83%; two stars as triangles, a star and a square as
+ * circles), all misses on stars but one; the case set is a quarter stars,
+ * the model's weakest shape (inpainting: 3 of 6 stars, 18 of 18 others).
+ * Mask blur 0, 50 steps, Euler, CFG 12, strength 0.9 with "latent noise"
+ * fill all draw the same faint star-as-circle in the first case, and "only
+ * masked" (padding 8) and Euler a did no better over the set. It is left
+ * visible here rather than hidden behind a lower bound.
  * T2I_TEST_OUT=dir keeps the inputs and results.
  */
 #include <stdio.h>
@@ -69,7 +78,7 @@ int main(void)
     const char *outdir = getenv("T2I_TEST_OUT");
     const int ncase = (int)(sizeof cases / sizeof cases[0]);
     uint8_t *img = malloc(S * S * 3), *mask = malloc(S * S), *blurred = malloc(S * S);
-    int made = 0, ok[3] = {0, 0, 0};
+    int made = 0, ok[3] = {0, 0, 0}, txt_ok = 0;
     size_t changed_outside = 0;
     for (int i = 0; i < ncase; i++) {
         const de_case *c = &cases[i];
@@ -117,10 +126,20 @@ int main(void)
         int got[3] = {r.background, r.colour, r.shape};
         int all = 1;
         for (int k = 0; k < 3; k++) ok[k] += got[k] == want[k], all &= got[k] == want[k];
-        printf("  %s %-52s %s %s %s\n", all ? "ok  " : "MISS", c->prompt,
-               r.background >= 0 ? sc_colour_names[r.background] : "-",
-               r.colour >= 0 ? sc_colour_names[r.colour] : "-", r.shape >= 0 ? sc_shape_names[r.shape] : "-");
         t2i_images_free(out, n);
+        /* the reference: the same prompt and seed drawn from noise */
+        int txt_shape = -1;
+        if (t2i_txt2img(m, &p.base, &out, &n) == T2I_OK && n == 1) {
+            sc_result tr;
+            sc_analyse(out[0].pixels, S, S, &tr);
+            txt_shape = tr.shape;
+            txt_ok += tr.shape == want[2];
+            t2i_images_free(out, n);
+        }
+        printf("  %s %-52s %s %s %s (txt2img: %s)\n", all ? "ok  " : "MISS", c->prompt,
+               r.background >= 0 ? sc_colour_names[r.background] : "-",
+               r.colour >= 0 ? sc_colour_names[r.colour] : "-", r.shape >= 0 ? sc_shape_names[r.shape] : "-",
+               txt_shape >= 0 ? sc_shape_names[txt_shape] : "-");
     }
     printf("%d cases: background %d, colour %d, shape %d right; %zu pixels outside the blurred mask changed\n", ncase,
            ok[0], ok[1], ok[2], changed_outside);
@@ -128,7 +147,10 @@ int main(void)
     CHECK(changed_outside == 0, "%zu pixels outside the mask changed", changed_outside);
     for (int k = 0; k < 2; k++)
         CHECK(ok[k] >= 0.9 * ncase, "%s right on %d/%d (< 90%%)", k == 0 ? "background" : "colour", ok[k], ncase);
-    printf("shape right on %d/%d (%.1f%%; not asserted, see the header)\n", ok[2], ncase, 100.0 * ok[2] / ncase);
+    printf("shape right on %d/%d (%.1f%%; not asserted, see the header); txt2img with the same prompts and "
+           "seeds: %d/%d\n", ok[2], ncase, 100.0 * ok[2] / ncase, txt_ok, ncase);
+    CHECK(ok[2] >= txt_ok, "inpainting drew the shape right %d times, txt2img %d: editing lost shape accuracy", ok[2],
+          txt_ok);
     free(img), free(mask), free(blurred);
     t2i_model_destroy(m);
     t2i_engine_destroy(eng);

@@ -7,7 +7,11 @@
  *    inpainting with tiny-sd2 (v-prediction) and tiny-sdxl
  *    (StableDiffusionXL*Pipeline): batch 2,
  *    seeds 1234/1235, 10 steps, CFG 7.5, two strengths and several samplers
- *    (tests/fixtures/edit/<case>.safetensors, scripts/fixtures/fixtures_edit.py).
+ *    (tests/fixtures/edit/<case>.safetensors, scripts/fixtures/fixtures_edit.py);
+ *    and every other sampler (Heun, DPM2, DPM2 a, LMS, DDPM, LCM, UniPC,
+ *    DPM++ 2S, 2S a, 2M Karras) beginning at step 4 or 3 of 10 in img2img,
+ *    the two-evaluation ones and LMS, UniPC in 4-channel inpainting too
+ *    (tests/fixtures/edit/samplers/, scripts/fixtures/fixtures_edit_samplers.py).
  *    Tolerance rule as test_pipeline.c: the final latents within 1e-3 of
  *    max|ref| (one UNet call agrees to ~1e-6 relative; 10 guided steps
  *    amplify it), the decoded [0,1] image within 2e-3 absolute (test_pipeline's
@@ -250,7 +254,7 @@ int main(void)
     CHECK_OK(t2i_image_read("tests/fixtures/edit/mask.png", &mask_img));
     t2i_engine *e = NULL;
     CHECK_OK(t2i_engine_create(NULL, &e));
-    static const struct { const char *dir; const char *cases[6]; } runs[] = {
+    static const struct { const char *dir; const char *cases[20]; } runs[] = {
         {"tests/fixtures/tiny-sd1",
          {"img2img_euler_a_50", "img2img_euler_a_80", "img2img_ddim_60", "img2img_dpmpp_2m_60", "img2img_euler_100",
           "inpaint4_euler_a_75"}},
@@ -258,13 +262,21 @@ int main(void)
         {"tests/fixtures/tiny-sd1-inpaint", {"inpaint9_euler_a_75", "inpaint9_euler_a_100", "inpaint9_dpmpp_2m_60"}},
         {"tests/fixtures/tiny-sd1-pix2pix", {"pix2pix_euler_a", "pix2pix_ddim"}},
         {"tests/fixtures/tiny-sd2", {"sd2_img2img_euler_a_70", "sd2_inpaint4_ddim_90"}},
+        /* every other sampler beginning later (scripts/fixtures/fixtures_edit_samplers.py) */
+        {"tests/fixtures/tiny-sd1",
+         {"samplers/img2img_heun_60", "samplers/img2img_dpm2_60", "samplers/img2img_dpm2_a_60", "samplers/img2img_lms_60",
+          "samplers/img2img_ddpm_60", "samplers/img2img_lcm_60", "samplers/img2img_unipc_60",
+          "samplers/img2img_dpmpp_2s_60", "samplers/img2img_dpmpp_2s_a_60", "samplers/img2img_dpmpp_2m_karras_60",
+          "samplers/img2img_lms_70", "samplers/img2img_dpmpp_2s_70", "samplers/img2img_dpmpp_2s_a_70",
+          "samplers/img2img_unipc_70", "samplers/img2img_heun_70", "samplers/inpaint4_heun_75",
+          "samplers/inpaint4_dpm2_a_75", "samplers/inpaint4_lms_75", "samplers/inpaint4_unipc_75"}},
         {"tests/fixtures/tiny-sdxl",
          {"sdxl_img2img_euler_a_60", "sdxl_img2img_dpmpp_2m_80", "sdxl_inpaint4_euler_a_75", "sdxl_inpaint4_euler_100"}},
     };
     for (size_t r = 0; e && init_img.pixels && r < sizeof runs / sizeof runs[0]; r++) {
         t2i_model *m = NULL;
         CHECK_OK(t2i_model_load(e, runs[r].dir, &m));
-        for (int c = 0; m && c < 6 && runs[r].cases[c]; c++) run_case(m, runs[r].cases[c]);
+        for (int c = 0; m && c < 20 && runs[r].cases[c]; c++) run_case(m, runs[r].cases[c]);
         if (m && r == 0) a1111_checks(m);
         if (m && r == 3) {   /* an instruct model takes no mask */
             t2i_img2img_params p;

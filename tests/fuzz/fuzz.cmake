@@ -8,7 +8,7 @@
 # -DT2I_FUZZ=ON (clang): also the libFuzzer binaries fuzz_<name> (target
 # "fuzzers"), which tools/fuzz.sh runs.
 set(T2I_FUZZ_HARNESSES safetensors safetensors_set model_config prompt clip_bpe hf_tokenizer
-    wordpiece styles infotext png image server_params)
+    wordpiece styles infotext png image server_params server_multipart)
 set(T2I_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/tests/fuzz)
 
 if(T2I_FUZZ)
@@ -21,6 +21,9 @@ foreach(h ${T2I_FUZZ_HARNESSES})
     # of the server is stubbed in the harness.
     list(APPEND srcs ${CMAKE_CURRENT_SOURCE_DIR}/server/params.c
          ${CMAKE_CURRENT_SOURCE_DIR}/server/styles.c ${CMAKE_CURRENT_SOURCE_DIR}/server/job.c)
+  endif()
+  if(h STREQUAL "server_multipart")   # the editing routes' parsers, standalone
+    list(APPEND srcs ${CMAKE_CURRENT_SOURCE_DIR}/server/multipart.c ${CMAKE_CURRENT_SOURCE_DIR}/server/image_probe.c)
   endif()
   add_executable(fuzz_${h}_replay ${srcs} ${T2I_FUZZ_DIR}/replay_main.c)
   target_link_libraries(fuzz_${h}_replay PRIVATE t2i_lib)
