@@ -246,8 +246,7 @@ static void expect_caught(const char *what, standin_fault f, const stage *s)
     bool ok = run_stage(s);
     standin_set_fault(STANDIN_FAULT_NONE);
     const char *v = standin_first_violation();
-    printf("  broken glue, %-36s %s%s%s\n", what, ok ? "NOT caught" : "caught", *v ? ": " : "", v);
-    if (ok) printf("    (last error: %s)\n", t2i_last_error());
+    printf("  broken glue, %-28s %s: %s\n", what, ok ? "NOT caught" : "caught", *v ? v : t2i_last_error());
     standin_clear_violations();
     quiet = false;
     CHECK(!ok, "%s must make the end-to-end check fail", what);
