@@ -58,3 +58,24 @@ target_include_directories(test_cuda_standin_e2e PRIVATE ${OPENBLAS_INCLUDE})
 target_compile_definitions(test_cuda_standin_e2e PRIVATE T2I_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
 add_test(NAME test_cuda_standin_e2e COMMAND test_cuda_standin_e2e WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(test_cuda_standin_e2e PROPERTIES TIMEOUT 600 LABELS emu)
+
+# The GPU test itself (tests/test_cuda_backend.c, label gpu) on the
+# stand-ins, reduced (T2I_CUDA_TEST_QUICK=1: CI-sized op cases, FP16): its
+# checks and bounds run in CI before a GPU ever sees them.
+add_executable(test_cuda_backend_standin tests/test_cuda_backend.c)
+target_link_libraries(test_cuda_backend_standin PRIVATE ${standin_op_cases} t2i_cuda_standin ${standin_core})
+target_include_directories(test_cuda_backend_standin PRIVATE ${OPENBLAS_INCLUDE})
+target_compile_definitions(test_cuda_backend_standin PRIVATE T2I_HAVE_CUDA=1
+                           T2I_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+add_test(NAME test_cuda_backend_standin COMMAND test_cuda_backend_standin
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(test_cuda_backend_standin PROPERTIES ENVIRONMENT T2I_CUDA_TEST_QUICK=1
+                     TIMEOUT 600 LABELS emu)
+
+# perf/gpu_proof.sh's plumbing, dry on the CPU (BACKEND=cpu, tiny presets,
+# this build reused), so the script cannot rot before a GPU session runs it.
+add_test(NAME gpu_proof_dry_run COMMAND env BACKEND=cpu REUSE_BUILD=1 BUILD=${CMAKE_BINARY_DIR}
+         OUT=${CMAKE_BINARY_DIR}/gpu_proof_dry BUDGET_S=240
+         bash ${CMAKE_CURRENT_SOURCE_DIR}/perf/gpu_proof.sh
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(gpu_proof_dry_run PROPERTIES TIMEOUT 300)
