@@ -14,7 +14,10 @@
  *      copy and library call; library operands inside their allocation and
  *      written), the graph recorded on run 2 and replayed on run 3; after
  *      the plans are destroyed every allocation they made is freed.
- *   2. The same glue deliberately broken at the API boundary (standin.h
+ *   2. txt2img through the public pipeline (tiny-sd1 at 64², the default
+ *      model at 128², 4 Euler steps with CFG) on an engine with that
+ *      backend, against the CPU engine: final latents and image.
+ *   3. The same glue deliberately broken at the API boundary (standin.h
  *      faults: a wrong leading dimension, no workspace, an allocation while
  *      capturing) and a plan input never written: each must make the check
  *      fail.
@@ -275,6 +278,62 @@ static void expect_uninitialized_caught(const stage *s)
     t2i_weights_destroy(w);
 }
 
+/* txt2img through the public pipeline on an engine whose backend is the
+ * CUDA backend on the stand-ins, against the CPU engine: `steps` Euler steps,
+ * CFG 7.5, so the UNet plan runs eager, captured, then replayed. The dumped
+ * final latents and decoded image by the same depth rule over the path:
+ * NMSE ≤ 4·u²·(text + steps·UNet + VAE nodes), node counts as measured by
+ * the stage runs (passed in). */
+static void run_txt2img(const char *dir, int size, int steps, int nodes)
+{
+    struct t2i_engine ec = {cpu}, eg = {dev};
+    t2i_model *mc = NULL, *mg = NULL;
+    CHECK_OK(t2i_model_load(&ec, dir, &mc));
+    CHECK_OK(t2i_model_load(&eg, dir, &mg));
+    if (!mc || !mg) {
+        t2i_model_destroy(mc), t2i_model_destroy(mg);
+        return;
+    }
+    char path[2][128];
+    t2i_st_file *got[2] = {NULL, NULL};
+    standin_stats a, b;
+    for (int k = 0; k < 2; k++) {
+        t2i_txt2img_params p;
+        snprintf(path[k], sizeof path[k], "/tmp/t2i_standin_e2e_%d_%d.safetensors", k, (int)getpid());
+        ref_params(&p, "a red circle on a blue background", "", T2I_SAMPLER_EULER, path[k]);
+        p.steps = steps;
+        p.width = p.height = size;
+        t2i_image *imgs = NULL;
+        int n = 0;
+        if (k) standin_get_stats(&a);
+        got[k] = run_ref_txt2img(k ? mg : mc, &p, &imgs, &n);
+        if (k) standin_get_stats(&b);
+        t2i_images_free(imgs, n);
+    }
+    CHECK(b.violations == 0, "%s txt2img: memcheck: %s", dir, standin_first_violation());
+    CHECK(b.captures > a.captures && b.graph_launches - a.graph_launches >= steps - 1,
+          "%s txt2img: the UNet plan recorded and replayed (%lld captures, %lld graph launches)", dir,
+          (long long)(b.captures - a.captures), (long long)(b.graph_launches - a.graph_launches));
+    double bound = 4 * U16 * U16 * nodes;
+    const char *names[] = {"latents", "image"};
+    for (int i = 0; i < 2 && got[0] && got[1]; i++) {
+        size_t n0 = 0, n1 = 0, bad = 0;
+        float *want = ref_f32(got[0], names[i], &n0), *have = ref_f32(got[1], names[i], &n1);
+        if (want && have && n0 == n1) {
+            double e = nmse(have, want, n0, &bad);
+            printf("  %-34s %-7s NMSE %.3e (bound %.2e, %d nodes on the path)\n", dir, names[i], e, bound, nodes);
+            CHECK(bad == 0 && e <= bound, "%s txt2img %s: NMSE %.3e > %.3e or %zu non-finite", dir, names[i], e,
+                  bound, bad);
+        }
+        free(want), free(have);
+    }
+    for (int k = 0; k < 2; k++) {
+        t2i_st_close(got[k]);
+        unlink(path[k]);
+    }
+    t2i_model_destroy(mc), t2i_model_destroy(mg);
+}
+
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;
@@ -302,6 +361,12 @@ int main(int argc, char **argv)
     printf("stages, CUDA backend on the stand-ins (FP16) vs CPU backend:\n");
     for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
         if (!only || strstr(stages[i].label, only)) run_stage(&stages[i]);
+
+    if (!only || strcmp(only, "txt2img") == 0) {
+        printf("txt2img through the pipeline, CUDA backend on the stand-ins vs CPU backend:\n");
+        run_txt2img("tests/fixtures/tiny-sd1", 64, 4, 21 + 4 * 244 + 60);
+        run_txt2img("models/default", 128, 4, 21 + 4 * 260 + 52);
+    }
 
     printf("negative tests (tiny-sd1 unet):\n");
     expect_caught("wrong leading dimension", STANDIN_FAULT_LD, &stages[1]);
