@@ -131,3 +131,6 @@ endif()
 if(TEST test_cuda_backend)
   set_tests_properties(test_cuda_backend PROPERTIES LABELS gpu)
 endif()
+
+# The whole backend against host stand-ins of the CUDA libraries (tests only).
+include(${CMAKE_CURRENT_SOURCE_DIR}/tests/cuda_standin/standin.cmake)

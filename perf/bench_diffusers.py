@@ -77,7 +77,7 @@ SCHEDULERS = {  # t2i sampler id -> (diffusers class, extra config)
 def preset_dir(args):
     if args.model:
         return args.model
-    fixtures = {"tiny": "tiny-sd1", "tiny2": "tiny-sd2"}
+    fixtures = {"tiny": "tiny-sd1", "tiny2": "tiny-sd2", "tinyxl": "tiny-sdxl"}
     if args.preset in fixtures:
         return os.path.join(ROOT, "tests", "fixtures", fixtures[args.preset])
     return os.path.join(ROOT, "perf", "configs", args.preset)
@@ -215,7 +215,9 @@ def measure_diffusers(args, pipe, batch, compiled):
         for _ in range(max(args.repeat, 2)):
             sync(args)
             t0 = time.perf_counter()
-            pipe.encode_prompt(kw["prompt"], args.device, 1, args.cfg > 1, negative_prompt="")
+            # by keyword: SDXL's encode_prompt takes prompt_2 second
+            pipe.encode_prompt(kw["prompt"], device=args.device, num_images_per_prompt=1,
+                               do_classifier_free_guidance=args.cfg > 1, negative_prompt="")
             sync(args)
             times.append(time.perf_counter() - t0)
         text_s = statistics.median(times[1:])

@@ -13,7 +13,8 @@
  *      gives the same output each time;
  *   4. out of device memory is T2I_ERR_NOMEM and the backend stays usable.
  * Exits 77 (ctest: skipped) when built without CUDA or when no device is
- * present.
+ * present. T2I_CUDA_TEST_QUICK=1 leaves out the SD-sized op cases and the
+ * BF16 pass (the reduced run compute-sanitizer gets in perf/gpu_proof.sh).
  *
  * Tolerance rules (u = 2^-11, the FP16 unit roundoff; 2^-8 for BF16):
  *   ops:    inputs are rounded to FP16 once on the host and both backends get
@@ -58,6 +59,9 @@ static t2i_backend *cpu, *gpu;
 static t2i_backend *dev;          /* the CUDA backend under test: FP16 (gpu) or BF16 */
 static double u = U16;            /* its unit roundoff */
 static uint64_t lcg = 0x2545F4914F6CDD1Dull;
+/* T2I_CUDA_TEST_QUICK=1: the reduced test compute-sanitizer runs
+ * (perf/gpu_proof.sh): no SD-sized op cases, no BF16 pass. */
+static bool quick;
 
 static float frand(void)
 {
@@ -145,6 +149,7 @@ static void test_ops(bool all)
     printf("ops, CUDA (%s) vs CPU:\n", dev->act_dtype == T2I_BF16 ? "BF16" : "FP16");
     for (int i = 0; i < t2i_n_op_cases; i++) {
         const t2i_op_case *c = &t2i_op_cases[i];
+        if (quick && c->sd_size) continue;
         if (all || c->op == T2I_OP_LINEAR || c->op == T2I_OP_CONV2D || i % 4 == 0) op_check(c);
     }
 }
@@ -308,13 +313,14 @@ int main(void)
     CHECK_OK(st);
     CHECK_OK(t2i_cpu_backend_create(0, &cpu));
     if (!gpu || !cpu) return test_finish();
+    quick = getenv("T2I_CUDA_TEST_QUICK") && strcmp(getenv("T2I_CUDA_TEST_QUICK"), "0") != 0;
     test_oom();
     dev = gpu, u = U16;
     test_ops(true);
     /* BF16 storage: the library glue's other data types, every GEMM/conv case
      * and a quarter of the rest (u = 2^-8) */
     t2i_backend *bf = NULL;
-    CHECK_OK(t2i_cuda_backend_create(0, T2I_BF16, &bf));
+    if (!quick) CHECK_OK(t2i_cuda_backend_create(0, T2I_BF16, &bf));
     if (bf) {
         dev = bf, u = 1.0 / 256.0;
         test_ops(false);

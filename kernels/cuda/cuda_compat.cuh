@@ -73,10 +73,12 @@ typedef dim3 uint3;
 struct alignas(16) uint4 { unsigned x, y, z, w; };
 static inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 
+#ifndef T2I_CUDA_STANDIN
 typedef struct emu_stream *cudaStream_t;
 typedef enum cudaError { cudaSuccess = 0, cudaErrorInvalidValue = 1 } cudaError_t;
 static inline cudaError_t cudaGetLastError(void) { return cudaSuccess; }
 static inline const char *cudaGetErrorString(cudaError_t e) { return e == cudaSuccess ? "no error" : "error"; }
+#endif
 
 /* ---- the running block (kernels/cuda/emu/cuda_emu.cpp) ---------------- */
 struct emu_fiber;
@@ -103,8 +105,15 @@ template <class F> static void emu_launch(dim3 grid, dim3 block, F &&f)
 {
     emu_run_grid(grid, block, [](void *p) { (*(F *)p)(); }, (void *)&f);
 }
+#ifndef T2I_CUDA_STANDIN
 #define CUDA_LAUNCH(kernel, grid, block, stream, ...) \
     ((void)(stream), emu_launch(dim3(grid), dim3(block), [&]() { kernel(__VA_ARGS__); }))
+#else
+/* Built against the CUDA runtime stand-in (tests/cuda_standin): launches go
+ * to a stream, so they are recorded while it captures a CUDA Graph. */
+#define CUDA_LAUNCH(kernel, grid, block, stream, ...) \
+    standin_launch(#kernel, (stream), dim3(grid), dim3(block), kernel, __VA_ARGS__)
+#endif
 
 /* ---- warp shuffles and votes ------------------------------------------- */
 template <class T> static inline T emu_exchange(T v, unsigned src)
@@ -249,5 +258,8 @@ static inline float __fdividef(float a, float b) { return a / b; }
 static inline float __frcp_rn(float x) { return 1.0f / x; }
 template <class T> static inline T __ldg(const T *p) { return *p; }
 
+#ifdef T2I_CUDA_STANDIN
+#include <cuda_runtime.h>   /* tests/cuda_standin/cuda_runtime.h */
+#endif
 #endif /* __CUDACC__ */
 #endif

@@ -91,7 +91,7 @@ t2i_status cuda_pad2d(t2i_backend *be, const void *x, void *y, int64_t planes, i
 /* One macro per library, each naming the call: on failure, return a status
  * whose message is "<call> failed: <library's error string> (file:line)".
  * Out of memory maps to T2I_ERR_NOMEM so callers can recover. */
-#if !T2I_CUDA_EMU
+#if !T2I_CUDA_EMU || defined(T2I_CUDA_STANDIN)
 #define CUDA_CHECK(call)                                                                         \
     do {                                                                                         \
         cudaError_t e_ = (call);                                                                 \
