@@ -19,6 +19,8 @@
  *                          "context" [B,L,Cx]     out "out" [B,Cout,h,w]
  *                      with addition_embed_type "text_time" (SDXL) also
  *                          "text_embeds" [B,P], "time_ids" [B,6]
+ *                      with num_class_embeds (x4 upscaler) also
+ *                          "class_labels" I32 [B,1] (the noise level)
  *   VAE decoder        in  "latents" [B,Cl,h,w]   out "image" [B,3,h·f,w·f]
  *                      (latents already divided by scaling_factor; image
  *                      in about [-1,1], unclamped)
