@@ -190,6 +190,13 @@ int t2i_sched_can_begin_later(t2i_sampler kind);
  * (_sigma_to_alpha_sigma_t). Float32, element by element; out may be orig. */
 void t2i_sched_add_noise(const t2i_sched *s, int i, const float *orig, const float *noise, float *out, size_t n);
 
+/* DDPMScheduler(config).add_noise(orig, noise, t) at train timestep t
+ * (0 <= t < num_train_timesteps, else T2I_ERR_INVALID_ARG): sqrt(ac[t])·orig
+ * + sqrt(1 − ac[t])·noise, float32 — the x4 upscaler's low_res_scheduler
+ * noising the low-resolution image at its noise level. out may be orig. */
+t2i_status t2i_sched_ddpm_add_noise(const t2i_sched_config *c, int t, const float *orig, const float *noise,
+                                    float *out, size_t n);
+
 /* Start the run at step `begin` instead of 0 (diffusers' set_begin_index,
  * img2img's t_start): DPM++ expects that step next, with empty history. */
 void t2i_sched_set_begin(t2i_sched *s, int begin);
