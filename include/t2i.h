@@ -312,6 +312,19 @@ typedef struct t2i_txt2img_params {
     const char *embedding_dir;
     t2i_progress_fn progress;
     void *progress_user;
+    /* Tiled VAE (docs/upscaling.md): decode and encode in overlapping tiles
+     * of vae_tile × vae_tile pixels (a multiple of the VAE factor; 0 = the
+     * whole image), blended over vae_tile_overlap pixels (default 64, a
+     * multiple of the factor, smaller than the tile, else
+     * T2I_ERR_INVALID_ARG), so the VAE's memory is bounded by the tile.
+     * Each tile normalises with its own GroupNorm statistics: the result is
+     * close to the whole-image one, not equal (measured in the doc). */
+    int vae_tile, vae_tile_overlap;
+    /* Cap in bytes on the VAE's planned activation arena: when the plan
+     * (whole image, or vae_tile) would exceed it, the largest tile (in
+     * 64-pixel steps) whose plan fits is used; none fitting is
+     * T2I_ERR_NOMEM. 0 = no cap. */
+    size_t max_memory;
 } t2i_txt2img_params;
 
 void t2i_txt2img_params_init(t2i_txt2img_params *p);

@@ -56,6 +56,7 @@
 #include "runtime/rng.h"
 #include "formats/safetensors.h"
 #include "runtime/text_encoder.h"
+#include "runtime/vae_tiled.h"
 
 static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int *W, int *H)
 {
@@ -102,6 +103,7 @@ typedef struct run {
     float *enc_in, *enc_mean, *enc_logvar;   /* one image through the VAE encoder */
     float *pooled, *time_ids;   /* SDXL: [unet_batch][P], [unet_batch][6] */
     float *dec;          /* decoder output, one image [3][H][W] */
+    int enc_tile, dec_tile, tile_overlap;   /* tiled VAE (runtime/vae_tiled.h); 0 = whole image */
     float *images;       /* all decoded images (for stage dumps) */
     t2i_rng *rngs;
     t2i_rng **rng_ptrs;
@@ -222,16 +224,21 @@ static t2i_status encode_image(t2i_model *m, run *r, int h, int w, int sample, f
 {
     const int L = m->vae_cfg.latent_channels, H = h * t2i_vae_scale(&m->vae_cfg), W = w * t2i_vae_scale(&m->vae_cfg);
     const size_t per = (size_t)L * h * w;
-    t2i_plan *ep;
-    T2I_TRY(t2i_model_vae_encoder_plan(m, 1, H, W, &ep));
-    T2I_TRY(t2i_plan_set_input(ep, "image", r->enc_in, (size_t)3 * H * W * sizeof(float)));
-    T2I_TRY(t2i_plan_run(ep));
-    T2I_TRY(t2i_plan_get_output(ep, "mean", r->enc_mean, per * sizeof(float)));
+    if (r->enc_tile) {
+        T2I_TRY(t2i_vae_encode_tiled(m, r->enc_in, H, W, r->enc_tile, r->tile_overlap, r->enc_mean,
+                                     sample ? r->enc_logvar : NULL));
+    } else {
+        t2i_plan *ep;
+        T2I_TRY(t2i_model_vae_encoder_plan(m, 1, H, W, &ep));
+        T2I_TRY(t2i_plan_set_input(ep, "image", r->enc_in, (size_t)3 * H * W * sizeof(float)));
+        T2I_TRY(t2i_plan_run(ep));
+        T2I_TRY(t2i_plan_get_output(ep, "mean", r->enc_mean, per * sizeof(float)));
+        if (sample) T2I_TRY(t2i_plan_get_output(ep, "logvar", r->enc_logvar, per * sizeof(float)));
+    }
     if (!sample) {
         for (size_t j = 0; j < per; j++) out[j] = r->enc_mean[j] * scale;
         return T2I_OK;
     }
-    T2I_TRY(t2i_plan_get_output(ep, "logvar", r->enc_logvar, per * sizeof(float)));
     T2I_TRY(t2i_rng_randn_from(rng, src, out, per));
     for (size_t j = 0; j < per; j++) {
         float lv = r->enc_logvar[j];
@@ -254,6 +261,26 @@ static double float_as_written(float f)
         if (strtof(buf, NULL) == f) break;
     }
     return strtod(buf, NULL);
+}
+
+/* The VAE tile of a run for an H × W image (0 = whole image): p->vae_tile,
+ * or with p->max_memory the largest that keeps the planned arena under the
+ * cap (runtime/vae_tiled.h). */
+static t2i_status vae_tile_for(const t2i_model *m, const t2i_txt2img_params *p, int H, int W, int encode, int *tile)
+{
+    const t2i_vae_config *c = &m->vae_cfg;
+    int t = p->vae_tile >= H && p->vae_tile >= W ? 0 : p->vae_tile;
+    T2I_TRY(t2i_vae_tiling_check(c, p->vae_tile, p->vae_tile_overlap));
+    if (p->max_memory) {
+        const size_t act = t2i_dtype_size(m->eng->be->act_dtype);
+        size_t need = encode ? t2i_vae_encoder_peak_bytes(c, H, W, t, act) : t2i_vae_decoder_peak_bytes(c, H, W, t, act);
+        if (!need || need > p->max_memory) {
+            t = t2i_vae_auto_tile(c, H, W, p->vae_tile_overlap, encode, p->max_memory, act);
+            if (t < 0) return T2I_ERR_NOMEM;
+        }
+    }
+    *tile = t;
+    return T2I_OK;
 }
 
 typedef enum mode { MODE_TXT2IMG, MODE_IMG2IMG, MODE_INPAINT4, MODE_INPAINT9, MODE_PIX2PIX, MODE_UPSCALE } mode;
@@ -364,6 +391,11 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
         st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for batch %d at %dx%d", B, W, H);
         goto done;
     }
+
+    r.tile_overlap = p->vae_tile_overlap;
+    if ((st = vae_tile_for(m, p, H, W, 0, &r.dec_tile)) != T2I_OK ||
+        (md != MODE_TXT2IMG && md != MODE_UPSCALE && (st = vae_tile_for(m, p, H, W, 1, &r.enc_tile)) != T2I_OK))
+        goto done;
 
     t2i_sched_config sc = m->sched_cfg;   /* from_config(..., use_*_sigmas=True) */
     if (p->schedule != T2I_SCHEDULE_AUTOMATIC) {
@@ -530,16 +562,18 @@ t2i_status t2i_pipeline_run(t2i_model *m, const t2i_txt2img_params *p, const cha
     }
 
     /* Decode image by image (the decoder's activations dominate memory). */
-    t2i_plan *dp;
-    st = t2i_model_vae_decoder_plan(m, 1, h, w, &dp);
-    if (st != T2I_OK) goto done;
+    t2i_plan *dp = NULL;
+    if (!r.dec_tile && (st = t2i_model_vae_decoder_plan(m, 1, h, w, &dp)) != T2I_OK) goto done;
     const float inv_sf = 1.0f / m->vae_cfg.scaling_factor;
     for (int b = 0; b < B; b++) {
         for (size_t j = 0; j < per; j++) r.x_in[j] = r.x[b * per + j] * inv_sf;
-        if ((st = t2i_plan_set_input(dp, "latents", r.x_in, per * sizeof(float))) != T2I_OK ||
-            (st = t2i_plan_run(dp)) != T2I_OK ||
-            (st = t2i_plan_get_output(dp, "image", r.dec, pix * sizeof(float))) != T2I_OK)
+        if (r.dec_tile) {
+            if ((st = t2i_vae_decode_tiled(m, r.x_in, h, w, r.dec_tile, r.tile_overlap, r.dec)) != T2I_OK) goto done;
+        } else if ((st = t2i_plan_set_input(dp, "latents", r.x_in, per * sizeof(float))) != T2I_OK ||
+                   (st = t2i_plan_run(dp)) != T2I_OK ||
+                   (st = t2i_plan_get_output(dp, "image", r.dec, pix * sizeof(float))) != T2I_OK) {
             goto done;
+        }
         t2i_image *img = &r.out[b];
         img->width = W;
         img->height = H;
