@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,7 +213,8 @@ int main(int argc, char **argv)
         OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_CLIP_SKIP, OPT_SCHEDULE, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS,
         OPT_LIST, OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
         OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS, OPT_VAE, OPT_TOKENIZER, OPT_PREDICTION,
-        OPT_BEST_OF, OPT_KEEP, OPT_SCORER, OPT_SCORER_ZH, OPT_AESTHETIC, OPT_UPSCALE, OPT_UPSCALE_NOISE
+        OPT_BEST_OF, OPT_KEEP, OPT_SCORER, OPT_SCORER_ZH, OPT_AESTHETIC, OPT_UPSCALE, OPT_UPSCALE_NOISE,
+        OPT_VAE_TILING, OPT_VAE_OVERLAP, OPT_MAX_MEMORY
     };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
@@ -236,6 +238,8 @@ int main(int argc, char **argv)
         {"vae", required_argument, 0, OPT_VAE},         {"tokenizer", required_argument, 0, OPT_TOKENIZER},
         {"prediction", required_argument, 0, OPT_PREDICTION},
         {"upscale", required_argument, 0, OPT_UPSCALE}, {"upscale-noise", required_argument, 0, OPT_UPSCALE_NOISE},
+        {"vae-tiling", optional_argument, 0, OPT_VAE_TILING}, {"vae-tile-overlap", required_argument, 0, OPT_VAE_OVERLAP},
+        {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
         T2I_EDIT_LONG_OPTIONS,
         {0, 0, 0, 0},
     };
@@ -356,6 +360,9 @@ int main(int argc, char **argv)
                 die_usage("--upscale: an x4 upscaler folder scales by 4 (DIR:4), got '%s'", optarg);
             break;
         case OPT_UPSCALE_NOISE: upscale_noise = (int)parse_long(optarg, "--upscale-noise", 0, 1000); break;
+        case OPT_VAE_TILING: p.vae_tile = optarg ? (int)parse_long(optarg, "--vae-tiling", 8, 8192) : 512; break;
+        case OPT_VAE_OVERLAP: p.vae_tile_overlap = (int)parse_long(optarg, "--vae-tile-overlap", 0, 4096); break;
+        case OPT_MAX_MEMORY: p.max_memory = (size_t)parse_long(optarg, "--max-memory", 1, LONG_MAX); break;
         case OPT_EXPAND:
             p.expand = 1;
             if (optarg) p.expand_max_tokens = (int)parse_long(optarg, "--expand", 8, 1000);

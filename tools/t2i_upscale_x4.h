@@ -14,10 +14,14 @@
 #include "t2i.h"
 
 #define T2I_UPSCALE_X4_USAGE                                                                                     \
-    "\nUpscaling:\n"                                                                                             \
+    "\nUpscaling and large images:\n"                                                                            \
     "  --upscale X4_DIR:4       upscale each image 4x with a Stable Diffusion x4 upscaler folder\n"              \
     "                           (same prompt, sampler, steps, CFG and seed)\n"                                   \
-    "  --upscale-noise N        the x4 upscaler's noise level 0..350 (default 20)\n"
+    "  --upscale-noise N        the x4 upscaler's noise level 0..350 (default 20)\n"                             \
+    "  --vae-tiling[=TILE]      decode/encode in TILE-pixel tiles (default 512) with whole-image\n"              \
+    "                           GroupNorm statistics: VAE memory bounded by the tile\n"                          \
+    "  --vae-tile-overlap N     pixels neighbouring tiles share (default 64; less than TILE)\n"                  \
+    "  --max-memory BYTES       cap on the VAE's planned activation arena: tiles chosen to fit\n"
 
 /* "DIR:4" (":4" may be left out) into dir; 0 when the scale is not 4. */
 static int upscale_x4_spec(const char *spec, char *dir, size_t size)
