@@ -19,6 +19,8 @@
  *                          "context" [B,L,Cx]     out "out" [B,Cout,h,w]
  *                      with addition_embed_type "text_time" (SDXL) also
  *                          "text_embeds" [B,P], "time_ids" [B,6]
+ *                      with num_class_embeds (x4 upscaler) also
+ *                          "class_labels" I32 [B,1] (the noise level)
  *   VAE decoder        in  "latents" [B,Cl,h,w]   out "image" [B,3,h·f,w·f]
  *                      (latents already divided by scaling_factor; image
  *                      in about [-1,1], unclamped)
@@ -74,5 +76,15 @@ t2i_status t2i_build_bert_text_ex(const t2i_bert_config *c, int batch, int seq_l
 t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int ctx_len, t2i_graph **out);
 t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out);
 t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out);
+/* The same for one tile of the tiled VAE (runtime/vae_tiled.c), batch 1,
+ * every GroupNorm k (in build order, eps and groups applied by the caller)
+ * with external statistics:
+ *   in  "gnK.mask" [1,H·W]  which of the tile's pixels at that layer count
+ *       "gnK.a", "gnK.b" [C,1,1]  rstd and −mean·rstd of each channel's group
+ *   out "gnK.sum", "gnK.sqsum" [C,1]  Σ mask·x and Σ mask·x² per channel
+ *   y = act((x·a + b)·weight + bias)
+ * so a caller can gather the whole image's statistics tile by tile. */
+t2i_status t2i_build_vae_decoder_gn(const t2i_vae_config *c, int h, int w, t2i_graph **out);
+t2i_status t2i_build_vae_encoder_gn(const t2i_vae_config *c, int h, int w, t2i_graph **out);
 
 #endif

@@ -1,5 +1,6 @@
 /* build_common.c — the layers every builder uses. */
 #include <math.h>
+#include <stdio.h>
 #include "graph/build_common.h"
 #include "base/error.h"
 
@@ -36,8 +37,44 @@ static int norm(t2i_graph *g, t2i_op op, const char *name, int x, int channels, 
     return y;
 }
 
+/* GroupNorm k with statistics from outside (g->gn_external): see
+ * build_common.h. x is [1,C,H,W]. */
+static int groupnorm_external(t2i_graph *g, const char *name, int x, int channels, t2i_act act)
+{
+    if (x < 0 || g->status != T2I_OK) return -1;
+    const int k = g->gn_count++;
+    const int64_t C = channels, H = g->tensors[x].ne[2], W = g->tensors[x].ne[3];
+    char nm[32];
+    int s = t2i_graph_scope_push(g, "%s", name);
+    snprintf(nm, sizeof nm, "gn%d.mask", k);
+    int mask = t2i_graph_input(g, nm, T2I_F32, 2, (int64_t[]){1, H * W});
+    int xr = t2i_b_reshape(g, "x_rows", x, 2, (int64_t[]){C, H * W});
+    int sum = t2i_graph_op(g, T2I_OP_LINEAR, "sum", (int[]){xr, mask}, 2, &(t2i_op_attrs){.linear = {0}});
+    int sq = t2i_graph_op(g, T2I_OP_MUL, "square", (int[]){x, x}, 2, NULL);
+    sq = t2i_b_reshape(g, "square_rows", sq, 2, (int64_t[]){C, H * W});
+    int sqsum = t2i_graph_op(g, T2I_OP_LINEAR, "sqsum", (int[]){sq, mask}, 2, &(t2i_op_attrs){.linear = {0}});
+    snprintf(nm, sizeof nm, "gn%d.sum", k);
+    t2i_graph_output(g, sum, nm);
+    snprintf(nm, sizeof nm, "gn%d.sqsum", k);
+    t2i_graph_output(g, sqsum, nm);
+    snprintf(nm, sizeof nm, "gn%d.a", k);
+    int a = t2i_graph_input(g, nm, T2I_F32, 3, (int64_t[]){C, 1, 1});
+    snprintf(nm, sizeof nm, "gn%d.b", k);
+    int b = t2i_graph_input(g, nm, T2I_F32, 3, (int64_t[]){C, 1, 1});
+    int gamma = t2i_b_reshape(g, "gamma", t2i_graph_weight1(g, "weight", channels), 3, (int64_t[]){C, 1, 1});
+    int beta = t2i_b_reshape(g, "beta", t2i_graph_weight1(g, "bias", channels), 3, (int64_t[]){C, 1, 1});
+    int y = t2i_graph_op(g, T2I_OP_MUL, "scale", (int[]){x, a}, 2, NULL);
+    y = t2i_b_add(g, "shift", y, b);
+    y = t2i_graph_op(g, T2I_OP_MUL, "gamma_mul", (int[]){y, gamma}, 2, NULL);
+    y = t2i_b_add(g, "beta_add", y, beta);
+    if (act != T2I_ACT_NONE) y = t2i_graph_op(g, T2I_OP_ACT, "act", (int[]){y}, 1, &(t2i_op_attrs){.act = {.act = act}});
+    t2i_graph_scope_pop(g, s);
+    return y;
+}
+
 int t2i_b_groupnorm(t2i_graph *g, const char *name, int x, int channels, int groups, float eps, t2i_act act)
 {
+    if (g->gn_external) return groupnorm_external(g, name, x, channels, act);
     return norm(g, T2I_OP_GROUPNORM, name, x, channels, groups, eps, act);
 }
 

@@ -4,6 +4,7 @@
  *   temb = linear_2(SiLU(linear_1(timestep_embedding(t))))
  *   SDXL (addition_embed_type "text_time"): temb += add_embedding(concat(
  *          text_embeds, timestep_embedding(time_ids) per value, flattened))
+ *   num_class_embeds (SD x4 upscaler): temb += class_embedding[class_labels]
  *   h = conv_in(sample); skips = [h]
  *   down blocks: resnet (+ transformer) × layers_per_block, each output
  *                pushed to skips; then a stride-2 conv (not in the last block)
@@ -16,7 +17,8 @@
  * (1×1 conv, or linear after flattening when use_linear_projection) →
  * BasicTransformerBlock × n (self-attn, cross-attn on the text context,
  * GEGLU feed-forward, each pre-LayerNorm with a residual) → proj_out → + x.
- * "attention_head_dim" in SD configs is the number of heads (diffusers'
+ * With only_cross_attention (the x4 upscaler's first blocks) attn1 attends
+ * to the text context as attn2 does. "attention_head_dim" in SD configs is the number of heads (diffusers'
  * historical naming); the head size is channels / heads.
  */
 #include "graph/build.h"
@@ -29,7 +31,8 @@ typedef struct unet_ctx {
     int temb, temb_dim, context, batch;
 } unet_ctx;
 
-static int transformer(unet_ctx *u, const char *name, int x, int ch, int heads, int layers, int h, int w)
+static int transformer(unet_ctx *u, const char *name, int x, int ch, int heads, int layers, bool only_cross, int h,
+                       int w)
 {
     t2i_graph *g = u->g;
     const t2i_unet_config *c = u->c;
@@ -45,7 +48,8 @@ static int transformer(unet_ctx *u, const char *name, int x, int ch, int heads, 
     for (int l = 0; l < layers; l++) {
         int sb = t2i_graph_scope_push(g, "transformer_blocks.%d", l);
         int n = t2i_b_layernorm(g, "norm1", y, ch, 1e-5f);
-        y = t2i_b_add(g, "residual1", y, t2i_b_attention(g, "attn1", n, n, ch, ch, heads, false, false));
+        int kv = only_cross ? u->context : n, kv_dim = only_cross ? c->cross_attention_dim : ch;
+        y = t2i_b_add(g, "residual1", y, t2i_b_attention(g, "attn1", n, kv, ch, kv_dim, heads, false, false));
         n = t2i_b_layernorm(g, "norm2", y, ch, 1e-5f);
         y = t2i_b_add(g, "residual2", y,
                   t2i_b_attention(g, "attn2", n, u->context, ch, c->cross_attention_dim, heads, false, false));
@@ -111,6 +115,14 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
         u.temb = t2i_b_add(g, "add_aug_emb", u.temb, a);
     }
 
+    if (c->num_class_embeds) {
+        int cl = t2i_graph_input(g, "class_labels", T2I_I32, 2, (int64_t[]){batch, 1});
+        int tab = t2i_graph_weight2(g, "class_embedding.weight", c->num_class_embeds, u.temb_dim);
+        int ce = t2i_graph_op(g, T2I_OP_EMBEDDING, "class_embedding", (int[]){cl, tab}, 2, NULL);
+        ce = t2i_b_reshape(g, "class_emb", ce, 2, (int64_t[]){batch, u.temb_dim});
+        u.temb = t2i_b_add(g, "add_class_emb", u.temb, ce);
+    }
+
     int x = t2i_b_conv(g, "conv_in", sample, c->in_channels, boc[0], 3, 1, 1);
     /* conv_in, every down-block layer, every downsampler */
     enum { MAX_SKIPS = 1 + T2I_MAX_BLOCKS * (T2I_MAX_LAYERS_PER_BLOCK + 1) };
@@ -128,7 +140,7 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
             ch = boc[i];
             if (c->down_cross[i]) {
                 snprintf(name, sizeof name, "attentions.%d", l);
-                x = transformer(&u, name, x, ch, c->heads[i], c->transformer_layers[i], hh, ww);
+                x = transformer(&u, name, x, ch, c->heads[i], c->transformer_layers[i], c->only_cross[i], hh, ww);
             }
             skips[n_skips] = x;
             skip_ch[n_skips++] = ch;
@@ -145,7 +157,7 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
 
     int s = t2i_graph_scope_push(g, "mid_block");
     x = resnet(&u, "resnets.0", x, ch, ch);
-    x = transformer(&u, "attentions.0", x, ch, c->heads[nb - 1], c->transformer_layers[nb - 1], hh, ww);
+    x = transformer(&u, "attentions.0", x, ch, c->heads[nb - 1], c->transformer_layers[nb - 1], false, hh, ww);
     x = resnet(&u, "resnets.1", x, ch, ch);
     t2i_graph_scope_pop(g, s);
 
@@ -162,7 +174,7 @@ t2i_status t2i_build_unet(const t2i_unet_config *c, int batch, int h, int w, int
             ch = boc[bi];
             if (c->up_cross[i]) {
                 snprintf(name, sizeof name, "attentions.%d", l);
-                x = transformer(&u, name, x, ch, c->heads[bi], c->transformer_layers[bi], hh, ww);
+                x = transformer(&u, name, x, ch, c->heads[bi], c->transformer_layers[bi], c->only_cross[bi], hh, ww);
             }
         }
         if (i < nb - 1) {

@@ -51,12 +51,13 @@ static t2i_status check_blocks(const t2i_vae_config *c, const char *who)
     return T2I_OK;
 }
 
-t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out)
+static t2i_status decoder(const t2i_vae_config *c, int batch, int h, int w, bool gn_external, t2i_graph **out)
 {
     *out = NULL;
     T2I_TRY(check_blocks(c, "vae decoder"));
     t2i_graph *g = t2i_graph_create();
     if (!g) return t2i_fail(T2I_ERR_NOMEM, "vae decoder: out of memory");
+    g->gn_external = gn_external;
     int nb = c->n_blocks, L = c->latent_channels;
     int x = t2i_graph_input(g, "latents", T2I_F32, 4, (int64_t[]){batch, L, h, w});
     x = t2i_b_conv(g, "post_quant_conv", x, L, L, 1, 1, 0);
@@ -85,7 +86,7 @@ t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int 
     return t2i_b_finish(g, "vae decoder", out);
 }
 
-t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out)
+static t2i_status encoder(const t2i_vae_config *c, int batch, int h, int w, bool gn_external, t2i_graph **out)
 {
     *out = NULL;
     T2I_TRY(check_blocks(c, "vae encoder"));
@@ -94,6 +95,7 @@ t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int 
         return t2i_fail(T2I_ERR_INVALID_ARG, "vae encoder: image size %dx%d is not a multiple of %d", w, h, f);
     t2i_graph *g = t2i_graph_create();
     if (!g) return t2i_fail(T2I_ERR_NOMEM, "vae encoder: out of memory");
+    g->gn_external = gn_external;
     int x = t2i_graph_input(g, "image", T2I_F32, 4, (int64_t[]){batch, c->in_channels, h, w});
     int s0 = t2i_graph_scope_push(g, "encoder");
     int ch = c->block_out_channels[0];
@@ -129,4 +131,24 @@ t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int 
                      &(t2i_op_attrs){.slice = {.axis = 1, .start = L, .len = L}});
     t2i_graph_output(g, x, "logvar");
     return t2i_b_finish(g, "vae encoder", out);
+}
+
+t2i_status t2i_build_vae_decoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out)
+{
+    return decoder(c, batch, h, w, false, out);
+}
+
+t2i_status t2i_build_vae_encoder(const t2i_vae_config *c, int batch, int h, int w, t2i_graph **out)
+{
+    return encoder(c, batch, h, w, false, out);
+}
+
+t2i_status t2i_build_vae_decoder_gn(const t2i_vae_config *c, int h, int w, t2i_graph **out)
+{
+    return decoder(c, 1, h, w, true, out);
+}
+
+t2i_status t2i_build_vae_encoder_gn(const t2i_vae_config *c, int h, int w, t2i_graph **out)
+{
+    return encoder(c, 1, h, w, true, out);
 }

@@ -94,6 +94,11 @@ typedef struct t2i_graph {
     int n_nodes, cap_nodes;
     char scope[256];            /* prefix for weight and node names */
     t2i_status status;          /* sticky first error */
+    /* Builders' GroupNorms with external statistics (the tiled VAE,
+     * runtime/vae_tiled.c): set before building; t2i_b_groupnorm then emits
+     * the form documented in graph/build_common.h and counts in gn_count. */
+    bool gn_external;
+    int gn_count;
 } t2i_graph;
 
 /* Returns NULL when out of memory. */

@@ -100,6 +100,30 @@ static int block_types(t2i_jctx *c, const cJSON *j, const char *key, const char 
     return n;
 }
 
+/* only_cross_attention: false, true, or one flag per down block (diffusers
+ * mirrors the list for the up blocks; the mid block never takes it). */
+static void only_cross_attention(t2i_jctx *c, const cJSON *j, t2i_unet_config *o)
+{
+    const cJSON *v = cJSON_GetObjectItem(j, "only_cross_attention");
+    if (c->status != T2I_OK || !v || cJSON_IsNull(v)) return;
+    if (cJSON_IsBool(v)) {
+        for (int i = 0; i < o->n_blocks; i++) o->only_cross[i] = cJSON_IsTrue(v);
+        return;
+    }
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != o->n_blocks) {
+        t2i_jerror(c, T2I_ERR_FORMAT, "only_cross_attention", "must be a boolean or one boolean per down block");
+        return;
+    }
+    for (int i = 0; i < o->n_blocks; i++) {
+        const cJSON *b = cJSON_GetArrayItem(v, i);
+        if (!cJSON_IsBool(b)) {
+            t2i_jerror(c, T2I_ERR_FORMAT, "only_cross_attention", "must be a boolean or one boolean per down block");
+            return;
+        }
+        o->only_cross[i] = cJSON_IsTrue(b);
+    }
+}
+
 t2i_status t2i_unet_config_load(const char *path, t2i_unet_config *o)
 {
     cJSON *j;
@@ -143,7 +167,7 @@ t2i_status t2i_unet_config_parse(const cJSON *j, const char *path, t2i_unet_conf
     /* Features the builder does not implement must keep their neutral default. */
     t2i_jexpect(&c, j, "mid_block_type", "\"UNetMidBlock2DCrossAttn\"");
     t2i_jexpect(&c, j, "center_input_sample", "false");
-    t2i_jexpect(&c, j, "only_cross_attention", "false");
+    only_cross_attention(&c, j, o);
     t2i_jexpect(&c, j, "dual_cross_attention", "false");
     t2i_jexpect(&c, j, "class_embed_type", "null");
     static const char *const add_types[] = {"text_time", NULL};   /* absent or null: none */
@@ -157,7 +181,9 @@ t2i_status t2i_unet_config_parse(const cJSON *j, const char *path, t2i_unet_conf
             t2i_jerror(&c, T2I_ERR_FORMAT, "projection_class_embeddings_input_dim",
                        "must be the pooled text width + 6 · addition_time_embed_dim (even)");
     }
-    t2i_jexpect(&c, j, "num_class_embeds", "null");
+    const cJSON *nce = cJSON_GetObjectItem(j, "num_class_embeds");
+    if (nce && !cJSON_IsNull(nce)) o->num_class_embeds = t2i_jint(&c, j, "num_class_embeds", 0, 1, 1 << 20);
+    t2i_jexpect(&c, j, "class_embeddings_concat", "false");
     t2i_jexpect(&c, j, "encoder_hid_dim", "null");
     t2i_jexpect(&c, j, "time_cond_proj_dim", "null");
     t2i_jexpect(&c, j, "time_embedding_type", "\"positional\"");

@@ -65,6 +65,12 @@ typedef struct t2i_unet_config {
     bool add_text_time;
     int addition_time_embed_dim;
     int projection_class_embeddings_input_dim;   /* pooled dim + 6 · addition_time_embed_dim */
+    /* num_class_embeds (class_embed_type null): temb += class_embedding[class_labels]
+     * (the SD x4 upscaler's noise level); 0 = none */
+    int num_class_embeds;
+    /* only_cross_attention per down block (up blocks mirror it): attn1 of
+     * the transformer blocks attends to the text context too */
+    bool only_cross[T2I_MAX_BLOCKS];
 } t2i_unet_config;
 
 typedef struct t2i_vae_config {

@@ -312,6 +312,19 @@ typedef struct t2i_txt2img_params {
     const char *embedding_dir;
     t2i_progress_fn progress;
     void *progress_user;
+    /* Tiled VAE (docs/upscaling.md): decode and encode in overlapping tiles
+     * of vae_tile × vae_tile pixels (a multiple of the VAE factor; 0 = the
+     * whole image), blended over vae_tile_overlap pixels (default 64, a
+     * multiple of the factor, smaller than the tile, else
+     * T2I_ERR_INVALID_ARG), so the VAE's memory is bounded by the tile.
+     * Each tile normalises with its own GroupNorm statistics: the result is
+     * close to the whole-image one, not equal (measured in the doc). */
+    int vae_tile, vae_tile_overlap;
+    /* Cap in bytes on the VAE's planned activation arena: when the plan
+     * (whole image, or vae_tile) would exceed it, the largest tile (in
+     * 64-pixel steps) whose plan fits is used; none fitting is
+     * T2I_ERR_NOMEM. 0 = no cap. */
+    size_t max_memory;
 } t2i_txt2img_params;
 
 void t2i_txt2img_params_init(t2i_txt2img_params *p);
@@ -399,6 +412,37 @@ void t2i_img2img_params_init(t2i_img2img_params *p);
  * T2I_ERR_UNSUPPORTED (the model's VAE has no encoder weights), and those of
  * t2i_txt2img. */
 t2i_status t2i_img2img(t2i_model *m, const t2i_img2img_params *p, t2i_image **images, int *count);
+
+/* ---- Stable Diffusion x4 upscaler ------------------------------------------ */
+
+/* A model folder of diffusers' StableDiffusionUpscalePipeline (e.g.
+ * stabilityai/stable-diffusion-x4-upscaler) loads with t2i_model_load; it
+ * draws only through t2i_upscale_x4 (t2i_txt2img and t2i_img2img refuse it). */
+typedef struct t2i_upscale_x4_params {
+    /* Prompt, negative prompt, seed, steps, sampler, CFG, batch, styles,
+     * progress: as for txt2img (init: 75 steps, CFG 9, as diffusers' call).
+     * width/height are not read: the output is the VAE factor (4) times the
+     * input's size. */
+    t2i_txt2img_params base;
+    /* Required, borrowed: RGB (3), RGBA (4; composited on white) or grey
+     * (1); width and height multiples of t2i_model_size_multiple / 4. */
+    const t2i_image *image;
+    int noise_level;   /* noise added to the input, 0..max_noise_level (350); default 20 */
+} t2i_upscale_x4_params;
+
+void t2i_upscale_x4_params_init(t2i_upscale_x4_params *p);
+
+/* Whether m is an x4 upscaler model (StableDiffusionUpscalePipeline). */
+int t2i_model_is_upscaler_x4(const t2i_model *m);
+
+/* Upscale p->image as diffusers' StableDiffusionUpscalePipeline does with a
+ * list of one generator per image (image i: seed + i draws the input's
+ * noise, then the latents): base.batch_size images, each of 4× the input's
+ * width and height, infotext with "Noise level". Errors:
+ * T2I_ERR_INVALID_ARG (no image, a size off the model's rule or beyond 8192
+ * out, noise_level outside 0..max_noise_level, not an x4 upscaler model), and
+ * those of t2i_txt2img. */
+t2i_status t2i_upscale_x4(t2i_model *m, const t2i_upscale_x4_params *p, t2i_image **images, int *count);
 
 /* Read a PNG or JPEG (by content) as RGBA8: channels = 4, alpha 255 where
  * the file has none; JPEG EXIF orientation applied. The size is checked

@@ -33,6 +33,7 @@ void t2i_txt2img_params_init(t2i_txt2img_params *p)
     p->batch_size = 1;
     p->sampler = T2I_SAMPLER_EULER_A;
     p->noise = T2I_NOISE_TORCH_CPU;
+    p->vae_tile_overlap = 64;
 }
 
 t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, char **prompt, char **negative)

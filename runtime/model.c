@@ -85,8 +85,10 @@ static t2i_status check_index(t2i_model *m)
         return st;
     }
     t2i_jctx c = {path, T2I_OK};
-    static const char *const pipelines[] = {"StableDiffusionPipeline", "StableDiffusionXLPipeline", NULL};
-    t2i_jenum(&c, j, "_class_name", pipelines, 0);
+    static const char *const pipelines[] = {"StableDiffusionPipeline", "StableDiffusionXLPipeline",
+                                            "StableDiffusionUpscalePipeline", NULL};
+    m->upscale_x4 = t2i_jenum(&c, j, "_class_name", pipelines, 0) == 2;
+    if (m->upscale_x4) m->max_noise_level = t2i_jint(&c, j, "max_noise_level", 350, 0, 1 << 20);
     if (c.status == T2I_OK) t2i_text_detect(&c, j, m);
     static const struct { const char *key, *cls; } parts[] = {
         {"unet", "UNet2DConditionModel"},  {"vae", "AutoencoderKL"},
@@ -189,9 +191,23 @@ static t2i_status load_folder(t2i_engine *e, const char *dir, t2i_model **out)
     /* The UNet predicts latents; its input is the latents alone, or with the
      * image latents (InstructPix2Pix, 2·L), or with mask and masked-image
      * latents (inpainting, 2·L + 1). */
-    if (st == T2I_OK) {
+    if (st == T2I_OK && m->upscale_x4) {   /* [latents, low-resolution RGB], the noise level as class label */
+        LOAD_CONFIG(st, m, "low_res_scheduler/scheduler_config.json", &m->low_res_sched_cfg, t2i_sched_config_load);
         const int L = m->vae_cfg.latent_channels, in = m->unet_cfg.in_channels;
-        if (m->unet_cfg.out_channels != L)
+        if (st == T2I_OK && (in != L + 3 || m->unet_cfg.out_channels != L || !m->unet_cfg.num_class_embeds))
+            st = t2i_fail(T2I_ERR_FORMAT,
+                          "%s: an upscale pipeline needs unet in_channels %d (latents + RGB), out_channels %d and "
+                          "num_class_embeds (has %d, %d, %d)",
+                          m->dir, L + 3, L, in, m->unet_cfg.out_channels, m->unet_cfg.num_class_embeds);
+        if (st == T2I_OK && m->max_noise_level >= m->unet_cfg.num_class_embeds)
+            st = t2i_fail(T2I_ERR_FORMAT, "%s: max_noise_level %d needs more than num_class_embeds %d", m->dir,
+                          m->max_noise_level, m->unet_cfg.num_class_embeds);
+    } else if (st == T2I_OK) {
+        const int L = m->vae_cfg.latent_channels, in = m->unet_cfg.in_channels;
+        if (m->unet_cfg.num_class_embeds)
+            st = t2i_fail(T2I_ERR_UNSUPPORTED, "%s: unet num_class_embeds is used by the upscale pipeline only",
+                          m->dir);
+        else if (m->unet_cfg.out_channels != L)
             st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet out_channels %d", m->dir, L,
                           m->unet_cfg.out_channels);
         else if (in != L && in != 2 * L && in != 2 * L + 1)

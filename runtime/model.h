@@ -52,6 +52,11 @@ struct t2i_model {
     t2i_unet_config unet_cfg;
     t2i_vae_config vae_cfg;
     t2i_sched_config sched_cfg;
+    /* StableDiffusionUpscalePipeline: the UNet takes [latents, noised
+     * low-resolution image] and the noise level as its class label */
+    bool upscale_x4;
+    t2i_sched_config low_res_sched_cfg;   /* low_res_scheduler/ (DDPM) */
+    int max_noise_level;                  /* model_index.json, 350 */
     t2i_weights *text_w, *unet_w, *vae_w;   /* vae_w holds encoder and decoder */
     int has_vae_encoder;                    /* vae/ has encoder.* weights */
     t2i_plan_slot text, unet, vae_dec, vae_enc;

@@ -27,6 +27,11 @@
  *   pix2pix   image latents = latent_dist.mean (unscaled); UNet input
  *             [x, image latents], batches [text, image, uncond] with
  *             eps = u + g·(t − i) + ig·(i − u); pure noise start
+ *   x4 up     StableDiffusionUpscalePipeline: the low-resolution image
+ *             (latent size) noised by low_res_scheduler.add_noise(image,
+ *             randn(gen_b), noise_level) (drawn before the latents); UNet
+ *             input [scale(x), noised image], class_labels = noise_level;
+ *             pure noise start
  * Every draw comes from image b's own generator in diffusers' order (image
  * encode, noise, masked-image encode, then Euler a's steps), as diffusers
  * does with one generator per image and one init image per prompt.
@@ -52,6 +57,7 @@
 #include "runtime/rng.h"
 #include "formats/safetensors.h"
 #include "runtime/text_encoder.h"
+#include "runtime/vae_tiled.h"
 
 static t2i_status validate(const t2i_model *m, const t2i_txt2img_params *p, int *W, int *H)
 {
@@ -95,9 +101,11 @@ typedef struct run {
     float *img_lat;      /* [B][per] scaled image latents (img2img, 4-channel inpaint) */
     float *extra;        /* [B][per_extra] the UNet's extra input channels per image and group */
     float *mask_lat;     /* [h][w] binary latent mask */
+    int32_t *class_labels;   /* x4 upscaler: [unet_batch] noise level */
     float *enc_in, *enc_mean, *enc_logvar;   /* one image through the VAE encoder */
     float *pooled, *time_ids;   /* SDXL: [unet_batch][P], [unet_batch][6] */
     float *dec;          /* decoder output, one image [3][H][W] */
+    int enc_tile, dec_tile, tile_overlap;   /* tiled VAE (runtime/vae_tiled.h); 0 = whole image */
     float *images;       /* all decoded images (for stage dumps) */
     t2i_rng *rngs;
     t2i_rng **rng_ptrs;
@@ -122,6 +130,7 @@ static void run_free(run *r, int batch)
     free(r->img_lat);
     free(r->extra);
     free(r->mask_lat);
+    free(r->class_labels);
     free(r->enc_in);
     free(r->enc_mean);
     free(r->enc_logvar);
@@ -202,6 +211,8 @@ static t2i_status dump_stages(const char *path, const run *r, int n_cond, int B,
     if (st == T2I_OK) st = t2i_st_writer_add(wr, "latents", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->x);
     if (st == T2I_OK && r->img_lat)   /* editing: the init image's latents (scaled; pix2pix: the mean) */
         st = t2i_st_writer_add(wr, "image_latents", T2I_F32, 4, (int64_t[]){B, lc, h, w}, r->img_lat);
+    if (st == T2I_OK && r->class_labels)   /* x4 upscaler: the noised low-resolution input of group 0 */
+        st = t2i_st_writer_add(wr, "noised_image", T2I_F32, 4, (int64_t[]){B, 3, h, w}, r->extra);
     if (st == T2I_OK) st = t2i_st_writer_add(wr, "image", T2I_F32, 4, (int64_t[]){B, 3, H, W}, r->images);
     if (st == T2I_OK) st = t2i_st_writer_save(wr, path);
     t2i_st_writer_destroy(wr);
@@ -216,16 +227,21 @@ static t2i_status encode_image(t2i_model *m, run *r, int h, int w, int sample, f
 {
     const int L = m->vae_cfg.latent_channels, H = h * t2i_vae_scale(&m->vae_cfg), W = w * t2i_vae_scale(&m->vae_cfg);
     const size_t per = (size_t)L * h * w;
-    t2i_plan *ep;
-    T2I_TRY(t2i_model_vae_encoder_plan(m, 1, H, W, &ep));
-    T2I_TRY(t2i_plan_set_input(ep, "image", r->enc_in, (size_t)3 * H * W * sizeof(float)));
-    T2I_TRY(t2i_plan_run(ep));
-    T2I_TRY(t2i_plan_get_output(ep, "mean", r->enc_mean, per * sizeof(float)));
+    if (r->enc_tile) {
+        T2I_TRY(t2i_vae_encode_tiled(m, r->enc_in, H, W, r->enc_tile, r->tile_overlap, r->enc_mean,
+                                     sample ? r->enc_logvar : NULL));
+    } else {
+        t2i_plan *ep;
+        T2I_TRY(t2i_model_vae_encoder_plan(m, 1, H, W, &ep));
+        T2I_TRY(t2i_plan_set_input(ep, "image", r->enc_in, (size_t)3 * H * W * sizeof(float)));
+        T2I_TRY(t2i_plan_run(ep));
+        T2I_TRY(t2i_plan_get_output(ep, "mean", r->enc_mean, per * sizeof(float)));
+        if (sample) T2I_TRY(t2i_plan_get_output(ep, "logvar", r->enc_logvar, per * sizeof(float)));
+    }
     if (!sample) {
         for (size_t j = 0; j < per; j++) out[j] = r->enc_mean[j] * scale;
         return T2I_OK;
     }
-    T2I_TRY(t2i_plan_get_output(ep, "logvar", r->enc_logvar, per * sizeof(float)));
     T2I_TRY(t2i_rng_randn_from(rng, src, out, per));
     for (size_t j = 0; j < per; j++) {
         float lv = r->enc_logvar[j];
@@ -250,11 +266,43 @@ static double float_as_written(float f)
     return strtod(buf, NULL);
 }
 
-typedef enum mode { MODE_TXT2IMG, MODE_IMG2IMG, MODE_INPAINT4, MODE_INPAINT9, MODE_PIX2PIX } mode;
+/* The VAE tile of a run for an H × W image (0 = whole image): p->vae_tile,
+ * or with p->max_memory the largest that keeps the planned arena under the
+ * cap (runtime/vae_tiled.h). */
+static t2i_status vae_tile_for(const t2i_model *m, const t2i_txt2img_params *p, int H, int W, int encode, int *tile)
+{
+    const t2i_vae_config *c = &m->vae_cfg;
+    int t = p->vae_tile >= H && p->vae_tile >= W ? 0 : p->vae_tile;
+    T2I_TRY(t2i_vae_tiling_check(c, p->vae_tile, p->vae_tile_overlap));
+    if (p->max_memory) {
+        const size_t act = t2i_dtype_size(m->eng->be->act_dtype);
+        size_t need = encode ? t2i_vae_encoder_peak_bytes(c, H, W, t, act) : t2i_vae_decoder_peak_bytes(c, H, W, t, act);
+        if (!need || need > p->max_memory) {
+            t = t2i_vae_auto_tile(c, H, W, p->vae_tile_overlap, encode, p->max_memory, act);
+            if (t < 0) return T2I_ERR_NOMEM;
+        }
+    }
+    *tile = t;
+    return T2I_OK;
+}
+
+typedef enum mode { MODE_TXT2IMG, MODE_IMG2IMG, MODE_INPAINT4, MODE_INPAINT9, MODE_PIX2PIX, MODE_UPSCALE } mode;
 
 static t2i_status edit_mode(const t2i_model *m, const t2i_pipeline_edit *e, mode *md)
 {
     const int L = m->vae_cfg.latent_channels, in = m->unet_cfg.in_channels;
+    if (m->upscale_x4) {
+        if (!e || !e->image || !e->upscale)
+            return t2i_fail(T2I_ERR_INVALID_ARG, "%s: an x4 upscaler model draws only by upscaling an image "
+                            "(t2i_upscale_x4)", m->name);
+        if (e->mask) return t2i_fail(T2I_ERR_INVALID_ARG, "%s: an x4 upscaler model takes no mask", m->name);
+        if (e->noise_level < 0 || e->noise_level > m->max_noise_level)
+            return t2i_fail(T2I_ERR_INVALID_ARG, "noise level %d outside 0..%d (the model's max_noise_level)",
+                            e->noise_level, m->max_noise_level);
+        *md = MODE_UPSCALE;
+        return T2I_OK;
+    }
+    if (e && e->upscale) return t2i_fail(T2I_ERR_INVALID_ARG, "%s: not an x4 upscaler model", m->name);
     if (!e || !e->image) {
         if (in != L)
             return t2i_fail(T2I_ERR_INVALID_ARG, "%s: an %s model needs an init image%s", m->name,
@@ -367,18 +415,24 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
     int bad = !r.x || !r.init || !r.x_in || !r.eps || (split && !r.eps_mine) || !r.t || !r.dec || (p->stages_path && !r.images) || !r.rngs ||
               !r.rng_ptrs || !r.out;
     if (!bad && md != MODE_TXT2IMG) {
-        r.img_lat = malloc((size_t)B * per * sizeof *r.img_lat);
+        r.img_lat = md == MODE_UPSCALE ? NULL : malloc((size_t)B * per * sizeof *r.img_lat);
         r.extra = per_x ? malloc((size_t)n_cond * B * per_x * sizeof *r.extra) : NULL;
         r.mask_lat = malloc((size_t)h * w * sizeof *r.mask_lat);
         r.enc_in = malloc(pix * sizeof *r.enc_in);
         r.enc_mean = malloc(per * sizeof *r.enc_mean);
         r.enc_logvar = malloc(per * sizeof *r.enc_logvar);
-        bad = !r.img_lat || (per_x && !r.extra) || !r.mask_lat || !r.enc_in || !r.enc_mean || !r.enc_logvar;
+        r.class_labels = md == MODE_UPSCALE ? malloc((size_t)UB * sizeof *r.class_labels) : NULL;
+        bad = (md != MODE_UPSCALE && !r.img_lat) || (md == MODE_UPSCALE && !r.class_labels) || (per_x && !r.extra) || !r.mask_lat || !r.enc_in || !r.enc_mean || !r.enc_logvar;
     }
     if (bad) {
         st = t2i_fail(T2I_ERR_NOMEM, "txt2img: out of memory for batch %d at %dx%d", B, W, H);
         goto done;
     }
+
+    r.tile_overlap = p->vae_tile_overlap;
+    if ((st = vae_tile_for(m, p, H, W, 0, &r.dec_tile)) != T2I_OK ||
+        (md != MODE_TXT2IMG && md != MODE_UPSCALE && (st = vae_tile_for(m, p, H, W, 1, &r.enc_tile)) != T2I_OK))
+        goto done;
 
     t2i_sched_config sc = m->sched_cfg;   /* from_config(..., use_*_sigmas=True) */
     if (p->schedule != T2I_SCHEDULE_AUTOMATIC) {
@@ -420,6 +474,14 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
         t2i_rng_seed(&r.rngs[b], p->seed + (uint64_t)b);
         r.rng_ptrs[b] = &r.rngs[b];
         float *zb = r.img_lat ? r.img_lat + b * per : NULL;
+        if (md == MODE_UPSCALE) {   /* low_res_scheduler.add_noise, the same image in every group */
+            if ((st = t2i_rng_randn_from(&r.rngs[b], p->noise, r.eps, per_x)) != T2I_OK ||
+                (st = t2i_sched_ddpm_add_noise(&m->low_res_sched_cfg, e->noise_level, e->image, r.eps, r.extra + b * per_x,
+                                               per_x)) != T2I_OK)
+                goto done;
+            for (int k = 1; k < n_cond; k++)
+                memcpy(r.extra + ((size_t)k * B + b) * per_x, r.extra + b * per_x, per_x * sizeof(float));
+        }
         if (md == MODE_IMG2IMG || md == MODE_INPAINT4 || (md == MODE_INPAINT9 && !strength_max)) {
             memcpy(r.enc_in, e->image, pix * sizeof(float));
             if ((st = encode_image(m, &r, h, w, 1, sf, &r.rngs[b], p->noise, zb)) != T2I_OK) goto done;
@@ -456,7 +518,7 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
                     r.extra[((size_t)k * B + b) * per_x + j] = k == 2 ? 0.0f : r.img_lat[b * per + j];
         }
     }
-    if (md == MODE_TXT2IMG || md == MODE_PIX2PIX || strength_max) {
+    if (md == MODE_TXT2IMG || md == MODE_PIX2PIX || md == MODE_UPSCALE || strength_max) {
         float sigma0 = t2i_sched_init_noise_sigma(r.sched);
         for (size_t i = 0; i < (size_t)B * per; i++) r.x[i] = r.init[i] * sigma0;
     } else {
@@ -476,6 +538,10 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
     t2i_plan *up;
     st = t2i_model_unet_plan_ctx(m, LB, h, w, L, &up);
     if (st == T2I_OK && r.cond.pooled_dim) st = set_time_ids(up, &r, LB, H, W);
+    if (st == T2I_OK && md == MODE_UPSCALE) {
+        for (int b = 0; b < LB; b++) r.class_labels[b] = e->noise_level;
+        st = t2i_plan_set_input(up, "class_labels", r.class_labels, (size_t)LB * sizeof *r.class_labels);
+    }
     if (st != T2I_OK) goto done;
 
     int loaded[2] = {-1, -1};
@@ -535,9 +601,8 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
     }
 
     /* Decode image by image (the decoder's activations dominate memory). */
-    t2i_plan *dp;
-    st = t2i_model_vae_decoder_plan(m, 1, h, w, &dp);
-    if (st != T2I_OK) goto done;
+    t2i_plan *dp = NULL;
+    if (!r.dec_tile && (st = t2i_model_vae_decoder_plan(m, 1, h, w, &dp)) != T2I_OK) goto done;
     const float inv_sf = 1.0f / m->vae_cfg.scaling_factor;
     /* CFG parallel: the pair shares the decode, image b on rank b % 2, and
      * each image is then broadcast from its rank (not with a stage dump,
@@ -556,10 +621,13 @@ static t2i_status run_one(t2i_model *m, const t2i_txt2img_params *p, const char 
         }
         if (share_decode && b % 2 != g0) continue;
         for (size_t j = 0; j < per; j++) r.x_in[j] = r.x[b * per + j] * inv_sf;
-        if ((st = t2i_plan_set_input(dp, "latents", r.x_in, per * sizeof(float))) != T2I_OK ||
-            (st = t2i_plan_run(dp)) != T2I_OK ||
-            (st = t2i_plan_get_output(dp, "image", r.dec, pix * sizeof(float))) != T2I_OK)
+        if (r.dec_tile) {
+            if ((st = t2i_vae_decode_tiled(m, r.x_in, h, w, r.dec_tile, r.tile_overlap, r.dec)) != T2I_OK) goto done;
+        } else if ((st = t2i_plan_set_input(dp, "latents", r.x_in, per * sizeof(float))) != T2I_OK ||
+                   (st = t2i_plan_run(dp)) != T2I_OK ||
+                   (st = t2i_plan_get_output(dp, "image", r.dec, pix * sizeof(float))) != T2I_OK) {
             goto done;
+        }
         /* diffusers: (x / 2 + 0.5).clamp(0, 1), then (x * 255).round() */
         const size_t plane = (size_t)H * W;
         for (size_t j = 0; j < pix; j++) {

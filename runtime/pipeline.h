@@ -22,13 +22,20 @@ t2i_status t2i_pipeline_txt2img(t2i_model *m, const t2i_txt2img_params *p, const
 /* The editing inputs of a run (see pipeline.c for each mode's steps). The
  * mode follows from the model's UNet: in_channels = latent channels gives
  * img2img (inpainting with a mask), 2·latent + 1 inpainting (mask required),
- * 2·latent InstructPix2Pix (no mask). Sizes are p->width × p->height. */
+ * 2·latent InstructPix2Pix (no mask); an upscale pipeline's model (latent +
+ * 3, class labels) upscales `image` (edit required). Sizes are p->width × p->height. */
 typedef struct t2i_pipeline_edit {
     const float *image;    /* [3][H][W] in [-1, 1] (v / 127.5 − 1), the same for every image */
     const float *mask;     /* NULL or [H][W] in [0, 1], >= 0.5 = repaint */
     float strength;        /* img2img / inpainting: 0..1 */
     float image_guidance;  /* InstructPix2Pix image_guidance_scale */
     int latent_fill;       /* A1111 inpainting_fill 2 (latent noise) or 3 (latent nothing); else 0 */
+    /* x4 upscaler models (m->upscale_x4): `image` is the low-resolution
+     * image, [3][H/f][W/f] in [-1, 1] (f the VAE factor), noised by the
+     * low_res_scheduler at noise_level (0..max_noise_level), which is also
+     * the UNet's class label; strength and mask are not read. */
+    int upscale;       /* set for an x4 upscaler model, and only then */
+    int noise_level;
 } t2i_pipeline_edit;
 
 /* t2i_pipeline_txt2img with an optional edit (NULL = txt2img). Errors as

@@ -171,8 +171,11 @@ t2i_status t2i_sched_config_parse(const cJSON *j, t2i_sched_config *out)
     T2I_TRY(get_bool(j, "lower_order_final", &c.lower_order_final));
     T2I_TRY(get_bool(j, "euler_at_final", &c.euler_at_final));
     T2I_TRY(get_num(j, "lambda_min_clipped", -INFINITY, INFINITY, &c.lambda_min_clipped));
-    if (item(j, "variance_type")) {
-        const cJSON *v = item(j, "variance_type");
+    /* "fixed_small" (DDPM's default, what its step implements; the
+     * multistep solvers treat it as none) and null are accepted */
+    const cJSON *vt = item(j, "variance_type");
+    if (vt && !cJSON_IsNull(vt) && !(cJSON_IsString(vt) && strcmp(vt->valuestring, "fixed_small") == 0)) {
+        const cJSON *v = vt;
         return t2i_fail(T2I_ERR_UNSUPPORTED, "scheduler config: \"variance_type\" = \"%.64s\" is not supported",
                         cJSON_IsString(v) ? v->valuestring : "?");
     }
@@ -648,6 +651,21 @@ void t2i_sched_add_noise(const t2i_sched *s, int i, const float *orig, const flo
         break;
     }
     }
+}
+
+t2i_status t2i_sched_ddpm_add_noise(const t2i_sched_config *c, int t, const float *orig, const float *noise,
+                                    float *out, size_t n)
+{
+    const int N = c->num_train_timesteps;
+    if (N < 2 || t < 0 || t >= N)
+        return t2i_fail(T2I_ERR_INVALID_ARG, "noise level %d outside 0..%d (num_train_timesteps)", t, N - 1);
+    float *ac = malloc(2 * sizeof(float) * (size_t)N);
+    if (!ac) return t2i_fail(T2I_ERR_NOMEM, "scheduler: out of memory");
+    make_alphas_cumprod(c, 0, ac, ac + N);   /* DDPM rescales without Euler's 2^-24 fix */
+    float sa = sqrtf(ac[t]), sb = sqrtf(1.0f - ac[t]);
+    free(ac);
+    for (size_t k = 0; k < n; k++) out[k] = sa * orig[k] + sb * noise[k];
+    return T2I_OK;
 }
 
 int t2i_sched_set_begin(t2i_sched *s, int begin)

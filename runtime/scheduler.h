@@ -186,6 +186,13 @@ float t2i_sched_init_noise_sigma(const t2i_sched *s);
  * Float32, element by element; out may be orig. */
 void t2i_sched_add_noise(const t2i_sched *s, int i, const float *orig, const float *noise, float *out, size_t n);
 
+/* DDPMScheduler(config).add_noise(orig, noise, t) at train timestep t
+ * (0 <= t < num_train_timesteps, else T2I_ERR_INVALID_ARG): sqrt(ac[t])·orig
+ * + sqrt(1 − ac[t])·noise, float32 — the x4 upscaler's low_res_scheduler
+ * noising the low-resolution image at its noise level. out may be orig. */
+t2i_status t2i_sched_ddpm_add_noise(const t2i_sched_config *c, int t, const float *orig, const float *noise,
+                                    float *out, size_t n);
+
 /* Start the run at sampling step `begin` instead of 0 (img2img's t_start),
  * as diffusers' set_begin_index(t_start * scheduler.order) does: returns
  * the first evaluation (2 · begin for Heun and DPM2 (a)). The samplers then

@@ -94,5 +94,17 @@ check "best-of"            0 -m $model -p "a red circle" -s 3 --steps 2 -W 64 -H
 if grep -aq "Rank score: " "$tmp/best.png"; then pass=$((pass + 1)); else echo "FAIL best-of: no scores in the infotext"; fail=$((fail + 1)); fi
 check "best-of no scorer"  2 -m $model -p x --best-of 3
 check "keep over best-of"  2 -m $model -p x --best-of 2 --keep 3 --scorer tests/fixtures/tiny-clip
+# --upscale with a Stable Diffusion x4 upscaler folder: 64x64 -> 256x256
+check "upscale scale 2"    2 -m $model -p x --upscale tests/fixtures/tiny-x4:2
+check "upscale not x4"     1 -m $model -p x --steps 2 --upscale tests/fixtures/tiny-sd2:4 -o "$tmp/nx4.png" -q
+check "upscale x4"         0 -m $model -p "a red circle" -s 5 --steps 2 --upscale tests/fixtures/tiny-x4:4 --upscale-noise 30 -o "$tmp/x4.png" -q
+if [ "$(od -An -tx1 -j16 -N8 "$tmp/x4.png" 2>/dev/null | tr -d ' \n')" = "0000010000000100" ] && grep -aq "Noise level: 30" "$tmp/x4.png"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL --upscale: not a 256x256 PNG with the noise level in its infotext"; fi
+# --vae-tiling: a tiled decode runs; a tile not above the overlap or off the VAE grid is refused
+check "vae tiling"         0 -m $model -p "a red circle" -s 5 --steps 2 --vae-tiling=32 --vae-tile-overlap 16 -o "$tmp/vt.png" -q
+check "tile <= overlap"    1 -m $model -p x --steps 2 --vae-tiling=64 --vae-tile-overlap 64 -o "$tmp/vt2.png" -q
+check "tile off the grid"  1 -m $model -p x --steps 2 --vae-tiling=36 --vae-tile-overlap 8 -o "$tmp/vt3.png" -q
+check "bad max memory"     2 -m $model -p x --max-memory lots
+check "max memory too low" 1 -m $model -p x --steps 2 --max-memory 1000 -o "$tmp/vt4.png" -q
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

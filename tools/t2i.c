@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include "t2i.h"
 #include "t2i_edit_opts.h"
+#include "t2i_upscale_x4.h"
 
 #ifndef T2I_SOURCE_DIR
 #define T2I_SOURCE_DIR "."
@@ -94,6 +96,7 @@ static const char *usage_text =
     "      --list-samplers      print the sampler names and exit\n"
     "  -h, --help               this text\n"
     T2I_EDIT_USAGE
+    T2I_UPSCALE_X4_USAGE
     "\n"
     "\n"
     "t2i convert IN OUT writes a diffusers folder from a single-file checkpoint, or a\n"
@@ -210,7 +213,8 @@ int main(int argc, char **argv)
         OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_CLIP_SKIP, OPT_SCHEDULE, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS,
         OPT_LIST, OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
         OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS, OPT_VAE, OPT_TOKENIZER, OPT_PREDICTION,
-        OPT_BEST_OF, OPT_KEEP, OPT_SCORER, OPT_SCORER_ZH, OPT_AESTHETIC
+        OPT_BEST_OF, OPT_KEEP, OPT_SCORER, OPT_SCORER_ZH, OPT_AESTHETIC, OPT_UPSCALE, OPT_UPSCALE_NOISE,
+        OPT_VAE_TILING, OPT_VAE_OVERLAP, OPT_MAX_MEMORY
     };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
@@ -233,6 +237,9 @@ int main(int argc, char **argv)
         {"aesthetic", required_argument, 0, OPT_AESTHETIC},
         {"vae", required_argument, 0, OPT_VAE},         {"tokenizer", required_argument, 0, OPT_TOKENIZER},
         {"prediction", required_argument, 0, OPT_PREDICTION},
+        {"upscale", required_argument, 0, OPT_UPSCALE}, {"upscale-noise", required_argument, 0, OPT_UPSCALE_NOISE},
+        {"vae-tiling", optional_argument, 0, OPT_VAE_TILING}, {"vae-tile-overlap", required_argument, 0, OPT_VAE_OVERLAP},
+        {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
         T2I_EDIT_LONG_OPTIONS,
         {0, 0, 0, 0},
     };
@@ -248,7 +255,8 @@ int main(int argc, char **argv)
     t2i_engine_options_init(&eo);
     const char *model_dir = NULL, *output = "out.png", *init_path = NULL, *styles_file = NULL;
     const char *scorer_dir = NULL, *scorer_zh = NULL, *aesthetic = NULL;
-    int best_of = 0, keep = 1;
+    int best_of = 0, keep = 1, upscale_noise = 20;
+    char upscale_dir[4096] = "";
     const char *styles[64];
     t2i_lora loras[32];
     char lora_paths[32][1024];
@@ -347,6 +355,14 @@ int main(int argc, char **argv)
         case OPT_SCORER_ZH: scorer_zh = optarg; break;
         case OPT_AESTHETIC: aesthetic = optarg; break;
         case OPT_LIST_STYLES: list_styles = 1; break;
+        case OPT_UPSCALE:
+            if (!upscale_x4_spec(optarg, upscale_dir, sizeof upscale_dir))
+                die_usage("--upscale: an x4 upscaler folder scales by 4 (DIR:4), got '%s'", optarg);
+            break;
+        case OPT_UPSCALE_NOISE: upscale_noise = (int)parse_long(optarg, "--upscale-noise", 0, 1000); break;
+        case OPT_VAE_TILING: p.vae_tile = optarg ? (int)parse_long(optarg, "--vae-tiling", 8, 8192) : 512; break;
+        case OPT_VAE_OVERLAP: p.vae_tile_overlap = (int)parse_long(optarg, "--vae-tile-overlap", 0, 4096); break;
+        case OPT_MAX_MEMORY: p.max_memory = (size_t)parse_long(optarg, "--max-memory", 1, LONG_MAX); break;
         case OPT_EXPAND:
             p.expand = 1;
             if (optarg) p.expand_max_tokens = (int)parse_long(optarg, "--expand", 8, 1000);
@@ -430,6 +446,7 @@ int main(int argc, char **argv)
             st = t2i_txt2img(m, &p, &imgs, &n);
         }
     }
+    if (st == T2I_OK && upscale_dir[0]) st = upscale_with_x4(eng, upscale_dir, &p, upscale_noise, imgs, n);
     if (st != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
         goto out;
