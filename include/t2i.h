@@ -667,6 +667,40 @@ t2i_status t2i_best_of(t2i_model *m, t2i_scorer *s, const t2i_txt2img_params *p,
 t2i_status t2i_txt2img_parallel(t2i_model *const *models, int n_models, const t2i_txt2img_params *p,
                                 t2i_image **images, int *count);
 
+/* ---- upscalers (docs/upscaling.md) --------------------------------------- */
+
+typedef struct t2i_upscaler t2i_upscaler;
+
+/* Load an RRDBNet upscaler (ESRGAN, Real-ESRGAN x4plus / x2plus, the
+ * embedded models/default/upscaler) from a .safetensors with the published
+ * state-dict names, or from a folder holding model.safetensors. The
+ * architecture (scale 4 or 2, num_feat, num_block, num_grow_ch) is read
+ * from the tensor shapes. The engine must outlive the upscaler. Errors:
+ * T2I_ERR_IO, T2I_ERR_FORMAT (not an RRDBNet, a missing tensor or a wrong
+ * shape, named), T2I_ERR_NOMEM. */
+t2i_status t2i_upscaler_load(t2i_engine *e, const char *path, t2i_upscaler **out);
+void t2i_upscaler_free(t2i_upscaler *u);          /* accepts NULL */
+/* The model's own factor (2 or 4). */
+int t2i_upscaler_scale(const t2i_upscaler *u);
+
+typedef struct t2i_upscale_params {
+    float scale;     /* output size = input size × scale, rounded; 0: the model's
+                      * factor. 1 ≤ scale ≤ the model's factor: one pass of the
+                      * model, then a Lanczos resize to the target (A1111) */
+    int tile;        /* 0: the whole image at once; else tiles of tile×tile
+                      * input pixels (memory bounded by the tile) */
+    int tile_pad;    /* context around each tile (Real-ESRGAN tile_pad) */
+    int max_side;    /* 0: none; else a target side above it is an error */
+} t2i_upscale_params;
+void t2i_upscale_params_init(t2i_upscale_params *p);   /* scale 0, tile 0, pad 10 */
+
+/* Upscale an RGB (or RGBA: alpha dropped) image into *out (RGB; free with
+ * t2i_image_clear; the infotext is copied). p may be NULL for the defaults.
+ * Errors: T2I_ERR_INVALID_ARG (a scale outside 1..the model's factor, a
+ * target side beyond max_side or 16384, a bad tile), T2I_ERR_NOMEM, backend
+ * errors. */
+t2i_status t2i_upscale_image(t2i_upscaler *u, const t2i_image *in, const t2i_upscale_params *p, t2i_image *out);
+
 #ifdef __cplusplus
 }
 #endif
