@@ -4,7 +4,9 @@
  * other than the model's.
  *
  * Pixels go in as x/255 and come back as round(clamp(y,0,1)·255), as
- * Real-ESRGAN's inference script converts them. A target smaller than the
+ * Real-ESRGAN's inference script converts them. A model with a bicubic
+ * residual (the embedded one) gets Pillow's bicubic upscale of the input
+ * added to its output before the clamp. A target smaller than the
  * model's output is reached with Pillow's Lanczos resize (A1111 does the
  * same after its upscaler pass).
  */
@@ -87,6 +89,7 @@ t2i_status t2i_upscale_image(t2i_upscaler *u, const t2i_image *in, const t2i_ups
     size_t n_in = (size_t)3 * pw * ph, n_out = n_in * s * s;
     float *x = malloc(n_in * sizeof *x), *y = malloc(n_out * sizeof *y);
     uint8_t *big = malloc(n_out), *fin = NULL;
+    float *base = NULL;
     t2i_status st = T2I_OK;
     if (!x || !y || !big) {
         st = t2i_fail(T2I_ERR_NOMEM, "upscale: out of memory for %dx%d", pw * s, ph * s);
@@ -98,7 +101,20 @@ t2i_status t2i_upscale_image(t2i_upscaler *u, const t2i_image *in, const t2i_ups
                 int si = i < h ? i : h - 1, sj = j < w ? j : w - 1;
                 x[((size_t)c * ph + i) * pw + j] = in->pixels[((size_t)si * w + sj) * C + c] / 255.0f;
             }
-    st = t2i_rrdb_run(u->net, x, ph, pw, tile, pad, y);
+    if (t2i_rrdb_residual_bicubic(u->net)) {   /* base = Pillow's bicubic of the (padded) input */
+        uint8_t *src = malloc(n_in), *bic = malloc(n_out);
+        base = malloc(n_out * sizeof *base);
+        if (!src || !bic || !base) st = t2i_fail(T2I_ERR_NOMEM, "upscale: out of memory");
+        for (size_t i = 0; st == T2I_OK && i < (size_t)pw * ph; i++)
+            for (int c = 0; c < 3; c++) src[i * 3 + c] = (uint8_t)lrintf(x[(size_t)c * pw * ph + i] * 255.0f);
+        if (st == T2I_OK) st = t2i_image_resize(src, pw, ph, 3, bic, pw * s, ph * s, T2I_RESAMPLE_BICUBIC);
+        for (size_t i = 0; st == T2I_OK && i < (size_t)pw * s * ph * s; i++)
+            for (int c = 0; c < 3; c++) base[(size_t)c * pw * s * ph * s + i] = bic[i * 3 + c] / 255.0f;
+        free(src);
+        free(bic);
+        if (st != T2I_OK) goto done;
+    }
+    st = t2i_rrdb_run(u->net, x, ph, pw, tile, pad, base, y);
     if (st != T2I_OK) goto done;
     int W = pw * s, H = ph * s, ow = w * s, oh = h * s;   /* the padding's output is dropped */
     for (int i = 0; i < oh; i++)
@@ -127,6 +143,7 @@ t2i_status t2i_upscale_image(t2i_upscaler *u, const t2i_image *in, const t2i_ups
     out->pixels = big;
     big = NULL;
 done:
+    free(base);
     free(x);
     free(y);
     free(big);

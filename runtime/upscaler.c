@@ -16,6 +16,7 @@ struct t2i_rrdb {
     t2i_engine *eng;
     char *path;
     t2i_rrdbnet_config cfg;
+    bool residual_bicubic;
     t2i_weights *w;
     t2i_plan *plan;
     int plan_h, plan_w;
@@ -64,6 +65,7 @@ t2i_status t2i_rrdb_config_from_file(const t2i_st_file *f, t2i_rrdbnet_config *c
 }
 
 const t2i_rrdbnet_config *t2i_rrdb_config(const t2i_rrdb *r) { return &r->cfg; }
+bool t2i_rrdb_residual_bicubic(const t2i_rrdb *r) { return r->residual_bicubic; }
 
 void t2i_rrdb_destroy(t2i_rrdb *r)
 {
@@ -83,6 +85,10 @@ t2i_status t2i_rrdb_load(t2i_engine *e, const char *path, t2i_rrdb **out)
     T2I_TRY(t2i_st_open(path, &f));
     t2i_rrdbnet_config cfg;
     t2i_status st = t2i_rrdb_config_from_file(f, &cfg);
+    const char *res = t2i_st_metadata(f, "t2i.residual");
+    bool bicubic = res && strcmp(res, "bicubic") == 0;
+    if (st == T2I_OK && res && !bicubic)
+        st = t2i_fail(T2I_ERR_FORMAT, "%s: metadata t2i.residual is '%.40s' (only 'bicubic' is known)", path, res);
     t2i_st_close(f);
     if (st != T2I_OK) return st;
     t2i_rrdb *r = calloc(1, sizeof *r);
@@ -92,6 +98,7 @@ t2i_status t2i_rrdb_load(t2i_engine *e, const char *path, t2i_rrdb **out)
     }
     r->eng = e;
     r->cfg = cfg;
+    r->residual_bicubic = bicubic;
     t2i_graph *g = NULL;
     t2i_st_set *set = NULL;
     /* The smallest graph of this architecture declares every weight. */
@@ -108,7 +115,7 @@ t2i_status t2i_rrdb_load(t2i_engine *e, const char *path, t2i_rrdb **out)
     return T2I_OK;
 }
 
-/* One pass over a whole h×w image through the plan for that size. */
+/* One pass over a whole h×w image through the plan for that size (unclamped). */
 static t2i_status run_whole(t2i_rrdb *r, const float *x, int h, int w, float *y)
 {
     if (!r->plan || r->plan_h != h || r->plan_w != w) {
@@ -124,9 +131,7 @@ static t2i_status run_whole(t2i_rrdb *r, const float *x, int h, int w, float *y)
     size_t in_n = (size_t)3 * h * w, out_n = in_n * s * s;
     T2I_TRY(t2i_plan_set_input(r->plan, "image", x, in_n * sizeof(float)));
     T2I_TRY(t2i_plan_run(r->plan));
-    T2I_TRY(t2i_plan_get_output(r->plan, "upscaled", y, out_n * sizeof(float)));
-    for (size_t i = 0; i < out_n; i++) y[i] = y[i] < 0.0f ? 0.0f : y[i] > 1.0f ? 1.0f : y[i];
-    return T2I_OK;
+    return t2i_plan_get_output(r->plan, "upscaled", y, out_n * sizeof(float));
 }
 
 /* The window [start, start+len) of size len around [a, b) with pad, kept
@@ -138,7 +143,10 @@ static int window_start(int a, int pad, int len, int n)
     return s < 0 ? 0 : s;
 }
 
-t2i_status t2i_rrdb_run(t2i_rrdb *r, const float *x, int h, int w, int tile, int tile_pad, float *y)
+static t2i_status run_tiles(t2i_rrdb *r, const float *x, int h, int w, int tile, int tile_pad, float *y);
+
+t2i_status t2i_rrdb_run(t2i_rrdb *r, const float *x, int h, int w, int tile, int tile_pad, const float *base,
+                        float *y)
 {
     int s = r->cfg.scale;
     if (h < 1 || w < 1 || h > 16384 || w > 16384)
@@ -149,7 +157,20 @@ t2i_status t2i_rrdb_run(t2i_rrdb *r, const float *x, int h, int w, int tile, int
         return t2i_fail(T2I_ERR_INVALID_ARG,
                         "upscaler: a x2 model needs an even image size, tile and tile pad (got %dx%d, %d, %d)", w, h,
                         tile, tile_pad);
-    if (tile == 0 || (tile >= h && tile >= w)) return run_whole(r, x, h, w, y);
+    if (tile == 0 || (tile >= h && tile >= w)) T2I_TRY(run_whole(r, x, h, w, y));
+    else T2I_TRY(run_tiles(r, x, h, w, tile, tile_pad, y));
+    size_t n = (size_t)3 * h * w * s * s;
+    for (size_t i = 0; i < n; i++) {
+        float v = base ? y[i] + base[i] : y[i];
+        y[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    }
+    return T2I_OK;
+}
+
+/* Real-ESRGAN's tile loop with fixed-size windows (upscaler.h). */
+static t2i_status run_tiles(t2i_rrdb *r, const float *x, int h, int w, int tile, int tile_pad, float *y)
+{
+    int s = r->cfg.scale;
 
     int wh = tile + 2 * tile_pad < h ? tile + 2 * tile_pad : h;
     int ww = tile + 2 * tile_pad < w ? tile + 2 * tile_pad : w;

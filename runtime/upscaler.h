@@ -9,6 +9,7 @@
 #ifndef T2I_RUNTIME_UPSCALER_H
 #define T2I_RUNTIME_UPSCALER_H
 
+#include <stdbool.h>
 #include "t2i.h"
 #include "graph/build_rrdbnet.h"
 #include "formats/safetensors.h"
@@ -34,7 +35,15 @@ const t2i_rrdbnet_config *t2i_rrdb_config(const t2i_rrdb *r);
  * tile + 2·tile_pad, shifted inward at the image borders so that every
  * window has the same size and one plan serves them all) and only the
  * piece's own part of the output is kept. Memory is bounded by the window.
+ * base (NULL, or [3,h·s,w·s]) is added to the network's output before the
+ * clamp: the bicubic upscale for a model with a bicubic residual.
  * Errors: tile < 0, tile_pad < 0, an odd tile or pad for a ×2 model. */
-t2i_status t2i_rrdb_run(t2i_rrdb *r, const float *x, int h, int w, int tile, int tile_pad, float *y);
+t2i_status t2i_rrdb_run(t2i_rrdb *r, const float *x, int h, int w, int tile, int tile_pad, const float *base,
+                        float *y);
+
+/* True for a model trained as a correction of the bicubic upscale (its
+ * file's metadata "t2i.residual" is "bicubic", as the embedded upscaler's
+ * is): the caller passes bicubic(x) as `base` to t2i_rrdb_run. */
+bool t2i_rrdb_residual_bicubic(const t2i_rrdb *r);
 
 #endif

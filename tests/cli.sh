@@ -94,5 +94,15 @@ check "best-of"            0 -m $model -p "a red circle" -s 3 --steps 2 -W 64 -H
 if grep -aq "Rank score: " "$tmp/best.png"; then pass=$((pass + 1)); else echo "FAIL best-of: no scores in the infotext"; fail=$((fail + 1)); fi
 check "best-of no scorer"  2 -m $model -p x --best-of 3
 check "keep over best-of"  2 -m $model -p x --best-of 2 --keep 3 --scorer tests/fixtures/tiny-clip
+# upscaling (tests/fixtures/esrgan: small random RRDBNets)
+esr=tests/fixtures/esrgan
+check "upscale x4 to x2"   0 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr/x4:2
+if [ "$(od -An -tu1 -j16 -N8 "$tmp/u.png" | tr -s ' ')" = " 0 0 0 128 0 0 0 128" ] && grep -aq "Seed: 7" "$tmp/u.png"; then
+  pass=$((pass + 1)); else echo "FAIL upscale: not 128x128 or infotext lost"; fail=$((fail + 1)); fi
+check "upscale over scale" 2 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr/x2:4
+check "upscale bad file"   1 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr/bad_shape.safetensors
+check "upscale no output"  2 upscale "$tmp/a.png" --upscale $esr/x2
+check "upscale bad tile"   2 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr/x2 --upscale-tile -4
+check "generate+upscale"   0 -m $model -p "a red circle" -s 7 --steps 2 -o "$tmp/g.png" -q --upscale $esr/x2 --upscale-tile 16
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

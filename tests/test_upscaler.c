@@ -34,7 +34,7 @@ static float *run_file(t2i_engine *e, const char *model, const float *x, int h, 
     int s = t2i_rrdb_config(r)->scale;
     *scale = s;
     float *y = malloc((size_t)3 * h * w * s * s * sizeof *y);
-    CHECK_OK(t2i_rrdb_run(r, x, h, w, tile, pad, y));
+    CHECK_OK(t2i_rrdb_run(r, x, h, w, tile, pad, NULL, y));
     t2i_rrdb_destroy(r);
     return y;
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include "t2i.h"
 #include "t2i_edit_opts.h"
+#include "t2i_upscale_opts.h"
 
 #ifndef T2I_SOURCE_DIR
 #define T2I_SOURCE_DIR "."
@@ -29,6 +30,7 @@
 static const char *usage_text =
     "usage: t2i [options] -p PROMPT\n"
     "       t2i convert IN OUT [--vae FILE] [--tokenizer DIR]\n"
+    "       t2i upscale IN -o OUT.png [--upscale [MODEL][:SCALE]]\n"
     "\n"
     "Generate images from a text prompt with a Stable Diffusion model.\n"
     "\n"
@@ -94,6 +96,7 @@ static const char *usage_text =
     "      --list-samplers      print the sampler names and exit\n"
     "  -h, --help               this text\n"
     T2I_EDIT_USAGE
+    T2I_UPSCALE_USAGE
     "\n"
     "\n"
     "t2i convert IN OUT writes a diffusers folder from a single-file checkpoint, or a\n"
@@ -234,9 +237,14 @@ int main(int argc, char **argv)
         {"vae", required_argument, 0, OPT_VAE},         {"tokenizer", required_argument, 0, OPT_TOKENIZER},
         {"prediction", required_argument, 0, OPT_PREDICTION},
         T2I_EDIT_LONG_OPTIONS,
+        T2I_UPSCALE_LONG_OPTIONS,
         {0, 0, 0, 0},
     };
     if (argc > 1 && strcmp(argv[1], "convert") == 0) return convert_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "upscale") == 0) return upscale_main(argc - 1, argv + 1, T2I_SOURCE_DIR);
+    upscale_opts up;
+    upscale_opts_init(&up);
+    t2i_upscaler *upscaler = NULL;
     edit_opts ed;
     memset(&ed, 0, sizeof ed);
     t2i_img2img_params_init(&ed.p);
@@ -257,6 +265,7 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:i:qh", opts, NULL)) != -1) {
         if (edit_option(c, optarg, &ed)) continue;
+        if (upscale_option(c, optarg, &up)) continue;
         switch (c) {
         case 'p': p.prompt = optarg; break;
         case 'n': p.negative_prompt = optarg; break;
@@ -430,6 +439,10 @@ int main(int argc, char **argv)
             st = t2i_txt2img(m, &p, &imgs, &n);
         }
     }
+    if (st == T2I_OK && up.on) {
+        st = upscale_load(eng, &up, T2I_SOURCE_DIR, &upscaler);
+        if (st == T2I_OK) st = upscale_images(upscaler, &up, imgs, n);
+    }
     if (st != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
         goto out;
@@ -451,6 +464,7 @@ int main(int argc, char **argv)
                 (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec),
                 (double)(clock() - t0) / CLOCKS_PER_SEC);
 out:
+    t2i_upscaler_free(upscaler);
     t2i_images_free(imgs, n);
     t2i_scorer_destroy(scorer);
     t2i_styles_destroy(catalog);
