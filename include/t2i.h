@@ -701,6 +701,35 @@ void t2i_upscale_params_init(t2i_upscale_params *p);   /* scale 0, tile 0, pad 1
  * errors. */
 t2i_status t2i_upscale_image(t2i_upscaler *u, const t2i_image *in, const t2i_upscale_params *p, t2i_image *out);
 
+/* Hires fix as the A1111 web UI does it with a pixel-space upscaler: the
+ * txt2img pass at the base size, each image upscaled (the upscaler, then a
+ * Lanczos resize to the target; or Lanczos alone), then an img2img pass at
+ * the target size (A1111: hr_scale / hr_resize_x/y, hr_upscaler,
+ * hr_second_pass_steps, denoising_strength, hr_prompt). Latent upscaling is
+ * not implemented. */
+typedef struct t2i_hires_params {
+    float scale;                 /* target = base size × scale; default 2 */
+    int resize_x, resize_y;      /* hr_resize_x/y: the target instead (0: from scale;
+                                  * one of them 0: kept in proportion) */
+    int steps;                   /* second pass steps; 0 = the first pass's */
+    float denoising_strength;    /* 0..1, default 0.7 */
+    const char *prompt;          /* hr_prompt; NULL = the first pass's */
+    const char *negative_prompt; /* hr_negative_prompt; NULL = the first pass's */
+    t2i_upscaler *upscaler;      /* NULL: Lanczos only (A1111 "Lanczos") */
+    int max_side;                /* 0: none; else a larger target is an error */
+} t2i_hires_params;
+void t2i_hires_params_init(t2i_hires_params *h);
+
+/* txt2img with hires fix: images at the target size (rounded down to the
+ * model's size multiple), free with t2i_images_free. The progress callback
+ * sees the first pass's steps, then each image's second pass. The infotext
+ * adds A1111's "Hires upscale", "Hires steps", "Hires upscaler".
+ * Errors: T2I_ERR_INVALID_ARG (scale outside 1..8, a target beyond
+ * max_side or smaller than the base size, strength outside 0..1), and those
+ * of t2i_txt2img, t2i_upscale_image and t2i_img2img. */
+t2i_status t2i_txt2img_hires(t2i_model *m, const t2i_txt2img_params *p, const t2i_hires_params *h,
+                             t2i_image **images, int *count);
+
 #ifdef __cplusplus
 }
 #endif

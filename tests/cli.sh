@@ -104,5 +104,12 @@ check "upscale bad file"   1 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr
 check "upscale no output"  2 upscale "$tmp/a.png" --upscale $esr/x2
 check "upscale bad tile"   2 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr/x2 --upscale-tile -4
 check "generate+upscale"   0 -m $model -p "a red circle" -s 7 --steps 2 -o "$tmp/g.png" -q --upscale $esr/x2 --upscale-tile 16
+check "hires fix"          0 -m $model -p "a red circle" -s 3 --steps 2 --hires 2 --hires-steps 2 --hires-strength 0.5 \
+  --hires-upscaler $esr/x2 -o "$tmp/hr.png" -q
+if [ "$(od -An -tu1 -j16 -N8 "$tmp/hr.png" | tr -s ' ')" = " 0 0 0 128 0 0 0 128" ] && grep -aq "Hires upscale: 2, Hires steps: 2" "$tmp/hr.png"; then
+  pass=$((pass + 1)); else echo "FAIL hires: not 128x128 or no hires infotext"; fail=$((fail + 1)); fi
+check "hires bad scale"    2 -m $model -p x --hires 9
+check "hires bad strength" 2 -m $model -p x --hires 2 --hires-strength 1.5
+check "hires with -i"      2 -m $model -p x --hires 2 -i "$tmp/a.png"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -244,7 +244,8 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "upscale") == 0) return upscale_main(argc - 1, argv + 1, T2I_SOURCE_DIR);
     upscale_opts up;
     upscale_opts_init(&up);
-    t2i_upscaler *upscaler = NULL;
+    t2i_upscaler *upscaler = NULL, *hires_up = NULL;
+    int model_is_default = 0;
     edit_opts ed;
     memset(&ed, 0, sizeof ed);
     t2i_img2img_params_init(&ed.p);
@@ -386,7 +387,7 @@ int main(int argc, char **argv)
     p.styles = styles;
     p.style_catalog = catalog;
     if (!p.prompt) die_usage("%s", "a prompt is required (-p TEXT)");
-    if (!model_dir) model_dir = default_model();
+    if (!model_dir) model_is_default = (model_dir = default_model()) != NULL;
     if (!model_dir) die_usage("%s", "no model given (-m DIR) and models/default was not found");
     if (!have_seed) p.seed = random_seed();
     if (!quiet) p.progress = progress;
@@ -399,6 +400,7 @@ int main(int argc, char **argv)
     if (best_of && !scorer_dir && !scorer_zh) die_usage("%s", "--best-of needs a scorer (--scorer DIR or --scorer-zh DIR)");
     if (keep > (best_of ? best_of : 1)) die_usage("%s", "--keep must not exceed --best-of");
     if (best_of && ed.init_path) die_usage("%s", "--best-of works with txt2img only for now");
+    if (up.hires && (best_of || ed.init_path)) die_usage("%s", "--hires works with plain txt2img only for now");
     float *noise = NULL;
     if (t2i_engine_create(&eo, &eng) != T2I_OK || t2i_model_load_ex(eng, model_dir, &mo, &m) != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
@@ -436,7 +438,9 @@ int main(int argc, char **argv)
                         (unsigned long long)imgs[i].seed, scores[i].clip_score, scores[i].aesthetic, scores[i].score);
             t2i_free(scores);
         } else {
-            st = t2i_txt2img(m, &p, &imgs, &n);
+            st = up.hires ? hires_upscaler(eng, &up, model_is_default, T2I_SOURCE_DIR, &hires_up) : T2I_OK;
+            up.h.upscaler = hires_up;
+            if (st == T2I_OK) st = up.hires ? t2i_txt2img_hires(m, &p, &up.h, &imgs, &n) : t2i_txt2img(m, &p, &imgs, &n);
         }
     }
     if (st == T2I_OK && up.on) {
@@ -465,6 +469,7 @@ int main(int argc, char **argv)
                 (double)(clock() - t0) / CLOCKS_PER_SEC);
 out:
     t2i_upscaler_free(upscaler);
+    t2i_upscaler_free(hires_up);
     t2i_images_free(imgs, n);
     t2i_scorer_destroy(scorer);
     t2i_styles_destroy(catalog);

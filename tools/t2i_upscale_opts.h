@@ -23,11 +23,15 @@
 #include <sys/stat.h>
 #include "t2i.h"
 
-enum { OPT_U_UPSCALE = 768, OPT_U_TILE, OPT_U_TILE_PAD };
+enum { OPT_U_UPSCALE = 768, OPT_U_TILE, OPT_U_TILE_PAD, OPT_U_HIRES, OPT_U_HIRES_STEPS, OPT_U_HIRES_STRENGTH,
+       OPT_U_HIRES_UPSCALER };
 
 #define T2I_UPSCALE_LONG_OPTIONS                                                                                 \
     {"upscale", required_argument, 0, OPT_U_UPSCALE}, {"upscale-tile", required_argument, 0, OPT_U_TILE},        \
-    {"upscale-tile-pad", required_argument, 0, OPT_U_TILE_PAD}
+    {"upscale-tile-pad", required_argument, 0, OPT_U_TILE_PAD}, {"hires", required_argument, 0, OPT_U_HIRES},   \
+    {"hires-steps", required_argument, 0, OPT_U_HIRES_STEPS},                                                    \
+    {"hires-strength", required_argument, 0, OPT_U_HIRES_STRENGTH},                                              \
+    {"hires-upscaler", required_argument, 0, OPT_U_HIRES_UPSCALER}
 
 #define T2I_UPSCALE_USAGE                                                                                        \
     "\nUpscaling (docs/upscaling.md):\n"                                                                         \
@@ -35,12 +39,21 @@ enum { OPT_U_UPSCALE = 768, OPT_U_TILE, OPT_U_TILE_PAD };
     "                           .safetensors, or a folder with model.safetensors; default: the\n"              \
     "                           embedded models/default/upscaler); SCALE 1..the model's factor\n"              \
     "      --upscale-tile N     upscale in N×N tiles (default 192; 0: whole image)\n"                        \
-    "      --upscale-tile-pad N context around each tile (default 16)\n"
+    "      --upscale-tile-pad N context around each tile (default 16)\n"                                    \
+    "      --hires SCALE        hires fix (A1111): draw at the base size, upscale by SCALE,\n"               \
+    "                           then img2img at that size\n"                                                 \
+    "      --hires-steps N      second pass steps (default: --steps)\n"                                      \
+    "      --hires-strength X   second pass denoising strength (default 0.7)\n"                              \
+    "      --hires-upscaler M   MODEL (as --upscale) or lanczos (default: the embedded\n"                    \
+    "                           upscaler with the default model, else lanczos)\n"
 
 typedef struct upscale_opts {
     int on;
     char path[1024];          /* empty: the embedded upscaler */
     t2i_upscale_params p;
+    int hires;                /* --hires given */
+    t2i_hires_params h;
+    const char *hires_upscaler;   /* NULL: by model; "lanczos"; else a path */
 } upscale_opts;
 
 static void upscale_opts_init(upscale_opts *u)
@@ -49,6 +62,19 @@ static void upscale_opts_init(upscale_opts *u)
     t2i_upscale_params_init(&u->p);
     u->p.tile = 192;
     u->p.tile_pad = 16;
+    t2i_hires_params_init(&u->h);
+}
+
+static float upscale_float(const char *s, const char *opt, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "t2i: %s expects a number in %g..%g, got '%s'\n", opt, lo, hi, s);
+        exit(2);
+    }
+    return (float)v;
 }
 
 static void upscale_die(const char *fmt, const char *arg)
@@ -93,6 +119,10 @@ static int upscale_option(int c, const char *arg, upscale_opts *u)
     }
     case OPT_U_TILE: u->p.tile = upscale_int(arg, "--upscale-tile", 0, 16384); return 1;
     case OPT_U_TILE_PAD: u->p.tile_pad = upscale_int(arg, "--upscale-tile-pad", 0, 1024); return 1;
+    case OPT_U_HIRES: u->hires = 1; u->h.scale = upscale_float(arg, "--hires", 1, 8); return 1;
+    case OPT_U_HIRES_STEPS: u->h.steps = upscale_int(arg, "--hires-steps", 1, 1000); return 1;
+    case OPT_U_HIRES_STRENGTH: u->h.denoising_strength = upscale_float(arg, "--hires-strength", 0, 1); return 1;
+    case OPT_U_HIRES_UPSCALER: u->hires_upscaler = arg; return 1;
     }
     return 0;
 }
@@ -109,6 +139,20 @@ static t2i_status upscale_load(t2i_engine *e, const upscale_opts *u, const char 
     for (int i = 0; i < 2; i++)
         if (stat(cands[i], &st) == 0 && S_ISDIR(st.st_mode)) return t2i_upscaler_load(e, cands[i], out);
     return t2i_upscaler_load(e, "models/default/upscaler", out);   /* fails naming it */
+}
+
+/* The hires-fix upscaler: --hires-upscaler PATH, none for "lanczos", else
+ * the embedded one when the model is the embedded default model. */
+static t2i_status hires_upscaler(t2i_engine *e, upscale_opts *u, int default_model, const char *source_dir,
+                                 t2i_upscaler **out)
+{
+    *out = NULL;
+    if (u->hires_upscaler && strcmp(u->hires_upscaler, "lanczos") == 0) return T2I_OK;
+    if (!u->hires_upscaler && !default_model) return T2I_OK;
+    upscale_opts tmp;
+    upscale_opts_init(&tmp);
+    if (u->hires_upscaler) snprintf(tmp.path, sizeof tmp.path, "%s", u->hires_upscaler);
+    return upscale_load(e, &tmp, source_dir, out);
 }
 
 /* Replace each of the n images by its upscaled copy. */
