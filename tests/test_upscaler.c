@@ -19,6 +19,11 @@
  * within the same FP32 rule. With a smaller pad the seams differ; the error
  * is printed and bounded by what was measured when this test was written
  * (pad 4 on the tile fixture), a regression check, not a promise.
+ *
+ * Hires fix (t2i_txt2img_hires) on tiny-sd1 with the x2 fixture upscaler:
+ * equal, byte for byte, to the same passes called one by one (txt2img,
+ * t2i_upscale_image, t2i_img2img at the target size with the second-pass
+ * steps, strength and hr_prompt); the A1111 infotext keys; bad arguments.
  */
 #include "tests/test_util.h"
 #include "runtime/upscaler.h"
@@ -163,6 +168,78 @@ static void check_public_api(t2i_engine *e)
     t2i_upscaler_free(u);
 }
 
+static void check_hires(t2i_engine *e)
+{
+    t2i_model *m = NULL;
+    t2i_upscaler *u = NULL;
+    CHECK_OK(t2i_model_load(e, "tests/fixtures/tiny-sd1", &m));
+    CHECK_OK(t2i_upscaler_load(e, FIX "x2/model.safetensors", &u));
+    if (!m || !u) goto out;
+    t2i_txt2img_params p;
+    t2i_txt2img_params_init(&p);
+    p.prompt = "a red circle";
+    p.seed = 5;
+    p.steps = 3;
+    p.width = p.height = 64;
+    p.batch_size = 2;
+    t2i_hires_params h;
+    t2i_hires_params_init(&h);
+    h.scale = 2;
+    h.steps = 4;
+    h.denoising_strength = 0.6f;
+    h.prompt = "a blue circle";
+    h.upscaler = u;
+    t2i_image *hi = NULL, *base = NULL;
+    int n_hi = 0, n_base = 0;
+    CHECK_OK(t2i_txt2img_hires(m, &p, &h, &hi, &n_hi));
+    CHECK_OK(t2i_txt2img(m, &p, &base, &n_base));
+    CHECK(n_hi == 2 && n_base == 2, "hires gave %d images, txt2img %d", n_hi, n_base);
+    for (int i = 0; i < n_hi && i < n_base; i++) {
+        CHECK(hi[i].width == 128 && hi[i].height == 128, "hires image %d: %dx%d", i, hi[i].width, hi[i].height);
+        CHECK(hi[i].infotext && strstr(hi[i].infotext, "Hires upscale: 2, Hires steps: 4, Hires upscaler: ESRGAN"),
+              "hires infotext: %s", hi[i].infotext ? hi[i].infotext : "(none)");
+        t2i_image up;
+        t2i_upscale_params up_p;
+        t2i_upscale_params_init(&up_p);
+        up_p.tile = 192;
+        up_p.tile_pad = 16;
+        CHECK_OK(t2i_upscale_image(u, &base[i], &up_p, &up));
+        t2i_img2img_params ip;
+        t2i_img2img_params_init(&ip);
+        ip.base = p;
+        ip.base.prompt = "a blue circle";
+        ip.base.seed = base[i].seed;
+        ip.base.batch_size = 1;
+        ip.base.width = ip.base.height = 128;
+        ip.base.steps = 4;
+        ip.init_image = &up;
+        ip.strength = 0.6f;
+        t2i_image *one = NULL;
+        int k = 0;
+        CHECK_OK(t2i_img2img(m, &ip, &one, &k));
+        CHECK(one && hi[i].pixels && memcmp(one[0].pixels, hi[i].pixels, (size_t)128 * 128 * 3) == 0,
+              "hires image %d differs from txt2img + upscale + img2img", i);
+        t2i_images_free(one, k);
+        t2i_image_clear(&up);
+    }
+    t2i_images_free(hi, n_hi);
+    t2i_images_free(base, n_base);
+    p.batch_size = 1;
+    h.max_side = 100;
+    CHECK(t2i_txt2img_hires(m, &p, &h, &hi, &n_hi) == T2I_ERR_INVALID_ARG && strstr(t2i_last_error(), "128x128"),
+          "hires target beyond max_side: %s", t2i_last_error());
+    printf("  hires max_side 100 -> %s\n", t2i_last_error());
+    h.max_side = 0;
+    h.denoising_strength = 1.5f;
+    CHECK(t2i_txt2img_hires(m, &p, &h, &hi, &n_hi) == T2I_ERR_INVALID_ARG, "hires strength 1.5 accepted");
+    h.denoising_strength = 0.5f;
+    h.scale = 0.5f;
+    CHECK(t2i_txt2img_hires(m, &p, &h, &hi, &n_hi) == T2I_ERR_INVALID_ARG, "hires scale 0.5 accepted");
+out:
+    t2i_upscaler_free(u);
+    t2i_model_destroy(m);
+}
+
 int main(void)
 {
     t2i_engine *e = NULL;
@@ -172,6 +249,7 @@ int main(void)
     check_fixture(e, "x2", 2);
     check_tiling(e);
     check_public_api(e);
+    check_hires(e);
     check_bad_file(e, FIX "bad_name.safetensors", T2I_ERR_FORMAT, "conv_hr.weight");
     check_bad_file(e, FIX "bad_shape.safetensors", T2I_ERR_FORMAT, "body.0.rdb2.conv3.weight");
     check_bad_file(e, FIX "bad_scale.safetensors", T2I_ERR_FORMAT, "48 input channels");
