@@ -290,6 +290,20 @@ static const char *infer_shape(const t2i_graph *g, t2i_op op, const int *in, con
         out->ne[s->axis] = s->len;
         return NULL;
     }
+    case T2I_OP_SCALE_ADD:
+        if (w->ndim != x->ndim) return "scale_add: a and b differ in shape";
+        for (int i = 0; i < x->ndim; i++)
+            if (w->ne[i] != x->ne[i]) return "scale_add: a and b differ in shape";
+        return NULL;
+    case T2I_OP_PIXEL_UNSHUFFLE: {
+        int r = a->factor.r;
+        if (x->ndim != 4 || r < 1 || x->ne[2] % r || x->ne[3] % r)
+            return "pixel_unshuffle wants [N,C,H,W] with H and W multiples of the factor";
+        out->ne[1] *= (int64_t)r * r;
+        out->ne[2] /= r;
+        out->ne[3] /= r;
+        return NULL;
+    }
     case T2I_OP_RESHAPE: {
         int64_t n = 1;
         out->ndim = a->shape.ndim;

@@ -14,6 +14,7 @@ typedef enum t2i_act {
     T2I_ACT_GELU,        /* exact, erf form (torch gelu) */
     T2I_ACT_GELU_TANH,   /* tanh approximation */
     T2I_ACT_QUICK_GELU,  /* x·sigmoid(1.702x) (CLIP ViT-L) */
+    T2I_ACT_LEAKY_RELU,  /* x ≥ 0 ? x : 0.2·x (ESRGAN's LeakyReLU(0.2)) */
 } t2i_act;
 
 typedef struct t2i_attr_none { int unused; } t2i_attr_none;
@@ -48,5 +49,7 @@ typedef struct t2i_attr_axis { int axis; } t2i_attr_axis;
 typedef struct t2i_attr_hw { int h, w; } t2i_attr_hw;
 typedef struct t2i_attr_slice { int axis; int start, len; } t2i_attr_slice;
 typedef struct t2i_attr_shape { int ndim; long long ne[4]; } t2i_attr_shape;
+typedef struct t2i_attr_scale { float alpha; } t2i_attr_scale;
+typedef struct t2i_attr_factor { int r; } t2i_attr_factor;
 
 #endif

@@ -746,6 +746,69 @@ void t2i_parallel_options_init(t2i_parallel_options *o);   /* DATA, 60000 ms, no
 t2i_status t2i_txt2img_parallel_ex(t2i_model *const *models, int n_models, const t2i_txt2img_params *p,
                                    t2i_parallel_options *o, t2i_image **images, int *count);
 
+/* ---- upscalers (docs/upscaling.md) --------------------------------------- */
+
+typedef struct t2i_upscaler t2i_upscaler;
+
+/* Load an RRDBNet upscaler (ESRGAN, Real-ESRGAN x4plus / x2plus, the
+ * embedded models/default/upscaler) from a .safetensors with the published
+ * state-dict names, or from a folder holding model.safetensors. The
+ * architecture (scale 4 or 2, num_feat, num_block, num_grow_ch) is read
+ * from the tensor shapes. The engine must outlive the upscaler. Errors:
+ * T2I_ERR_IO, T2I_ERR_FORMAT (not an RRDBNet, a missing tensor or a wrong
+ * shape, named), T2I_ERR_NOMEM. */
+t2i_status t2i_upscaler_load(t2i_engine *e, const char *path, t2i_upscaler **out);
+void t2i_upscaler_free(t2i_upscaler *u);          /* accepts NULL */
+/* The model's own factor (2 or 4). */
+int t2i_upscaler_scale(const t2i_upscaler *u);
+
+typedef struct t2i_upscale_params {
+    float scale;     /* output size = input size × scale, rounded; 0: the model's
+                      * factor. 1 ≤ scale ≤ the model's factor: one pass of the
+                      * model, then a Lanczos resize to the target (A1111) */
+    int tile;        /* 0: the whole image at once; else tiles of tile×tile
+                      * input pixels (memory bounded by the tile) */
+    int tile_pad;    /* context around each tile (Real-ESRGAN tile_pad) */
+    int max_side;    /* 0: none; else a target side above it is an error */
+} t2i_upscale_params;
+void t2i_upscale_params_init(t2i_upscale_params *p);   /* scale 0, tile 0, pad 10 */
+
+/* Upscale an RGB (or RGBA: alpha dropped) image into *out (RGB; free with
+ * t2i_image_clear; the infotext is copied). p may be NULL for the defaults.
+ * Errors: T2I_ERR_INVALID_ARG (a scale outside 1..the model's factor, a
+ * target side beyond max_side or 16384, a bad tile), T2I_ERR_NOMEM, backend
+ * errors. */
+t2i_status t2i_upscale_image(t2i_upscaler *u, const t2i_image *in, const t2i_upscale_params *p, t2i_image *out);
+
+/* Hires fix as the A1111 web UI does it with a pixel-space upscaler: the
+ * txt2img pass at the base size, each image upscaled (the upscaler, then a
+ * Lanczos resize to the target; or Lanczos alone), then an img2img pass at
+ * the target size (A1111: hr_scale / hr_resize_x/y, hr_upscaler,
+ * hr_second_pass_steps, denoising_strength, hr_prompt). Latent upscaling is
+ * not implemented. */
+typedef struct t2i_hires_params {
+    float scale;                 /* target = base size × scale; default 2 */
+    int resize_x, resize_y;      /* hr_resize_x/y: the target instead (0: from scale;
+                                  * one of them 0: kept in proportion) */
+    int steps;                   /* second pass steps; 0 = the first pass's */
+    float denoising_strength;    /* 0..1, default 0.7 */
+    const char *prompt;          /* hr_prompt; NULL = the first pass's */
+    const char *negative_prompt; /* hr_negative_prompt; NULL = the first pass's */
+    t2i_upscaler *upscaler;      /* NULL: Lanczos only (A1111 "Lanczos") */
+    int max_side;                /* 0: none; else a larger target is an error */
+} t2i_hires_params;
+void t2i_hires_params_init(t2i_hires_params *h);
+
+/* txt2img with hires fix: images at the target size (rounded down to the
+ * model's size multiple), free with t2i_images_free. The progress callback
+ * sees the first pass's steps, then each image's second pass. The infotext
+ * adds A1111's "Hires upscale", "Hires steps", "Hires upscaler".
+ * Errors: T2I_ERR_INVALID_ARG (scale outside 1..8, a target beyond
+ * max_side or smaller than the base size, strength outside 0..1), and those
+ * of t2i_txt2img, t2i_upscale_image and t2i_img2img. */
+t2i_status t2i_txt2img_hires(t2i_model *m, const t2i_txt2img_params *p, const t2i_hires_params *h,
+                             t2i_image **images, int *count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -106,5 +106,22 @@ check "tile <= overlap"    1 -m $model -p x --steps 2 --vae-tiling=64 --vae-tile
 check "tile off the grid"  1 -m $model -p x --steps 2 --vae-tiling=36 --vae-tile-overlap 8 -o "$tmp/vt3.png" -q
 check "bad max memory"     2 -m $model -p x --max-memory lots
 check "max memory too low" 1 -m $model -p x --steps 2 --max-memory 1000 -o "$tmp/vt4.png" -q
+# upscaling (tests/fixtures/esrgan: small random RRDBNets)
+esr=tests/fixtures/esrgan
+check "upscale x4 to x2"   0 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr/x4:2
+if [ "$(od -An -tu1 -j16 -N8 "$tmp/u.png" | tr -s ' ')" = " 0 0 0 128 0 0 0 128" ] && grep -aq "Seed: 7" "$tmp/u.png"; then
+  pass=$((pass + 1)); else echo "FAIL upscale: not 128x128 or infotext lost"; fail=$((fail + 1)); fi
+check "upscale over scale" 2 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr/x2:4
+check "upscale bad file"   1 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr/bad_shape.safetensors
+check "upscale no output"  2 upscale "$tmp/a.png" --upscale $esr/x2
+check "upscale bad tile"   2 upscale "$tmp/a.png" -o "$tmp/u.png" --upscale $esr/x2 --upscale-tile -4
+check "generate+upscale"   0 -m $model -p "a red circle" -s 7 --steps 2 -o "$tmp/g.png" -q --upscale $esr/x2 --upscale-tile 16
+check "hires fix"          0 -m $model -p "a red circle" -s 3 --steps 2 --hires 2 --hires-steps 2 --hires-strength 0.5 \
+  --hires-upscaler $esr/x2 -o "$tmp/hr.png" -q
+if [ "$(od -An -tu1 -j16 -N8 "$tmp/hr.png" | tr -s ' ')" = " 0 0 0 128 0 0 0 128" ] && grep -aq "Hires upscale: 2, Hires steps: 2" "$tmp/hr.png"; then
+  pass=$((pass + 1)); else echo "FAIL hires: not 128x128 or no hires infotext"; fail=$((fail + 1)); fi
+check "hires bad scale"    2 -m $model -p x --hires 9
+check "hires bad strength" 2 -m $model -p x --hires 2 --hires-strength 1.5
+check "hires with -i"      2 -m $model -p x --hires 2 -i "$tmp/a.png"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

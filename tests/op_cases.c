@@ -28,6 +28,7 @@ double t2i_act_ref(double x, t2i_act act)
     case T2I_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
     case T2I_ACT_GELU_TANH: return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
     case T2I_ACT_QUICK_GELU: return x / (1.0 + exp(-1.702 * x));
+    case T2I_ACT_LEAKY_RELU: return x >= 0 ? x : 0.2 * x;
     }
     return x;
 }
@@ -218,6 +219,26 @@ static void ref_upsample(const t2i_graph *g, const t2i_node *n, const void *cons
             for (int64_t j = 0; j < 2 * W; j++) out[(p * 2 * H + i) * 2 * W + j] = IN_F(0)[(p * H + i / 2) * W + j / 2];
 }
 
+static void ref_pixel_unshuffle(const t2i_graph *g, const t2i_node *n, const void *const *in, double *out)
+{
+    int r = n->attr.factor.r;
+    int64_t N = IN_T(0)->ne[0], C = IN_T(0)->ne[1], H = IN_T(0)->ne[2], W = IN_T(0)->ne[3];
+    for (int64_t b = 0; b < N; b++)
+        for (int64_t c = 0; c < C; c++)
+            for (int i = 0; i < r; i++)
+                for (int j = 0; j < r; j++)
+                    for (int64_t h = 0; h < H / r; h++)
+                        for (int64_t w = 0; w < W / r; w++)
+                            out[(((b * C + c) * r * r + i * r + j) * (H / r) + h) * (W / r) + w] =
+                                IN_F(0)[((b * C + c) * H + h * r + i) * W + w * r + j];
+}
+
+static void ref_scale_add(const t2i_graph *g, const t2i_node *n, const void *const *in, double *out)
+{
+    int64_t N = t2i_tensor_numel(OUT_T);
+    for (int64_t i = 0; i < N; i++) out[i] = (double)n->attr.scale.alpha * IN_F(0)[i] + IN_F(1)[i];
+}
+
 static void ref_concat(const t2i_graph *g, const t2i_node *n, const void *const *in, double *out)
 {
     const t2i_tensor *a = IN_T(0);
@@ -312,6 +333,8 @@ const t2i_op_case t2i_op_cases[] = {
      .at.linear = {T2I_ACT_GELU}, .cpu_terms = 16, .depth = 2},
     {"conv 3x3 p1 +bias [2,3,7,7]->5", T2I_OP_CONV2D, 3, {X(2, 3, 7, 7), X(5, 3, 3, 3), X(5)},
      .at.conv2d = {1, 1, 1, 1, 1, T2I_ACT_NONE}, .cpu_terms = 27, .depth = 2},
+    {"conv 3x3 p1 +bias leaky_relu [1,6,5,6]->4", T2I_OP_CONV2D, 3, {X(1, 6, 5, 6), X(4, 6, 3, 3), X(4)},
+     .at.conv2d = {1, 1, 1, 1, 1, T2I_ACT_LEAKY_RELU}, .cpu_terms = 54, .depth = 2},
     {"conv 3x3 s2 pad(0,0,1,1) silu +residual [1,4,9,7]->3", T2I_OP_CONV2D, 4,
      {X(1, 4, 9, 7), X(3, 4, 3, 3), X(3), X(1, 3, 4, 3)}, .at.conv2d = {2, 0, 0, 1, 1, T2I_ACT_SILU},
      .cpu_terms = 36, .depth = 2},
@@ -324,6 +347,10 @@ const t2i_op_case t2i_op_cases[] = {
     {"act quick_gelu [2,3,5,7]", T2I_OP_ACT, 1, {XS(4, 0, 2, 3, 5, 7)}, .at.act = {T2I_ACT_QUICK_GELU},
      .cpu_terms = 1, .depth = 1},
     /* ADD / MUL: every broadcasting pattern the builders use, and generic ones */
+    {"act leaky_relu [2,3,5,7]", T2I_OP_ACT, 1, {XS(4, 0, 2, 3, 5, 7)}, .at.act = {T2I_ACT_LEAKY_RELU},
+     .cpu_terms = 1, .depth = 1},
+    {"scale_add 0.2 [2,4,3,5]", T2I_OP_SCALE_ADD, 2, {X(2, 4, 3, 5), X(2, 4, 3, 5)}, .at.scale = {0.2f},
+     .cpu_terms = 2, .depth = 1},
     {"add [2,4,3,5] by [5]", T2I_OP_ADD, 2, {X(2, 4, 3, 5), X(5)}, .cpu_terms = 1, .depth = 1},
     {"add [2,4,3,5] by [4,1,1]", T2I_OP_ADD, 2, {X(2, 4, 3, 5), X(4, 1, 1)}, .cpu_terms = 1, .depth = 1},
     {"add [2,4,3,5] by [1,4,1,1]", T2I_OP_ADD, 2, {X(2, 4, 3, 5), X(1, 4, 1, 1)}, .cpu_terms = 1, .depth = 1},
@@ -380,6 +407,8 @@ const t2i_op_case t2i_op_cases[] = {
     /* data movement: exact */
     {"embedding ids[2,5] table[11,16]", T2I_OP_EMBEDDING, 2, {X(2, 5), X(11, 16)}, .ids = true},
     {"upsample [2,3,4,5]", T2I_OP_UPSAMPLE, 1, {X(2, 3, 4, 5)}, .depth = 0},
+    {"pixel_unshuffle r2 [2,3,6,8]", T2I_OP_PIXEL_UNSHUFFLE, 1, {X(2, 3, 6, 8)}, .at.factor = {2}, .depth = 0},
+    {"pixel_unshuffle r3 [1,2,9,6]", T2I_OP_PIXEL_UNSHUFFLE, 1, {X(1, 2, 9, 6)}, .at.factor = {3}, .depth = 0},
     {"concat axis 1 [2,3,4,4]+[2,5,4,4]", T2I_OP_CONCAT, 2, {X(2, 3, 4, 4), X(2, 5, 4, 4)}, .at.axis = {1}},
     {"concat axis 2 [2,7,3]+[2,7,5]", T2I_OP_CONCAT, 2, {X(2, 7, 3), X(2, 7, 5)}, .at.axis = {2}},
     {"concat axis 0 [1,77,8]+[2,77,8]", T2I_OP_CONCAT, 2, {X(1, 77, 8), X(2, 77, 8)}, .at.axis = {0}},

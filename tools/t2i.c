@@ -23,6 +23,7 @@
 #include "t2i.h"
 #include "t2i_edit_opts.h"
 #include "t2i_upscale_x4.h"
+#include "t2i_upscale_opts.h"
 
 #ifndef T2I_SOURCE_DIR
 #define T2I_SOURCE_DIR "."
@@ -31,6 +32,7 @@
 static const char *usage_text =
     "usage: t2i [options] -p PROMPT\n"
     "       t2i convert IN OUT [--vae FILE] [--tokenizer DIR]\n"
+    "       t2i upscale IN -o OUT.png [--upscale [MODEL][:SCALE]]\n"
     "\n"
     "Generate images from a text prompt with a Stable Diffusion model.\n"
     "\n"
@@ -97,6 +99,7 @@ static const char *usage_text =
     "  -h, --help               this text\n"
     T2I_EDIT_USAGE
     T2I_UPSCALE_X4_USAGE
+    T2I_UPSCALE_USAGE
     "\n"
     "\n"
     "t2i convert IN OUT writes a diffusers folder from a single-file checkpoint, or a\n"
@@ -213,7 +216,7 @@ int main(int argc, char **argv)
         OPT_STEPS = 256, OPT_CFG, OPT_SAMPLER, OPT_CLIP_SKIP, OPT_SCHEDULE, OPT_RNG, OPT_INIT, OPT_DUMP, OPT_THREADS,
         OPT_LIST, OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
         OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS, OPT_VAE, OPT_TOKENIZER, OPT_PREDICTION,
-        OPT_BEST_OF, OPT_KEEP, OPT_SCORER, OPT_SCORER_ZH, OPT_AESTHETIC, OPT_UPSCALE, OPT_UPSCALE_NOISE,
+        OPT_BEST_OF, OPT_KEEP, OPT_SCORER, OPT_SCORER_ZH, OPT_AESTHETIC, OPT_UPSCALE_NOISE,
         OPT_VAE_TILING, OPT_VAE_OVERLAP, OPT_MAX_MEMORY
     };
     static const struct option opts[] = {
@@ -237,13 +240,19 @@ int main(int argc, char **argv)
         {"aesthetic", required_argument, 0, OPT_AESTHETIC},
         {"vae", required_argument, 0, OPT_VAE},         {"tokenizer", required_argument, 0, OPT_TOKENIZER},
         {"prediction", required_argument, 0, OPT_PREDICTION},
-        {"upscale", required_argument, 0, OPT_UPSCALE}, {"upscale-noise", required_argument, 0, OPT_UPSCALE_NOISE},
+        {"upscale-noise", required_argument, 0, OPT_UPSCALE_NOISE},
         {"vae-tiling", optional_argument, 0, OPT_VAE_TILING}, {"vae-tile-overlap", required_argument, 0, OPT_VAE_OVERLAP},
         {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
         T2I_EDIT_LONG_OPTIONS,
+        T2I_UPSCALE_LONG_OPTIONS,
         {0, 0, 0, 0},
     };
     if (argc > 1 && strcmp(argv[1], "convert") == 0) return convert_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "upscale") == 0) return upscale_main(argc - 1, argv + 1, T2I_SOURCE_DIR);
+    upscale_opts up;
+    upscale_opts_init(&up);
+    t2i_upscaler *upscaler = NULL, *hires_up = NULL;
+    int model_is_default = 0;
     edit_opts ed;
     memset(&ed, 0, sizeof ed);
     t2i_img2img_params_init(&ed.p);
@@ -256,7 +265,6 @@ int main(int argc, char **argv)
     const char *model_dir = NULL, *output = "out.png", *init_path = NULL, *styles_file = NULL;
     const char *scorer_dir = NULL, *scorer_zh = NULL, *aesthetic = NULL;
     int best_of = 0, keep = 1, upscale_noise = 20;
-    char upscale_dir[4096] = "";
     const char *styles[64];
     t2i_lora loras[32];
     char lora_paths[32][1024];
@@ -265,6 +273,7 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":p:n:m:o:s:W:H:b:i:qh", opts, NULL)) != -1) {
         if (edit_option(c, optarg, &ed)) continue;
+        if (upscale_option(c, optarg, &up)) continue;
         switch (c) {
         case 'p': p.prompt = optarg; break;
         case 'n': p.negative_prompt = optarg; break;
@@ -355,9 +364,6 @@ int main(int argc, char **argv)
         case OPT_SCORER_ZH: scorer_zh = optarg; break;
         case OPT_AESTHETIC: aesthetic = optarg; break;
         case OPT_LIST_STYLES: list_styles = 1; break;
-        case OPT_UPSCALE:
-            if (!upscale_x4_spec(optarg, upscale_dir, sizeof upscale_dir))
-                die_usage("--upscale: an x4 upscaler folder scales by 4 (DIR:4), got '%s'", optarg);
             break;
         case OPT_UPSCALE_NOISE: upscale_noise = (int)parse_long(optarg, "--upscale-noise", 0, 1000); break;
         case OPT_VAE_TILING: p.vae_tile = optarg ? (int)parse_long(optarg, "--vae-tiling", 8, 8192) : 512; break;
@@ -393,7 +399,7 @@ int main(int argc, char **argv)
     p.styles = styles;
     p.style_catalog = catalog;
     if (!p.prompt) die_usage("%s", "a prompt is required (-p TEXT)");
-    if (!model_dir) model_dir = default_model();
+    if (!model_dir) model_is_default = (model_dir = default_model()) != NULL;
     if (!model_dir) die_usage("%s", "no model given (-m DIR) and models/default was not found");
     if (!have_seed) p.seed = random_seed();
     if (!quiet) p.progress = progress;
@@ -406,6 +412,9 @@ int main(int argc, char **argv)
     if (best_of && !scorer_dir && !scorer_zh) die_usage("%s", "--best-of needs a scorer (--scorer DIR or --scorer-zh DIR)");
     if (keep > (best_of ? best_of : 1)) die_usage("%s", "--keep must not exceed --best-of");
     if (best_of && ed.init_path) die_usage("%s", "--best-of works with txt2img only for now");
+    if (up.on && upscale_is_x4(up.path) && up.p.scale != 0 && up.p.scale != 4)
+        die_usage("--upscale: an x4 upscaler folder scales by 4 (DIR:4), got '%s'", up.path);
+    if (up.hires && (best_of || ed.init_path)) die_usage("%s", "--hires works with plain txt2img only for now");
     float *noise = NULL;
     if (t2i_engine_create(&eo, &eng) != T2I_OK || t2i_model_load_ex(eng, model_dir, &mo, &m) != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
@@ -443,10 +452,17 @@ int main(int argc, char **argv)
                         (unsigned long long)imgs[i].seed, scores[i].clip_score, scores[i].aesthetic, scores[i].score);
             t2i_free(scores);
         } else {
-            st = t2i_txt2img(m, &p, &imgs, &n);
+            st = up.hires ? hires_upscaler(eng, &up, model_is_default, T2I_SOURCE_DIR, &hires_up) : T2I_OK;
+            up.h.upscaler = hires_up;
+            if (st == T2I_OK) st = up.hires ? t2i_txt2img_hires(m, &p, &up.h, &imgs, &n) : t2i_txt2img(m, &p, &imgs, &n);
         }
     }
-    if (st == T2I_OK && upscale_dir[0]) st = upscale_with_x4(eng, upscale_dir, &p, upscale_noise, imgs, n);
+    if (st == T2I_OK && up.on && upscale_is_x4(up.path)) {   /* a Stable Diffusion x4 upscaler folder */
+        st = upscale_with_x4(eng, up.path, &p, upscale_noise, imgs, n);
+    } else if (st == T2I_OK && up.on) {
+        st = upscale_load(eng, &up, T2I_SOURCE_DIR, &upscaler);
+        if (st == T2I_OK) st = upscale_images(upscaler, &up, imgs, n);
+    }
     if (st != T2I_OK) {
         fprintf(stderr, "t2i: %s\n", t2i_last_error());
         goto out;
@@ -468,6 +484,8 @@ int main(int argc, char **argv)
                 (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec),
                 (double)(clock() - t0) / CLOCKS_PER_SEC);
 out:
+    t2i_upscaler_free(upscaler);
+    t2i_upscaler_free(hires_up);
     t2i_images_free(imgs, n);
     t2i_scorer_destroy(scorer);
     t2i_styles_destroy(catalog);

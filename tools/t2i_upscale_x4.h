@@ -1,5 +1,5 @@
 /*
- * t2i_upscale_x4.h — the CLI's `--upscale X4_FOLDER:4` with a Stable
+ * t2i_upscale_x4.h — the CLI's `--upscale X4_FOLDER[:4]` with a Stable
  * Diffusion x4 upscaler folder (tools/t2i.c): each drawn image goes through
  * t2i_upscale_x4 with the run's prompt, negative prompt, sampler, steps and
  * CFG and the image's own seed, and is replaced by the 4× result.
@@ -15,7 +15,7 @@
 
 #define T2I_UPSCALE_X4_USAGE                                                                                     \
     "\nUpscaling and large images:\n"                                                                            \
-    "  --upscale X4_DIR:4       upscale each image 4x with a Stable Diffusion x4 upscaler folder\n"              \
+    "  --upscale X4_DIR[:4]     a Stable Diffusion x4 upscaler folder instead: each image 4x\n"                 \
     "                           (same prompt, sampler, steps, CFG and seed)\n"                                   \
     "  --upscale-noise N        the x4 upscaler's noise level 0..350 (default 20)\n"                             \
     "  --vae-tiling[=TILE]      decode/encode in TILE-pixel tiles (default 512) with whole-image\n"              \
@@ -23,15 +23,15 @@
     "  --vae-tile-overlap N     pixels neighbouring tiles share (default 64; less than TILE)\n"                  \
     "  --max-memory BYTES       cap on the VAE's planned activation arena: tiles chosen to fit\n"
 
-/* "DIR:4" (":4" may be left out) into dir; 0 when the scale is not 4. */
-static int upscale_x4_spec(const char *spec, char *dir, size_t size)
+/* Whether --upscale names a Stable Diffusion x4 upscaler pipeline folder
+ * (a diffusers folder with model_index.json) rather than an RRDBNet. */
+static int upscale_is_x4(const char *path)
 {
-    snprintf(dir, size, "%s", spec);
-    char *colon = strrchr(dir, ':');
-    if (!colon) return 1;
-    if (strcmp(colon + 1, "4") != 0) return 0;
-    *colon = '\0';
-    return 1;
+    char f[4200];
+    snprintf(f, sizeof f, "%s/model_index.json", path);
+    FILE *fp = path[0] ? fopen(f, "rb") : NULL;
+    if (fp) fclose(fp);
+    return fp != NULL;
 }
 
 /* Load the x4 upscaler at `dir` on eng and replace each of imgs[0..n) by

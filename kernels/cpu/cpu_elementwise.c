@@ -1,5 +1,5 @@
 /*
- * cpu_elementwise.c — ACT, ADD, MUL, GEGLU, TIMESTEP on FP32.
+ * cpu_elementwise.c — ACT, ADD, MUL, SCALE_ADD, GEGLU, TIMESTEP on FP32.
  *
  * ACT      y = act(x), any shape.
  * ADD/MUL  c = a ⊕ b with numpy broadcasting of b against a aligned at the
@@ -11,6 +11,7 @@
  *              scalar of b" (run not at the end: per-channel [C,1,1] or
  *              [1,C,1,1] against [N,C,H,W]);
  *            - anything else (b = [C,1,W]) goes through a generic strided loop.
+ * SCALE_ADD c = alpha·a + b, same shapes (ESRGAN residual scaling).
  * GEGLU    x[...,2D] -> x[...,:D] * gelu_erf(x[...,D:]) (diffusers GEGLU:
  *          hidden, gate = proj(x).chunk(2, dim=-1); hidden * gelu(gate)).
  * TIMESTEP t[B] -> [B,dim], diffusers get_timestep_embedding with scale 1
@@ -53,6 +54,9 @@ static void act_task(void *vctx, int64_t i, int tid)
         break;
     case T2I_ACT_QUICK_GELU:
         for (int64_t j = b; j < e; j++) y[j] = cpu_act1(x[j], T2I_ACT_QUICK_GELU);
+        break;
+    case T2I_ACT_LEAKY_RELU:
+        for (int64_t j = b; j < e; j++) y[j] = cpu_act1(x[j], T2I_ACT_LEAKY_RELU);
         break;
     }
 }
@@ -183,6 +187,28 @@ static t2i_status binary(t2i_backend *be, const t2i_op_args *a, bool mul)
 
 t2i_status cpu_op_add(t2i_backend *be, const t2i_op_args *a) { return binary(be, a, false); }
 t2i_status cpu_op_mul(t2i_backend *be, const t2i_op_args *a) { return binary(be, a, true); }
+
+/* ---- SCALE_ADD ------------------------------------------------------------- */
+
+typedef struct scale_add_ctx { const float *a, *b; float *c; float alpha; int64_t n, chunk; } scale_add_ctx;
+
+static void scale_add_task(void *vctx, int64_t i, int tid)
+{
+    (void)tid;
+    const scale_add_ctx *c = vctx;
+    int64_t b = i * c->chunk, e = b + c->chunk < c->n ? b + c->chunk : c->n;
+    for (int64_t j = b; j < e; j++) c->c[j] = c->a[j] * c->alpha + c->b[j];
+}
+
+t2i_status cpu_op_scale_add(t2i_backend *be, const t2i_op_args *a)
+{
+    int64_t n = t2i_tensor_numel(a->out);
+    int64_t chunks = cpu_chunks(n, GRAIN, cpu_threads_of(be));
+    scale_add_ctx c = {a->in_data[0], a->in_data[1], a->out_data, a->node->attr.scale.alpha, n,
+                       (n + chunks - 1) / chunks};
+    cpu_parallel_for(cpu_pool_of(be), chunks, scale_add_task, &c);
+    return T2I_OK;
+}
 
 /* ---- GEGLU --------------------------------------------------------------- */
 

@@ -66,6 +66,7 @@ static inline float cpu_act1(float x, t2i_act act)
         return 0.5f * x * (1.0f + tanhf(u));
     }
     case T2I_ACT_QUICK_GELU: return x / (1.0f + expf(-1.702f * x));
+    case T2I_ACT_LEAKY_RELU: return x >= 0.0f ? x : 0.2f * x;
     }
     return x;
 }

@@ -1,11 +1,13 @@
 /*
  * cpu_layout.c — ops that move data without arithmetic: EMBEDDING, UPSAMPLE,
- * CONCAT, TO_TOKENS, FROM_TOKENS, SLICE.
+ * PIXEL_UNSHUFFLE, CONCAT, TO_TOKENS, FROM_TOKENS, SLICE.
  *
  * EMBEDDING   ids[B,L] (I32), table[V,C] -> [B,L,C]: row gather. The one
  *             kernel that validates data: an id outside [0,V) is
  *             T2I_ERR_INVALID_ARG naming the id and its position.
  * UPSAMPLE    [N,C,H,W] -> [N,C,2H,2W], nearest: y[2i+a][2j+b] = x[i][j].
+ * PIXEL_UNSHUFFLE [N,C,H,W] -> [N,C·r²,H/r,W/r]: each input plane becomes r²
+ *             consecutive output planes, so a plane is one task.
  * CONCAT      along any axis: viewed as [outer, ne[axis]·inner] for each
  *             input, the output row is a's row followed by b's.
  * TO_TOKENS   [N,C,H,W] -> [N,HW,C]: a per-image transpose of [C,HW],
@@ -66,6 +68,34 @@ t2i_status cpu_op_upsample(t2i_backend *be, const t2i_op_args *a)
     const t2i_tensor *x = a->in[0];
     plane_ctx c = {a->in_data[0], a->out_data, x->ne[2], x->ne[3], 0};
     cpu_parallel_for(cpu_pool_of(be), x->ne[0] * x->ne[1], upsample_task, &c);
+    return T2I_OK;
+}
+
+/* ---- PIXEL_UNSHUFFLE: y[n][c·r²+i·r+j][h][w] = x[n][c][h·r+i][w·r+j] --------- */
+
+typedef struct unshuffle_ctx { const float *x; float *y; int64_t h, w; int r; } unshuffle_ctx;
+
+static void unshuffle_task(void *vctx, int64_t p, int tid)   /* p: one input plane (n, c) */
+{
+    (void)tid;
+    const unshuffle_ctx *c = vctx;
+    int r = c->r;
+    int64_t H = c->h, W = c->w, Ho = H / r, Wo = W / r;
+    const float *x = c->x + p * H * W;
+    float *y = c->y + p * H * W;     /* the r² output planes of this input plane */
+    for (int i = 0; i < r; i++)
+        for (int j = 0; j < r; j++) {
+            float *yp = y + (int64_t)(i * r + j) * Ho * Wo;
+            for (int64_t h = 0; h < Ho; h++)
+                for (int64_t w = 0; w < Wo; w++) yp[h * Wo + w] = x[(h * r + i) * W + w * r + j];
+        }
+}
+
+t2i_status cpu_op_pixel_unshuffle(t2i_backend *be, const t2i_op_args *a)
+{
+    const t2i_tensor *x = a->in[0];
+    unshuffle_ctx c = {a->in_data[0], a->out_data, x->ne[2], x->ne[3], a->node->attr.factor.r};
+    cpu_parallel_for(cpu_pool_of(be), x->ne[0] * x->ne[1], unshuffle_task, &c);
     return T2I_OK;
 }
 

@@ -127,6 +127,7 @@ __device__ __forceinline__ float act_f32(float x, int act)
         return 0.5f * x * (1.0f + tanhf(u));
     }
     case T2I_ACT_QUICK_GELU: return x / (1.0f + expf(-1.702f * x));
+    case T2I_ACT_LEAKY_RELU: return x >= 0.0f ? x : 0.2f * x;
     default: return x;
     }
 }

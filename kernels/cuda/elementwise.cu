@@ -1,5 +1,5 @@
 /*
- * elementwise.cu — ACT, ADD, MUL, GEGLU, TIMESTEP and the LINEAR/CONV2D
+ * elementwise.cu — ACT, ADD, MUL, SCALE_ADD, GEGLU, TIMESTEP and the LINEAR/CONV2D
  * epilogue, on FP16/BF16 storage with FP32 arithmetic.
  *
  * ACT       y = act(x), grid-stride over all elements.
@@ -9,6 +9,7 @@
  *           on broadcast dims): four div/mods per element, which the
  *           memory-bound loop hides; the common "b is a per-row vector"
  *           case is detected and skips them.
+ * SCALE_ADD c = alpha·a + b, same shapes.
  * GEGLU     x[...,2D] -> x[...,:D] * gelu_erf(x[...,D:]).
  * TIMESTEP  t[B] (FP32 storage, see ops.def) -> [B,dim]: diffusers get_timestep_embedding, every step
  *           rounded to FP32 as cpu_elementwise.c does.
@@ -37,6 +38,27 @@ extern "C" t2i_status cuda_op_act(t2i_backend *be, const t2i_op_args *a)
 {
     return CUDA_DISPATCH_DTYPE(be, act_launch, a->in_data[0], a->out_data, t2i_tensor_numel(a->out),
                                a->node->attr.act.act, cuda_stream_of(be));
+}
+
+/* ---- SCALE_ADD -------------------------------------------------------------- */
+template <class T> static __global__ void scale_add_kernel(const T *a, const T *b, T *c, int64_t n, float alpha)
+{
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        c[i] = from_f32<T>(to_f32(a[i]) * alpha + to_f32(b[i]));
+}
+
+template <class T> static t2i_status scale_add_launch(const void *a, const void *b, void *c, int64_t n, float alpha,
+                                                      cudaStream_t s)
+{
+    CUDA_LAUNCH(scale_add_kernel<T>, cuda_grid_for(n, EW_BLOCK), EW_BLOCK, s, (const T *)a, (const T *)b, (T *)c, n,
+                alpha);
+    return T2I_OK;
+}
+
+extern "C" t2i_status cuda_op_scale_add(t2i_backend *be, const t2i_op_args *a)
+{
+    return CUDA_DISPATCH_DTYPE(be, scale_add_launch, a->in_data[0], a->in_data[1], a->out_data,
+                               t2i_tensor_numel(a->out), a->node->attr.scale.alpha, cuda_stream_of(be));
 }
 
 /* ---- ADD / MUL -------------------------------------------------------------- */

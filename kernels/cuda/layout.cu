@@ -7,6 +7,8 @@
  *             error flag, which the next sync() reports as
  *             T2I_ERR_INVALID_ARG (a kernel cannot return a status).
  * UPSAMPLE    [N,C,H,W] -> [N,C,2H,2W], nearest: y[2i+a][2j+b] = x[i][j].
+ * PIXEL_UNSHUFFLE [N,C,H,W] -> [N,C·r²,H/r,W/r]: one thread per output
+ *             element, y[n][c·r²+i·r+j][h][w] = x[n][c][h·r+i][w·r+j].
  * CONCAT      along any axis: as [outer, ne[axis]·inner] rows, the output row
  *             is a's row followed by b's; one pass over the output.
  * SLICE       [outer, len·inner] rows copied from [outer, ne[axis]·inner].
@@ -55,6 +57,27 @@ extern "C" t2i_status cuda_op_upsample(t2i_backend *be, const t2i_op_args *a)
     int64_t n = t2i_tensor_numel(a->out);
     CUDA_LAUNCH(upsample_kernel, cuda_grid_for(n, LY_BLOCK), LY_BLOCK, cuda_stream_of(be),
                 (const uint16_t *)a->in_data[0], (uint16_t *)a->out_data, n, a->in[0]->ne[2], a->in[0]->ne[3]);
+    return T2I_OK;
+}
+
+/* ---- PIXEL_UNSHUFFLE ---------------------------------------------------------- */
+static __global__ void pixel_unshuffle_kernel(const uint16_t *x, uint16_t *y, int64_t n_out, int64_t Ho, int64_t Wo,
+                                              int r)
+{
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n_out; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t w = i % Wo, h = (i / Wo) % Ho, oc = i / (Wo * Ho);   /* oc = (n·C + c)·r² + k */
+        int64_t k = oc % (r * r), plane = oc / (r * r);
+        int64_t di = k / r, dj = k % r;
+        y[i] = x[(plane * Ho * r + h * r + di) * (Wo * r) + w * r + dj];
+    }
+}
+
+extern "C" t2i_status cuda_op_pixel_unshuffle(t2i_backend *be, const t2i_op_args *a)
+{
+    int64_t n = t2i_tensor_numel(a->out);
+    CUDA_LAUNCH(pixel_unshuffle_kernel, cuda_grid_for(n, LY_BLOCK), LY_BLOCK, cuda_stream_of(be),
+                (const uint16_t *)a->in_data[0], (uint16_t *)a->out_data, n, a->out->ne[2], a->out->ne[3],
+                a->node->attr.factor.r);
     return T2I_OK;
 }
 

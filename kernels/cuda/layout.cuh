@@ -1,5 +1,5 @@
 /*
- * layout.cuh — EMBEDDING, UPSAMPLE, CONCAT, TO_TOKENS, FROM_TOKENS, SLICE on
+ * layout.cuh — EMBEDDING, UPSAMPLE, PIXEL_UNSHUFFLE, CONCAT, TO_TOKENS, FROM_TOKENS, SLICE on
  * the CUDA backend (layout.cu): ops that move data without arithmetic. The
  * entry points are declared in cuda_kernels.h.
  */
