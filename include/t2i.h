@@ -203,6 +203,8 @@ typedef enum t2i_sampler {
     T2I_SAMPLER_UNIPC,            /* UniPCMultistepScheduler (bh2, order 2) */
     T2I_SAMPLER_DPMPP_2S,         /* DPMSolverSinglestepScheduler, order 2 */
     T2I_SAMPLER_DPMPP_2S_A,       /* the same with algorithm_type sde-dpmsolver++ */
+    T2I_SAMPLER_DPMPP_SDE,        /* k-diffusion sample_dpmpp_sde, Brownian-tree noise (2 calls) */
+    T2I_SAMPLER_DPMPP_SDE_KARRAS, /* the same with Karras sigmas */
     T2I_SAMPLER_COUNT
 } t2i_sampler;
 

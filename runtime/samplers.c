@@ -23,6 +23,8 @@ static const t2i_sampler_info samplers[T2I_SAMPLER_COUNT] = {
     [T2I_SAMPLER_UNIPC] = {"UniPC", "unipc", {NULL, NULL}, NULL},
     [T2I_SAMPLER_DPMPP_2S] = {"DPM++ 2S", "dpmpp_2s", {NULL, NULL}, NULL},
     [T2I_SAMPLER_DPMPP_2S_A] = {"DPM++ 2S a", "dpmpp_2s_a", {"k_dpmpp_2s_a", NULL}, NULL},
+    [T2I_SAMPLER_DPMPP_SDE] = {"DPM++ SDE", "dpmpp_sde", {"k_dpmpp_sde", NULL}, NULL},
+    [T2I_SAMPLER_DPMPP_SDE_KARRAS] = {"DPM++ SDE Karras", "dpmpp_sde_karras", {"k_dpmpp_sde_ka", NULL}, "karras"},
 };
 
 const t2i_sampler_info *t2i_sampler_get_info(t2i_sampler s)
@@ -53,6 +55,6 @@ t2i_status t2i_sampler_from_name(const char *name, t2i_sampler *out)
     }
     return t2i_fail(T2I_ERR_INVALID_ARG,
                     "unknown sampler '%s' (one of: euler, euler_a, ddim, dpmpp_2m, dpmpp_2m_karras, heun, dpm2, "
-                    "dpm2_a, lms, ddpm, lcm, unipc, dpmpp_2s, dpmpp_2s_a)",
+                    "dpm2_a, lms, ddpm, lcm, unipc, dpmpp_2s, dpmpp_2s_a, dpmpp_sde, dpmpp_sde_karras)",
                     name ? name : "(null)");
 }

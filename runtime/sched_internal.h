@@ -49,6 +49,8 @@ struct t2i_sched {
     int unipc_order;            /* UniPC: the order of the last prediction (its corrector's) */
     int next_step;              /* next evaluation expected (stateful samplers) */
     int begin;                  /* first sampling step of the run (t2i_sched_set_begin; img2img) */
+    double sde_lo, sde_hi;      /* DPM++ SDE: the Brownian tree's interval (min positive, max sigma) */
+    float *sde_work;            /* DPM++ SDE: the tree's scratch, 4 images */
 };
 
 /* Whether the sampler keeps state between evaluations (and so needs
@@ -58,6 +60,11 @@ int t2i_sched_stateful(t2i_sampler kind);
 /* sched_kdiff.c: the second-evaluation tables and LMS coefficients, from
  * timesteps/sigmas already built (log_sigmas: float32 log of sigtab). */
 t2i_status t2i_sched_kdiff_tables(t2i_sched *s, const float *log_sigmas);
+/* sched_sde.c: DPM++ SDE (Karras) evaluation k; its second evaluation's
+ * sigma, the midpoint exp(-(t + h/2)) in t = -log sigma. */
+t2i_status t2i_sched_step_dpmpp_sde(t2i_sched *s, int k, const float *m, float *x, size_t n_img, int batch,
+                                    t2i_rng **rngs);
+float t2i_sched_sde_midpoint(float sigma, float next);
 void t2i_sched_step_heun(t2i_sched *s, int k, const float *m, float *x, size_t n);
 void t2i_sched_step_dpm2(t2i_sched *s, int k, const float *m, float *x, size_t n);
 t2i_status t2i_sched_step_dpm2_a(t2i_sched *s, int k, const float *m, float *x, size_t n_img, int batch,

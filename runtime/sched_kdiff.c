@@ -1,7 +1,8 @@
 /* sched_kdiff.c — Heun, DPM2, DPM2 ancestral and LMS as diffusers 0.42's
  * HeunDiscreteScheduler, KDPM2DiscreteScheduler,
  * KDPM2AncestralDiscreteScheduler and LMSDiscreteScheduler compute them
- * (the k-diffusion samplers of the A1111 web UI). Float32 expressions mirror
+ * (the k-diffusion samplers of the A1111 web UI), and the second-evaluation
+ * tables of DPM++ SDE (sched_sde.c). Float32 expressions mirror
  * torch's float32 ops in diffusers' order. Evaluation k of a two-evaluation
  * sampler belongs to step j = k / 2 (see sched_internal.h). */
 #include <math.h>
@@ -71,6 +72,11 @@ t2i_status t2i_sched_kdiff_tables(t2i_sched *s, const float *log_sigmas)
     }
     if (!s->two_evals) return T2I_OK;
     s->nevals = 2 * n - 1;
+    s->sde_lo = INFINITY, s->sde_hi = 0;   /* DPM++ SDE's Brownian tree: [min positive sigma, max sigma] */
+    for (int j = 0; j <= n; j++) {
+        if (sg[j] > 0 && sg[j] < s->sde_lo) s->sde_lo = sg[j];
+        if (sg[j] > s->sde_hi) s->sde_hi = sg[j];
+    }
     s->sig2 = calloc((size_t)n, sizeof(float));
     s->t2 = calloc((size_t)n, sizeof(float));
     s->sig_mid = calloc((size_t)n, sizeof(float));
@@ -83,6 +89,11 @@ t2i_status t2i_sched_kdiff_tables(t2i_sched *s, const float *log_sigmas)
         case T2I_SAMPLER_HEUN:   /* second evaluation at the next sigma */
             s->sig2[j] = sg[j + 1];
             s->t2[j] = j + 1 < n ? s->timesteps[j + 1] : NAN;
+            break;
+        case T2I_SAMPLER_DPMPP_SDE:
+        case T2I_SAMPLER_DPMPP_SDE_KARRAS:   /* midpoint in t = -log sigma; none before sigma 0 */
+            s->sig2[j] = j + 1 < n && sg[j + 1] > 0 ? t2i_sched_sde_midpoint(sg[j], sg[j + 1]) : 0.0f;
+            s->t2[j] = j + 1 < n && sg[j + 1] > 0 ? sigma_to_t_f32(s->sig2[j], log_sigmas, N) : NAN;
             break;
         case T2I_SAMPLER_DPM2:   /* midpoint in log sigma of s_j and s_j+1 */
             s->sig_mid[j] = j + 1 < n ? log_mid(sg[j + 1], sg[j]) : 0.0f;

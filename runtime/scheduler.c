@@ -332,10 +332,12 @@ static double exponential_sigma(double smin, double smax, int n, int i)
     return exp(i * ((b - a) / (n - 1)) + a);
 }
 
+static int is_sde(t2i_sampler k) { return k == T2I_SAMPLER_DPMPP_SDE || k == T2I_SAMPLER_DPMPP_SDE_KARRAS; }
+
 static int is_kdiff(t2i_sampler k)   /* sigma-parameterised, k-diffusion style */
 {
     return k == T2I_SAMPLER_EULER || k == T2I_SAMPLER_EULER_A || k == T2I_SAMPLER_HEUN ||
-           k == T2I_SAMPLER_DPM2 || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_LMS;
+           k == T2I_SAMPLER_DPM2 || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_LMS || is_sde(k);
 }
 
 int t2i_sched_takes_sigma_schedule(t2i_sampler k)
@@ -348,7 +350,7 @@ int t2i_sched_stateful(t2i_sampler k)
 {
     return k == T2I_SAMPLER_DPMPP_2M || k == T2I_SAMPLER_DPMPP_2M_KARRAS || k == T2I_SAMPLER_UNIPC ||
            k == T2I_SAMPLER_DPMPP_2S || k == T2I_SAMPLER_DPMPP_2S_A || k == T2I_SAMPLER_HEUN ||
-           k == T2I_SAMPLER_DPM2 || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_LMS;
+           k == T2I_SAMPLER_DPM2 || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_LMS || is_sde(k);
 }
 
 static t2i_status build_tables(t2i_sched *s, int steps)
@@ -365,7 +367,8 @@ static t2i_status build_tables(t2i_sched *s, int steps)
     int is_euler = is_kdiff(kind);
     int has_sigmas = is_dpm || is_euler;
     int sigma_opts = has_sigmas && t2i_sched_takes_sigma_schedule(kind);  /* Karras / exponential */
-    int karras = kind == T2I_SAMPLER_DPMPP_2M_KARRAS || (c->use_karras_sigmas && sigma_opts);
+    int karras = kind == T2I_SAMPLER_DPMPP_2M_KARRAS || kind == T2I_SAMPLER_DPMPP_SDE_KARRAS ||
+                 (c->use_karras_sigmas && sigma_opts);
     int expo = !karras && c->use_exponential_sigmas && sigma_opts;
     /* the DPM2 samplers round Karras timesteps; DPM++ rounds (truncates for
      * cosine) Karras and truncates exponential ones by .to(int64) */
@@ -497,7 +500,7 @@ t2i_status t2i_sched_create(const t2i_sched_config *c, t2i_sampler kind, int ste
         s->c.timestep_spacing = alpha_based ? T2I_SPACING_LEADING : T2I_SPACING_LINSPACE;
     if (s->c.set_alpha_to_one < 0) s->c.set_alpha_to_one = 1;
     if (s->c.clip_sample < 0) s->c.clip_sample = kind == T2I_SAMPLER_DDIM || kind == T2I_SAMPLER_DDPM;
-    s->two_evals = kind == T2I_SAMPLER_HEUN || kind == T2I_SAMPLER_DPM2 || kind == T2I_SAMPLER_DPM2_A;
+    s->two_evals = kind == T2I_SAMPLER_HEUN || kind == T2I_SAMPLER_DPM2 || kind == T2I_SAMPLER_DPM2_A || is_sde(kind);
     /* these classes take no rescale_betas_zero_snr: from_config drops it;
      * the singlestep solver has no timestep_spacing (always linspace) */
     int single = kind == T2I_SAMPLER_DPMPP_2S || kind == T2I_SAMPLER_DPMPP_2S_A;
@@ -537,7 +540,7 @@ fail:
 static int draws_noise(t2i_sampler k)
 {
     return k == T2I_SAMPLER_EULER_A || k == T2I_SAMPLER_DPM2_A || k == T2I_SAMPLER_DDPM || k == T2I_SAMPLER_LCM ||
-           k == T2I_SAMPLER_DPMPP_2S_A;
+           k == T2I_SAMPLER_DPMPP_2S_A || is_sde(k);
 }
 
 static void free_run_buffers(t2i_sched *s)
@@ -549,7 +552,8 @@ static void free_run_buffers(t2i_sched *s)
     free(s->saved);
     free(s->deriv);
     free(s->noise);
-    s->saved = s->deriv = s->noise = NULL;
+    free(s->sde_work);
+    s->saved = s->deriv = s->noise = s->sde_work = NULL;
     s->cap = s->cap_image = 0;
 }
 
@@ -567,7 +571,8 @@ t2i_status t2i_sched_reserve(t2i_sched *s, size_t n_per_image, int batch)
     int fail = 0;
     for (int h = 0; h < nhist; h++) fail |= !(s->hist[h] = malloc(sizeof(float) * total));
     if (s->two_evals || k == T2I_SAMPLER_UNIPC || single) fail |= !(s->saved = malloc(sizeof(float) * total));
-    if (k == T2I_SAMPLER_HEUN) fail |= !(s->deriv = malloc(sizeof(float) * total));
+    if (k == T2I_SAMPLER_HEUN || is_sde(k)) fail |= !(s->deriv = malloc(sizeof(float) * total));
+    if (is_sde(k)) fail |= !(s->sde_work = malloc(sizeof(float) * 4 * n_per_image));
     if (draws_noise(k))
         fail |= !(s->noise = malloc(sizeof(float) * n_per_image));
     if (fail) {
@@ -869,6 +874,9 @@ t2i_status t2i_sched_step(t2i_sched *s, int i, const float *model_output, float 
     case T2I_SAMPLER_LMS:
         t2i_sched_step_lms(s, i, model_output, sample, n);
         return T2I_OK;
+    case T2I_SAMPLER_DPMPP_SDE:
+    case T2I_SAMPLER_DPMPP_SDE_KARRAS:
+        return t2i_sched_step_dpmpp_sde(s, i, model_output, sample, n_per_image, batch, rngs);
     case T2I_SAMPLER_DDPM:
         return t2i_sched_step_ddpm(s, i, model_output, sample, n_per_image, batch, rngs);
     case T2I_SAMPLER_LCM:

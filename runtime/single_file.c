@@ -180,10 +180,6 @@ static t2i_status infer_unet(t2i_ckpt *c)
     const t2i_st_tensor *t;
     T2I_TRY(need(path, f, 4, &t, UNET_P "input_blocks.0.0.weight"));
     int in_ch = (int)t->shape[1];
-    if (in_ch == 9 || in_ch == 8)
-        return t2i_fail(T2I_ERR_UNSUPPORTED, "%s: an %s checkpoint (UNet in_channels %d): not supported as a single "
-                        "file yet; use it as a diffusers folder", path, in_ch == 9 ? "inpainting" : "instruct-pix2pix",
-                        in_ch);
     /* blocks: input_blocks.N (N = 0 is conv_in); the first ".0.op" is the
      * first downsampler, at index L + 1 */
     int max_in = 0, first_op = 0;
@@ -616,9 +612,16 @@ t2i_status t2i_single_file_load(t2i_engine *e, const char *path, const t2i_model
     snprintf(what, sizeof what, "%s (inferred text_encoder config)", path);
     if (st == T2I_OK) st = t2i_ckpt_text_config(c.text, what, &m->text_cfg);
     if (st == T2I_OK) st = t2i_sched_config_parse(c.sched, &m->sched_cfg);
-    if (st == T2I_OK && m->vae_cfg.latent_channels != m->unet_cfg.in_channels)
-        st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet in_channels %d", path,
-                      m->vae_cfg.latent_channels, m->unet_cfg.in_channels);
+    /* the UNet takes the latents alone, or with the image latents (instruct-pix2pix, 2·L), or with the mask
+     * and the masked image's latents (inpainting, 2·L + 1), as a diffusers folder does (model.c) */
+    const int L = m->vae_cfg.latent_channels, in = m->unet_cfg.in_channels;
+    if (st == T2I_OK && m->unet_cfg.out_channels != L)
+        st = t2i_fail(T2I_ERR_FORMAT, "%s: vae latent_channels %d differs from unet out_channels %d", path, L,
+                      m->unet_cfg.out_channels);
+    if (st == T2I_OK && in != L && in != 2 * L && in != 2 * L + 1)
+        st = t2i_fail(T2I_ERR_FORMAT, "%s: tensor '" UNET_P "input_blocks.0.0.weight' takes %d channels, none of %d "
+                      "(latents), %d (instruct-pix2pix), %d (inpainting) for the VAE's %d latent channels", path, in,
+                      L, 2 * L, 2 * L + 1, L);
     const char *tokdir = t2i_ckpt_tokenizer_dir(o);
     m->text_kind = c.kind == T2I_CKPT_SDXL ? T2I_TEXT_SDXL : T2I_TEXT_CLIP;
     m->force_zeros_for_empty_prompt = c.kind == T2I_CKPT_SDXL;   /* SDXL's model_index.json */

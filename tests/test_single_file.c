@@ -14,7 +14,9 @@
  *  - `t2i_convert` to a diffusers folder gives a folder whose run is
  *    IDENTICAL (bit for bit) to the single file's, and converting that folder
  *    back gives the checkpoint's tensors byte for byte under the same names;
- *  - SDXL (base): the same against StableDiffusionXLPipeline.from_single_file;
+ *  - SDXL (base): the same against StableDiffusionXLPipeline.from_single_file,
+ *    and the same convert checks both ways (OpenCLIP's in_proj split into
+ *    q/k/v and stacked back, text_projection transposed and back);
  *  - the old text-encoder naming (no "text_model.") gives the same
  *    embeddings; a "<name>.yaml" beside an SD 2.x file decides v-prediction;
  *  - t2i_model_list finds a diffusers folder and a single file side by side
@@ -154,6 +156,8 @@ static void check_sd2(t2i_engine *e)
     t2i_st_close(ref);
 }
 
+static void check_convert(t2i_engine *e, const char *ckpt, const char *tag);
+
 /* SDXL: two text encoders (CLIP-L names under conditioner.embedders.0, OpenCLIP
  * under conditioner.embedders.1 with its transposed text_projection), the
  * text_time added embedding, VAE scaling 0.13025, "!" padding for tokenizer_2
@@ -185,33 +189,29 @@ static void check_sdxl(t2i_engine *e)
     }
     t2i_model_destroy(m);
     t2i_st_close(ref);
-    char dir[96];
-    snprintf(dir, sizeof dir, "/tmp/t2i_sf_sdxl_%d", (int)getpid());
-    t2i_model_options o;
-    t2i_model_options_init(&o);
-    o.tokenizer_dir = TOK;
-    CHECK(t2i_convert(ckpt, dir, &o) == T2I_ERR_UNSUPPORTED, "SDXL convert: %s", t2i_last_error());
+    check_convert(e, ckpt, "SDXL");
 }
 
 /* ---- t2i_convert ------------------------------------------------------------------ */
 
-static void check_convert(t2i_engine *e)
+/* ckpt -> folder (which runs identically) -> file (the same tensors). */
+static void check_convert(t2i_engine *e, const char *ckpt, const char *tag)
 {
     char dir[96], back[128], cmd[300];
-    snprintf(dir, sizeof dir, "/tmp/t2i_sf_conv_%d", (int)getpid());
+    snprintf(dir, sizeof dir, "/tmp/t2i_sf_conv_%s_%d", tag, (int)getpid());
     snprintf(back, sizeof back, "%s.back.safetensors", dir);
     snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, back);
     CHECK(system(cmd) == 0, "%s", cmd);
     t2i_model_options o;
     t2i_model_options_init(&o);
     o.tokenizer_dir = TOK;
-    CHECK_OK(t2i_convert(CKPT, dir, &o));
-    CHECK(t2i_convert(CKPT, dir, &o) == T2I_ERR_INVALID_ARG && strstr(t2i_last_error(), "already exists"),
+    CHECK_OK(t2i_convert(ckpt, dir, &o));
+    CHECK(t2i_convert(ckpt, dir, &o) == T2I_ERR_INVALID_ARG && strstr(t2i_last_error(), "already exists"),
           "convert overwrote an existing folder");
 
     /* the folder runs exactly as the single file */
     t2i_model *a = NULL, *b = NULL;
-    CHECK_OK(load(e, CKPT, NULL, TOK, &a));
+    CHECK_OK(load(e, ckpt, NULL, TOK, &a));
     CHECK_OK(t2i_model_load(e, dir, &b));
     if (a && b) {
         char sa[96], sb[96];
@@ -221,7 +221,7 @@ static void check_convert(t2i_engine *e)
             size_t na, nb;
             float *xa = ref_f32(ga, keys[k], &na), *xb = ref_f32(gb, keys[k], &nb);
             cmp_result c = compare_f32(xb, xa, na);
-            printf("  converted folder vs single file: %-16s max|err| %.3g (bound 0: identical)\n", keys[k], c.max_abs);
+            printf("  %s converted folder vs single file: %-16s max|err| %.3g (bound 0: identical)\n", tag, keys[k], c.max_abs);
             CHECK(na == nb && na > 0 && c.max_abs == 0, "%s: folder differs from the single file by %.3g", keys[k], c.max_abs);
             free(xa), free(xb);
         }
@@ -234,7 +234,7 @@ static void check_convert(t2i_engine *e)
     /* and back: the same tensors, byte for byte, under the same names */
     CHECK_OK(t2i_convert(dir, back, NULL));
     t2i_st_file *f0 = NULL, *f1 = NULL;
-    CHECK_OK(t2i_st_open(CKPT, &f0));
+    CHECK_OK(t2i_st_open(ckpt, &f0));
     CHECK_OK(t2i_st_open(back, &f1));
     if (f0 && f1) {
         int same = 0;
@@ -248,8 +248,8 @@ static void check_convert(t2i_engine *e)
             CHECK(eq, "round trip: tensor '%s' %s", x->name, y ? "differs" : "is missing");
             same += eq;
         }
-        printf("  single file -> folder -> single file: %d/%d tensors identical (names, dtypes, shapes, bytes)\n", same,
-               t2i_st_count(f0));
+        printf("  %s single file -> folder -> single file: %d/%d tensors identical (names, dtypes, shapes, bytes)\n",
+               tag, same, t2i_st_count(f0));
     }
     t2i_st_close(f0), t2i_st_close(f1);
     snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, back);
@@ -437,7 +437,7 @@ int main(void)
     CHECK_OK(t2i_st_open(REF, &ref));
     if (e && ref) {
         check_against_diffusers(e, ref);
-        check_convert(e);
+        check_convert(e, CKPT, "SD 1.x");
         check_sd2(e);
         check_sdxl(e);
         check_variants(e);
