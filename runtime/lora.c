@@ -364,7 +364,8 @@ static t2i_status restore_all(comp_index *ix, struct t2i_lora_state *s)
         void *data;
         t2i_weights_entry(ix[k->comp].w, k->entry, &nd, &ne, &data);
         t2i_backend *be = t2i_weights_backend(ix[k->comp].w);
-        t2i_status s2 = be->vt->upload(be, data, k->bytes, k->nbytes);
+        t2i_status s2 = t2i_weights_entry_writable(ix[k->comp].w, k->entry);
+        if (s2 == T2I_OK) s2 = be->vt->upload(be, data, k->bytes, k->nbytes);
         if (st == T2I_OK) st = s2;
         free(k->bytes);
     }
@@ -416,7 +417,8 @@ static t2i_status merge_one(comp_index *ix, struct t2i_lora_state *s, const modu
     to_f32(dt, s->kept[s->n_kept - 1].bytes, W, (size_t)numel);
     for (int i = 0; i < n; i++) add_delta(&mods[i], W, out, K, up, down);
     from_f32(dt, W, conv ? conv : (void *)W, (size_t)numel);
-    st = be->vt->upload(be, data, conv ? conv : (void *)W, nbytes);
+    if ((st = t2i_weights_entry_writable(w, mods[0].entry)) == T2I_OK)
+        st = be->vt->upload(be, data, conv ? conv : (void *)W, nbytes);
 done:
     free(k.bytes);
     free(W);
