@@ -205,6 +205,10 @@ static t2i_status check_fit(const comp_index *ix, const module *md, const char *
     const int64_t *ne;
     void *data;
     const char *wname = t2i_weights_entry(ix[md->comp].w, md->entry, &nd, &ne, &data);
+    if (t2i_weights_entry_dtype(ix[md->comp].w, md->entry) == T2I_I8)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "lora %s: weight '%s' of the model's %s is stored INT8 (precision "
+                        "int8w); merging LoRAs into INT8 weights is not implemented yet: use fp32", file, wname,
+                        comp_name[md->comp]);
     const t2i_st_tensor *d = md->down, *u = md->up;
     int64_t numel = 1;
     for (int i = 0; i < nd; i++) numel *= ne[i];
