@@ -448,6 +448,18 @@ void t2i_st_read_f32(const t2i_st_tensor *t, float *dst)
     t2i_convert_to_f32(t->dtype, t->data, dst, (size_t)t2i_st_numel(t));
 }
 
+t2i_status t2i_st_tensor_make_writable(const t2i_st_tensor *t)
+{
+    if (!t->nbytes) return T2I_OK;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)t->data & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)t->data + t->nbytes + page - 1) & ~(page - 1);
+    if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) != 0)
+        return t2i_fail(T2I_ERR_IO, "tensor '%s': cannot make its mapped pages writable: %s", t->name,
+                        strerror(errno));
+    return T2I_OK;
+}
+
 t2i_status t2i_tensor_file_read_f32(const char *path, const char *name, float *out, size_t count)
 {
     t2i_st_file *f = NULL;

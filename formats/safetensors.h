@@ -25,7 +25,8 @@
  *
  * The file is mmapped (read-only, private); tensor data pointers point into
  * the mapping and may be unaligned: read them with memcpy (or
- * t2i_st_read_f32), never by casting to float *.
+ * t2i_st_read_f32), or check their alignment before casting to float *
+ * (runtime/weights.c uses aligned F32 tensors in place on the CPU).
  */
 #ifndef T2I_SAFETENSORS_H
 #define T2I_SAFETENSORS_H
@@ -70,6 +71,12 @@ const char *t2i_st_metadata(const t2i_st_file *f, const char *key);
 int64_t t2i_st_numel(const t2i_st_tensor *t);
 /* Convert the tensor to FP32; dst holds t2i_st_numel(t) floats. */
 void t2i_st_read_f32(const t2i_st_tensor *t, float *dst);
+/* Make the pages holding t's bytes writable in this process. The mapping is
+ * private, so a write makes a private copy of the page (copy-on-write) and
+ * never reaches the file; pages never written stay shared with the page
+ * cache. For stores that point into the mapping and must be changed in
+ * place (LoRA merges). T2I_ERR_IO if mprotect fails. */
+t2i_status t2i_st_tensor_make_writable(const t2i_st_tensor *t);
 
 /* ---- writer ----------------------------------------------------------- */
 
@@ -117,6 +124,11 @@ t2i_status t2i_st_set_open_preferred(const char *dir, t2i_st_set **out, const ch
 
 /* A set of one file (a single-file model, a LoRA, an aesthetic head). */
 t2i_status t2i_st_set_open_file(const char *path, t2i_st_set **out);
+/* Sets are reference-counted so that a weight store can keep the mapping
+ * its weights point into (runtime/weights.c): t2i_st_set_retain adds an
+ * owner and returns s; each owner calls t2i_st_set_destroy once, and the
+ * last one closes the files. */
+t2i_st_set *t2i_st_set_retain(t2i_st_set *s);
 void t2i_st_set_destroy(t2i_st_set *s);        /* accepts NULL */
 
 const t2i_st_tensor *t2i_st_set_find(const t2i_st_set *s, const char *name);

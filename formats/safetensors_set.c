@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,19 @@
 struct t2i_st_set {
     t2i_st_file **files;
     int nfiles;
+    atomic_int extra_refs;   /* t2i_st_set_retain calls not yet matched by a destroy */
 };
+
+t2i_st_set *t2i_st_set_retain(t2i_st_set *s)
+{
+    if (s) atomic_fetch_add(&s->extra_refs, 1);
+    return s;
+}
 
 void t2i_st_set_destroy(t2i_st_set *s)
 {
     if (!s) return;
+    if (atomic_fetch_sub(&s->extra_refs, 1) > 0) return;
     for (int i = 0; i < s->nfiles; i++) t2i_st_close(s->files[i]);
     free(s->files);
     free(s);

@@ -57,10 +57,30 @@ typedef enum t2i_backend_kind {
     T2I_BACKEND_CUDA = 1,  /* FP16/BF16 on an NVIDIA GPU (when built with it) */
 } t2i_backend_kind;
 
+/* The precision ladder (docs/precision.md): what weights are stored as and
+ * what the GEMMs compute in. Per backend:
+ *   cpu:  fp32 (default), int8w
+ *   cuda: fp16 (default), bf16
+ * Any other pair is T2I_ERR_UNSUPPORTED from t2i_engine_create. */
+typedef enum t2i_precision {
+    T2I_PRECISION_DEFAULT = 0,   /* the backend's own: fp32 on the CPU, fp16 on CUDA */
+    T2I_PRECISION_FP32,
+    T2I_PRECISION_FP16,
+    T2I_PRECISION_BF16,
+    T2I_PRECISION_INT8W,         /* GEMM weights INT8 per output channel, float compute */
+    T2I_PRECISION_W8A8,          /* INT8 weights and activations (not yet on any backend) */
+} t2i_precision;
+
+/* "fp32", "fp16", "bf16", "int8w", "w8a8" ("default" for DEFAULT). */
+const char *t2i_precision_name(t2i_precision p);
+/* Parse one of those names; T2I_ERR_INVALID_ARG (message lists them) otherwise. */
+t2i_status t2i_precision_parse(const char *name, t2i_precision *out);
+
 typedef struct t2i_engine_options {
     t2i_backend_kind backend;
     int device;            /* CUDA device ordinal */
     int threads;           /* CPU worker threads; 0 = number of cores */
+    t2i_precision precision;
 } t2i_engine_options;
 
 typedef struct t2i_engine t2i_engine;

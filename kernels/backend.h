@@ -70,6 +70,9 @@ struct t2i_backend {
     t2i_backend_kind kind;
     t2i_dtype act_dtype;            /* storage type of activations */
     t2i_dtype weight_dtype;         /* storage type of weights */
+    bool int8_weights;              /* "int8w": LINEAR/CONV2D weights the policy
+                                     * allows are stored INT8 per output channel
+                                     * (kernels/quant.h; CPU only so far) */
 };
 
 /* The CPU backend (kernels/cpu/): FP32, NCHW, OpenBLAS; threads = 0 means

@@ -205,6 +205,10 @@ static t2i_status check_fit(const comp_index *ix, const module *md, const char *
     const int64_t *ne;
     void *data;
     const char *wname = t2i_weights_entry(ix[md->comp].w, md->entry, &nd, &ne, &data);
+    if (t2i_weights_entry_dtype(ix[md->comp].w, md->entry) == T2I_I8)
+        return t2i_fail(T2I_ERR_UNSUPPORTED, "lora %s: weight '%s' of the model's %s is stored INT8 (precision "
+                        "int8w); merging LoRAs into INT8 weights is not implemented yet: use fp32", file, wname,
+                        comp_name[md->comp]);
     const t2i_st_tensor *d = md->down, *u = md->up;
     int64_t numel = 1;
     for (int i = 0; i < nd; i++) numel *= ne[i];
@@ -364,7 +368,8 @@ static t2i_status restore_all(comp_index *ix, struct t2i_lora_state *s)
         void *data;
         t2i_weights_entry(ix[k->comp].w, k->entry, &nd, &ne, &data);
         t2i_backend *be = t2i_weights_backend(ix[k->comp].w);
-        t2i_status s2 = be->vt->upload(be, data, k->bytes, k->nbytes);
+        t2i_status s2 = t2i_weights_entry_writable(ix[k->comp].w, k->entry);
+        if (s2 == T2I_OK) s2 = be->vt->upload(be, data, k->bytes, k->nbytes);
         if (st == T2I_OK) st = s2;
         free(k->bytes);
     }
@@ -416,7 +421,8 @@ static t2i_status merge_one(comp_index *ix, struct t2i_lora_state *s, const modu
     to_f32(dt, s->kept[s->n_kept - 1].bytes, W, (size_t)numel);
     for (int i = 0; i < n; i++) add_delta(&mods[i], W, out, K, up, down);
     from_f32(dt, W, conv ? conv : (void *)W, (size_t)numel);
-    st = be->vt->upload(be, data, conv ? conv : (void *)W, nbytes);
+    if ((st = t2i_weights_entry_writable(w, mods[0].entry)) == T2I_OK)
+        st = be->vt->upload(be, data, conv ? conv : (void *)W, nbytes);
 done:
     free(k.bytes);
     free(W);

@@ -41,14 +41,17 @@ t2i_status t2i_engine_create(const t2i_engine_options *opts, t2i_engine **out)
     if (opts->backend == T2I_BACKEND_CUDA)
         return t2i_fail(T2I_ERR_UNSUPPORTED, "engine: this build has no CUDA backend");
 #endif
+    T2I_TRY(t2i_precision_check(opts->backend, opts->precision));
     t2i_engine *e = calloc(1, sizeof *e);
     if (!e) return t2i_fail(T2I_ERR_NOMEM, "engine: out of memory");
     t2i_status st;
 #ifdef T2I_HAVE_CUDA
-    if (opts->backend == T2I_BACKEND_CUDA) st = t2i_cuda_backend_create(opts->device, T2I_F16, &e->be);
+    if (opts->backend == T2I_BACKEND_CUDA)
+        st = t2i_cuda_backend_create(opts->device, opts->precision == T2I_PRECISION_BF16 ? T2I_BF16 : T2I_F16, &e->be);
     else
 #endif
         st = t2i_cpu_backend_create(opts->threads, &e->be);
+    if (st == T2I_OK) e->be->int8_weights = opts->precision == T2I_PRECISION_INT8W;
     if (st != T2I_OK) {
         free(e);
         return st;

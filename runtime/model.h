@@ -65,6 +65,10 @@ struct t2i_model {
     struct t2i_embeddings *emb;          /* textual inversion of the current run (runtime/embeddings.h) */
 };
 
+/* T2I_OK if `backend` offers precision p, else T2I_ERR_UNSUPPORTED naming
+ * what it offers (runtime/precision.c). */
+t2i_status t2i_precision_check(t2i_backend_kind backend, t2i_precision p);
+
 /* dir + "/" + rel, malloc'd (the caller frees it); NULL when out of memory. */
 char *t2i_path_join(const char *dir, const char *rel);
 

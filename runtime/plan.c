@@ -29,6 +29,11 @@ t2i_status t2i_plan_create(t2i_graph *g, t2i_backend *be, const t2i_weights *w, 
     }
     p->g = g;
     p->be = be;
+    /* Weights the store holds quantised (int8w) are T2I_I8 in this graph:
+     * the kernels and their workspace sizes read the dtype from here. */
+    for (int t = 0; w && t < g->n_tensors; t++)
+        if (g->tensors[t].kind == T2I_TENSOR_WEIGHT && t2i_weights_dtype(w, &g->tensors[t]) == T2I_I8)
+            g->tensors[t].dtype = T2I_I8;
     for (int n = 0; n < g->n_nodes; n++) {
         const t2i_node *node = &g->nodes[n];
         if (!t2i_backend_supports(be, node->op)) {

@@ -5,7 +5,9 @@
  * component (their names are diffusers' safetensors keys); each is looked up
  * in the component's safetensors files, its shape checked against the shape
  * the builder derived from config.json, converted to the backend's weight
- * dtype and copied into one device block. Plans of the same component at
+ * dtype and copied into one device block — except on the CPU, where an
+ * aligned FP32 tensor is used in place in the file's mapping (weights.c).
+ * Plans of the same component at
  * other resolutions or batch sizes look weights up here by name, so weights
  * are never uploaded twice.
  */
@@ -29,13 +31,26 @@ void t2i_weights_destroy(t2i_weights *w);
 /* Device pointer of a weight, or NULL if the store does not hold it (or
  * holds it with another shape). */
 const void *t2i_weights_find(const t2i_weights *w, const t2i_tensor *t);
+/* All weight bytes of the store; of them, the ones used in place in the
+ * files' mappings (file-backed pages, not copied; 0 off the CPU). */
 size_t t2i_weights_bytes(const t2i_weights *w);
+size_t t2i_weights_mapped_bytes(const t2i_weights *w);
+/* Storage type of weight t: the backend's weight_dtype, or T2I_I8 for a
+ * weight quantised per output channel (kernels/quant.h; int8w rung). */
+t2i_dtype t2i_weights_dtype(const t2i_weights *w, const t2i_tensor *t);
+/* Bytes of the INT8 weights (data + scales), and in *f32_equivalent (may be
+ * NULL) what the same weights take in FP32. */
+size_t t2i_weights_q8_bytes(const t2i_weights *w, size_t *f32_equivalent);
 
 /* Internal (runtime/lora.c): the store's entries in name order, 0 <= i <
  * t2i_weights_count(w): name, shape and device pointer of entry i. */
 int t2i_weights_count(const t2i_weights *w);
 const char *t2i_weights_entry(const t2i_weights *w, int i, int *ndim, const int64_t **ne, void **data);
 t2i_backend *t2i_weights_backend(const t2i_weights *w);
+/* Call before writing into entry i's data: a mapped entry's pages are made
+ * copy-on-write writable (the file never changes). T2I_ERR_IO if that fails. */
+t2i_status t2i_weights_entry_writable(t2i_weights *w, int i);
+t2i_dtype t2i_weights_entry_dtype(const t2i_weights *w, int i);
 
 /* Seeded random weights for every WEIGHT tensor of g (runtime/
  * weights_random.c), for speed and memory figures of full-size

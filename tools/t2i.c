@@ -94,6 +94,8 @@ static const char *usage_text =
     "                           when built with CUDA); default: cpu\n"
     "      --device N           CUDA device ordinal (default: 0)\n"
     "      --threads N          CPU threads (default: all cores)\n"
+    "      --precision NAME     fp32|fp16|bf16|int8w|w8a8 (cpu: fp32, int8w; cuda: fp16, bf16;\n"
+    "                           see docs/precision.md); default: the backend's own\n"
     "  -q, --quiet              no progress output\n"
     "      --list-samplers      print the sampler names and exit\n"
     "  -h, --help               this text\n"
@@ -217,7 +219,7 @@ int main(int argc, char **argv)
         OPT_LIST, OPT_STYLE, OPT_STYLES_FILE, OPT_LIST_STYLES, OPT_EXPAND, OPT_BACKEND, OPT_DEVICE,
         OPT_LORA, OPT_LORA_DIR, OPT_EMBEDDINGS, OPT_VAE, OPT_TOKENIZER, OPT_PREDICTION,
         OPT_BEST_OF, OPT_KEEP, OPT_SCORER, OPT_SCORER_ZH, OPT_AESTHETIC, OPT_UPSCALE_NOISE,
-        OPT_VAE_TILING, OPT_VAE_OVERLAP, OPT_MAX_MEMORY
+        OPT_VAE_TILING, OPT_VAE_OVERLAP, OPT_MAX_MEMORY, OPT_PRECISION
     };
     static const struct option opts[] = {
         {"prompt", required_argument, 0, 'p'},   {"negative", required_argument, 0, 'n'},
@@ -229,6 +231,7 @@ int main(int argc, char **argv)
         {"clip-skip", required_argument, 0, OPT_CLIP_SKIP}, {"schedule", required_argument, 0, OPT_SCHEDULE},
         {"init-noise", required_argument, 0, OPT_INIT}, {"dump-stages", required_argument, 0, OPT_DUMP},
         {"threads", required_argument, 0, OPT_THREADS}, {"quiet", no_argument, 0, 'q'},
+        {"precision", required_argument, 0, OPT_PRECISION},
         {"list-samplers", no_argument, 0, OPT_LIST},    {"help", no_argument, 0, 'h'},
         {"style", required_argument, 0, OPT_STYLE},     {"styles-file", required_argument, 0, OPT_STYLES_FILE},
         {"list-styles", no_argument, 0, OPT_LIST_STYLES}, {"expand", optional_argument, 0, OPT_EXPAND},
@@ -325,6 +328,9 @@ int main(int argc, char **argv)
             break;
         case OPT_DEVICE: eo.device = (int)parse_long(optarg, "--device", 0, 1024); break;
         case OPT_THREADS: eo.threads = (int)parse_long(optarg, "--threads", 0, 1024); break;
+        case OPT_PRECISION:
+            if (t2i_precision_parse(optarg, &eo.precision) != T2I_OK) die_usage("--%s", t2i_last_error());
+            break;
         case 'q': quiet = 1; break;
         case OPT_VAE: mo.vae_path = optarg; break;
         case OPT_TOKENIZER: mo.tokenizer_dir = optarg; break;

@@ -63,6 +63,8 @@ static size_t cpu_workspace_size(t2i_backend *be, const t2i_graph *g, const t2i_
     case T2I_OP_CONV2D:
         return cpu_conv_workspace(&g->tensors[n->in[0]], &g->tensors[n->in[1]], &g->tensors[n->out],
                                   &n->attr.conv2d);
+    case T2I_OP_LINEAR:
+        return cpu_q8_workspace(&g->tensors[n->in[1]]);
     case T2I_OP_ATTENTION:
         return cpu_attention_workspace(cpu_threads_of(be), &g->tensors[n->in[1]]);
     default:

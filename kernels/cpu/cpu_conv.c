@@ -18,6 +18,10 @@
  * The VAE decoder's 3×3 convs at 512² (up to 512 channels) would need 2.4–4.8 GB
  * unbanded; banded they use ≤ 16 MiB (3 and 1 rows of 512).
  *
+ * An INT8 weight (kernels/quant.h, the int8w rung) is dequantised a tile of
+ * output channels at a time (cpu_q8_dequant_tile) into the workspace after
+ * the im2col band, and each tile is one sgemm into its rows of y.
+ *
  * Threads: im2col of a band is split over the pool (by rows of col); the
  * GEMM runs on the calling thread with OpenBLAS's threads; the epilogue (bias,
  * activation, residual) runs over the pool by (image, channel) plane.
@@ -45,9 +49,10 @@ int64_t cpu_conv_tile_rows(int64_t ckk, int64_t ho, int64_t wo)
 size_t cpu_conv_workspace(const t2i_tensor *x, const t2i_tensor *w, const t2i_tensor *y, const t2i_attr_conv2d *c)
 {
     (void)x;
-    if (!conv_needs_col(w, c)) return 0;
+    size_t q8 = cpu_q8_workspace(w);   /* the dequantised tile, after the im2col band */
+    if (!conv_needs_col(w, c)) return q8;
     int64_t ckk = w->ne[1] * w->ne[2] * w->ne[3];
-    return (size_t)(ckk * cpu_conv_tile_rows(ckk, y->ne[2], y->ne[3]) * y->ne[3]) * sizeof(float);
+    return (size_t)(ckk * cpu_conv_tile_rows(ckk, y->ne[2], y->ne[3]) * y->ne[3]) * sizeof(float) + q8;
 }
 
 /* ---- im2col of one band of output rows ------------------------------------ */
@@ -127,13 +132,28 @@ t2i_status cpu_op_conv2d(t2i_backend *be, const t2i_op_args *a)
     float *yd = a->out_data;
     int threads = cpu_threads_of(be);
 
+    const bool q8 = w->dtype == T2I_I8;
+    const int64_t otile = q8 ? cpu_q8_tile_rows(O, ckk) : O;
     if (!conv_needs_col(w, at)) {
-        for (int64_t n = 0; n < N; n++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)(H * W), (int)C, 1.0f, wd, (int)C,
-                        xd + n * C * H * W, (int)(H * W), 0.0f, yd + n * O * Ho * Wo, (int)(Ho * Wo));
+        float *tile = a->workspace;
+        for (int64_t o0 = 0; o0 < O; o0 += otile) {
+            int64_t o1 = o0 + otile < O ? o0 + otile : O;
+            const float *wt = wd + o0 * C;
+            if (q8) {
+                T2I_ASSERT((size_t)(otile * C) * sizeof(float) <= a->workspace_bytes);
+                cpu_q8_dequant_tile(be, a->in_data[1], O, C, o0, o1, tile);
+                wt = tile;
+            }
+            for (int64_t n = 0; n < N; n++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0), (int)(H * W), (int)C, 1.0f,
+                            wt, (int)C, xd + n * C * H * W, (int)(H * W), 0.0f, yd + (n * O + o0) * Ho * Wo,
+                            (int)(Ho * Wo));
+        }
     } else {
         int64_t band = cpu_conv_tile_rows(ckk, Ho, Wo);
-        T2I_ASSERT((size_t)(ckk * band * Wo) * sizeof(float) <= a->workspace_bytes);
+        size_t col_bytes = (size_t)(ckk * band * Wo) * sizeof(float);
+        T2I_ASSERT(col_bytes + (q8 ? (size_t)(otile * ckk) * sizeof(float) : 0) <= a->workspace_bytes);
+        float *tile = (float *)((char *)a->workspace + col_bytes);
         col_ctx c = {.H = H, .W = W, .kh = kh, .kw = kw, .wo = Wo, .ckk = ckk, .col = a->workspace,
                      .s = at->stride > 0 ? at->stride : 1, .pt = at->pad_top, .pl = at->pad_left};
         for (int64_t n = 0; n < N; n++) {
@@ -145,8 +165,17 @@ t2i_status cpu_op_conv2d(t2i_backend *be, const t2i_op_args *a)
                 if (chunks > ckk) chunks = ckk;
                 c.rows_per_chunk = (ckk + chunks - 1) / chunks;
                 cpu_parallel_for(cpu_pool_of(be), (ckk + c.rows_per_chunk - 1) / c.rows_per_chunk, im2col_task, &c);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)cols, (int)ckk, 1.0f, wd,
-                            (int)ckk, c.col, (int)cols, 0.0f, yd + n * O * Ho * Wo + c.r0 * Wo, (int)(Ho * Wo));
+                for (int64_t o0 = 0; o0 < O; o0 += otile) {
+                    int64_t o1 = o0 + otile < O ? o0 + otile : O;
+                    const float *wt = wd + o0 * ckk;
+                    if (q8) {
+                        cpu_q8_dequant_tile(be, a->in_data[1], O, ckk, o0, o1, tile);
+                        wt = tile;
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(o1 - o0), (int)cols, (int)ckk,
+                                1.0f, wt, (int)ckk, c.col, (int)cols, 0.0f,
+                                yd + (n * O + o0) * Ho * Wo + c.r0 * Wo, (int)(Ho * Wo));
+                }
             }
         }
     }

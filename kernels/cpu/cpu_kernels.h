@@ -4,8 +4,10 @@
  * shared by cpu_backend.c and the kernels, and the scalar activation.
  *
  * Kernel contract (every cpu_op_* function):
- *   - all tensors FP32 (EMBEDDING ids I32), contiguous, logical shapes as in
- *     the graph (NCHW, row-major, outermost first);
+ *   - all tensors FP32 (EMBEDDING ids I32; the weight of LINEAR and CONV2D
+ *     may be T2I_I8, per-output-channel INT8 as in kernels/quant.h),
+ *     contiguous, logical shapes as in the graph (NCHW, row-major,
+ *     outermost first);
  *   - a->in_data[i] is NULL for an absent optional input;
  *   - the output never aliases an input;
  *   - a->workspace holds at least cpu workspace_size(node) bytes, 64-byte
@@ -48,6 +50,17 @@ extern const t2i_kernel_fn cpu_kernels[T2I_OP_COUNT];
 int64_t cpu_conv_tile_rows(int64_t ckk, int64_t ho, int64_t wo);
 size_t cpu_conv_workspace(const t2i_tensor *x, const t2i_tensor *w, const t2i_tensor *y,
                           const t2i_attr_conv2d *c);
+
+/* INT8 weights (T2I_I8, kernels/quant.h) of LINEAR and CONV2D are turned
+ * back into FP32 a tile of output channels at a time, tile rows × K floats
+ * under CPU_Q8_TILE_BYTES (at least one row), in the workspace after any
+ * im2col tile; the GEMM then runs on the tile. */
+#define CPU_Q8_TILE_BYTES ((size_t)4 << 20)
+int64_t cpu_q8_tile_rows(int64_t n, int64_t k);
+size_t cpu_q8_workspace(const t2i_tensor *w);
+/* Rows [r0, r1) of a quantised weight [n, k] into out, over the pool. */
+void cpu_q8_dequant_tile(t2i_backend *be, const void *q8, int64_t n, int64_t k, int64_t r0, int64_t r1,
+                         float *out);
 
 /* ATTENTION: per pool thread a score block of CPU_ATTN_ROWS × Nk floats. */
 #define CPU_ATTN_ROWS 64
