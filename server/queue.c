@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include "server/b64.h"
+#include "server/judging.h"
 #include "server/metrics.h"
 #include "server/records.h"
 #include "server/styles.h"
@@ -325,6 +326,7 @@ static int load_model(int index, char *err, size_t n)
     }
     t2i_model_destroy(model);
     model = m;
+    judging_model_loaded(engine, g_models[index].path);
     pthread_mutex_lock(&mu);
     native_size = t2i_model_default_size(m);
     size_multiple = t2i_model_size_multiple(m);
@@ -362,6 +364,7 @@ static int compatible(const job *a, const job *b, uint64_t next_seed)
     if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg || x->model != y->model) return 0;
     /* An expansion depends on the call's seed: expanded jobs draw alone. */
     if (x->width != y->width || x->height != y->height || x->expand || y->expand) return 0;
+    if (x->best_of > 1 || y->best_of > 1) return 0;   /* best-of draws alone */
     if (x->n_styles != y->n_styles) return 0;
     for (int i = 0; i < x->n_styles; i++)
         if (strcmp(x->styles[i], y->styles[i])) return 0;
@@ -398,7 +401,8 @@ static int status_to_http(t2i_status s)
 }
 
 /* Encode one generated image into a job's result slot. */
-static int store_image(job *j, int slot, t2i_image *img, const char *drawn)
+static int store_image(job *j, int slot, t2i_image *img, const char *drawn, const t2i_image_scores *scores,
+                       const char *expand_style)
 {
     void *png = NULL;
     size_t n = 0;
@@ -410,6 +414,9 @@ static int store_image(job *j, int slot, t2i_image *img, const char *drawn)
     ji->png_b64 = b64_encode(png, n);
     ji->infotext = img->infotext ? strdup(img->infotext) : strdup("");
     ji->prompt = strdup(drawn);
+    ji->expand_style = expand_style;
+    if (scores) ji->scores = *scores, ji->scored = 1;
+    else ji->scored = judging_score(img, drawn, &ji->scores) == 0;
     free(png);
     return ji->png_b64 && ji->infotext && ji->prompt ? 0 : -1;
 }
@@ -490,6 +497,13 @@ static void run_group(job **g, int n)
     else size_warning(g, n, t2i_model_default_size(model));
     for (int i = 0; i < n; i++)
         if (!g[i]->images) s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory");
+    /* Styles users liked, per subject, from the records as they are now
+     * (the same snapshot and seed give the same expansion). */
+    t2i_style_pref *prefs = NULL;
+    int n_prefs = 0;
+    if (s == T2I_OK && p->expand && p->expand_liked && records_style_prefs(&prefs, &n_prefs) != 0) prefs = NULL, n_prefs = 0;
+    if (s == T2I_OK && p->best_of > 1 && !judging_scorer())
+        s = T2I_ERR_INVALID_ARG, snprintf(err, sizeof err, "best_of: no scorer is loaded (t2i-server --scorer DIR)");
     double t0 = srv_now();
     int produced = 0, stored[MAX_GROUP] = {0};
     for (int it = 0; s == T2I_OK && it < p->n_iter; it++) {
@@ -507,6 +521,8 @@ static void run_group(job **g, int n)
         tp.n_styles = p->n_styles;
         tp.style_catalog = styles_catalog();
         tp.expand = p->expand;
+        tp.style_prefs = prefs;
+        tp.n_style_prefs = n_prefs;
         tp.progress = on_progress;
         tp.progress_user = &ctx;
         ctx.iter = it;
@@ -521,9 +537,20 @@ static void run_group(job **g, int n)
             }
             pthread_mutex_unlock(&mu);
         }
+        const char *expand_style = NULL;
+        if (p->expand && t2i_prompt_expansion_style(model, &tp, &expand_style) != T2I_OK) expand_style = NULL;
         t2i_image *imgs = NULL;
+        t2i_image_scores *scores = NULL;
         int count = 0;
-        s = t2i_txt2img(model, &tp, &imgs, &count);
+        if (p->best_of > 1) {   /* batch_size = keep: the kept images fill the job's slots */
+            t2i_rank_options ro;
+            t2i_rank_options_init(&ro);
+            ro.w_relevance = p->w_relevance, ro.w_aesthetic = p->w_aesthetic, ro.w_sharpness = p->w_sharpness;
+            tp.batch_size = 1;
+            s = t2i_best_of(model, judging_scorer(), &tp, p->best_of, p->keep, &ro, &imgs, &scores, &count);
+        } else {
+            s = t2i_txt2img(model, &tp, &imgs, &count);
+        }
         if (s == T2I_ERR_CANCELLED && take_skip(g, n)) {   /* /sdapi/v1/skip: on to the next iteration */
             s = T2I_OK;
             t2i_free(fp), t2i_free(fn);
@@ -537,12 +564,15 @@ static void run_group(job **g, int n)
         int k = 0;
         for (int i = 0; i < n && s == T2I_OK; i++)
             for (int b = 0; b < g[i]->p.batch_size && k < count; b++, k++)
-                if (store_image(g[i], stored[i]++, &imgs[k], fp ? fp : p->prompt) != 0)
+                if (store_image(g[i], stored[i]++, &imgs[k], fp ? fp : p->prompt, scores ? &scores[k] : NULL,
+                                expand_style) != 0)
                     s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory encoding PNG");
         t2i_free(fp), t2i_free(fn);
         produced += count;
         t2i_images_free(imgs, count);
+        t2i_free(scores);
     }
+    records_style_prefs_free(prefs, n_prefs);
     double gen_s = srv_now() - t0;
     if (s == T2I_OK) metrics_generation(gen_s, produced);
     if (s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL) {
@@ -640,6 +670,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&mu);
     }
     pthread_mutex_unlock(&mu);
+    judging_shutdown();
     t2i_model_destroy(model), model = NULL;
     t2i_engine_destroy(engine), engine = NULL;
     return NULL;
