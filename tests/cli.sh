@@ -94,5 +94,11 @@ check "best-of"            0 -m $model -p "a red circle" -s 3 --steps 2 -W 64 -H
 if grep -aq "Rank score: " "$tmp/best.png"; then pass=$((pass + 1)); else echo "FAIL best-of: no scores in the infotext"; fail=$((fail + 1)); fi
 check "best-of no scorer"  2 -m $model -p x --best-of 3
 check "keep over best-of"  2 -m $model -p x --best-of 2 --keep 3 --scorer tests/fixtures/tiny-clip
+# The default model ships its scorer (models/default/scorer): --best-of needs no --scorer.
+if [ -f models/default/scorer/config.json ]; then
+  check "best-of default"    0 -m models/default -p "a red circle on a blue background" -s 3 --steps 2 --best-of 2 \
+    -o "$tmp/best_default.png" -q
+  if grep -aq "Rank score: " "$tmp/best_default.png"; then pass=$((pass + 1)); else echo "FAIL best-of default: no scores"; fail=$((fail + 1)); fi
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
