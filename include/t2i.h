@@ -372,6 +372,12 @@ void t2i_images_free(t2i_image *images, int count);
  * the result is not checked here (t2i_txt2img does). */
 t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, char **prompt, char **negative);
 
+/* The built-in style the prompt expansion picks for these parameters (the
+ * draw t2i_prompt_resolve makes, style preferences included): *style_id
+ * gets its id (static), or NULL when p->expand is 0, the user gave styles,
+ * or no style fits the budget. Errors: those of t2i_prompt_resolve. */
+t2i_status t2i_prompt_expansion_style(const t2i_model *m, const t2i_txt2img_params *p, const char **style_id);
+
 /* Free memory the library returned (strings of t2i_prompt_resolve,
  * t2i_styles_apply, t2i_prompt_expand). Accepts NULL. */
 void t2i_free(void *ptr);
@@ -712,6 +718,10 @@ typedef struct t2i_image_scores {
     t2i_image_quality quality;
     uint64_t dhash;
 } t2i_image_scores;
+
+/* The rank score of judged scores s (clip_score, aesthetic, quality) by the
+ * weights of o (NULL: defaults): the formula above. */
+float t2i_rank_score(const t2i_rank_options *o, const t2i_image_scores *s);
 
 /* Draw n candidates (seeds p->seed … p->seed + n − 1, p->batch_size at a
  * time), judge each with s, drop near-duplicates of better ones, and return

@@ -31,6 +31,16 @@ void t2i_rank_options_init(t2i_rank_options *o)
     o->score_resolved = 1;
 }
 
+float t2i_rank_score(const t2i_rank_options *opts, const t2i_image_scores *s)
+{
+    t2i_rank_options o;
+    if (opts) o = *opts;
+    else t2i_rank_options_init(&o);
+    const double sharp = fmin(log10(1.0 + s->quality.sharpness) / 3.0, 1.0);
+    return (float)(o.w_relevance * s->clip_score / 100.0 +
+                   (isnan(s->aesthetic) ? 0 : o.w_aesthetic * s->aesthetic / 10.0) + o.w_sharpness * sharp);
+}
+
 typedef struct cand {
     t2i_image img;
     t2i_image_scores s;
@@ -60,9 +70,7 @@ static t2i_status judge(t2i_scorer *sc, const char *prompt, const t2i_rank_optio
     T2I_TRY(t2i_scorer_judge(sc, &c->img, prompt, c->emb, dim_max, dim, &s->clip_score, &s->aesthetic));
     T2I_TRY(t2i_image_quality_measure(&c->img, &s->quality));
     T2I_TRY(t2i_image_dhash(&c->img, &s->dhash));
-    const double sharp = fmin(log10(1.0 + s->quality.sharpness) / 3.0, 1.0);
-    s->score = (float)(o->w_relevance * s->clip_score / 100.0 +
-                       (isnan(s->aesthetic) ? 0 : o->w_aesthetic * s->aesthetic / 10.0) + o->w_sharpness * sharp);
+    s->score = t2i_rank_score(o, s);
     return T2I_OK;
 }
 

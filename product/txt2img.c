@@ -68,6 +68,18 @@ t2i_status t2i_prompt_resolve(const t2i_model *m, const t2i_txt2img_params *p, c
     return T2I_OK;
 }
 
+t2i_status t2i_prompt_expansion_style(const t2i_model *m, const t2i_txt2img_params *p, const char **style_id)
+{
+    *style_id = NULL;
+    if (!p || !p->prompt) return t2i_fail(T2I_ERR_INVALID_ARG, "prompt is required");
+    if (!p->expand || p->n_styles > 0) return T2I_OK;
+    char *expanded = NULL;
+    T2I_TRY(t2i_prompt_expand_prefs(m, p->prompt, p->seed, p->expand_max_tokens, 1, p->style_prefs,
+                                    p->n_style_prefs, &expanded, style_id));
+    free(expanded);
+    return T2I_OK;
+}
+
 char *t2i_make_infotext(const t2i_model *m, const t2i_txt2img_params *p, const char *prompt, const char *negative,
                         uint64_t seed, int W, int H, const t2i_infotext_kv *extra_in, int n_extra)
 {

@@ -41,6 +41,9 @@ typedef struct gen_params {
     int expand;                  /* prompt expansion (t2i_txt2img_params.expand) */
     int model;                   /* index into g_models: the model to draw with */
     gen_edit *edit;              /* an editing request, NULL for txt2img */
+    int expand_liked;            /* expansion favours styles users liked (records_style_prefs) */
+    int best_of, keep;           /* best-of-n: draw best_of, return keep (batch_size = keep); 0 = off */
+    float w_relevance, w_aesthetic, w_sharpness;   /* best-of weights (t2i_rank_options) */
 } gen_params;
 
 void gen_params_free(gen_params *p);
@@ -58,6 +61,9 @@ typedef struct job_image {
     char *png_b64;
     char *infotext;
     char *prompt;                /* the prompt drawn (styles applied, expanded) */
+    int scored;                  /* scores below are set (a scorer judged it) */
+    t2i_image_scores scores;     /* judging.h: CLIPScore against `prompt`, measures */
+    const char *expand_style;    /* the style the expansion picked (static), or NULL */
 } job_image;
 
 typedef struct job {

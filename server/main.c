@@ -167,6 +167,10 @@ static void usage(void)
           "  --access-log PATH      JSON access log (default stderr)\n"
           "  --web-dir DIR          web page folder (default: the source tree's web/)\n"
           "  --styles FILE          styles CSV (name,prompt,negative_prompt[,name_zh])\n"
+          "  --scorer DIR           CLIPModel folder that judges every image (default: the\n"
+          "                         model's scorer/ subfolder, when it has one)\n"
+          "  --scorer-zh DIR        ChineseCLIPModel folder for Chinese prompts\n"
+          "  --aesthetic FILE       aesthetic head (.safetensors) over --scorer's embedding\n"
           "  --queue N              waiting jobs beyond the running one (default 16)\n"
           "  --batch-max N          merge compatible queued jobs up to N images (default 1)\n"
           "  --threads N            engine CPU threads (default 0 = all cores)\n"
@@ -293,6 +297,9 @@ static int parse_args(int argc, char **argv, int *export_stats)
         STR_FLAG("--access-log", access_log)
         STR_FLAG("--web-dir", web_dir)
         STR_FLAG("--styles", styles_path)
+        STR_FLAG("--scorer", scorer_dir)
+        STR_FLAG("--scorer-zh", scorer_zh_dir)
+        STR_FLAG("--aesthetic", aesthetic_path)
         if (!strcmp(a, "--max-decode-bytes")) {
             if (parse_int(a, v, 1024, 1L << 34, &x)) return -1;
             g_cfg.max_decode_bytes = (size_t)x, i++;

@@ -4,6 +4,7 @@
  * which also bounds it well inside 2^53.
  */
 #include "server/params.h"
+#include "server/judging.h"
 #include "server/styles.h"
 #include <math.h>
 #include <stdarg.h>
@@ -218,6 +219,37 @@ int params_check_cost(long long w, long long h, long long steps, long long image
     return -1;
 }
 
+/* Best-of-n (extension): best_of candidates, the best `keep` returned,
+ * ranked with best_of_weights {relevance, aesthetic, sharpness}. The job
+ * then returns keep images: batch_size becomes keep. */
+static int get_best_of(const cJSON *o, gen_params *p, long long bs, long long ni, api_error *e)
+{
+    long long n, keep;
+    if (params_get_int(o, "best_of", 1, 64, 1, &n, e) || params_get_int(o, "keep", 1, n, 1, &keep, e)) return -1;
+    t2i_rank_options ro;
+    t2i_rank_options_init(&ro);
+    double w[3] = {ro.w_relevance, ro.w_aesthetic, ro.w_sharpness};
+    const cJSON *wo = field(o, "best_of_weights");
+    if (wo && !cJSON_IsObject(wo)) return api_error_set(e, 400, "best_of_weights", "must be an object"), -1;
+    static const char *const names[3] = {"relevance", "aesthetic", "sharpness"};
+    for (int i = 0; wo && i < 3; i++)
+        if (params_get_number(wo, names[i], 0, 100, w[i], &w[i], e)) {
+            snprintf(e->field, sizeof e->field, "best_of_weights.%s", names[i]);
+            return -1;
+        }
+    if (n > 1 && (bs != 1 || ni != 1))
+        return api_error_set(e, 400, "best_of", "best_of draws its own candidates: batch_size and n_iter must be 1"),
+               -1;
+    if (n > 1 && !judging_ready())
+        return api_error_set(e, 400, "best_of", "no scorer is loaded (t2i-server --scorer DIR, docs/judging.md)"), -1;
+    if (n > g_cfg.max_images)
+        return api_error_set(e, 400, "best_of", "%lld candidates exceed %d images", n, g_cfg.max_images), -1;
+    p->best_of = n > 1 ? (int)n : 0;
+    p->keep = (int)keep;
+    p->w_relevance = (float)w[0], p->w_aesthetic = (float)w[1], p->w_sharpness = (float)w[2];
+    return 0;
+}
+
 int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error *e)
 {
     memset(p, 0, sizeof *p);
@@ -237,7 +269,8 @@ int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error
         params_get_bool(o, "send_images", 1, send_images, e) ||
         params_get_bool(o, "enable_hr", 0, &hr, e) ||
         params_get_bool(o, "expand", 0, &p->expand, e) ||
-        get_sampler(o, &p->sampler, e) || get_styles(o, p, e))
+        params_get_bool(o, "expand_liked_styles", 0, &p->expand_liked, e) ||
+        get_sampler(o, &p->sampler, e) || get_styles(o, p, e) || get_best_of(o, p, bs, ni, e))
         goto fail;
     if (hr) {
         api_error_set(e, 400, "enable_hr", "the hires pass is not supported yet");
@@ -247,7 +280,7 @@ int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error
         api_error_set(e, 400, "n_iter", "batch_size × n_iter = %lld exceeds %d images", bs * ni, g_cfg.max_images);
         goto fail;
     }
-    if (params_check_cost(w, h, steps, bs * ni, e)) goto fail;
+    if (params_check_cost(w, h, steps, p->best_of ? p->best_of : bs * ni, e)) goto fail;
     const cJSON *ov = field(o, "override_settings");
     if (ov && !cJSON_IsObject(ov)) {
         api_error_set(e, 400, "override_settings", "must be an object");
@@ -270,7 +303,7 @@ int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error
     p->steps = (int)steps;
     p->cfg = (float)cfg;
     p->width = (int)w, p->height = (int)h;
-    p->batch_size = (int)bs, p->n_iter = (int)ni;
+    p->batch_size = p->best_of ? p->keep : (int)bs, p->n_iter = (int)ni;
     if (set_prompts(p, prompt, neg, e)) goto fail;
     return 0;
 fail:

@@ -15,6 +15,11 @@
  * override_settings, CLIP_stop_at_last_layers and eta_noise_seed_delta are
  * refused by name unless "off" (not implemented). Other unknown fields are
  * ignored as A1111 does; null means "default". enable_hr: true is refused (no hires pass yet).
+ * Judging extensions (docs/judging.md): best_of N (1..64, candidates;
+ * needs a scorer, batch_size = n_iter = 1), keep K (1..N, images
+ * returned), best_of_weights {relevance, aesthetic, sharpness} (0..100);
+ * expand_liked_styles (with expand: favour the styles users liked for the
+ * prompt's subject, records_style_prefs).
  *
  * OpenAI schema (/v1/images/generations): prompt, n, size "WxH" | "auto",
  * response_format "b64_json" | "url", output_format "png", model (one of

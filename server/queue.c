@@ -17,6 +17,7 @@
 #include <time.h>
 #include "server/b64.h"
 #include "server/edit.h"
+#include "server/judging.h"
 #include "server/metrics.h"
 #include "server/records.h"
 #include "server/styles.h"
@@ -51,6 +52,7 @@ typedef struct device_worker {
     double busy_s;
     int inject_fault;            /* T2I_SERVER_FAULT_DEVICE: fail the first job as a broken device */
     int lent;                    /* its model is in use by another worker's CFG-parallel job */
+    judge judge;                 /* its scorer, on its engine (server/judging.h) */
     long lent_jobs;
     pthread_t th;
     int started;
@@ -380,6 +382,7 @@ static int load_model(device_worker *w, int index, char *err, size_t n)
     }
     t2i_model_destroy(w->model);
     w->model = m;
+    judging_model_loaded(&w->judge, w->engine, g_models[index].path);
     pthread_mutex_lock(&mu);
     native_size = t2i_model_default_size(m);
     size_multiple = t2i_model_size_multiple(m);
@@ -417,6 +420,7 @@ static int compatible(const job *a, const job *b, uint64_t next_seed)
     if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg || x->model != y->model) return 0;
     /* An expansion depends on the call's seed: expanded jobs draw alone. */
     if (x->width != y->width || x->height != y->height || x->expand || y->expand) return 0;
+    if (x->best_of > 1 || y->best_of > 1) return 0;   /* best-of draws alone */
     if (x->n_styles != y->n_styles) return 0;
     for (int i = 0; i < x->n_styles; i++)
         if (strcmp(x->styles[i], y->styles[i])) return 0;
@@ -452,8 +456,10 @@ static int status_to_http(t2i_status s)
     }
 }
 
-/* Encode one generated image into a job's result slot. */
-static int store_image(job *j, int slot, t2i_image *img, const char *drawn)
+/* Encode one generated image into a job's result slot (judged with jd's
+ * scorer unless scores are given). */
+static int store_image(judge *jd, job *j, int slot, t2i_image *img, const char *drawn, const t2i_image_scores *scores,
+                       const char *expand_style)
 {
     void *png = NULL;
     size_t n = 0;
@@ -465,6 +471,9 @@ static int store_image(job *j, int slot, t2i_image *img, const char *drawn)
     ji->png_b64 = b64_encode(png, n);
     ji->infotext = img->infotext ? strdup(img->infotext) : strdup("");
     ji->prompt = strdup(drawn);
+    ji->expand_style = expand_style;
+    if (scores) ji->scores = *scores, ji->scored = 1;
+    else ji->scored = judging_score(jd, img, drawn, &ji->scores) == 0;
     free(png);
     return ji->png_b64 && ji->infotext && ji->prompt ? 0 : -1;
 }
@@ -520,6 +529,18 @@ static void expire_queued_locked(double now)
 
 /* An editing job (never merged): the same call with its init image, mask
  * and options. */
+/* best-of-n on w's model with w's scorer: draw p->best_of, keep p->keep
+ * (tp's batch_size becomes 1: the kept images fill the job's slots). */
+static t2i_status run_best_of(device_worker *w, const gen_params *p, t2i_txt2img_params *tp, t2i_image **imgs,
+                              t2i_image_scores **scores, int *count)
+{
+    t2i_rank_options ro;
+    t2i_rank_options_init(&ro);
+    ro.w_relevance = p->w_relevance, ro.w_aesthetic = p->w_aesthetic, ro.w_sharpness = p->w_sharpness;
+    tp->batch_size = 1;
+    return t2i_best_of(w->model, judging_scorer(&w->judge), tp, p->best_of, p->keep, &ro, imgs, scores, count);
+}
+
 static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2img_params *tp, t2i_image **imgs, int *count)
 {
     t2i_img2img_params ip;
@@ -544,7 +565,7 @@ static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2i
  * no job and no model switch until it is returned (in run_group). */
 static device_worker *borrow_peer(device_worker *w, const gen_params *p)
 {
-    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f) || p->edit) return NULL;   /* edits run on one device */
+    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f) || p->edit || p->best_of > 1) return NULL;   /* edits and best-of run on one device */
     device_worker *peer = NULL;
     pthread_mutex_lock(&mu);
     const long px = (long)(p->width ? p->width : native_size) * (p->height ? p->height : native_size);
@@ -588,6 +609,13 @@ static void run_group(device_worker *w, job **g, int n)
     device_worker *peer = s == T2I_OK ? borrow_peer(w, p) : NULL;
     for (int i = 0; i < n; i++)
         if (!g[i]->images) s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory");
+    /* Styles users liked, per subject, from the records as they are now
+     * (the same snapshot and seed give the same expansion). */
+    t2i_style_pref *prefs = NULL;
+    int n_prefs = 0;
+    if (s == T2I_OK && p->expand && p->expand_liked && records_style_prefs(&prefs, &n_prefs) != 0) prefs = NULL, n_prefs = 0;
+    if (s == T2I_OK && p->best_of > 1 && !judging_scorer(&w->judge))
+        s = T2I_ERR_INVALID_ARG, snprintf(err, sizeof err, "best_of: no scorer is loaded (t2i-server --scorer DIR)");
     double t0 = srv_now();
     int produced = 0, stored[MAX_GROUP] = {0};
     for (int it = 0; s == T2I_OK && it < p->n_iter; it++) {
@@ -605,6 +633,8 @@ static void run_group(device_worker *w, job **g, int n)
         tp.n_styles = p->n_styles;
         tp.style_catalog = styles_catalog();
         tp.expand = p->expand;
+        tp.style_prefs = prefs;
+        tp.n_style_prefs = n_prefs;
         tp.progress = on_progress;
         tp.progress_user = &ctx;
         ctx.iter = it;
@@ -619,7 +649,10 @@ static void run_group(device_worker *w, job **g, int n)
             }
             pthread_mutex_unlock(&mu);
         }
+        const char *expand_style = NULL;
+        if (p->expand && t2i_prompt_expansion_style(model, &tp, &expand_style) != T2I_OK) expand_style = NULL;
         t2i_image *imgs = NULL;
+        t2i_image_scores *scores = NULL;
         int count = 0;
         const int injected = w->inject_fault;   /* a test's broken device (docs/server.md) */
         w->inject_fault = 0;
@@ -630,6 +663,7 @@ static void run_group(device_worker *w, job **g, int n)
         t2i_model *pair[2] = {model, peer ? peer->model : NULL};
         s = injected ? T2I_ERR_DEVICE
             : p->edit ? run_edit(model, p->edit, &tp, &imgs, &count)
+            : p->best_of > 1 ? run_best_of(w, p, &tp, &imgs, &scores, &count)
             : peer    ? t2i_txt2img_parallel_ex(pair, 2, &tp, &po, &imgs, &count)
                       : t2i_txt2img(model, &tp, &imgs, &count);
         if (peer && po.failed_rank == 1 && (s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL)) {
@@ -656,12 +690,15 @@ static void run_group(device_worker *w, job **g, int n)
         int k = 0;
         for (int i = 0; i < n && s == T2I_OK; i++)
             for (int b = 0; b < g[i]->p.batch_size && k < count; b++, k++)
-                if (store_image(g[i], stored[i]++, &imgs[k], fp ? fp : p->prompt) != 0)
+                if (store_image(&w->judge, g[i], stored[i]++, &imgs[k], fp ? fp : p->prompt, scores ? &scores[k] : NULL,
+                                expand_style) != 0)
                     s = T2I_ERR_NOMEM, snprintf(err, sizeof err, "out of memory encoding PNG");
         t2i_free(fp), t2i_free(fn);
         produced += count;
         t2i_images_free(imgs, count);
+        t2i_free(scores);
     }
+    records_style_prefs_free(prefs, n_prefs);
     double gen_s = srv_now() - t0;
     if (s == T2I_OK) metrics_generation(gen_s, produced);
     int broken = s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL;
@@ -801,6 +838,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&mu);
     }
     pthread_mutex_unlock(&mu);
+    judging_shutdown(&w->judge);
     t2i_model_destroy(w->model), w->model = NULL;
     t2i_engine_destroy(w->engine), w->engine = NULL;
     return NULL;

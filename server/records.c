@@ -5,6 +5,7 @@
  */
 #include "server/records.h"
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -25,6 +26,10 @@ static const char schema[] =
     " infotext TEXT, created REAL);"
     "CREATE TABLE IF NOT EXISTS feedback("
     " id INTEGER PRIMARY KEY, image_id TEXT REFERENCES images(id), event TEXT, text TEXT, created REAL);"
+    "CREATE TABLE IF NOT EXISTS image_judging("
+    " image_id TEXT PRIMARY KEY REFERENCES images(id), expand INTEGER, expand_style TEXT, subject TEXT,"
+    " clip_score REAL, aesthetic REAL, rank_score REAL, sharpness REAL, colourfulness REAL, exposure REAL,"
+    " contrast REAL);"
     "CREATE INDEX IF NOT EXISTS images_request ON images(request_id);"
     "CREATE INDEX IF NOT EXISTS feedback_image ON feedback(image_id);";
 
@@ -131,6 +136,31 @@ void records_job(const job *j)
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     }
     sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SQLITE_OK && j->n_images > 0)
+        rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO image_judging VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                                -1, &st, NULL);
+    for (int i = 0; st && rc == SQLITE_OK && i < j->n_images; i++) {
+        const job_image *ji = &j->images[i];
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        bind_text(st, 1, ji->id);
+        sqlite3_bind_int(st, 2, j->p.expand);
+        bind_text(st, 3, ji->expand_style);
+        bind_text(st, 4, t2i_prompt_subject(j->p.prompt));
+        if (ji->scored) {
+            const t2i_image_scores *sc = &ji->scores;
+            sqlite3_bind_double(st, 5, sc->clip_score);
+            if (!isnan(sc->aesthetic)) sqlite3_bind_double(st, 6, sc->aesthetic);
+            sqlite3_bind_double(st, 7, sc->score);
+            sqlite3_bind_double(st, 8, sc->quality.sharpness);
+            sqlite3_bind_double(st, 9, sc->quality.colourfulness);
+            sqlite3_bind_double(st, 10, sc->quality.exposure);
+            sqlite3_bind_double(st, 11, sc->quality.contrast);
+        }
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    }
+    sqlite3_finalize(st);
     if (rc != SQLITE_OK && rc != SQLITE_DONE) fprintf(stderr, "t2i-server: database: %s\n", sqlite3_errmsg(db));
     sqlite3_exec(db, rc == SQLITE_OK || rc == SQLITE_DONE ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_unlock(&mu);
@@ -181,17 +211,22 @@ int records_feedback(const char *image_id, const char *event, const char *text)
     return result;
 }
 
-/* Per-image feedback counts, grouped by the expression `key`. */
+/* Per-image feedback counts, grouped by the expression `key`; x has the
+ * request's sampler, model, styles and the image's judging row (x.expand,
+ * x.expand_style, x.subject, x.clip_score ...; NULL where never judged). */
 #define STATS_SQL(key, from)                                                                     \
     "SELECT " key " AS k, COUNT(*), SUM(likes>0), SUM(likes), SUM(dislikes), SUM(downloads),"   \
-    " SUM(clicks), SUM(zooms), SUM(comments) FROM (SELECT i.id, r.sampler, r.model, r.styles,"   \
+    " SUM(clicks), SUM(zooms), SUM(comments), SUM(downloads>0), SUM(clicks>0)"                  \
+    " FROM (SELECT i.id, r.sampler, r.model, r.styles, COALESCE(j.expand,0) expand,"           \
+    " j.expand_style, j.subject, j.clip_score, j.aesthetic, j.rank_score,"                      \
     " (SELECT COUNT(*) FROM feedback f WHERE f.image_id=i.id AND f.event='like') likes,"        \
     " (SELECT COUNT(*) FROM feedback f WHERE f.image_id=i.id AND f.event='dislike') dislikes,"  \
     " (SELECT COUNT(*) FROM feedback f WHERE f.image_id=i.id AND f.event='download') downloads,"\
     " (SELECT COUNT(*) FROM feedback f WHERE f.image_id=i.id AND f.event='click') clicks,"      \
     " (SELECT COUNT(*) FROM feedback f WHERE f.image_id=i.id AND f.event='zoom') zooms,"        \
     " (SELECT COUNT(*) FROM feedback f WHERE f.image_id=i.id AND f.event='comment') comments"   \
-    " FROM images i JOIN requests r ON r.id=i.request_id) x " from " GROUP BY k ORDER BY k"
+    " FROM images i JOIN requests r ON r.id=i.request_id"                                       \
+    " LEFT JOIN image_judging j ON j.image_id=i.id) x " from " GROUP BY k ORDER BY k"
 
 static cJSON *stats_rows(const char *sql)
 {
@@ -203,18 +238,49 @@ static cJSON *stats_rows(const char *sql)
         return NULL;
     }
     static const char *cols[] = {"images", "liked_images", "likes", "dislikes", "downloads", "clicks", "zooms",
-                                 "comments"};
+                                 "comments", "downloaded_images", "clicked_images"};
     while (sqlite3_step(st) == SQLITE_ROW) {
         cJSON *row = cJSON_CreateObject();
         const unsigned char *k = sqlite3_column_text(st, 0);
         cJSON_AddStringToObject(row, "key", k ? (const char *)k : "");
-        for (int c = 0; c < 8; c++) cJSON_AddNumberToObject(row, cols[c], (double)sqlite3_column_int64(st, c + 1));
+        for (int c = 0; c < 10; c++) cJSON_AddNumberToObject(row, cols[c], (double)sqlite3_column_int64(st, c + 1));
+        /* rates: the share of images with at least one such event */
         double images = (double)sqlite3_column_int64(st, 1);
         cJSON_AddNumberToObject(row, "like_rate", images > 0 ? (double)sqlite3_column_int64(st, 2) / images : 0);
+        cJSON_AddNumberToObject(row, "download_rate", images > 0 ? (double)sqlite3_column_int64(st, 9) / images : 0);
+        cJSON_AddNumberToObject(row, "click_rate", images > 0 ? (double)sqlite3_column_int64(st, 10) / images : 0);
         cJSON_AddItemToArray(arr, row);
     }
     sqlite3_finalize(st);
     return arr;
+}
+
+/* Pearson's r between a score column of the judged images and whether the
+ * image was liked (0/1) — the point-biserial correlation — with n; r is
+ * null when n < 2 or either side is constant. */
+static cJSON *score_like_correlation(const char *column)
+{
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT j.%s, EXISTS(SELECT 1 FROM feedback f WHERE f.image_id=j.image_id AND f.event='like')"
+             " FROM image_judging j WHERE j.%s IS NOT NULL", column, column);
+    sqlite3_stmt *st = NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    double n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        double x = sqlite3_column_double(st, 0), y = sqlite3_column_int(st, 1);
+        n += 1, sx += x, sy += y, sxx += x * x, syy += y * y, sxy += x * y;
+    }
+    sqlite3_finalize(st);
+    double vx = n * sxx - sx * sx, vy = n * syy - sy * sy;
+    cJSON_AddNumberToObject(o, "n", n);
+    if (n >= 2 && vx > 0 && vy > 0) cJSON_AddNumberToObject(o, "pearson_r", (n * sxy - sx * sy) / sqrt(vx * vy));
+    else cJSON_AddNullToObject(o, "pearson_r");
+    return o;
 }
 
 char *records_stats_json(void)
@@ -230,8 +296,81 @@ char *records_stats_json(void)
     cJSON_AddItemToObject(o, "by_model", stats_rows(STATS_SQL("x.model", "")));
     cJSON_AddItemToObject(o, "by_style",
                           stats_rows(STATS_SQL("COALESCE(s.value,'(none)')", "LEFT JOIN json_each(x.styles) s")));
+    cJSON_AddItemToObject(o, "by_expansion",
+                          stats_rows(STATS_SQL("CASE WHEN x.expand THEN 'on' ELSE 'off' END", "")));
+    cJSON_AddItemToObject(o, "by_expansion_style",
+                          stats_rows(STATS_SQL("COALESCE(x.subject,'?') || '/' || COALESCE(x.expand_style,'(none)')",
+                                               "WHERE x.expand")));
+    /* CLIPScore in buckets of 5 points: "20-25" holds 20 <= score < 25 */
+    cJSON_AddItemToObject(o, "by_score_bucket",
+                          stats_rows(STATS_SQL("CASE WHEN x.clip_score IS NULL THEN '(not judged)' ELSE"
+                                               " printf('%02d-%02d', CAST(x.clip_score/5 AS INT)*5,"
+                                               " CAST(x.clip_score/5 AS INT)*5+5) END", "")));
+    cJSON *corr = cJSON_AddObjectToObject(o, "score_like_correlation");
+    if (corr) {
+        cJSON_AddItemToObject(corr, "clip_score", score_like_correlation("clip_score"));
+        cJSON_AddItemToObject(corr, "aesthetic", score_like_correlation("aesthetic"));
+        cJSON_AddItemToObject(corr, "rank_score", score_like_correlation("rank_score"));
+    }
     pthread_mutex_unlock(&mu);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
+}
+
+/* Liking per (subject, expansion style): among the images drawn with
+ * expansion, weight = liked images / (images + 1) — the share liked,
+ * shrunk towards 0 for styles seen only a few times. Ordered by subject
+ * and style so the same records give the same list. */
+int records_style_prefs(t2i_style_pref **out, int *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!db) return -1;
+    pthread_mutex_lock(&mu);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+        "SELECT j.subject, j.expand_style, COUNT(*),"
+        " SUM(EXISTS(SELECT 1 FROM feedback f WHERE f.image_id=j.image_id AND f.event='like'))"
+        " FROM image_judging j WHERE j.expand AND j.expand_style IS NOT NULL AND j.subject IS NOT NULL"
+        " GROUP BY j.subject, j.expand_style ORDER BY j.subject, j.expand_style", -1, &st, NULL);
+    t2i_style_pref *v = NULL;
+    int n = 0, cap = 0, result = rc == SQLITE_OK ? 0 : -1;
+    while (result == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        const double images = (double)sqlite3_column_int64(st, 2), liked = (double)sqlite3_column_int64(st, 3);
+        if (liked <= 0) continue;
+        if (n == cap) {
+            t2i_style_pref *w = realloc(v, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *v);
+            if (!w) {
+                result = -1;
+                break;
+            }
+            v = w;
+        }
+        const char *subject = (const char *)sqlite3_column_text(st, 0), *style = (const char *)sqlite3_column_text(st, 1);
+        v[n].subject = strdup(subject ? subject : "");
+        v[n].style_id = strdup(style ? style : "");
+        v[n].weight = (float)(liked / (images + 1));
+        if (!v[n].subject || !v[n].style_id) result = -1;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (result != 0) fprintf(stderr, "t2i-server: database: style preferences: %s\n", sqlite3_errmsg(db));
+    pthread_mutex_unlock(&mu);
+    if (result != 0) {
+        records_style_prefs_free(v, n);
+        return -1;
+    }
+    *out = v;
+    *n_out = n;
+    return 0;
+}
+
+void records_style_prefs_free(t2i_style_pref *p, int n)
+{
+    for (int i = 0; p && i < n; i++) {
+        free((char *)p[i].subject);
+        free((char *)p[i].style_id);
+    }
+    free(p);
 }

@@ -9,6 +9,11 @@
  *            queue_wait_s, generation_s)
  *   images(id, request_id, idx, seed, infotext, created)
  *   feedback(id, image_id, event, text, created)
+ *   image_judging(image_id, expand (0/1), expand_style (the style the
+ *            expansion picked, NULL if none), subject (t2i_prompt_subject
+ *            of the user's prompt), clip_score, aesthetic, rank_score,
+ *            sharpness, colourfulness, exposure, contrast — the scores NULL
+ *            when no scorer judged the image; judging.h)
  *
  * A job's row is written when it is submitted (state queued) — before its
  * client is answered — and updated when it starts and ends.
@@ -43,9 +48,25 @@ int records_recover(void);
 int records_feedback(const char *image_id, const char *event, const char *text);
 
 /* Aggregates as a malloc'ed JSON text, NULL on error:
- * {"totals": {...}, "by_sampler": [...], "by_style": [...], "by_model": [...]}
- * each row {key, images, liked_images, likes, dislikes, downloads, clicks,
- * zooms, comments, like_rate}. */
+ * {"totals": {...}, "by_sampler": [...], "by_model": [...],
+ *  "by_style": [...] (the user's styles), "by_expansion": [off, on],
+ *  "by_expansion_style": ["subject/style" of expanded images],
+ *  "by_score_bucket": [CLIPScore in 5-point buckets "20-25", or
+ *  "(not judged)"], "score_like_correlation": {clip_score, aesthetic,
+ *  rank_score: {n, pearson_r}}} — Pearson's r between the score and
+ * liked (0/1), i.e. the point-biserial correlation. Each row {key, images,
+ * liked_images, likes, dislikes, downloads, clicks, zooms, comments,
+ * downloaded_images, clicked_images, like_rate, download_rate,
+ * click_rate}; a rate is the share of images with at least one such
+ * event. */
 char *records_stats_json(void);
+
+/* The expansion's style preferences from the records: one entry per
+ * (subject, expansion style) with at least one liked image, weight =
+ * liked images / (images + 1), ordered by subject then style (the same
+ * records give the same list). 0, or -1 on a database error (*out NULL).
+ * Free with records_style_prefs_free. */
+int records_style_prefs(t2i_style_pref **out, int *n);
+void records_style_prefs_free(t2i_style_pref *p, int n);
 
 #endif

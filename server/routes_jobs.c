@@ -15,7 +15,7 @@
  *                                  after the end state (done / failed /
  *                                  cancelled) carrying the job as above
  *   POST /v1/feedback             {image_id, event, text?}
- *   GET  /v1/feedback/stats       aggregates (records.h)
+ *   GET  /v1/feedback/stats       aggregates (records.h); also GET /v1/stats
  *
  * Also the helpers the synchronous generation routes share (routes.h).
  */

@@ -60,6 +60,7 @@ const srv_route srv_routes[] = {
     {"GET", "/v1/jobs/{id}/events", route_jobs_events, 0},
     {"POST", "/v1/feedback", route_feedback, 0},
     {"GET", "/v1/feedback/stats", route_feedback_stats, 0},
+    {"GET", "/v1/stats", route_feedback_stats, 0},
 };
 const int srv_n_routes = (int)(sizeof srv_routes / sizeof srv_routes[0]);
 

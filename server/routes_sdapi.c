@@ -18,6 +18,7 @@
  *   POST png-info      → {info, items, parameters} from a base64 PNG's
  *                         "parameters" chunk (read without decoding pixels)
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +73,33 @@ static char *info_string(const job *j)
     for (int i = 0; i < n; i++) {
         cJSON_AddItemToArray(all_prompts, cJSON_CreateString(i < j->n_images ? j->images[i].prompt : fp));
         cJSON_AddItemToArray(all_neg, cJSON_CreateString(fn));
-        cJSON_AddItemToArray(all_seeds, cJSON_CreateNumber((double)(j->base_seed + (uint64_t)i)));
-        cJSON_AddItemToArray(all_sub, cJSON_CreateNumber((double)(j->base_seed + (uint64_t)i)));
+        const double seed = (double)(i < j->n_images ? j->images[i].seed : j->base_seed + (uint64_t)i);
+        cJSON_AddItemToArray(all_seeds, cJSON_CreateNumber(seed));
+        cJSON_AddItemToArray(all_sub, cJSON_CreateNumber(seed));
     }
+    /* extensions: each image's judging (null when no scorer judged it) and
+     * the style the prompt expansion picked (null: none) */
+    cJSON *scores = cJSON_AddArrayToObject(o, "scores");
+    cJSON *exp_styles = cJSON_AddArrayToObject(o, "expansion_styles");
+    for (int i = 0; i < j->n_images; i++) {
+        const job_image *ji = &j->images[i];
+        cJSON_AddItemToArray(exp_styles, ji->expand_style ? cJSON_CreateString(ji->expand_style) : cJSON_CreateNull());
+        if (!ji->scored) {
+            cJSON_AddItemToArray(scores, cJSON_CreateNull());
+            continue;
+        }
+        cJSON *sc = cJSON_CreateObject();
+        cJSON_AddNumberToObject(sc, "clip_score", ji->scores.clip_score);
+        if (isnan(ji->scores.aesthetic)) cJSON_AddNullToObject(sc, "aesthetic");
+        else cJSON_AddNumberToObject(sc, "aesthetic", ji->scores.aesthetic);
+        cJSON_AddNumberToObject(sc, "rank_score", ji->scores.score);
+        cJSON_AddNumberToObject(sc, "sharpness", ji->scores.quality.sharpness);
+        cJSON_AddNumberToObject(sc, "colourfulness", ji->scores.quality.colourfulness);
+        cJSON_AddNumberToObject(sc, "exposure", ji->scores.quality.exposure);
+        cJSON_AddNumberToObject(sc, "contrast", ji->scores.quality.contrast);
+        cJSON_AddItemToArray(scores, sc);
+    }
+    if (p->best_of) cJSON_AddNumberToObject(o, "best_of", p->best_of);
     for (int i = 0; i < j->n_images; i++) {
         cJSON_AddItemToArray(infotexts, cJSON_CreateString(j->images[i].infotext));
         cJSON_AddItemToArray(ids, cJSON_CreateString(j->images[i].id));

@@ -11,6 +11,7 @@
  *   job.c           one generation job: parameters, state, results
  *   queue.c         bounded job queue and the worker thread owning the engine
  *   records.c       SQLite records of requests, images and feedback
+ *   judging.c       the scorer: every image's scores, best-of-n
  *   metrics.c       Prometheus counters and histograms
  *   styles.c        the prompt-style catalog served to clients
  *   b64.c           base64 for PNGs in JSON
@@ -69,6 +70,9 @@ typedef struct srv_config {
     int url_ttl_s;               /* response_format=url images are served this long */
     int job_timeout_s;           /* a job must end this long after submission; 0 = never */
     double max_cost;             /* width × height × steps × images cap */
+    const char *scorer_dir;      /* --scorer: CLIPModel folder judging images (judging.h) */
+    const char *scorer_zh_dir;   /* --scorer-zh: ChineseCLIPModel folder */
+    const char *aesthetic_path;  /* --aesthetic: LAION-style head (.safetensors) */
 } srv_config;
 
 typedef struct srv_model_entry {

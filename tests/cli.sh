@@ -123,5 +123,11 @@ if [ "$(od -An -tu1 -j16 -N8 "$tmp/hr.png" | tr -s ' ')" = " 0 0 0 128 0 0 0 128
 check "hires bad scale"    2 -m $model -p x --hires 9
 check "hires bad strength" 2 -m $model -p x --hires 2 --hires-strength 1.5
 check "hires with -i"      2 -m $model -p x --hires 2 -i "$tmp/a.png"
+# The default model ships its scorer (models/default/scorer): --best-of needs no --scorer.
+if [ -f models/default/scorer/config.json ]; then
+  check "best-of default"    0 -m models/default -p "a red circle on a blue background" -s 3 --steps 2 --best-of 2 \
+    -o "$tmp/best_default.png" -q
+  if grep -aq "Rank score: " "$tmp/best_default.png"; then pass=$((pass + 1)); else echo "FAIL best-of default: no scores"; fail=$((fail + 1)); fi
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

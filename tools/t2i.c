@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "t2i.h"
 #include "t2i_edit_opts.h"
 #include "t2i_upscale_x4.h"
@@ -80,7 +81,8 @@ static const char *usage_text =
     "                           DIR/NAME.safetensors\n"
     "      --best-of N          draw N candidates (seeds SEED..SEED+N-1), judge them and\n"
     "                           keep the best --keep K (default 1) that are not\n"
-    "                           near-duplicates; needs --scorer (docs/judging.md)\n"
+    "                           near-duplicates; needs --scorer, else the model's\n"
+    "                           scorer/ folder (models/default has one; docs/judging.md)\n"
     "      --scorer DIR         CLIP model folder that judges relevance (transformers\n"
     "                           CLIPModel); --scorer-zh DIR a ChineseCLIPModel for\n"
     "                           Chinese prompts; --aesthetic FILE an aesthetic head\n"
@@ -415,7 +417,14 @@ int main(int argc, char **argv)
     t2i_image *imgs = NULL;
     t2i_scorer *scorer = NULL;
     int n = 0, rc = 1;
-    if (best_of && !scorer_dir && !scorer_zh) die_usage("%s", "--best-of needs a scorer (--scorer DIR or --scorer-zh DIR)");
+    char model_scorer[4096];   /* a model folder may ship its scorer (models/default/scorer) */
+    snprintf(model_scorer, sizeof model_scorer, "%s/scorer/config.json", model_dir);
+    if (best_of && !scorer_dir && !scorer_zh && access(model_scorer, R_OK) == 0) {
+        snprintf(model_scorer, sizeof model_scorer, "%s/scorer", model_dir);
+        scorer_dir = model_scorer;
+    }
+    if (best_of && !scorer_dir && !scorer_zh)
+        die_usage("%s", "--best-of needs a scorer (--scorer DIR or --scorer-zh DIR; the model has no scorer/ folder)");
     if (keep > (best_of ? best_of : 1)) die_usage("%s", "--keep must not exceed --best-of");
     if (best_of && ed.init_path) die_usage("%s", "--best-of works with txt2img only for now");
     if (up.on && upscale_is_x4(up.path) && up.p.scale != 0 && up.p.scale != 4)

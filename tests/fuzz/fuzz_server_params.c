@@ -3,7 +3,8 @@
  * body through params_parse_body, then both the A1111 and the OpenAI schema.
  *
  * The few server facts params.c reads (the configuration's limits, the model
- * catalog, the loaded model and its native size) are stubbed here with
+ * catalog, the loaded model and its native size, whether a scorer is
+ * loaded) are stubbed here with
  * t2i-server's defaults, so the harness needs neither libmicrohttpd nor
  * SQLite nor the queue. */
 #include "fuzz_util.h"
@@ -20,6 +21,7 @@ int srv_model_find(const char *name) { return strcasecmp(name, "tiny-sd1") ? -1 
 int queue_current_model(void) { return 0; }
 int queue_native_size(void) { return 512; }
 int queue_size_multiple(void) { return 64; }
+int judging_ready(void) { return 1; }   /* a scorer is loaded: best_of is checked in full */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
