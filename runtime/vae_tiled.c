@@ -16,6 +16,7 @@
 #include <string.h>
 #include "base/error.h"
 #include "graph/build.h"
+#include "graph/fuse.h"
 #include "graph/planner.h"
 #include "runtime/vae_tiled.h"
 
@@ -293,6 +294,7 @@ static t2i_status gn_plan(t2i_model *m, int encode, int h, int w, t2i_plan **pla
     memset(q, 0, sizeof *q);
     T2I_TRY(encode ? t2i_build_vae_encoder_gn(&m->vae_cfg, h, w, &g) : t2i_build_vae_decoder_gn(&m->vae_cfg, h, w, &g));
     t2i_status st = gn_init(q, g);
+    if (st == T2I_OK) st = t2i_graph_optimize(g);   /* as the model's plans (runtime/model.c) */
     if (st == T2I_OK) return t2i_plan_create(g, m->eng->be, m->vae_w, plan);
     t2i_graph_destroy(g);
     return st;
@@ -386,6 +388,7 @@ static size_t arena_of(t2i_status st, t2i_graph *g, size_t act_size)
 {
     size_t peak = 0;
     t2i_memory_plan mp;
+    if (st == T2I_OK) st = t2i_graph_optimize(g);   /* the graphs plans are made from */
     if (st == T2I_OK && t2i_plan_memory(g, act_size, ARENA_ALIGN, &mp) == T2I_OK) {
         peak = mp.peak_bytes;
         t2i_memory_plan_free(&mp);

@@ -4,7 +4,7 @@
  *
  *   t2i-plan [--preset sd15|sd21|sdxl|tiny|tiny2|tinyxl | --model DIR]
  *            [--size N | --width W --height H] [--batch B] [--cfg G]
- *            [--part all|text|unet|vae] [--dump] [--dtype f32|f16]
+ *            [--part all|text|unet|vae] [--dump] [--dtype f32|f16] [--vae-tile N]
  *
  * For each part it builds the graph the pipeline compiles, with the same
  * passes (residual adds fused; --no-fuse: as built) (text encoder:
@@ -39,7 +39,8 @@ static void usage(FILE *f)
             "                [--batch B] [--cfg G] [--part all|text|unet|vae] [--dump] [--dtype f32|f16] [--no-fuse]\n"
             "  presets: sd15 sd21 sdxl (perf/configs), tiny tiny2 tinyxl (tests/fixtures); default sd15\n"
             "  size: image pixels (default: the model's native size); batch: images (default 1)\n"
-            "  cfg: guidance scale (default 7.5; > 1 doubles the UNet batch)\n");
+            "  cfg: guidance scale (default 7.5; > 1 doubles the UNet batch)\n"
+            "  vae-tile: also plan the tiled VAE decoder's tile graph (N pixels, runtime/vae_tiled.h)\n");
 }
 
 static void dump_graph(const t2i_graph *g, const t2i_memory_plan *mp, FILE *f)
@@ -131,7 +132,7 @@ static int unsupported(const char *part, t2i_status st)
 int main(int argc, char **argv)
 {
     const char *preset = "sd15", *model = NULL, *configs = NULL, *part = "all";
-    int width = 0, height = 0, batch = 1, dump = 0;
+    int width = 0, height = 0, batch = 1, dump = 0, vae_tile = 0;
     size_t dump_act = 4;
     double cfg = 7.5;
     for (int i = 1; i < argc; i++) {
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--batch")) batch = atoi(v);
         else if (!strcmp(a, "--cfg")) cfg = atof(v);
         else if (!strcmp(a, "--part")) part = v;
+        else if (!strcmp(a, "--vae-tile")) vae_tile = atoi(v);
         else if (!strcmp(a, "--dtype")) {
             if (strcmp(v, "f32") && strcmp(v, "f16")) { usage(stderr); return 2; }
             dump_act = strcmp(v, "f16") ? 4 : 2;
@@ -233,6 +235,15 @@ int main(int argc, char **argv)
         snprintf(shape, sizeof shape, "1x%dx%dx%d", c.vae.latent_channels, lh, lw);
         t2i_status st = t2i_build_vae_decoder(&c.vae, 1, lh, lw, &g);
         rc |= st == T2I_OK ? report("vae_decoder", shape, g, dump, dump_act) : unsupported("vae_decoder", st);
+    }
+    if ((all || !strcmp(part, "vae")) && vae_tile > 0) {   /* one tile, whole-image GroupNorm statistics */
+        int th = (vae_tile < height ? vae_tile : height) / f, tw = (vae_tile < width ? vae_tile : width) / f;
+        snprintf(shape, sizeof shape, "tile 1x%dx%dx%d", c.vae.latent_channels, th, tw);
+        t2i_status st = vae_tile % f ? t2i_fail(T2I_ERR_INVALID_ARG, "--vae-tile %d is not a multiple of %d", vae_tile, f)
+                                     : t2i_build_vae_decoder_gn(&c.vae, th, tw, &g);
+        rc |= st == T2I_OK ? report("vae_dec_tile", shape, g, dump, dump_act) : unsupported("vae_dec_tile", st);
+        printf("%-13s (tiled decode: this arena whatever the image size, plus the host's %.1f MiB output)\n", "",
+               3.0 * width * height * 4 / 1048576.0);
     }
     return rc;
 }
