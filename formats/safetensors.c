@@ -460,6 +460,14 @@ t2i_status t2i_st_tensor_make_writable(const t2i_st_tensor *t)
     return T2I_OK;
 }
 
+void t2i_st_tensor_drop_pages(const t2i_st_tensor *t)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)t->data + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)t->data + t->nbytes) & ~(page - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 t2i_status t2i_tensor_file_read_f32(const char *path, const char *name, float *out, size_t count)
 {
     t2i_st_file *f = NULL;

@@ -77,6 +77,12 @@ void t2i_st_read_f32(const t2i_st_tensor *t, float *dst);
  * cache. For stores that point into the mapping and must be changed in
  * place (LoRA merges). T2I_ERR_IO if mprotect fails. */
 t2i_status t2i_st_tensor_make_writable(const t2i_st_tensor *t);
+/* Drop the pages lying wholly inside t's bytes from this process's resident
+ * set (madvise MADV_DONTNEED on the private mapping: they stay in the page
+ * cache and a later read faults them back from the file). For loaders that
+ * have copied or converted t and will not read it again, so that loading
+ * does not hold the whole file resident; a hint, it cannot fail. */
+void t2i_st_tensor_drop_pages(const t2i_st_tensor *t);
 
 /* ---- writer ----------------------------------------------------------- */
 

@@ -93,7 +93,9 @@ typedef struct file_src { const t2i_st_set *set; const char *prefix; } file_src;
 static t2i_status fill_from_file(void *user, const t2i_tensor *t, float *dst)
 {
     const file_src *fs = user;
-    t2i_st_read_f32(find_in_file(fs->set, t->name, fs->prefix), dst);
+    const t2i_st_tensor *s = find_in_file(fs->set, t->name, fs->prefix);
+    t2i_st_read_f32(s, dst);
+    t2i_st_tensor_drop_pages(s);   /* converted: its file pages need not stay resident */
     return T2I_OK;
 }
 
