@@ -635,6 +635,8 @@ static void run_group(device_worker *w, job **g, int n)
         tp.expand = p->expand;
         tp.style_prefs = prefs;
         tp.n_style_prefs = n_prefs;
+        tp.lora_dir = g_cfg.lora_dir;
+        tp.embedding_dir = g_cfg.embeddings_dir;
         tp.progress = on_progress;
         tp.progress_user = &ctx;
         ctx.iter = it;
