@@ -148,7 +148,8 @@ static t2i_status hires_upscaler(t2i_engine *e, upscale_opts *u, int default_mod
 {
     *out = NULL;
     if (u->hires_upscaler && strcmp(u->hires_upscaler, "lanczos") == 0) return T2I_OK;
-    if (!u->hires_upscaler && !default_model) return T2I_OK;
+    (void)default_model;   /* the embedded upscaler is not shipped yet: Lanczos */
+    if (!u->hires_upscaler) return T2I_OK;
     upscale_opts tmp;
     upscale_opts_init(&tmp);
     if (u->hires_upscaler) snprintf(tmp.path, sizeof tmp.path, "%s", u->hires_upscaler);
