@@ -145,6 +145,28 @@ typedef struct t2i_model_entry {
 t2i_status t2i_model_list(const char *dir, t2i_model_entry **out, int *n);
 void t2i_model_list_free(t2i_model_entry *list, int n);
 
+/* A LoRA or textual-inversion file of a folder (t2i_list_loras,
+ * t2i_list_embeddings): what A1111's /sdapi/v1/loras and /sdapi/v1/embeddings
+ * report. */
+typedef struct t2i_asset_entry {
+    char *name;             /* file name without ".safetensors": <lora:name:w>, or the prompt word */
+    char *alias;            /* LoRA: the kohya ss_output_name metadata, else name */
+    char *path;             /* dir/name.safetensors */
+    int64_t bytes;
+    int vectors, width;     /* embeddings: rows and their width (SDXL: clip_l's); 0 otherwise */
+    char *error;            /* NULL, or why the file cannot be used (header unreadable, no usable
+                             * tensor), naming the file */
+} t2i_asset_entry;
+
+/* The *.safetensors files directly inside `dir`, sorted by name, as LoRAs /
+ * as embeddings. Only headers are read; a broken file is an entry with
+ * `error` set, never an error of the call. *out is malloc'd with *n
+ * entries; free it with t2i_asset_list_free. Errors: T2I_ERR_IO (`dir`
+ * unreadable), T2I_ERR_NOMEM, T2I_ERR_INVALID_ARG (NULL argument). */
+t2i_status t2i_list_loras(const char *dir, t2i_asset_entry **out, int *n);
+t2i_status t2i_list_embeddings(const char *dir, t2i_asset_entry **out, int *n);
+void t2i_asset_list_free(t2i_asset_entry *list, int n);
+
 /* The model's native image size in pixels (unet sample_size × VAE factor). */
 int t2i_model_default_size(const t2i_model *m);
 

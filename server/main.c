@@ -159,6 +159,9 @@ static void usage(void)
           "  --model DIR            model folder (diffusers layout) loaded at start\n"
           "                         (default: $T2I_MODEL, else the embedded models/default)\n"
           "  --models-dir DIR       folder of model folders, switchable via /sdapi/v1/options\n"
+          "  --lora-dir DIR         LoRA files for <lora:name:w> in prompts, listed by /sdapi/v1/loras\n"
+          "  --embeddings-dir DIR   textual-inversion files used by name in prompts,\n"
+          "                         listed by /sdapi/v1/embeddings\n"
           "  --api-key KEY          require this key on every route but /health\n"
           "  --api-key-file FILE    the same, read from the first line of FILE (preferred)\n"
           "  --db PATH              SQLite records (default $XDG_DATA_HOME/t2i/records.db, else\n"
@@ -265,6 +268,8 @@ static int parse_args(int argc, char **argv, int *export_stats)
         INT_FLAG("--max-decodes", 1, 1024, max_decodes)
         STR_FLAG("--model", model_dir)
         STR_FLAG("--models-dir", models_dir)
+        STR_FLAG("--lora-dir", lora_dir)
+        STR_FLAG("--embeddings-dir", embeddings_dir)
         STR_FLAG("--db", db_path)
         STR_FLAG("--access-log", access_log)
         STR_FLAG("--web-dir", web_dir)

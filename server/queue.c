@@ -507,6 +507,8 @@ static void run_group(job **g, int n)
         tp.n_styles = p->n_styles;
         tp.style_catalog = styles_catalog();
         tp.expand = p->expand;
+        tp.lora_dir = g_cfg.lora_dir;
+        tp.embedding_dir = g_cfg.embeddings_dir;
         tp.progress = on_progress;
         tp.progress_user = &ctx;
         ctx.iter = it;

@@ -39,7 +39,7 @@ const srv_route srv_routes[] = {
     {"GET", "/sdapi/v1/upscalers", route_sd_empty_list, 0},
     {"GET", "/sdapi/v1/face-restorers", route_sd_empty_list, 0},
     {"GET", "/sdapi/v1/realesrgan-models", route_sd_empty_list, 0},
-    {"GET", "/sdapi/v1/loras", route_sd_empty_list, 0},
+    {"GET", "/sdapi/v1/loras", route_sd_loras, 0},
     {"GET", "/sdapi/v1/hypernetworks", route_sd_empty_list, 0},
     {"GET", "/sdapi/v1/sd-vae", route_sd_empty_list, 0},
     {"GET", "/sdapi/v1/latent-upscale-modes", route_sd_empty_list, 0},

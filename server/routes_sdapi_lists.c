@@ -3,9 +3,15 @@
  * answered in A1111's shapes with what this engine has (empty lists where
  * the feature does not exist yet):
  *
- *   GET  upscalers, face-restorers, realesrgan-models, loras, hypernetworks,
+ *   GET  upscalers, face-restorers, realesrgan-models, hypernetworks,
  *        sd-vae, latent-upscale-modes             → []
- *   GET  embeddings                               → {loaded: {}, skipped: {}}
+ *   GET  loras                                    → [{name, alias, path, metadata}]
+ *                                                    of --lora-dir ([] without)
+ *   GET  embeddings                               → {loaded: {name: {step,
+ *                                                    sd_checkpoint, sd_checkpoint_name,
+ *                                                    shape, vectors}}, skipped: {…}}
+ *                                                    of --embeddings-dir; a file that
+ *                                                    cannot be used is "skipped"
  *   GET  scripts                                  → {txt2img: [], img2img: []}
  *   GET  cmd-flags                                → {} (no A1111 flags apply)
  *   GET  memory                                   → {ram: {free, used, total}
@@ -20,11 +26,57 @@
 
 enum MHD_Result route_sd_empty_list(srv_request *rq) { return reply_json(rq, 200, cJSON_CreateArray()); }
 
+/* The folder's entries, or none (no folder given, or it cannot be read:
+ * said once on stderr, the route still answers). */
+static int list_assets(const char *dir, int embeddings, t2i_asset_entry **list, int *n)
+{
+    *list = NULL, *n = 0;
+    if (!dir) return 0;
+    if ((embeddings ? t2i_list_embeddings : t2i_list_loras)(dir, list, n) == T2I_OK) return 0;
+    fprintf(stderr, "t2i-server: %s: %s\n", embeddings ? "--embeddings-dir" : "--lora-dir", t2i_last_error());
+    return -1;
+}
+
+enum MHD_Result route_sd_loras(srv_request *rq)
+{
+    t2i_asset_entry *list;
+    int n;
+    list_assets(g_cfg.lora_dir, 0, &list, &n);
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", list[i].name);
+        cJSON_AddStringToObject(o, "alias", list[i].alias);
+        cJSON_AddStringToObject(o, "path", list[i].path);
+        cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+        if (list[i].error) cJSON_AddStringToObject(md, "error", list[i].error);   /* t2i's addition */
+        cJSON_AddItemToArray(a, o);
+    }
+    t2i_asset_list_free(list, n);
+    return reply_json(rq, 200, a);
+}
+
 enum MHD_Result route_sd_embeddings(srv_request *rq)
 {
+    t2i_asset_entry *list;
+    int n;
+    list_assets(g_cfg.embeddings_dir, 1, &list, &n);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddObjectToObject(o, "loaded");
-    cJSON_AddObjectToObject(o, "skipped");
+    cJSON *loaded = cJSON_AddObjectToObject(o, "loaded"), *skipped = cJSON_AddObjectToObject(o, "skipped");
+    for (int i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNullToObject(e, "step");
+        cJSON_AddNullToObject(e, "sd_checkpoint");
+        cJSON_AddNullToObject(e, "sd_checkpoint_name");
+        if (list[i].error) {
+            cJSON_AddStringToObject(e, "error", list[i].error);   /* t2i's addition: why it is skipped */
+        } else {
+            cJSON_AddNumberToObject(e, "shape", list[i].width);
+            cJSON_AddNumberToObject(e, "vectors", list[i].vectors);
+        }
+        cJSON_AddItemToObject(list[i].error ? skipped : loaded, list[i].name, e);
+    }
+    t2i_asset_list_free(list, n);
     return reply_json(rq, 200, o);
 }
 

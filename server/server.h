@@ -40,6 +40,8 @@ typedef struct srv_config {
     int port;
     const char *model_dir;       /* --model: the model loaded at start */
     const char *models_dir;      /* --models-dir: switchable subfolders */
+    const char *lora_dir;        /* --lora-dir: <lora:name:w> files, /sdapi/v1/loras */
+    const char *embeddings_dir;  /* --embeddings-dir: textual inversions, /sdapi/v1/embeddings */
     char *api_key;               /* NULL: no authentication */
     const char *db_path;         /* --db, else a file in the data folder (main.c) */
     const char *access_log;      /* NULL: stderr */
