@@ -754,6 +754,12 @@ float t2i_rank_score(const t2i_rank_options *o, const t2i_image_scores *s);
  * keep outside 1..n: T2I_ERR_INVALID_ARG. */
 t2i_status t2i_best_of(t2i_model *m, t2i_scorer *s, const t2i_txt2img_params *p, int n, int keep,
                        const t2i_rank_options *o, t2i_image **images, t2i_image_scores **scores, int *count);
+/* The same for an edit: n candidates of t2i_img2img with p (seeds
+ * p->base.seed …, the same init image, mask and options), judged against
+ * p->base.prompt. Errors: those of t2i_img2img and t2i_best_of. */
+t2i_status t2i_best_of_img2img(t2i_model *m, t2i_scorer *s, const t2i_img2img_params *p, int n, int keep,
+                               const t2i_rank_options *o, t2i_image **images, t2i_image_scores **scores,
+                               int *count);
 /* ---- several devices --------------------------------------------------------- */
 
 /* Data parallelism: p->batch_size images split across n_models models, each

@@ -86,8 +86,11 @@ static char *with_scores(const char *info, const t2i_image_scores *s)
     return out;
 }
 
-t2i_status t2i_best_of(t2i_model *m, t2i_scorer *sc, const t2i_txt2img_params *p, int n, int keep,
-                       const t2i_rank_options *opts, t2i_image **images, t2i_image_scores **scores, int *count)
+/* Best-of-n drawing with txt2img (edit NULL) or with img2img (edit's
+ * request, its base being p). */
+static t2i_status best_of(t2i_model *m, t2i_scorer *sc, const t2i_txt2img_params *p, const t2i_img2img_params *edit,
+                          int n, int keep, const t2i_rank_options *opts, t2i_image **images, t2i_image_scores **scores,
+                          int *count)
 {
     *images = NULL;
     *scores = NULL;
@@ -115,7 +118,13 @@ t2i_status t2i_best_of(t2i_model *m, t2i_scorer *sc, const t2i_txt2img_params *p
         q.batch_size = n - have < per ? n - have : per;
         t2i_image *imgs = NULL;
         int got = 0;
-        st = t2i_txt2img(m, &q, &imgs, &got);
+        if (edit) {
+            t2i_img2img_params e = *edit;
+            e.base = q;
+            st = t2i_img2img(m, &e, &imgs, &got);
+        } else {
+            st = t2i_txt2img(m, &q, &imgs, &got);
+        }
         for (int i = 0; st == T2I_OK && i < got; i++) {
             c[have].img = imgs[i];
             c[have].emb = embs + (size_t)have * DIM_MAX;
@@ -170,4 +179,21 @@ t2i_status t2i_best_of(t2i_model *m, t2i_scorer *sc, const t2i_txt2img_params *p
     *scores = os;
     *count = k;
     return T2I_OK;
+}
+
+t2i_status t2i_best_of(t2i_model *m, t2i_scorer *sc, const t2i_txt2img_params *p, int n, int keep,
+                       const t2i_rank_options *opts, t2i_image **images, t2i_image_scores **scores, int *count)
+{
+    return best_of(m, sc, p, NULL, n, keep, opts, images, scores, count);
+}
+
+t2i_status t2i_best_of_img2img(t2i_model *m, t2i_scorer *sc, const t2i_img2img_params *p, int n, int keep,
+                               const t2i_rank_options *opts, t2i_image **images, t2i_image_scores **scores,
+                               int *count)
+{
+    *images = NULL;
+    *scores = NULL;
+    *count = 0;
+    if (!p) return t2i_fail(T2I_ERR_INVALID_ARG, "best-of: model, scorer and parameters are required");
+    return best_of(m, sc, &p->base, p, n, keep, opts, images, scores, count);
 }

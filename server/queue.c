@@ -527,10 +527,26 @@ static void expire_queued_locked(double now)
     evict_locked();
 }
 
-/* An editing job (never merged): the same call with its init image, mask
- * and options. */
-/* best-of-n on w's model with w's scorer: draw p->best_of, keep p->keep
- * (tp's batch_size becomes 1: the kept images fill the job's slots). */
+/* An editing job's request: its init image, mask and options over tp. */
+static void edit_request(const gen_edit *ed, const t2i_txt2img_params *tp, t2i_img2img_params *ip)
+{
+    t2i_img2img_params_init(ip);
+    ip->base = *tp;
+    ip->init_image = &ed->init;
+    ip->mask = ed->mask.pixels ? &ed->mask : NULL;
+    ip->strength = (float)ed->strength;
+    ip->resize_mode = ed->resize_mode;
+    ip->mask_blur = ed->mask_blur;
+    ip->inpainting_fill = ed->fill;
+    ip->inpaint_full_res = ed->full_res;
+    ip->inpaint_full_res_padding = ed->full_res_padding;
+    ip->mask_invert = ed->invert;
+    ip->image_guidance_scale = ed->image_cfg;
+}
+
+/* best-of-n on w's model with w's scorer, of txt2img or of the job's edit:
+ * draw p->best_of, keep p->keep (tp's batch_size becomes 1: the kept images
+ * fill the job's slots). */
 static t2i_status run_best_of(device_worker *w, const gen_params *p, t2i_txt2img_params *tp, t2i_image **imgs,
                               t2i_image_scores **scores, int *count)
 {
@@ -538,24 +554,21 @@ static t2i_status run_best_of(device_worker *w, const gen_params *p, t2i_txt2img
     t2i_rank_options_init(&ro);
     ro.w_relevance = p->w_relevance, ro.w_aesthetic = p->w_aesthetic, ro.w_sharpness = p->w_sharpness;
     tp->batch_size = 1;
+    if (p->edit) {
+        t2i_img2img_params ip;
+        edit_request(p->edit, tp, &ip);
+        return t2i_best_of_img2img(w->model, judging_scorer(&w->judge), &ip, p->best_of, p->keep, &ro, imgs, scores,
+                                   count);
+    }
     return t2i_best_of(w->model, judging_scorer(&w->judge), tp, p->best_of, p->keep, &ro, imgs, scores, count);
 }
 
+/* An editing job (never merged): the same call with its init image, mask
+ * and options. */
 static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2img_params *tp, t2i_image **imgs, int *count)
 {
     t2i_img2img_params ip;
-    t2i_img2img_params_init(&ip);
-    ip.base = *tp;
-    ip.init_image = &ed->init;
-    ip.mask = ed->mask.pixels ? &ed->mask : NULL;
-    ip.strength = (float)ed->strength;
-    ip.resize_mode = ed->resize_mode;
-    ip.mask_blur = ed->mask_blur;
-    ip.inpainting_fill = ed->fill;
-    ip.inpaint_full_res = ed->full_res;
-    ip.inpaint_full_res_padding = ed->full_res_padding;
-    ip.mask_invert = ed->invert;
-    ip.image_guidance_scale = ed->image_cfg;
+    edit_request(ed, tp, &ip);
     return t2i_img2img(model, &ip, imgs, count);
 }
 
@@ -664,8 +677,8 @@ static void run_group(device_worker *w, job **g, int n)
         po.timeout_ms = 600000;
         t2i_model *pair[2] = {model, peer ? peer->model : NULL};
         s = injected ? T2I_ERR_DEVICE
-            : p->edit ? run_edit(model, p->edit, &tp, &imgs, &count)
             : p->best_of > 1 ? run_best_of(w, p, &tp, &imgs, &scores, &count)
+            : p->edit ? run_edit(model, p->edit, &tp, &imgs, &count)
             : peer    ? t2i_txt2img_parallel_ex(pair, 2, &tp, &po, &imgs, &count)
                       : t2i_txt2img(model, &tp, &imgs, &count);
         if (peer && po.failed_rank == 1 && (s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL)) {

@@ -92,6 +92,11 @@ check "pickle refused"     1 -m "$tmp/m.ckpt" -p x -q
 check "best-of"            0 -m $model -p "a red circle" -s 3 --steps 2 -W 64 -H 64 --best-of 3 --keep 2 \
   --scorer tests/fixtures/tiny-clip -o "$tmp/best.png" -q
 if grep -aq "Rank score: " "$tmp/best.png"; then pass=$((pass + 1)); else echo "FAIL best-of: no scores in the infotext"; fail=$((fail + 1)); fi
+# Best-of-n of an edit: candidates of img2img from the same init image.
+check "best-of img2img"    0 -m $model -p "a red circle" -s 3 --steps 2 -i "$tmp/a.png" --strength 0.5 --best-of 2 \
+  --scorer tests/fixtures/tiny-clip -o "$tmp/best_edit.png" -q
+if grep -aq "Rank score: " "$tmp/best_edit.png" && grep -aq "Denoising strength: 0.5" "$tmp/best_edit.png"; then
+  pass=$((pass + 1)); else echo "FAIL best-of img2img: no scores or no edit in the infotext"; fail=$((fail + 1)); fi
 check "best-of no scorer"  2 -m $model -p x --best-of 3
 check "keep over best-of"  2 -m $model -p x --best-of 2 --keep 3 --scorer tests/fixtures/tiny-clip
 # --upscale with a Stable Diffusion x4 upscaler folder: 64x64 -> 256x256

@@ -94,6 +94,20 @@ def test_scores_and_best_of(exe, db):
             want = min(math.log10(1 + sc["sharpness"]) / 3, 1)
             check(abs(sc["rank_score"] - want) <= 1e-6, f"rank score {sc['rank_score']} = sharpness term {want}")
 
+        # best-of on an edit: candidates of img2img from the same init image, judged and ranked the same way
+        init = r["images"][0]
+        st, r2 = srv.json("POST", "/sdapi/v1/img2img", {"prompt": "a blue square", "steps": 2, "seed": 10,
+                                                        "init_images": [init], "denoising_strength": 0.5,
+                                                        "best_of": 3, "keep": 2}, timeout=300)
+        info2 = json.loads(r2["info"]) if st == 200 else {}
+        n2 = len(r2.get("images", [])) if st == 200 else 0
+        check(st == 200 and 1 <= n2 <= 2 and len(info2.get("scores", [])) == n2, f"img2img best_of 3 keep 2: {st} {n2}")
+        text2 = png_parameters(r2["images"][0]) if n2 else ""
+        check("Rank score: " in (text2 or "") and "Denoising strength: 0.5" in (text2 or ""),
+              f"img2img best-of infotext has the scores and the edit: {text2}")
+        ranks = [s["rank_score"] for s in info2.get("scores", [])]
+        check(ranks == sorted(ranks, reverse=True), f"img2img best-of best first: {ranks}")
+
         # bad input, each naming its field
         for body, field in [({"best_of": 2, "batch_size": 2}, "best_of"), ({"best_of": 2, "keep": 3}, "keep"),
                             ({"best_of": 0}, "best_of"), ({"best_of": 65}, "best_of"),

@@ -215,6 +215,24 @@ static int convert_main(int argc, char **argv)
     return 0;
 }
 
+/* --best-of: load the scorer into *scorer, draw n candidates (of the edit
+ * when ed is given, else txt2img), keep `keep`, print their scores. */
+static t2i_status best_of_run(t2i_engine *eng, t2i_model *m, t2i_scorer **scorer, const char *scorer_dir,
+                              const char *scorer_zh, const char *aesthetic, const t2i_txt2img_params *p,
+                              const t2i_img2img_params *ed, int n, int keep, int quiet, t2i_image **imgs, int *count)
+{
+    t2i_image_scores *scores = NULL;
+    t2i_status st = t2i_scorer_load(eng, scorer_dir, scorer_zh, aesthetic, scorer);
+    if (st == T2I_OK)
+        st = ed ? t2i_best_of_img2img(m, *scorer, ed, n, keep, NULL, imgs, &scores, count)
+                : t2i_best_of(m, *scorer, p, n, keep, NULL, imgs, &scores, count);
+    for (int i = 0; st == T2I_OK && !quiet && i < *count; i++)
+        fprintf(stderr, "seed %llu: CLIP score %.2f, aesthetic %.3f, rank score %.4f\n",
+                (unsigned long long)(*imgs)[i].seed, scores[i].clip_score, scores[i].aesthetic, scores[i].score);
+    t2i_free(scores);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     enum {
@@ -427,7 +445,6 @@ int main(int argc, char **argv)
     if (best_of && !scorer_dir && !scorer_zh)
         die_usage("%s", "--best-of needs a scorer (--scorer DIR or --scorer-zh DIR; the model has no scorer/ folder)");
     if (keep > (best_of ? best_of : 1)) die_usage("%s", "--keep must not exceed --best-of");
-    if (best_of && ed.init_path) die_usage("%s", "--best-of works with txt2img only for now");
     if (up.on && upscale_is_x4(up.path) && up.p.scale != 0 && up.p.scale != 4)
         die_usage("--upscale: an x4 upscaler folder scales by 4 (DIR:4), got '%s'", up.path);
     if (up.hires && (best_of || ed.init_path)) die_usage("%s", "--hires works with plain txt2img only for now");
@@ -453,20 +470,17 @@ int main(int argc, char **argv)
         ed.p.mask = ed.mask_path ? &mask : NULL;
         st = t2i_image_read(ed.init_path, &init);
         if (st == T2I_OK && ed.mask_path) st = t2i_image_read(ed.mask_path, &mask);
-        if (st == T2I_OK) st = t2i_img2img(m, &ed.p, &imgs, &n);
+        if (st == T2I_OK && best_of) st = best_of_run(eng, m, &scorer, scorer_dir, scorer_zh, aesthetic, &p, &ed.p,
+                                                        best_of, keep, quiet, &imgs, &n);
+        else if (st == T2I_OK) st = t2i_img2img(m, &ed.p, &imgs, &n);
         t2i_image_clear(&init);
         t2i_image_clear(&mask);
     } else {
         if (ed.mask_path || ed.p.outpaint[0] || ed.p.outpaint[1] || ed.p.outpaint[2] || ed.p.outpaint[3])
             die_usage("%s", "--mask and --outpaint need an init image (-i FILE)");
         if (best_of) {
-            t2i_image_scores *scores = NULL;
-            st = t2i_scorer_load(eng, scorer_dir, scorer_zh, aesthetic, &scorer);
-            if (st == T2I_OK) st = t2i_best_of(m, scorer, &p, best_of, keep, NULL, &imgs, &scores, &n);
-            for (int i = 0; st == T2I_OK && !quiet && i < n; i++)
-                fprintf(stderr, "seed %llu: CLIP score %.2f, aesthetic %.3f, rank score %.4f\n",
-                        (unsigned long long)imgs[i].seed, scores[i].clip_score, scores[i].aesthetic, scores[i].score);
-            t2i_free(scores);
+            st = best_of_run(eng, m, &scorer, scorer_dir, scorer_zh, aesthetic, &p, NULL, best_of, keep, quiet, &imgs,
+                             &n);
         } else {
             st = up.hires ? hires_upscaler(eng, &up, model_is_default, T2I_SOURCE_DIR, &hires_up) : T2I_OK;
             up.h.upscaler = hires_up;
