@@ -75,6 +75,10 @@ typedef enum t2i_precision {
 const char *t2i_precision_name(t2i_precision p);
 /* Parse one of those names; T2I_ERR_INVALID_ARG (message lists them) otherwise. */
 t2i_status t2i_precision_parse(const char *name, t2i_precision *out);
+/* T2I_OK when `backend` offers `p` (as t2i_engine_create would accept it);
+ * else T2I_ERR_UNSUPPORTED naming the rungs it offers (INVALID_ARG for an
+ * out-of-range value). Lets a program reject a pair before starting. */
+t2i_status t2i_precision_check(t2i_backend_kind backend, t2i_precision p);
 
 typedef struct t2i_engine_options {
     t2i_backend_kind backend;

@@ -178,6 +178,8 @@ static void usage(void)
           "  --batch-max N          merge compatible queued jobs up to N images (default 1)\n"
           "  --threads N            engine CPU threads (default 0 = all cores)\n"
           "  --backend cpu|cuda     engine backend (default cpu; --cuda = --backend cuda)\n"
+          "  --precision NAME       fp32|fp16|bf16|int8w|w8a8 for every worker's engine (cpu: fp32,\n"
+          "                         int8w; cuda: fp16, bf16; default the backend's own)\n"
           "  --device N             CUDA device ordinal (default 0)\n"
           "  --devices 0,1,2,3      one worker per device, jobs to the idle ones (CPU: one CPU\n"
           "                         worker per entry, --threads each)\n"
@@ -335,6 +337,10 @@ static int parse_args(int argc, char **argv, int *export_stats)
             if (!v || (strcmp(v, "cpu") && strcmp(v, "cuda")))
                 return fprintf(stderr, "t2i-server: --backend needs cpu or cuda\n"), -1;
             g_cfg.cuda = !strcmp(v, "cuda"), i++;
+        } else if (!strcmp(a, "--precision")) {
+            if (!v || t2i_precision_parse(v, &g_cfg.precision) != T2I_OK)
+                return fprintf(stderr, "t2i-server: --%s\n", v ? t2i_last_error() : "precision needs a value"), -1;
+            i++;
         } else if (!strcmp(a, "--export-stats")) {
             *export_stats = 1;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -355,6 +361,8 @@ int main(int argc, char **argv)
 {
     int export_stats = 0;
     if (parse_args(argc, argv, &export_stats)) return 2;
+    if (t2i_precision_check(g_cfg.cuda ? T2I_BACKEND_CUDA : T2I_BACKEND_CPU, g_cfg.precision) != T2I_OK)
+        return fprintf(stderr, "t2i-server: --precision: %s\n", t2i_last_error()), 2;
     if (!g_cfg.db_path && !(g_cfg.db_path = default_db_path()))
         return fprintf(stderr, "t2i-server: no data folder ($XDG_DATA_HOME or $HOME): give --db PATH\n"), 2;
     fprintf(stderr, "t2i-server: records in %s\n", g_cfg.db_path);

@@ -785,6 +785,7 @@ static void *worker_main(void *arg)
     o.backend = g_cfg.cuda ? T2I_BACKEND_CUDA : T2I_BACKEND_CPU;
     o.device = w->id;
     o.threads = g_cfg.threads;
+    o.precision = g_cfg.precision;
     char err[256] = "";
     int ok = t2i_engine_create(&o, &w->engine) == T2I_OK;
     if (!ok) fprintf(stderr, "t2i-server: device %d: engine: %s\n", w->id, t2i_last_error());

@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "t2i.h"
 
 #define SRV_ID_LEN 32            /* hex characters of a job / image id */
 #define SRV_MAX_MODELS 64
@@ -53,6 +54,7 @@ typedef struct srv_config {
     int batch_max;               /* images merged into one engine call */
     int threads;                 /* engine CPU threads, 0 = all cores */
     int cuda;                    /* 1: CUDA backend */
+    t2i_precision precision;     /* --precision: every worker's engine (default: the backend's) */
     int device;
     int devices[SRV_MAX_DEVICES];   /* --devices 0,1,2,3: one worker each (CPU: N CPU workers) */
     int n_devices;                  /* 0: one worker on --device */

@@ -14,6 +14,7 @@
  * The tool paths come from CMake (T2I_BENCH_EXE, T2I_PLAN_EXE).
  */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "graph/build.h"
@@ -174,6 +175,76 @@ static double num(const cJSON *o, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* One JSON line of t2i-bench in dir/name/ (NULL if not exactly one). */
+static cJSON *bench_line(const char *dir, const char *name)
+{
+    char path[1100], line[8192] = "";
+    snprintf(path, sizeof path, "%s/%s.jsonl", dir, name);
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "cat '%s'/%s/*.jsonl > '%s' 2>/dev/null", dir, name, path);
+    run(cmd);
+    FILE *f = fopen(path, "r");
+    int lines = 0;
+    while (f && fgets(line, sizeof line, f)) lines++;
+    if (f) fclose(f);
+    return lines == 1 ? cJSON_Parse(line) : NULL;
+}
+
+/* --precision (docs/precision.md): t2i-bench runs the rung and says so, and
+ * its INT8 weights are smaller; t2i-plan's weight bytes per rung follow the
+ * quant policy: the quantised part ~1/4 of its FP32 bytes. */
+static void check_precision(const char *dir)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "'%s' --preset tiny --precision fp16 --no-json > '%s/p16.txt' 2>&1", T2I_BENCH_EXE, dir);
+    CHECK(run(cmd) == 2, "t2i-bench --precision fp16 on the CPU is a usage error");
+    snprintf(cmd, sizeof cmd, "grep -q 'cpu: fp32, int8w' '%s/p16.txt'", dir);
+    CHECK(run(cmd) == 0, "the refusal names what the CPU offers");
+    double wb[2] = {0, 0};
+    const char *rung[2] = {"fp32", "int8w"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "'%s' --preset tiny --precision %s --steps 1 --batch 1 --threads 1 --out-dir '%s/%s' > /dev/null 2>&1",
+                 T2I_BENCH_EXE, rung[i], dir, rung[i]);
+        CHECK(run(cmd) == 0, "%s", cmd);
+        cJSON *j = bench_line(dir, rung[i]);
+        CHECK(j != NULL, "--precision %s: one JSON line", rung[i]);
+        if (!j) continue;
+        const cJSON *prec = cJSON_GetObjectItem(j, "precision");
+        CHECK(cJSON_IsString(prec) && !strcmp(prec->valuestring, rung[i]), "JSON precision %s", rung[i]);
+        CHECK(num(j, "nonfinite") == 0, "--precision %s: finite outputs", rung[i]);
+        wb[i] = num(cJSON_GetObjectItem(j, "memory_bytes"), "weights");
+        cJSON_Delete(j);
+    }
+    CHECK(wb[0] > 0 && wb[1] > 0 && wb[1] < 0.8 * wb[0], "int8w weights %g bytes < 0.8 x fp32's %g", wb[1], wb[0]);
+
+    /* t2i-plan, SD1.5's UNet (configs only): "... int8w Z (n of m tensors INT8: A -> B MiB, ...". */
+    snprintf(cmd, sizeof cmd, "'%s' --preset sd15 --part unet > '%s/plan15.txt' 2>&1", T2I_PLAN_EXE, dir);
+    CHECK(run(cmd) == 0, "t2i-plan --preset sd15 --part unet");
+    char path[1100], line[1024];
+    snprintf(path, sizeof path, "%s/plan15.txt", dir);
+    FILE *f = fopen(path, "r");
+    int found = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "weights MiB:");
+        double f32, f16, b16, i8, a, b;
+        int nq, n;
+        if (!p || sscanf(p, "weights MiB: fp32 %lf fp16 %lf bf16 %lf int8w %lf (%d of %d tensors INT8: %lf -> %lf",
+                         &f32, &f16, &b16, &i8, &nq, &n, &a, &b) != 8)
+            continue;
+        found = 1;
+        printf("t2i-plan sd15 unet: fp32 %.1f fp16 %.1f int8w %.1f MiB; quantised %d of %d: %.1f -> %.1f MiB (%.4f)\n",
+               f32, f16, i8, nq, n, a, b, b / a);
+        CHECK(fabs(f16 - f32 / 2) <= 0.2 && b16 == f16, "fp16 / bf16 weights are half of fp32's");
+        CHECK(nq > 0 && nq < n && a > 0.9 * f32, "most of the UNet's weight bytes are quantised (%g of %g MiB)", a, f32);
+        /* N·K int8 + N FP32 scales: 1/4 + 1/K with K >= 320 here. */
+        CHECK(b / a >= 0.25 && b / a <= 0.26, "int8w bytes of the quantised part %.4f of fp32's (want 0.25..0.26)", b / a);
+        CHECK(fabs(i8 - (b + f32 - a)) <= 0.2, "int8w total = quantised + the rest in fp32");
+    }
+    if (f) fclose(f);
+    CHECK(found, "t2i-plan prints the unet's weight bytes per rung");
+}
+
 static void check_bench_cli(void)
 {
     char dir[] = "/tmp/t2i_bench_smoke_XXXXXX", cmd[1024], path[1100];
@@ -199,6 +270,8 @@ static void check_bench_cli(void)
         const cJSON *mem = cJSON_GetObjectItem(j, "memory_bytes");
         CHECK(cJSON_IsString(preset) && !strcmp(preset->valuestring, "tiny"), "preset tiny");
         CHECK(cJSON_IsString(backend) && !strcmp(backend->valuestring, "cpu"), "backend cpu");
+        const cJSON *prec = cJSON_GetObjectItem(j, "precision");
+        CHECK(cJSON_IsString(prec) && !strcmp(prec->valuestring, "fp32"), "precision fp32 (the CPU's own)");
         CHECK(num(j, "batch") == 1 && num(j, "unet_batch") == 2 && num(j, "steps") == 2 && num(j, "threads") == 1,
               "batch 1, UNet batch 2, 2 steps, 1 thread");
         CHECK(num(j, "nonfinite") == 0, "finite outputs");
@@ -277,6 +350,7 @@ static void check_bench_cli(void)
     snprintf(cmd, sizeof cmd, "'%s' --preset tiny > '%s/plan.txt' 2>&1 && grep -c '^text_encoder \\|^unet \\|^vae_decoder ' '%s/plan.txt' | grep -qx 3",
              T2I_PLAN_EXE, dir, dir);
     CHECK(run(cmd) == 0, "t2i-plan prints a row per part");
+    check_precision(dir);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     run(cmd);
 }

@@ -16,6 +16,7 @@
 typedef struct opts {
     const char *preset, *model, *configs, *out_dir, *tag, *commit, *sampler_name, *mode;
     t2i_backend_kind backend;
+    t2i_precision precision;          /* --precision: the engine's rung (docs/precision.md) */
     int device, threads, width, height, steps, warmup, repeat, profile_steps, json;
     int devices;                      /* --devices N: several ranks (bench_parallel.c); 0 = one device */
     int batches[MAX_BATCHES], n_batches;

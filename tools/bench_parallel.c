@@ -133,6 +133,7 @@ int bench_parallel(const opts *o)
         eo.backend = o->backend;
         eo.device = o->device + (o->backend == T2I_BACKEND_CUDA ? r : 0);
         eo.threads = o->threads;
+        eo.precision = o->precision;
         st = t2i_engine_create(&eo, &eng[r]);
         if (st == T2I_OK) st = t2i_model_load(eng[r], o->model, &m[r]);
     }

@@ -22,6 +22,13 @@ static double fp16_peak_tflops(const char *name)
     return 0;
 }
 
+/* The rung run: --precision, else the backend's own (docs/precision.md). */
+static const char *bench_precision_name(const opts *o)
+{
+    if (o->precision != T2I_PRECISION_DEFAULT) return t2i_precision_name(o->precision);
+    return o->backend == T2I_BACKEND_CUDA ? "fp16" : "fp32";
+}
+
 static double peak_tflops(const bench *b)
 {
     if (b->o.peak_tflops > 0) return b->o.peak_tflops;
@@ -31,8 +38,8 @@ static double peak_tflops(const bench *b)
 void bench_print_header(const bench *b, int W, int H)
 {
     const opts *o = &b->o;
-    printf("t2i-bench: %s (%s), %s backend on %s, threads %d\n", o->model ? o->model : o->preset, b->c.dir,
-           o->backend == T2I_BACKEND_CUDA ? "cuda" : "cpu", b->device, b->threads);
+    printf("t2i-bench: %s (%s), %s backend (%s) on %s, threads %d\n", o->model ? o->model : o->preset, b->c.dir,
+           o->backend == T2I_BACKEND_CUDA ? "cuda" : "cpu", bench_precision_name(o), b->device, b->threads);
     if (b->unet_only)
         printf("           %dx%d, UNet steps only (%d timed), CFG %.1f%s, weights %s in %.1f s\n", W, H,
                o->profile_steps ? o->profile_steps : o->repeat, o->cfg, o->cfg > 1 ? " (UNet batch 2B)" : "",
@@ -125,6 +132,7 @@ int bench_append_json(const bench *b, const result *r, int W, int H, char *path,
     cJSON_AddStringToObject(j, "tool", "t2i-bench");
     if (o->tag) cJSON_AddStringToObject(j, "tag", o->tag);
     cJSON_AddStringToObject(j, "backend", o->backend == T2I_BACKEND_CUDA ? "cuda" : "cpu");
+    cJSON_AddStringToObject(j, "precision", bench_precision_name(o));
     cJSON_AddStringToObject(j, "device", b->device);
     cJSON_AddNumberToObject(j, "threads", b->threads);
     cJSON_AddStringToObject(j, "preset", o->model ? "model" : o->preset);

@@ -55,7 +55,7 @@ void bench_usage(FILE *f)
 {
     fprintf(f,
             "usage: t2i-bench [--preset sd15|sd21|sdxl|tiny|tiny2|tinyxl | --model DIR] [--configs DIR]\n"
-            "                 [--backend cpu|cuda] [--device N] [--threads N]\n"
+            "                 [--backend cpu|cuda] [--precision NAME] [--device N] [--threads N]\n"
             "                 [--size N | --width W --height H] [--steps N] [--batch 1,4,8]\n"
             "                 [--cfg G] [--sampler NAME] [--seed N] [--warmup N] [--repeat N]\n"
             "                 [--mode full|unet] [--profile-steps N] [--peak-tflops X]\n"
@@ -107,6 +107,9 @@ int bench_parse_opts(int argc, char **argv, opts *o)
             else if (!strcmp(v, "cuda")) o->backend = T2I_BACKEND_CUDA;
             else { fprintf(stderr, "t2i-bench: --backend must be cpu or cuda\n"); return -1; }
         }
+        else if (!strcmp(a, "--precision")) {
+            if (t2i_precision_parse(v, &o->precision) != T2I_OK) { fprintf(stderr, "t2i-bench: --%s\n", t2i_last_error()); return -1; }
+        }
         else if (!strcmp(a, "--device")) o->device = atoi(v);
         else if (!strcmp(a, "--threads")) o->threads = atoi(v);
         else if (!strcmp(a, "--size")) o->width = o->height = atoi(v);
@@ -144,6 +147,10 @@ int bench_parse_opts(int argc, char **argv, opts *o)
         fprintf(stderr, "t2i-bench: steps 1..1000, warmup >= 0, repeat >= 1, threads >= 0, cfg 0..100\n");
         return -1;
     }
+    if (t2i_precision_check(o->backend, o->precision) != T2I_OK) {   /* a rung the backend does not offer */
+        fprintf(stderr, "t2i-bench: --precision: %s\n", t2i_last_error());
+        return -1;
+    }
     if (t2i_sampler_from_name(o->sampler_name, &o->sampler) != T2I_OK) {
         fprintf(stderr, "t2i-bench: %s\n", t2i_last_error());
         return -1;
@@ -174,6 +181,7 @@ int bench_setup(bench *b)
     eo.backend = o->backend;
     eo.device = o->device;
     eo.threads = o->threads;
+    eo.precision = o->precision;
     t2i_status st = t2i_engine_create(&eo, &b->eng);
     if (st != T2I_OK) {
         fprintf(stderr, "t2i-bench: backend %s is not available: %s\n",

@@ -2,7 +2,7 @@
  * t2i_bench.c — t2i-bench: speed and memory of txt2img on one backend.
  *
  *   t2i-bench [--preset sd15|sd21|sdxl|tiny|tiny2|tinyxl | --model DIR]
- *             [--backend cpu|cuda] [--device N] [--threads N]
+ *             [--backend cpu|cuda] [--precision NAME] [--device N] [--threads N]
  *             [--size N | --width W --height H] [--steps N] [--batch 1,4,8]
  *             [--cfg G] [--sampler NAME] [--seed N] [--warmup N] [--repeat N]
  *             [--mode full|unet] [--profile-steps N]

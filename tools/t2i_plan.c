@@ -13,7 +13,9 @@
  * per image), runs the memory planner (graph/planner.h) and prints the
  * arena peak against the naive sum of all activation sizes, for FP32
  * activations (CPU backend) and FP16 (CUDA). Also: node and weight counts,
- * weight bytes, matrix-product FLOPs (graph/flops.h). Backend workspaces
+ * weight bytes, matrix-product FLOPs (graph/flops.h), and the weight bytes
+ * per precision rung (fp32, fp16, bf16, int8w by runtime/quant_policy.h;
+ * docs/precision.md). Backend workspaces
  * (im2col, attention tiles) are not included: they depend on the backend;
  * t2i-bench reports them.
  *
@@ -29,6 +31,8 @@
 #include "graph/flops.h"
 #include "graph/fuse.h"
 #include "graph/planner.h"
+#include "kernels/quant.h"
+#include "runtime/quant_policy.h"
 
 #define ARENA_ALIGN 256 /* as runtime/plan.c */
 
@@ -75,6 +79,38 @@ static double weight_bytes_f32(const t2i_graph *g, int *count)
     return sum;
 }
 
+/* Weight bytes per rung (docs/precision.md) as runtime/weights.c holds them:
+ * each tensor padded to 64 bytes; int8w quantises what the policy
+ * (runtime/quant_policy.h) selects, N·K int8 + N FP32 scales, and keeps the
+ * rest FP32 as the CPU does. */
+typedef struct { double f32, f16, int8w, q_f32; int n, n_q8; } rung_bytes;
+
+static double padded(double bytes) { return (double)(((size_t)bytes + 63) / 64 * 64); }
+
+static int weight_bytes_per_rung(const t2i_graph *g, rung_bytes *r)
+{
+    memset(r, 0, sizeof *r);
+    unsigned char *q8 = t2i_quant_int8_select(g);
+    if (!q8) return -1;
+    for (int t = 0; t < g->n_tensors; t++) {
+        const t2i_tensor *tt = &g->tensors[t];
+        if (tt->kind != T2I_TENSOR_WEIGHT) continue;
+        size_t numel = (size_t)t2i_tensor_numel(tt);
+        r->n++;
+        r->f32 += padded(4.0 * (double)numel);
+        r->f16 += padded(2.0 * (double)numel);
+        if (q8[t]) {
+            r->n_q8++;
+            r->q_f32 += padded(4.0 * (double)numel);
+            r->int8w += padded((double)t2i_q8_bytes((size_t)tt->ne[0], numel / (size_t)tt->ne[0]));
+        } else {
+            r->int8w += padded(4.0 * (double)numel);
+        }
+    }
+    free(q8);
+    return 0;
+}
+
 static int fuse = 1;
 
 /* Plan one graph (consumed) and print its row; with dump, its nodes. */
@@ -104,6 +140,13 @@ static int report(const char *part, const char *shape, t2i_graph *g, int dump, s
            g->n_nodes, nw, wb / mib, t2i_graph_flops(g) / 1e9, p32.peak_bytes / mib, p32.naive_bytes / mib,
            (double)p32.naive_bytes / (double)(p32.peak_bytes ? p32.peak_bytes : 1), p16.peak_bytes / mib,
            p16.naive_bytes / mib, (double)p16.naive_bytes / (double)(p16.peak_bytes ? p16.peak_bytes : 1));
+    rung_bytes rb;
+    if (weight_bytes_per_rung(g, &rb) == 0) {
+        double q_int8 = rb.int8w - (rb.f32 - rb.q_f32);
+        printf("%-13s weights MiB: fp32 %.1f  fp16 %.1f  bf16 %.1f  int8w %.1f (%d of %d tensors INT8: "
+               "%.1f -> %.1f MiB, the rest fp32)\n", "", rb.f32 / mib, rb.f16 / mib, rb.f16 / mib,
+               rb.int8w / mib, rb.n_q8, rb.n, rb.q_f32 / mib, q_int8 / mib);
+    }
     double by_op[T2I_OP_COUNT] = {0};
     for (int n = 0; n < g->n_nodes; n++) by_op[g->nodes[n].op] += t2i_node_flops(g, &g->nodes[n]);
     printf("%-13s GFLOP by op:", "");
