@@ -26,6 +26,7 @@ void gen_params_free(gen_params *p)
     for (int i = 0; i < p->n_styles; i++) free(p->styles[i]);
     free(p->styles);
     gen_edit_free(p->edit);
+    free(p->hr_prompt), free(p->hr_negative);
     memset(p, 0, sizeof *p);
 }
 

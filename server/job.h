@@ -44,6 +44,11 @@ typedef struct gen_params {
     int expand_liked;            /* expansion favours styles users liked (records_style_prefs) */
     int best_of, keep;           /* best-of-n: draw best_of, return keep (batch_size = keep); 0 = off */
     float w_relevance, w_aesthetic, w_sharpness;   /* best-of weights (t2i_rank_options) */
+    int hr;                      /* enable_hr: drawn with t2i_txt2img_hires (server/upscalers.h) */
+    float hr_scale, hr_strength;
+    int hr_resize_x, hr_resize_y, hr_steps;
+    char *hr_prompt, *hr_negative;   /* NULL: the first pass's */
+    int hr_upscaler;             /* index into g_upscalers, or UPSCALER_LANCZOS */
 } gen_params;
 
 void gen_params_free(gen_params *p);

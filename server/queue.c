@@ -21,6 +21,7 @@
 #include "server/metrics.h"
 #include "server/records.h"
 #include "server/styles.h"
+#include "server/upscalers.h"
 
 #define MAX_GROUP 64
 
@@ -54,6 +55,7 @@ typedef struct device_worker {
     int lent;                    /* its model is in use by another worker's CFG-parallel job */
     judge judge;                 /* its scorer, on its engine (server/judging.h) */
     long lent_jobs;
+    t2i_upscaler *ups[SRV_MAX_UPSCALERS];   /* g_upscalers, loaded on its engine */
     pthread_t th;
     int started;
 } device_worker;
@@ -420,7 +422,7 @@ static int compatible(const job *a, const job *b, uint64_t next_seed)
     if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg || x->model != y->model) return 0;
     /* An expansion depends on the call's seed: expanded jobs draw alone. */
     if (x->width != y->width || x->height != y->height || x->expand || y->expand) return 0;
-    if (x->best_of > 1 || y->best_of > 1) return 0;   /* best-of draws alone */
+    if (x->best_of > 1 || y->best_of > 1 || x->hr || y->hr) return 0;   /* best-of and hires draw alone */
     if (x->n_styles != y->n_styles) return 0;
     for (int i = 0; i < x->n_styles; i++)
         if (strcmp(x->styles[i], y->styles[i])) return 0;
@@ -541,6 +543,22 @@ static t2i_status run_best_of(device_worker *w, const gen_params *p, t2i_txt2img
     return t2i_best_of(w->model, judging_scorer(&w->judge), tp, p->best_of, p->keep, &ro, imgs, scores, count);
 }
 
+/* txt2img with the hires fix (enable_hr) on w's model and upscaler. */
+static t2i_status run_hires(device_worker *w, const gen_params *p, const t2i_txt2img_params *tp, t2i_image **imgs,
+                            int *count)
+{
+    t2i_hires_params h;
+    t2i_hires_params_init(&h);
+    h.scale = p->hr_scale;
+    h.resize_x = p->hr_resize_x, h.resize_y = p->hr_resize_y;
+    h.steps = p->hr_steps;
+    h.denoising_strength = p->hr_strength;
+    h.prompt = p->hr_prompt, h.negative_prompt = p->hr_negative;
+    h.upscaler = p->hr_upscaler >= 0 ? w->ups[p->hr_upscaler] : NULL;
+    h.max_side = g_cfg.max_side;
+    return t2i_txt2img_hires(w->model, tp, &h, imgs, count);
+}
+
 static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2img_params *tp, t2i_image **imgs, int *count)
 {
     t2i_img2img_params ip;
@@ -565,7 +583,7 @@ static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2i
  * no job and no model switch until it is returned (in run_group). */
 static device_worker *borrow_peer(device_worker *w, const gen_params *p)
 {
-    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f) || p->edit || p->best_of > 1) return NULL;   /* edits and best-of run on one device */
+    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f) || p->edit || p->best_of > 1 || p->hr) return NULL;   /* edits, best-of and hires run on one device */
     device_worker *peer = NULL;
     pthread_mutex_lock(&mu);
     const long px = (long)(p->width ? p->width : native_size) * (p->height ? p->height : native_size);
@@ -664,6 +682,7 @@ static void run_group(device_worker *w, job **g, int n)
         s = injected ? T2I_ERR_DEVICE
             : p->edit ? run_edit(model, p->edit, &tp, &imgs, &count)
             : p->best_of > 1 ? run_best_of(w, p, &tp, &imgs, &scores, &count)
+            : p->hr   ? run_hires(w, p, &tp, &imgs, &count)
             : peer    ? t2i_txt2img_parallel_ex(pair, 2, &tp, &po, &imgs, &count)
                       : t2i_txt2img(model, &tp, &imgs, &count);
         if (peer && po.failed_rank == 1 && (s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL)) {
@@ -774,6 +793,16 @@ static void *worker_main(void *arg)
     int ok = t2i_engine_create(&o, &w->engine) == T2I_OK;
     if (!ok) fprintf(stderr, "t2i-server: device %d: engine: %s\n", w->id, t2i_last_error());
     ok = ok && load_model(w, index, err, sizeof err) == 0;
+    for (int u = 0; ok && u < g_n_upscalers; u++) {
+        if (t2i_upscaler_load(w->engine, g_upscalers[u].path, &w->ups[u]) != T2I_OK) {
+            fprintf(stderr, "t2i-server: device %d: upscaler '%s': %s\n", w->id, g_upscalers[u].name, t2i_last_error());
+            ok = 0;
+            break;
+        }
+        pthread_mutex_lock(&mu);
+        g_upscalers[u].scale = t2i_upscaler_scale(w->ups[u]);
+        pthread_mutex_unlock(&mu);
+    }
     pthread_mutex_lock(&mu);
     w->state = ok ? DEV_READY : DEV_OUT;
     if (ok) w->cur_model = index;
@@ -839,6 +868,7 @@ static void *worker_main(void *arg)
     }
     pthread_mutex_unlock(&mu);
     judging_shutdown(&w->judge);
+    for (int u = 0; u < g_n_upscalers; u++) t2i_upscaler_free(w->ups[u]), w->ups[u] = NULL;
     t2i_model_destroy(w->model), w->model = NULL;
     t2i_engine_destroy(w->engine), w->engine = NULL;
     return NULL;

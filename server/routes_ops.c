@@ -36,7 +36,7 @@ const srv_route srv_routes[] = {
     {"GET", "/sdapi/v1/options", route_sd_options_get, 0},
     {"POST", "/sdapi/v1/options", route_sd_options_post, 0},
     {"POST", "/sdapi/v1/png-info", route_sd_png_info, 0},
-    {"GET", "/sdapi/v1/upscalers", route_sd_empty_list, 0},
+    {"GET", "/sdapi/v1/upscalers", route_sd_upscalers, 0},
     {"GET", "/sdapi/v1/face-restorers", route_sd_empty_list, 0},
     {"GET", "/sdapi/v1/realesrgan-models", route_sd_empty_list, 0},
     {"GET", "/sdapi/v1/loras", route_sd_empty_list, 0},

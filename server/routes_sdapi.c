@@ -211,7 +211,8 @@ enum MHD_Result route_sd_img2img(srv_request *rq)
         cJSON_Delete(req);
         return reply_api_error(rq, &e);
     }
-    if (edit_from_a1111(req, &p, &e)) {
+    if (p.hr) api_error_set(&e, 400, "enable_hr", "the hires fix is for txt2img only");
+    if (p.hr || edit_from_a1111(req, &p, &e)) {
         gen_params_free(&p);
         cJSON_Delete(req);
         return reply_api_error(rq, &e);
