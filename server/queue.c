@@ -422,7 +422,8 @@ static int compatible(const job *a, const job *b, uint64_t next_seed)
     if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg || x->model != y->model) return 0;
     /* An expansion depends on the call's seed: expanded jobs draw alone. */
     if (x->width != y->width || x->height != y->height || x->expand || y->expand) return 0;
-    if (x->best_of > 1 || y->best_of > 1 || x->hr || y->hr) return 0;   /* best-of and hires draw alone */
+    if (x->best_of > 1 || y->best_of > 1 || x->hr || y->hr || x->extras || y->extras)
+        return 0;   /* best-of, hires and extras run alone */
     if (x->n_styles != y->n_styles) return 0;
     for (int i = 0; i < x->n_styles; i++)
         if (strcmp(x->styles[i], y->styles[i])) return 0;
@@ -559,6 +560,55 @@ static t2i_status run_hires(device_worker *w, const gen_params *p, const t2i_txt
     return t2i_txt2img_hires(w->model, tp, &h, imgs, count);
 }
 
+/* Extras: each image upscaled by w's copy of the upscaler (UPSCALER_NONE:
+ * returned as given, as RGB); resize_mode 1 centre-crops to the target. */
+static t2i_status run_extras(device_worker *w, const gen_extras *x, t2i_image **imgs, int *count)
+{
+    t2i_image *out = calloc((size_t)x->n, sizeof *out);
+    if (!out) return T2I_ERR_NOMEM;
+    t2i_status s = T2I_OK;
+    int done = 0;
+    for (; s == T2I_OK && done < x->n; done++) {
+        const t2i_image *in = &x->images[done];
+        t2i_image *o = &out[done];
+        t2i_upscale_params up;
+        t2i_upscale_params_init(&up);
+        up.max_side = g_cfg.max_side;
+        up.tile = 256;   /* memory bounded by the tile whatever the image */
+        if (x->to_w) {
+            double sw = (double)x->to_w / in->width, sh = (double)x->to_h / in->height;
+            up.scale = (float)(sw > sh ? sw : sh);
+            if (up.scale < 1) up.scale = 1;
+        } else {
+            up.scale = x->scale;
+        }
+        if (x->upscaler >= 0) {
+            s = t2i_upscale_image(w->ups[x->upscaler], in, &up, o);
+        } else {   /* "None": the image as given, alpha dropped */
+            o->width = in->width, o->height = in->height, o->channels = 3;
+            o->pixels = malloc((size_t)in->width * in->height * 3);
+            if (!o->pixels) s = T2I_ERR_NOMEM;
+            for (long i = 0; o->pixels && i < (long)in->width * in->height; i++)
+                memcpy(o->pixels + 3 * i, in->pixels + (long)in->channels * i, 3);
+        }
+        if (s == T2I_OK && x->to_w && (o->width > x->to_w || o->height > x->to_h)) {
+            /* resize_mode 1 (upscaling_crop): the centre of the target's size */
+            int cw = o->width < x->to_w ? o->width : x->to_w, ch = o->height < x->to_h ? o->height : x->to_h;
+            int x0 = (o->width - cw) / 2, y0 = (o->height - ch) / 2;
+            for (int y = 0; y < ch; y++)
+                memmove(o->pixels + (size_t)y * cw * 3, o->pixels + ((size_t)(y + y0) * o->width + x0) * 3,
+                        (size_t)cw * 3);
+            o->width = cw, o->height = ch;
+        }
+    }
+    if (s != T2I_OK) {
+        t2i_images_free(out, done);
+        return s;
+    }
+    *imgs = out, *count = x->n;
+    return T2I_OK;
+}
+
 static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2img_params *tp, t2i_image **imgs, int *count)
 {
     t2i_img2img_params ip;
@@ -583,7 +633,7 @@ static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2i
  * no job and no model switch until it is returned (in run_group). */
 static device_worker *borrow_peer(device_worker *w, const gen_params *p)
 {
-    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f) || p->edit || p->best_of > 1 || p->hr) return NULL;   /* edits, best-of and hires run on one device */
+    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f) || p->edit || p->best_of > 1 || p->hr || p->extras) return NULL;   /* edits, best-of and hires run on one device */
     device_worker *peer = NULL;
     pthread_mutex_lock(&mu);
     const long px = (long)(p->width ? p->width : native_size) * (p->height ? p->height : native_size);
@@ -683,6 +733,7 @@ static void run_group(device_worker *w, job **g, int n)
             : p->edit ? run_edit(model, p->edit, &tp, &imgs, &count)
             : p->best_of > 1 ? run_best_of(w, p, &tp, &imgs, &scores, &count)
             : p->hr   ? run_hires(w, p, &tp, &imgs, &count)
+            : p->extras ? run_extras(w, p->extras, &imgs, &count)
             : peer    ? t2i_txt2img_parallel_ex(pair, 2, &tp, &po, &imgs, &count)
                       : t2i_txt2img(model, &tp, &imgs, &count);
         if (peer && po.failed_rank == 1 && (s == T2I_ERR_DEVICE || s == T2I_ERR_INTERNAL)) {

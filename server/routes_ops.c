@@ -26,6 +26,8 @@ const srv_route srv_routes[] = {
     {"GET", "/static/{id}", route_static, 0},
     {"POST", "/sdapi/v1/txt2img", route_sd_txt2img, ROUTE_ADMIT},
     {"POST", "/sdapi/v1/img2img", route_sd_img2img, ROUTE_ADMIT},
+    {"POST", "/sdapi/v1/extra-single-image", route_sd_extra_single, ROUTE_ADMIT},
+    {"POST", "/sdapi/v1/extra-batch-images", route_sd_extra_batch, ROUTE_ADMIT},
     {"GET", "/sdapi/v1/progress", route_sd_progress, 0},
     {"POST", "/sdapi/v1/interrupt", route_sd_interrupt, 0},
     {"POST", "/sdapi/v1/skip", route_sd_skip, 0},

@@ -97,6 +97,77 @@ def test_hires(s):
     check(st == 200 and b64png_size(b["images"][0]) == (128, 64), f"hr_resize 128x64 with x4 -> {st} {str(b)[:300]}")
 
 
+def test_extras(s):
+    st, b = s.json("POST", "/sdapi/v1/txt2img", BASE)
+    src = b["images"][0]
+    st, b = s.json("POST", "/sdapi/v1/extra-single-image", {"image": src, "upscaler_1": "x2", "upscaling_resize": 2},
+                   timeout=300)
+    ok = check(st == 200 and b64png_size(b.get("image", "")) == (128, 128) and "x2" in b.get("html_info", ""),
+               f"extra-single-image x2 -> {st} {str(b)[:300]}")
+    if ok and os.path.exists(CLI):
+        with tempfile.TemporaryDirectory() as d:
+            ip, op = os.path.join(d, "in.png"), os.path.join(d, "out.png")
+            open(ip, "wb").write(base64.b64decode(src))
+            r = subprocess.run([CLI, "upscale", ip, "-o", op, "--upscale", os.path.join(ESR, "x2") + ":2"],
+                               capture_output=True, text=True, timeout=300)
+            if check(r.returncode == 0 and os.path.exists(op), f"CLI upscale: {r.stderr}"):
+                check(pixels(open(op, "rb").read()) == pixels(base64.b64decode(b["image"])),
+                      "server extras == CLI `t2i upscale`, pixel for pixel")
+    # A fractional scale (the model, then Lanczos), x4, "None", data: URL.
+    st, b = s.json("POST", "/sdapi/v1/extra-single-image", {"image": "data:image/png;base64," + src,
+                                                             "upscaler_1": "x4", "upscaling_resize": 3}, timeout=300)
+    check(st == 200 and b64png_size(b.get("image", "")) == (192, 192), f"x4 by 3 -> {st} {str(b)[:300]}")
+    st, b = s.json("POST", "/sdapi/v1/extra-single-image", {"image": src, "upscaler_1": "None"})
+    check(st == 200 and b64png_size(b.get("image", "")) == (64, 64), f"None -> {st} {str(b)[:300]}")
+    # resize_mode 1: cover the target, centre-cropped.
+    st, b = s.json("POST", "/sdapi/v1/extra-single-image", {"image": src, "upscaler_1": "x2", "resize_mode": 1,
+                                                             "upscaling_resize_w": 128, "upscaling_resize_h": 96},
+                   timeout=300)
+    check(st == 200 and b64png_size(b.get("image", "")) == (128, 96), f"resize_mode 1 128x96 -> {st} {str(b)[:300]}")
+    # Batch.
+    st, b = s.json("POST", "/sdapi/v1/extra-batch-images", {"imageList": [{"data": src, "name": "a.png"},
+                                                                           {"data": src, "name": "b.png"}],
+                                                             "upscaler_1": "x2"}, timeout=300)
+    ok = check(st == 200 and [b64png_size(i) for i in b.get("images", [])] == [(128, 128)] * 2 and "html_info" in b,
+               f"extra-batch-images -> {st} {str(b)[:300]}")
+    if ok:
+        check(b["images"][0] == b["images"][1], "the same image upscales the same in a batch")
+    # Bad input, each a 400 naming the field.
+    bad = [
+        ("extra-single-image", {"image": src, "upscaler_1": "nope"}, "upscaler_1"),
+        ("extra-single-image", {"image": src, "upscaler_1": "Latent"}, "upscaler_1"),
+        ("extra-single-image", {"image": src, "upscaler_1": "x2", "upscaling_resize": 3}, "upscaling_resize"),
+        ("extra-single-image", {"image": src, "upscaler_1": "x4", "upscaling_resize": 4.5}, "upscaling_resize"),
+        ("extra-single-image", {"image": src, "upscaler_1": "x2", "resize_mode": 1, "upscaling_resize_w": 512,
+                                "upscaling_resize_h": 64}, "upscaling_resize_w"),
+        ("extra-single-image", {"image": src, "upscaler_1": "x4", "upscaling_resize": 4.0 + 0 * 1,
+                                "upscaling_resize_w": 1}, None),
+        ("extra-single-image", {"image": "!!!not base64!!!", "upscaler_1": "x2"}, "image"),
+        ("extra-single-image", {"image": base64.b64encode(b"hello").decode(), "upscaler_1": "x2"}, "image"),
+        ("extra-single-image", {"upscaler_1": "x2"}, "image"),
+        ("extra-single-image", {"image": src, "upscaler_1": "x2", "upscaler_2": "x4",
+                                "extras_upscaler_2_visibility": 0.5}, "upscaler_2"),
+        ("extra-single-image", {"image": src, "upscaler_1": "x2", "gfpgan_visibility": 1}, "gfpgan_visibility"),
+        ("extra-single-image", {"image": src, "upscaler_1": "x2", "resize_mode": 2}, "resize_mode"),
+        ("extra-batch-images", {"imageList": [], "upscaler_1": "x2"}, "imageList"),
+        ("extra-batch-images", {"imageList": [{"data": src}, {"data": "@@"}], "upscaler_1": "x2"},
+         "imageList[1].data"),
+    ]
+    for route, body, field in bad:
+        st, b = s.json("POST", "/sdapi/v1/" + route, body, timeout=300)
+        if field is None:   # x4 by 4 of 64x64 = 256 = --max-side: allowed
+            check(st == 200 and b64png_size(b.get("image", "")) == (256, 256), f"x4 by 4 at --max-side -> {st} {str(b)[:300]}")
+            continue
+        check(st == 400 and err_field(b) == field,
+              f"{route} { {k: (v if k != 'image' else v[:12]) for k, v in body.items()} } -> {st} {str(b)[:300]}")
+    # A target beyond --max-side (256): x4 of a 128x128 image.
+    st, b = s.json("POST", "/sdapi/v1/extra-single-image", {"image": src, "upscaler_1": "x2"}, timeout=300)
+    st, b = s.json("POST", "/sdapi/v1/extra-single-image", {"image": b["image"], "upscaler_1": "x4",
+                                                             "upscaling_resize": 4})
+    check(st == 400 and err_field(b) == "upscaling_resize" and "max-side" in json.dumps(b),
+          f"beyond --max-side -> {st} {str(b)[:300]}")
+
+
 def test_bad(s):
     hr = {**BASE, "enable_hr": True}
     cases = [
@@ -148,6 +219,7 @@ def main():
     try:
         test_list(s)
         test_hires(s)
+        test_extras(s)
         test_bad(s)
     finally:
         s.stop()
