@@ -25,6 +25,7 @@
 #include <time.h>
 #include "server/b64.h"
 #include "server/edit.h"
+#include "server/hires.h"
 #include "server/routes.h"
 #include "server/styles.h"
 #include "server/uploads.h"
@@ -184,6 +185,11 @@ enum MHD_Result route_sd_txt2img(srv_request *rq)
     api_error e;
     int send_images = 1;
     if (params_from_a1111(req, &p, &send_images, &e)) {
+        cJSON_Delete(req);
+        return reply_api_error(rq, &e);
+    }
+    if (p.hr && hires_from_a1111(req, &p, &e)) {
+        gen_params_free(&p);
         cJSON_Delete(req);
         return reply_api_error(rq, &e);
     }

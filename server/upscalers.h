@@ -13,8 +13,6 @@
 #ifndef T2I_SERVER_UPSCALERS_H
 #define T2I_SERVER_UPSCALERS_H
 
-#include "server/params.h"
-
 #define SRV_MAX_UPSCALERS 16
 #define UPSCALER_NONE (-2)
 #define UPSCALER_LANCZOS (-1)
@@ -37,17 +35,5 @@ int upscalers_add(const char *path);
 int upscalers_find(const char *name);
 #define UPSCALER_LATENT (-3)
 #define UPSCALER_UNKNOWN (-4)
-
-/* The hires fix of an A1111 txt2img request with enable_hr (w, h: its size,
- * 0 = the loaded model's native side; steps and images for the cost cap):
- * hr_scale (1..8, default 2), hr_resize_x/y (a target instead; one of them
- * 0: kept in proportion), hr_upscaler (a name above; "None" and "Lanczos"
- * resize only; latent modes are refused; default: the first --upscaler,
- * else Lanczos), hr_second_pass_steps (0 = steps), denoising_strength (0..1,
- * default 0.7), hr_prompt, hr_negative_prompt ("" = the first pass's). A
- * target beyond --max-side is refused naming the field that set it.
- * Returns 0, or -1 with *e filled. */
-int hires_from_a1111(const cJSON *o, gen_params *p, long long w, long long h, long long steps, long long images,
-                     api_error *e);
 
 #endif

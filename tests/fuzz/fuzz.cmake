@@ -20,8 +20,7 @@ foreach(h ${T2I_FUZZ_HARNESSES})
     # Request validation and the catalog it checks styles against; the rest
     # of the server is stubbed in the harness.
     list(APPEND srcs ${CMAKE_CURRENT_SOURCE_DIR}/server/params.c
-         ${CMAKE_CURRENT_SOURCE_DIR}/server/styles.c ${CMAKE_CURRENT_SOURCE_DIR}/server/job.c
-         ${CMAKE_CURRENT_SOURCE_DIR}/server/upscalers.c)
+         ${CMAKE_CURRENT_SOURCE_DIR}/server/styles.c ${CMAKE_CURRENT_SOURCE_DIR}/server/job.c)
   endif()
   if(h STREQUAL "server_multipart")   # the editing routes' parsers, standalone
     list(APPEND srcs ${CMAKE_CURRENT_SOURCE_DIR}/server/multipart.c ${CMAKE_CURRENT_SOURCE_DIR}/server/image_probe.c)
