@@ -19,6 +19,14 @@ void gen_edit_free(gen_edit *ed)
     free(ed);
 }
 
+void gen_extras_free(gen_extras *x)
+{
+    if (!x) return;
+    for (int i = 0; i < x->n; i++) t2i_image_clear(&x->images[i]);
+    free(x->images);
+    free(x);
+}
+
 void gen_params_free(gen_params *p)
 {
     if (!p) return;
@@ -26,6 +34,8 @@ void gen_params_free(gen_params *p)
     for (int i = 0; i < p->n_styles; i++) free(p->styles[i]);
     free(p->styles);
     gen_edit_free(p->edit);
+    free(p->hr_prompt), free(p->hr_negative);
+    gen_extras_free(p->extras);
     memset(p, 0, sizeof *p);
 }
 

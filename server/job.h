@@ -27,6 +27,18 @@ typedef struct gen_edit {
 
 void gen_edit_free(gen_edit *e);   /* accepts NULL */
 
+/* An A1111 extras request (server/routes_extras.c): decoded images, each
+ * upscaled by one upscaler on the worker. */
+typedef struct gen_extras {
+    t2i_image *images;           /* RGBA8 as decoded */
+    int n;
+    int upscaler;                /* index into g_upscalers, or UPSCALER_NONE (returned as given) */
+    float scale;                 /* resize_mode 0: upscaling_resize */
+    int to_w, to_h;              /* resize_mode 1: the target (centre-cropped), else 0 */
+} gen_extras;
+
+void gen_extras_free(gen_extras *x);   /* accepts NULL */
+
 typedef struct gen_params {
     char *prompt;
     char *negative_prompt;
@@ -44,6 +56,12 @@ typedef struct gen_params {
     int expand_liked;            /* expansion favours styles users liked (records_style_prefs) */
     int best_of, keep;           /* best-of-n: draw best_of, return keep (batch_size = keep); 0 = off */
     float w_relevance, w_aesthetic, w_sharpness;   /* best-of weights (t2i_rank_options) */
+    int hr;                      /* enable_hr: drawn with t2i_txt2img_hires (server/upscalers.h) */
+    float hr_scale, hr_strength;
+    int hr_resize_x, hr_resize_y, hr_steps;
+    char *hr_prompt, *hr_negative;   /* NULL: the first pass's */
+    int hr_upscaler;             /* index into g_upscalers, or UPSCALER_LANCZOS */
+    gen_extras *extras;          /* an extras request (no drawing), NULL otherwise */
 } gen_params;
 
 void gen_params_free(gen_params *p);

@@ -30,6 +30,7 @@
 #include "server/records.h"
 #include "server/server.h"
 #include "server/styles.h"
+#include "server/upscalers.h"
 
 /* After the drain, time the handlers get to send the results of the jobs
  * that finished (closing sooner cut answers off under load). */
@@ -173,6 +174,9 @@ static void usage(void)
           "  --scorer DIR           CLIPModel folder that judges every image (default: the\n"
           "                         model's scorer/ subfolder, when it has one)\n"
           "  --scorer-zh DIR        ChineseCLIPModel folder for Chinese prompts\n"
+          "  --upscaler FILE|DIR    an RRDBNet upscaler (.safetensors or a folder with\n"
+          "                         model.safetensors) for extras and hires fix; repeatable\n"
+          "                         (the model's upscaler/ subfolder is added when it exists)\n"
           "  --aesthetic FILE       aesthetic head (.safetensors) over --scorer's embedding\n"
           "  --queue N              waiting jobs beyond the running one (default 16)\n"
           "  --batch-max N          merge compatible queued jobs up to N images (default 1)\n"
@@ -310,6 +314,9 @@ static int parse_args(int argc, char **argv, int *export_stats)
         if (!strcmp(a, "--max-decode-bytes")) {
             if (parse_int(a, v, 1024, 1L << 34, &x)) return -1;
             g_cfg.max_decode_bytes = (size_t)x, i++;
+        } else if (!strcmp(a, "--upscaler")) {   /* repeatable: server/upscalers.h */
+            if (!v || upscalers_add(v)) return fprintf(stderr, "t2i-server: --upscaler needs a file or folder\n"), -1;
+            i++;
         } else if (!strcmp(a, "--max-cost")) {   /* in millions of pixel-steps */
             if (parse_int(a, v, 1, 1000000, &x)) return -1;
             g_cfg.max_cost = (double)x * 1e6, i++;
@@ -383,6 +390,14 @@ int main(int argc, char **argv)
             return fprintf(stderr, "t2i-server: --model %s: neither a diffusers folder (model_index.json) nor a .safetensors checkpoint\n",
                            g_cfg.model_dir), 1;
         start = add_model(g_cfg.model_dir);
+        /* The model's own upscaler (models/default/upscaler), when it ships one. */
+        char up[1100];
+        struct stat ust;
+        snprintf(up, sizeof up, "%s/upscaler/model.safetensors", g_cfg.model_dir);
+        if (stat(up, &ust) == 0) {
+            snprintf(up, sizeof up, "%s/upscaler", g_cfg.model_dir);
+            if (upscalers_find("upscaler") == UPSCALER_UNKNOWN && upscalers_add(up)) return 1;
+        }
     } else if (g_n_models > 0) {
         start = 0;
     }

@@ -272,10 +272,7 @@ int params_from_a1111(const cJSON *o, gen_params *p, int *send_images, api_error
         params_get_bool(o, "expand_liked_styles", 0, &p->expand_liked, e) ||
         get_sampler(o, &p->sampler, e) || get_styles(o, p, e) || get_best_of(o, p, bs, ni, e))
         goto fail;
-    if (hr) {
-        api_error_set(e, 400, "enable_hr", "the hires pass is not supported yet");
-        goto fail;
-    }
+    p->hr = hr;   /* the hr_* fields: hires_from_a1111 (hires.h), called by the routes */
     if (bs * ni > g_cfg.max_images) {
         api_error_set(e, 400, "n_iter", "batch_size × n_iter = %lld exceeds %d images", bs * ni, g_cfg.max_images);
         goto fail;

@@ -14,7 +14,8 @@
  * (any listed model, for this request only). restore_faces, tiling and, in
  * override_settings, CLIP_stop_at_last_layers and eta_noise_seed_delta are
  * refused by name unless "off" (not implemented). Other unknown fields are
- * ignored as A1111 does; null means "default". enable_hr: true is refused (no hires pass yet).
+ * ignored as A1111 does; null means "default". enable_hr and its hr_* fields:
+ * p->hr is set; the routes then call hires_from_a1111 (hires.h).
  * Judging extensions (docs/judging.md): best_of N (1..64, candidates;
  * needs a scorer, batch_size = n_iter = 1), keep K (1..N, images
  * returned), best_of_weights {relevance, aesthetic, sharpness} (0..100);

@@ -21,6 +21,7 @@
 #include "server/metrics.h"
 #include "server/records.h"
 #include "server/styles.h"
+#include "server/upscalers.h"
 
 #define MAX_GROUP 64
 
@@ -54,6 +55,7 @@ typedef struct device_worker {
     int lent;                    /* its model is in use by another worker's CFG-parallel job */
     judge judge;                 /* its scorer, on its engine (server/judging.h) */
     long lent_jobs;
+    t2i_upscaler *ups[SRV_MAX_UPSCALERS];   /* g_upscalers, loaded on its engine */
     pthread_t th;
     int started;
 } device_worker;
@@ -420,7 +422,8 @@ static int compatible(const job *a, const job *b, uint64_t next_seed)
     if (x->steps != y->steps || x->sampler != y->sampler || x->cfg != y->cfg || x->model != y->model) return 0;
     /* An expansion depends on the call's seed: expanded jobs draw alone. */
     if (x->width != y->width || x->height != y->height || x->expand || y->expand) return 0;
-    if (x->best_of > 1 || y->best_of > 1) return 0;   /* best-of draws alone */
+    if (x->best_of > 1 || y->best_of > 1 || x->hr || y->hr || x->extras || y->extras)
+        return 0;   /* best-of, hires and extras run alone */
     if (x->n_styles != y->n_styles) return 0;
     for (int i = 0; i < x->n_styles; i++)
         if (strcmp(x->styles[i], y->styles[i])) return 0;
@@ -563,6 +566,71 @@ static t2i_status run_best_of(device_worker *w, const gen_params *p, t2i_txt2img
     return t2i_best_of(w->model, judging_scorer(&w->judge), tp, p->best_of, p->keep, &ro, imgs, scores, count);
 }
 
+/* txt2img with the hires fix (enable_hr) on w's model and upscaler. */
+static t2i_status run_hires(device_worker *w, const gen_params *p, const t2i_txt2img_params *tp, t2i_image **imgs,
+                            int *count)
+{
+    t2i_hires_params h;
+    t2i_hires_params_init(&h);
+    h.scale = p->hr_scale;
+    h.resize_x = p->hr_resize_x, h.resize_y = p->hr_resize_y;
+    h.steps = p->hr_steps;
+    h.denoising_strength = p->hr_strength;
+    h.prompt = p->hr_prompt, h.negative_prompt = p->hr_negative;
+    h.upscaler = p->hr_upscaler >= 0 ? w->ups[p->hr_upscaler] : NULL;
+    h.max_side = g_cfg.max_side;
+    return t2i_txt2img_hires(w->model, tp, &h, imgs, count);
+}
+
+/* Extras: each image upscaled by w's copy of the upscaler (UPSCALER_NONE:
+ * returned as given, as RGB); resize_mode 1 centre-crops to the target. */
+static t2i_status run_extras(device_worker *w, const gen_extras *x, t2i_image **imgs, int *count)
+{
+    t2i_image *out = calloc((size_t)x->n, sizeof *out);
+    if (!out) return T2I_ERR_NOMEM;
+    t2i_status s = T2I_OK;
+    int done = 0;
+    for (; s == T2I_OK && done < x->n; done++) {
+        const t2i_image *in = &x->images[done];
+        t2i_image *o = &out[done];
+        t2i_upscale_params up;
+        t2i_upscale_params_init(&up);
+        up.max_side = g_cfg.max_side;
+        up.tile = 256;   /* memory bounded by the tile whatever the image */
+        if (x->to_w) {
+            double sw = (double)x->to_w / in->width, sh = (double)x->to_h / in->height;
+            up.scale = (float)(sw > sh ? sw : sh);
+            if (up.scale < 1) up.scale = 1;
+        } else {
+            up.scale = x->scale;
+        }
+        if (x->upscaler >= 0) {
+            s = t2i_upscale_image(w->ups[x->upscaler], in, &up, o);
+        } else {   /* "None": the image as given, alpha dropped */
+            o->width = in->width, o->height = in->height, o->channels = 3;
+            o->pixels = malloc((size_t)in->width * in->height * 3);
+            if (!o->pixels) s = T2I_ERR_NOMEM;
+            for (long i = 0; o->pixels && i < (long)in->width * in->height; i++)
+                memcpy(o->pixels + 3 * i, in->pixels + (long)in->channels * i, 3);
+        }
+        if (s == T2I_OK && x->to_w && (o->width > x->to_w || o->height > x->to_h)) {
+            /* resize_mode 1 (upscaling_crop): the centre of the target's size */
+            int cw = o->width < x->to_w ? o->width : x->to_w, ch = o->height < x->to_h ? o->height : x->to_h;
+            int x0 = (o->width - cw) / 2, y0 = (o->height - ch) / 2;
+            for (int y = 0; y < ch; y++)
+                memmove(o->pixels + (size_t)y * cw * 3, o->pixels + ((size_t)(y + y0) * o->width + x0) * 3,
+                        (size_t)cw * 3);
+            o->width = cw, o->height = ch;
+        }
+    }
+    if (s != T2I_OK) {
+        t2i_images_free(out, done);
+        return s;
+    }
+    *imgs = out, *count = x->n;
+    return T2I_OK;
+}
+
 /* An editing job (never merged): the same call with its init image, mask
  * and options. */
 static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2img_params *tp, t2i_image **imgs, int *count)
@@ -578,7 +646,7 @@ static t2i_status run_edit(t2i_model *model, const gen_edit *ed, const t2i_txt2i
  * no job and no model switch until it is returned (in run_group). */
 static device_worker *borrow_peer(device_worker *w, const gen_params *p)
 {
-    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f) || p->edit || p->best_of > 1) return NULL;   /* edits and best-of run on one device */
+    if (g_cfg.parallel_min_pixels <= 0 || !(p->cfg > 1.0f) || p->edit || p->best_of > 1 || p->hr || p->extras) return NULL;   /* edits, best-of and hires run on one device */
     device_worker *peer = NULL;
     pthread_mutex_lock(&mu);
     const long px = (long)(p->width ? p->width : native_size) * (p->height ? p->height : native_size);
@@ -678,6 +746,8 @@ static void run_group(device_worker *w, job **g, int n)
         t2i_model *pair[2] = {model, peer ? peer->model : NULL};
         s = injected ? T2I_ERR_DEVICE
             : p->best_of > 1 ? run_best_of(w, p, &tp, &imgs, &scores, &count)
+            : p->hr   ? run_hires(w, p, &tp, &imgs, &count)
+            : p->extras ? run_extras(w, p->extras, &imgs, &count)
             : p->edit ? run_edit(model, p->edit, &tp, &imgs, &count)
             : peer    ? t2i_txt2img_parallel_ex(pair, 2, &tp, &po, &imgs, &count)
                       : t2i_txt2img(model, &tp, &imgs, &count);
@@ -790,6 +860,16 @@ static void *worker_main(void *arg)
     int ok = t2i_engine_create(&o, &w->engine) == T2I_OK;
     if (!ok) fprintf(stderr, "t2i-server: device %d: engine: %s\n", w->id, t2i_last_error());
     ok = ok && load_model(w, index, err, sizeof err) == 0;
+    for (int u = 0; ok && u < g_n_upscalers; u++) {
+        if (t2i_upscaler_load(w->engine, g_upscalers[u].path, &w->ups[u]) != T2I_OK) {
+            fprintf(stderr, "t2i-server: device %d: upscaler '%s': %s\n", w->id, g_upscalers[u].name, t2i_last_error());
+            ok = 0;
+            break;
+        }
+        pthread_mutex_lock(&mu);
+        g_upscalers[u].scale = t2i_upscaler_scale(w->ups[u]);
+        pthread_mutex_unlock(&mu);
+    }
     pthread_mutex_lock(&mu);
     w->state = ok ? DEV_READY : DEV_OUT;
     if (ok) w->cur_model = index;
@@ -855,6 +935,7 @@ static void *worker_main(void *arg)
     }
     pthread_mutex_unlock(&mu);
     judging_shutdown(&w->judge);
+    for (int u = 0; u < g_n_upscalers; u++) t2i_upscaler_free(w->ups[u]), w->ups[u] = NULL;
     t2i_model_destroy(w->model), w->model = NULL;
     t2i_engine_destroy(w->engine), w->engine = NULL;
     return NULL;

@@ -36,6 +36,9 @@ enum MHD_Result route_sd_png_info(srv_request *rq);
 /* routes_sdapi_lists.c */
 enum MHD_Result route_sd_empty_list(srv_request *rq);
 enum MHD_Result route_sd_loras(srv_request *rq);
+enum MHD_Result route_sd_upscalers(srv_request *rq);
+enum MHD_Result route_sd_extra_single(srv_request *rq);   /* routes_extras.c */
+enum MHD_Result route_sd_extra_batch(srv_request *rq);
 enum MHD_Result route_sd_embeddings(srv_request *rq);
 enum MHD_Result route_sd_scripts(srv_request *rq);
 enum MHD_Result route_sd_cmd_flags(srv_request *rq);

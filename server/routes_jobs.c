@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "server/edit.h"
+#include "server/hires.h"
 #include "server/records.h"
 #include "server/routes.h"
 
@@ -134,6 +135,9 @@ enum MHD_Result route_jobs_create(srv_request *rq)
     /* with init_images, an edit as /sdapi/v1/img2img takes it (edit.h) */
     int is_edit = !rc && cJSON_GetObjectItemCaseSensitive(o, "init_images") != NULL;
     if (is_edit && (rc = edit_from_a1111(o, &p, &e))) gen_params_free(&p);
+    if (!rc && p.hr && (is_edit ? (api_error_set(&e, 400, "enable_hr", "the hires fix is for txt2img only"), 1)
+                                : hires_from_a1111(o, &p, &e)))
+        rc = -1, gen_params_free(&p);
     char *summary = is_edit && !rc ? edit_request_summary(o, p.edit) : NULL;
     cJSON_Delete(o);
     if (rc) return reply_api_error(rq, &e);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include "server/b64.h"
 #include "server/edit.h"
+#include "server/hires.h"
 #include "server/routes.h"
 #include "server/styles.h"
 #include "server/uploads.h"
@@ -187,6 +188,11 @@ enum MHD_Result route_sd_txt2img(srv_request *rq)
         cJSON_Delete(req);
         return reply_api_error(rq, &e);
     }
+    if (p.hr && hires_from_a1111(req, &p, &e)) {
+        gen_params_free(&p);
+        cJSON_Delete(req);
+        return reply_api_error(rq, &e);
+    }
     cJSON *params = echo_parameters(req, &p);
     cJSON_Delete(req);
     job *j = route_submit(rq, &p, "sdapi", &ret);
@@ -211,7 +217,8 @@ enum MHD_Result route_sd_img2img(srv_request *rq)
         cJSON_Delete(req);
         return reply_api_error(rq, &e);
     }
-    if (edit_from_a1111(req, &p, &e)) {
+    if (p.hr) api_error_set(&e, 400, "enable_hr", "the hires fix is for txt2img only");
+    if (p.hr || edit_from_a1111(req, &p, &e)) {
         gen_params_free(&p);
         cJSON_Delete(req);
         return reply_api_error(rq, &e);

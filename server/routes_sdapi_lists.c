@@ -3,7 +3,11 @@
  * answered in A1111's shapes with what this engine has (empty lists where
  * the feature does not exist yet):
  *
- *   GET  upscalers, face-restorers, realesrgan-models, hypernetworks,
+ *   GET  upscalers                                → "None", "Lanczos" and each
+ *                                                    --upscaler: {name, model_name,
+ *                                                    model_path (the name: never a
+ *                                                    server path), model_url, scale}
+ *   GET  face-restorers, realesrgan-models, hypernetworks,
  *        sd-vae, latent-upscale-modes             → []
  *   GET  loras                                    → [{name, alias, path, metadata}]
  *                                                    of --lora-dir ([] without)
@@ -22,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "server/queue.h"
 #include "server/routes.h"
+#include "server/upscalers.h"
 
 enum MHD_Result route_sd_empty_list(srv_request *rq) { return reply_json(rq, 200, cJSON_CreateArray()); }
 
@@ -53,6 +59,28 @@ enum MHD_Result route_sd_loras(srv_request *rq)
         cJSON_AddItemToArray(a, o);
     }
     t2i_asset_list_free(list, n);
+    return reply_json(rq, 200, a);
+}
+
+static void add_upscaler(cJSON *a, const char *name, const char *model, int scale)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    if (model) cJSON_AddStringToObject(o, "model_name", model), cJSON_AddStringToObject(o, "model_path", model);
+    else cJSON_AddNullToObject(o, "model_name"), cJSON_AddNullToObject(o, "model_path");
+    cJSON_AddNullToObject(o, "model_url");
+    cJSON_AddNumberToObject(o, "scale", scale);
+    cJSON_AddItemToArray(a, o);
+}
+
+enum MHD_Result route_sd_upscalers(srv_request *rq)
+{
+    cJSON *a = cJSON_CreateArray();
+    add_upscaler(a, "None", NULL, 4);      /* A1111 lists its built-ins with scale 4 */
+    add_upscaler(a, "Lanczos", NULL, 4);
+    queue_lock();   /* the scales are filled in by the workers as they load */
+    for (int i = 0; i < g_n_upscalers; i++) add_upscaler(a, g_upscalers[i].name, g_upscalers[i].name, g_upscalers[i].scale);
+    queue_unlock();
     return reply_json(rq, 200, a);
 }
 

@@ -18,6 +18,9 @@
  *   uploads.c       the budget for decoding uploaded images
  *   routes_sdapi.c  A1111 /sdapi/v1/... generation, progress, options
  *   routes_sdapi_lists.c  A1111 listing routes (upscalers, loras, memory…)
+ *   routes_extras.c A1111 extras: uploaded images upscaled on a worker
+ *   upscalers.c     the --upscaler table and its names
+ *   hires.c         enable_hr and the hr_* fields of txt2img
  *   routes_openai.c OpenAI /v1/images/generations, /v1/models
  *   routes_jobs.c   native async jobs (+ SSE) and feedback
  *   routes_ops.c    /health, /metrics, the web page

@@ -251,7 +251,7 @@ def test_bad_inputs(s):
         (t, {"prompt": "x", "expand": 1}, "expand"),
         ("/v1/images/generations", {"prompt": "x", "styles": ["nope"]}, "styles"),
         (t, {"prompt": "x", "send_images": "yes"}, "send_images"),
-        (t, {"prompt": "x", "enable_hr": True}, "enable_hr"),
+        (t, {"prompt": "x", "enable_hr": True, "hr_upscaler": "Latent"}, "hr_upscaler"),
         (t, {"prompt": "x", "override_settings": []}, "override_settings"),
         (t, {"prompt": "x", "override_settings": {"sd_model_checkpoint": "nope"}},
          "override_settings.sd_model_checkpoint"),

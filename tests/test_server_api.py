@@ -84,7 +84,9 @@ def test_a1111(s):
     check(st == 400 and b["error"]["param"] == "eta_noise_seed_delta", f"options eta_noise_seed_delta -> {st}")
     st, b = s.json("POST", "/sdapi/v1/options", {"CLIP_stop_at_last_layers": 1, "samples_format": "png"})
     check(st == 200, f"options with off values and others -> {st}")
-    shapes = {"upscalers": [], "face-restorers": [], "realesrgan-models": [], "loras": [], "hypernetworks": [],
+    builtin = [{"name": n, "model_name": None, "model_path": None, "model_url": None, "scale": 4}
+               for n in ("None", "Lanczos")]   # no --upscaler given
+    shapes = {"upscalers": builtin, "face-restorers": [], "realesrgan-models": [], "loras": [], "hypernetworks": [],
               "sd-vae": [], "embeddings": {"loaded": {}, "skipped": {}}, "scripts": {"txt2img": [], "img2img": []},
               "cmd-flags": {}}
     for route, want in shapes.items():

@@ -101,7 +101,7 @@ def test_webuiapi(s, auth):
     lists = {name: getattr(api, name)() for name in (
         "get_upscalers", "get_face_restorers", "get_realesrgan_models", "get_loras", "get_hypernetworks",
         "get_sd_vae", "get_latent_upscale_modes", "get_embeddings", "get_scripts", "get_cmd_flags", "get_memory")}
-    check(lists["get_upscalers"] == [] and lists["get_loras"] == [] and lists["get_embeddings"] == {
+    check([u["name"] for u in lists["get_upscalers"]] == ["None", "Lanczos"] and lists["get_loras"] == [] and lists["get_embeddings"] == {
         "loaded": {}, "skipped": {}} and lists["get_scripts"] == {"txt2img": [], "img2img": []} and
         lists["get_memory"]["ram"]["total"] > 0, f"webuiapi listing calls {str(lists)[:300]}")
     api.refresh_checkpoints()
