@@ -36,16 +36,15 @@ enum { OPT_U_UPSCALE = 768, OPT_U_TILE, OPT_U_TILE_PAD, OPT_U_HIRES, OPT_U_HIRES
 #define T2I_UPSCALE_USAGE                                                                                        \
     "\nUpscaling (docs/upscaling.md):\n"                                                                         \
     "      --upscale [MODEL][:SCALE]  upscale the results with an RRDBNet (ESRGAN / Real-ESRGAN\n"              \
-    "                           .safetensors, or a folder with model.safetensors; default: the\n"              \
-    "                           embedded models/default/upscaler); SCALE 1..the model's factor\n"              \
+    "                           .safetensors, or a folder with model.safetensors; without MODEL:\n"            \
+    "                           models/default/upscaler, not shipped yet); SCALE 1..its factor\n"              \
     "      --upscale-tile N     upscale in N×N tiles (default 192; 0: whole image)\n"                        \
     "      --upscale-tile-pad N context around each tile (default 16)\n"                                    \
     "      --hires SCALE        hires fix (A1111): draw at the base size, upscale by SCALE,\n"               \
     "                           then img2img at that size\n"                                                 \
     "      --hires-steps N      second pass steps (default: --steps)\n"                                      \
     "      --hires-strength X   second pass denoising strength (default 0.7)\n"                              \
-    "      --hires-upscaler M   MODEL (as --upscale) or lanczos (default: the embedded\n"                    \
-    "                           upscaler with the default model, else lanczos)\n"
+    "      --hires-upscaler M   MODEL (as --upscale) or lanczos (default: lanczos)\n"
 
 typedef struct upscale_opts {
     int on;

@@ -14,17 +14,25 @@ steps on this machine). The file says so in its metadata
 Data: the procedural scenes of make_dataset.py. Each scene is rendered twice by
 the same rasteriser: at 128x128 (what the default model draws; the input) and at
 512x512 (the ground truth; same shapes, coordinates scaled by 4, 4x4
-supersampling). Training crops 24x24 input patches (96x96 ground truth),
-mostly ones that hold an edge (flat patches teach nothing), flipped and
-transposed at random. Loss: L1. Adam, the
-learning rate decays (cosine) over the wall-clock budget; one CPU thread.
+supersampling). Training crops --patch (default 32) input patches that
+hold an edge (flat patches teach nothing: bicubic is already exact there),
+flipped and transposed at random. Loss: L1 + 10 * MSE (PSNR is an MSE
+measure; the L1 term keeps the edge pixels, a few percent of each patch,
+from being drowned). Adam, the learning rate decays (cosine) over the
+wall-clock budget; two CPU threads. Every 20 steps the log prints the batch
+loss next to bicubic's loss on the same batch, so a run that is not learning
+shows at once.
 
 Held-out scenes (another seed) go to tests/fixtures/upscaler/ as PNGs: NNN_lr.png
-(128x128) and NNN_hr.png (512x512); tests/test_upscaler.c upscales them with t2i
+(128x128) and NNN_hr.png (512x512); a C test (test_upscaler_default.c, added with a
+shipped model) upscales them with t2i
 and compares its PSNR with bicubic's.
 
     /work/pyenv/bin/python scripts/train/train_upscaler.py --minutes 25 \
         --out models/default/upscaler --fixtures tests/fixtures/upscaler
+
+Status: no run so far has reached the +2 dB the C test requires (figures in
+docs/upscaling.md), so nothing is shipped in models/default/upscaler.
 """
 import argparse
 import json
@@ -104,16 +112,17 @@ def main():
     ap.add_argument("--held-out", type=int, default=50)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--patch", type=int, default=32)
     ap.add_argument("--ckpt", default="/tmp/t2i_upscaler_ckpt.pt")
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(2)
     torch.manual_seed(0)
     rng = random.Random(0)
     t0 = time.time()
 
     scenes = ds.make_scenes(args.scenes, seed=4242, two_prob=0.3)
     held = ds.make_scenes(args.held_out, seed=90210, two_prob=0.3)
-    data = [pair(s) + (bicubic_np(pair(s)[0]),) for s in scenes]
+    data = [(lambda q: q + (bicubic_np(q[0]),))(pair(s)) for s in scenes]
     print(f"rendered {len(data)} training pairs in {time.time() - t0:.0f} s", flush=True)
 
     net = RRDBNet(**ARCH)
@@ -132,7 +141,7 @@ def main():
     budget = args.minutes * 60.0
     t_train = time.time()
     last_ck = t_train
-    P = 24
+    P = args.patch
     while True:
         frac = (time.time() - t0) / budget
         if frac >= 1.0:
@@ -144,7 +153,7 @@ def main():
             lr_img, hr_img, bic_img = data[rng.randrange(len(data))]
             x0, y0 = rng.randrange(128 - P + 1), rng.randrange(128 - P + 1)
             crop = lr_img[y0:y0 + P, x0:x0 + P]
-            if crop.reshape(-1, 3).std(0).max() < 2 and rng.random() < 0.9:
+            if crop.reshape(-1, 3).std(0).max() < 2:
                 continue  # flat patch
             xs.append(to_t(crop))
             ys.append(to_t(hr_img[4 * y0:4 * (y0 + P), 4 * x0:4 * (x0 + P)]))
@@ -156,13 +165,15 @@ def main():
             x, y, b = x.flip(2), y.flip(2), b.flip(2)
         if rng.random() < 0.5:
             x, y, b = x.transpose(2, 3), y.transpose(2, 3), b.transpose(2, 3)
-        loss = F.l1_loss(net(x) + b, y)
+        d = net(x) + b - y
+        loss = d.abs().mean() + 10.0 * (d * d).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
         step += 1
         if step % 20 == 0:
-            print(f"step {step} loss {loss.item():.5f} lr {opt.param_groups[0]['lr']:.2e} "
+            bl = (b - y).abs().mean().item() + 10.0 * ((b - y) ** 2).mean().item()
+            print(f"step {step} loss {loss.item():.5f} bicubic {bl:.5f} lr {opt.param_groups[0]['lr']:.2e} "
                   f"t {time.time() - t0:.0f}s", flush=True)
         if time.time() - last_ck > 120:
             torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step}, args.ckpt)
