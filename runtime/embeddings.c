@@ -182,7 +182,7 @@ t2i_status t2i_embeddings_prepare(t2i_model *m, const char *dir, const char *pro
     }
     closedir(d);
     if (st != T2I_OK) clear_list(m->emb);
-    else qsort(m->emb->v, (size_t)m->emb->n, sizeof *m->emb->v, longest_first);
+    else if (m->emb->n > 1) qsort(m->emb->v, (size_t)m->emb->n, sizeof *m->emb->v, longest_first);   /* v is NULL when none matched */
     return st;
 }
 
